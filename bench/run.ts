@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench -- [ids...] [--json] [--flag value ...]`
+ * Benchmarks live in bench/*.bench.ts, each exporting `benchmarks: Benchmark[]`.
+ * An id selects exact matches or a prefix ("state." runs all state benchmarks).
+ */
+import { readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Benchmark, BenchResult } from './types.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+async function loadAll(): Promise<Benchmark[]> {
+  const files = (await readdir(here)).filter((f) => f.endsWith('.bench.js')).sort();
+  const all: Benchmark[] = [];
+  for (const f of files) {
+    const mod = (await import(pathToFileURL(join(here, f)).href)) as { benchmarks?: Benchmark[] };
+    all.push(...(mod.benchmarks ?? []));
+  }
+  return all;
+}
+
+function parseArgs(argv: string[]): { ids: string[]; flags: Record<string, string | boolean> } {
+  const ids: string[] = [];
+  const flags: Record<string, string | boolean> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a.startsWith('--')) {
+      const name = a.slice(2);
+      const next = argv[i + 1];
+      if (next !== undefined && !next.startsWith('--')) {
+        flags[name] = next;
+        i++;
+      } else flags[name] = true;
+    } else ids.push(a);
+  }
+  return { ids, flags };
+}
+
+function select(all: Benchmark[], ids: string[]): Benchmark[] {
+  if (ids.length === 0) return all.filter((b) => b.default !== false);
+  const out: Benchmark[] = [];
+  for (const id of ids) {
+    const hits = all.filter((b) => b.id === id || (id.endsWith('.') && b.id.startsWith(id)));
+    if (hits.length === 0) throw new Error(`unknown benchmark id: ${id} (known: ${all.map((b) => b.id).join(', ')})`);
+    for (const h of hits) if (!out.includes(h)) out.push(h);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const { ids, flags } = parseArgs(process.argv.slice(2));
+  const all = await loadAll();
+  if (flags.list) {
+    for (const b of all) process.stdout.write(`${b.id}\n`);
+    return;
+  }
+  const log = (line: string): void => {
+    process.stderr.write(`${line}\n`);
+  };
+  const results: BenchResult[] = [];
+  for (const b of select(all, ids)) {
+    log(`# ${b.id}`);
+    const r = await b.run({ flags, log });
+    results.push(r);
+    if (flags.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else
+      log(
+        `${r.id}: ${Math.round(r.ops_per_s).toLocaleString('en-US')} ops/s${r.ratio !== undefined ? ` (ratio ${r.ratio})` : ''}`,
+      );
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,74 @@
+/** Byte helpers on plain Uint8Array (no Buffer in signatures of hot paths). */
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function toHex(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += HEX[b[i] as number];
+  return s;
+}
+
+export function fromHex(s: string): Uint8Array {
+  if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) throw new TypeError('invalid hex');
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(s.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** `0x`-prefixed hex, the JSON-RPC edge encoding. */
+export const to0x = (b: Uint8Array): string => `0x${toHex(b)}`;
+
+export function from0x(s: string): Uint8Array {
+  if (!s.startsWith('0x')) throw new TypeError('expected 0x-prefixed hex');
+  return fromHex(s.slice(2));
+}
+
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Lexicographic order; shorter prefix first. */
+export function compare(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder('utf-8', { fatal: true });
+export const utf8 = (s: string): Uint8Array => enc.encode(s);
+export const fromUtf8 = (b: Uint8Array): string => dec.decode(b);
+
+/** Big-endian u32/u64 writers for fixed-width keys (ordering in LevelDB follows the number). */
+export function u32be(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n);
+  return b;
+}
+
+export function u64be(n: number): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt(n));
+  return b;
+}
+
+export function readU64be(b: Uint8Array, off = 0): number {
+  return Number(new DataView(b.buffer, b.byteOffset + off, 8).getBigUint64(0));
+}
