@@ -1,0 +1,125 @@
+import { rmSync } from 'node:fs';
+import { sha256 } from '../src/crypto/hash.js';
+import { EMPTY_ROOT } from '../state/smt/node.js';
+import { verifyStateProof } from '../state/smt/proof.js';
+import { type StateChange, StateStore } from '../state/state-store.js';
+import { type BatchOp, type Db, openDb } from '../state/store/db.js';
+import { Prng, tempDir } from './fixtures.js';
+import { round, rssMb } from './measure.js';
+import type { BenchContext, Benchmark } from './types.js';
+
+const KEYS = 1_000_000;
+const BLOCK = 10_000;
+
+interface Fixture {
+  db: Db;
+  store: StateStore;
+  keys: Uint8Array[];
+  prng: Prng;
+}
+
+let fixture: Promise<Fixture> | undefined;
+
+async function commit(db: Db, store: StateStore, changes: StateChange[]): Promise<void> {
+  const staged = store.stage(changes);
+  const ops: BatchOp[] = [];
+  store.writeOps(staged, ops);
+  await db.batch(ops);
+  store.advance(staged);
+}
+
+/** 1,000,000 keys of ~40 bytes with ~100-byte values, loaded in blocks of 100,000. */
+function load(log: BenchContext['log'], size: number): Promise<Fixture> {
+  fixture ??= (async () => {
+    const dir = await tempDir('smt');
+    const db = await openDb(dir);
+    const store = new StateStore(db, EMPTY_ROOT);
+    const prng = new Prng(42);
+    const keys: Uint8Array[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < size; i += 100_000) {
+      const changes: StateChange[] = [];
+      for (let j = i; j < Math.min(size, i + 100_000); j++) {
+        const key = prng.bytes(40);
+        keys.push(key);
+        changes.push({ key, value: prng.bytes(100) });
+      }
+      await commit(db, store, changes);
+    }
+    log(`loaded ${size.toLocaleString('en-US')} keys in ${Math.round(performance.now() - t0)} ms`);
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    return { db, store, keys, prng };
+  })();
+  return fixture;
+}
+
+const keysFlag = (ctx: BenchContext): number => Number(ctx.flags.keys ?? KEYS);
+
+export const benchmarks: Benchmark[] = [
+  {
+    id: 'state.smt.update',
+    async run(ctx) {
+      const f = await load(ctx.log, keysFlag(ctx));
+      const blocks = 20;
+      let updates = 0;
+      const t0 = performance.now();
+      for (let b = 0; b < blocks; b++) {
+        // 90 % updates of existing keys, 10 % new keys, as a block of record/consent writes would be.
+        const changes: StateChange[] = [];
+        for (let i = 0; i < BLOCK; i++) {
+          if (i % 10 === 9) {
+            const key = f.prng.bytes(40);
+            f.keys.push(key);
+            changes.push({ key, value: f.prng.bytes(100) });
+          } else changes.push({ key: f.keys[f.prng.below(f.keys.length)] as Uint8Array, value: f.prng.bytes(100) });
+        }
+        await commit(f.db, f.store, changes);
+        updates += BLOCK;
+      }
+      const s = (performance.now() - t0) / 1000;
+      return {
+        id: 'state.smt.update',
+        ops_per_s: round(updates / s),
+        keys: f.keys.length,
+        block: BLOCK,
+        rss_mb: rssMb(),
+      };
+    },
+  },
+  {
+    id: 'state.smt.prove',
+    async run(ctx) {
+      const f = await load(ctx.log, keysFlag(ctx));
+      const n = 100_000;
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) f.store.prove(f.keys[f.prng.below(f.keys.length)] as Uint8Array);
+      const s = (performance.now() - t0) / 1000;
+      return { id: 'state.smt.prove', ops_per_s: round(n / s), keys: f.keys.length };
+    },
+  },
+  {
+    id: 'state.smt.verify',
+    async run(ctx) {
+      const f = await load(ctx.log, keysFlag(ctx));
+      const cases = [];
+      for (let i = 0; i < 20_000; i++) {
+        const key = f.keys[f.prng.below(f.keys.length)] as Uint8Array;
+        cases.push({ key, value: f.store.get(key) as Uint8Array, proof: f.store.prove(key) });
+      }
+      const root = f.store.root;
+      let ok = 0;
+      const reps = 5;
+      const t0 = performance.now();
+      for (let r = 0; r < reps; r++) for (const c of cases) if (verifyStateProof(root, c.key, c.value, c.proof)) ok++;
+      const s = (performance.now() - t0) / 1000;
+      if (ok !== cases.length * reps) throw new Error('a valid proof failed to verify');
+      // The limit: the sha256 calls a proof needs, done raw.
+      return {
+        id: 'state.smt.verify',
+        ops_per_s: round((cases.length * reps) / s),
+        keys: f.keys.length,
+        sha_probe: sha256.length,
+      };
+    },
+  },
+];

@@ -1,0 +1,113 @@
+import { sha256 } from '../../src/crypto/hash.js';
+
+/**
+ * Nodes of the 16-ary sparse Merkle tree over sha256(key).
+ *
+ * An inner node's bytes are `bitmap(u16 BE) || leafMask(u16 BE) || entries`,
+ * one entry per present child in nibble order: an inner child is its 32-byte
+ * hash, a leaf child is `keyHash || valueHash` (64 bytes) held inline.
+ * inner hash = sha256(0x01 || bytes); the empty tree's root is 32 zero bytes.
+ *
+ * Inline leaves mean one sha256 per touched node instead of one per sibling
+ * leaf, and the stored bytes are the hash preimage. A subtree holding a
+ * single leaf is that leaf (compressed, as in JMT), except at the root, which
+ * is always an inner node once the tree is non-empty, so the shape and the
+ * root are a function of the key set alone.
+ */
+export const EMPTY_ROOT = new Uint8Array(32);
+export const MAX_DEPTH = 64; // nibbles in a 32-byte hash
+
+export interface Leaf {
+  readonly kind: 1;
+  readonly keyHash: Uint8Array;
+  readonly valueHash: Uint8Array;
+}
+
+export interface Inner {
+  readonly kind: 2;
+  /** 16 slots; children of cached inner nodes may be loaded in place (same content). */
+  readonly children: (Child | undefined)[];
+  readonly hash: Uint8Array;
+}
+
+/** An inner node not held in memory: loaded from the store by hash when needed. */
+export interface Ref {
+  readonly kind: 3;
+  readonly hash: Uint8Array;
+}
+
+export type Child = Leaf | Inner | Ref;
+
+export const nibble = (keyHash: Uint8Array, depth: number): number => {
+  const b = keyHash[depth >> 1] as number;
+  return depth & 1 ? b & 0x0f : b >> 4;
+};
+
+export function makeLeaf(keyHash: Uint8Array, valueHash: Uint8Array): Leaf {
+  return { kind: 1, keyHash, valueHash };
+}
+
+/** Seals children into an inner node: its storage bytes and hash. */
+export function sealInner(children: (Child | undefined)[]): { node: Inner; bytes: Uint8Array } {
+  let bitmap = 0;
+  let leafMask = 0;
+  let size = 5;
+  for (let i = 0; i < 16; i++) {
+    const c = children[i];
+    if (c === undefined) continue;
+    bitmap |= 0x8000 >> i;
+    if (c.kind === 1) {
+      leafMask |= 0x8000 >> i;
+      size += 64;
+    } else size += 32;
+  }
+  const pre = new Uint8Array(size);
+  pre[0] = 0x01;
+  pre[1] = bitmap >> 8;
+  pre[2] = bitmap & 0xff;
+  pre[3] = leafMask >> 8;
+  pre[4] = leafMask & 0xff;
+  let p = 5;
+  for (let i = 0; i < 16; i++) {
+    const c = children[i];
+    if (c === undefined) continue;
+    if (c.kind === 1) {
+      pre.set(c.keyHash, p);
+      pre.set(c.valueHash, p + 32);
+      p += 64;
+    } else {
+      pre.set(c.hash, p);
+      p += 32;
+    }
+  }
+  return { node: { kind: 2, children, hash: sha256(pre) }, bytes: pre.subarray(1) };
+}
+
+/** Hash of stored inner-node bytes. */
+export function innerHash(bytes: Uint8Array): Uint8Array {
+  const pre = new Uint8Array(bytes.length + 1);
+  pre[0] = 0x01;
+  pre.set(bytes, 1);
+  return sha256(pre);
+}
+
+/** Decodes a stored inner node; the caller knows its hash (it asked for it by hash). */
+export function decodeInner(hash: Uint8Array, bytes: Uint8Array): Inner {
+  const bitmap = ((bytes[0] as number) << 8) | (bytes[1] as number);
+  const leafMask = ((bytes[2] as number) << 8) | (bytes[3] as number);
+  const children: (Child | undefined)[] = new Array(16);
+  let s = 4;
+  for (let i = 0; i < 16; i++) {
+    const bit = 0x8000 >> i;
+    if ((bitmap & bit) === 0) continue;
+    if (leafMask & bit) {
+      children[i] = makeLeaf(bytes.subarray(s, s + 32), bytes.subarray(s + 32, s + 64));
+      s += 64;
+    } else {
+      children[i] = { kind: 3, hash: bytes.subarray(s, s + 32) };
+      s += 32;
+    }
+  }
+  if (s !== bytes.length || (leafMask & ~bitmap) !== 0) throw new Error('corrupt SMT node');
+  return { kind: 2, children, hash };
+}

@@ -1,0 +1,250 @@
+import { compare, equal } from '../../src/codec/bytes.js';
+import { MedchainError } from '../../src/errors.js';
+import {
+  type Child,
+  decodeInner,
+  EMPTY_ROOT,
+  type Inner,
+  type Leaf,
+  MAX_DEPTH,
+  makeLeaf,
+  nibble,
+  sealInner,
+} from './node.js';
+import type { SmtProof } from './proof.js';
+
+export const SmtErrorCode = {
+  MISSING_NODE: 'SMT_MISSING_NODE',
+} as const;
+
+/** Synchronous node source (LevelDB getSync behind a cache, or a Map in tests). */
+export interface NodeSource {
+  getNode(hash: Uint8Array): Uint8Array | undefined;
+}
+
+/** One change: set keyHash to valueHash, or delete it (null). */
+export interface SmtOp {
+  keyHash: Uint8Array;
+  valueHash: Uint8Array | null;
+}
+
+/** The result of staging a batch: the new root and the nodes to persist with the block. */
+export interface SmtUpdate {
+  readonly root: Inner | null;
+  readonly rootHash: Uint8Array;
+  readonly writes: Array<[hash: Uint8Array, bytes: Uint8Array]>;
+}
+
+export interface SmtOptions {
+  /** Inner nodes at depth <= cacheDepth stay in memory as objects; deeper ones are loaded on demand. */
+  cacheDepth: number;
+}
+
+export const defaultSmtOptions: SmtOptions = { cacheDepth: 3 };
+
+/**
+ * A 16-ary sparse Merkle tree, copy-on-write: `stage()` never mutates the
+ * committed version, so a validator can execute several proposals for one
+ * height and keep only the one that is committed (`advance`).
+ */
+export class SparseMerkleTree {
+  private root: Inner | null;
+
+  constructor(
+    private readonly source: NodeSource,
+    root: Inner | null = null,
+    private readonly opts: SmtOptions = defaultSmtOptions,
+  ) {
+    this.root = root;
+  }
+
+  /** Opens the tree at a stored root hash (EMPTY_ROOT for an empty tree). */
+  static open(source: NodeSource, rootHash: Uint8Array, opts: SmtOptions = defaultSmtOptions): SparseMerkleTree {
+    const t = new SparseMerkleTree(source, null, opts);
+    if (!equal(rootHash, EMPTY_ROOT)) t.root = t.load(rootHash);
+    return t;
+  }
+
+  get rootHash(): Uint8Array {
+    return this.root === null ? EMPTY_ROOT : this.root.hash;
+  }
+
+  /** Computes the new root for `ops` (any order; the last op for a key wins) without committing. */
+  stage(ops: readonly SmtOp[]): SmtUpdate {
+    const writes: Array<[Uint8Array, Uint8Array]> = [];
+    const sorted = dedupeSorted(ops);
+    if (sorted.length === 0) return { root: this.root, rootHash: this.rootHash, writes };
+    const child = this.applyInner(this.root, 0, sorted, 0, sorted.length, writes);
+    // Depth 0 is within the cached depths and never collapses, so a non-empty result is an Inner.
+    const root = child === undefined ? null : (child as Inner);
+    return { root, rootHash: root === null ? EMPTY_ROOT : root.hash, writes };
+  }
+
+  /** Makes a staged update the committed version (after its writes are durable). */
+  advance(update: SmtUpdate): void {
+    this.root = update.root;
+  }
+
+  /** The leaf for keyHash, if present. */
+  getLeaf(keyHash: Uint8Array): Leaf | undefined {
+    let node: Inner | null = this.root;
+    for (let depth = 0; node !== null; depth++) {
+      const c = this.resolve(node, nibble(keyHash, depth), depth + 1);
+      if (c === undefined) return undefined;
+      if (c.kind === 1) return equal(c.keyHash, keyHash) ? c : undefined;
+      node = c;
+    }
+    return undefined;
+  }
+
+  /** Inclusion or non-inclusion proof for keyHash against the committed root. */
+  prove(keyHash: Uint8Array): SmtProof {
+    const steps: SmtProof['steps'] = [];
+    let node: Inner | null = this.root;
+    for (let depth = 0; node !== null; depth++) {
+      const nib = nibble(keyHash, depth);
+      const c = this.resolve(node, nib, depth + 1);
+      steps.push(proofStep(node, nib));
+      if (c === undefined) return { steps, leaf: null };
+      if (c.kind === 1) return { steps, leaf: { keyHash: c.keyHash, valueHash: c.valueHash } };
+      node = c;
+    }
+    return { steps, leaf: null };
+  }
+
+  // ---- internals ----
+
+  private load(hash: Uint8Array): Inner {
+    const bytes = this.source.getNode(hash);
+    if (bytes === undefined) throw new MedchainError(SmtErrorCode.MISSING_NODE);
+    return decodeInner(hash, bytes);
+  }
+
+  /** Child at slot, loading a Ref; nodes at cached depths are kept (same content, so sharing is safe). */
+  private resolve(node: Inner, slot: number, childDepth: number): Leaf | Inner | undefined {
+    const c = node.children[slot];
+    if (c === undefined || c.kind !== 3) return c;
+    const loaded = this.load(c.hash);
+    if (childDepth <= this.opts.cacheDepth) node.children[slot] = loaded;
+    return loaded;
+  }
+
+  /** Applies ops[lo, hi) (sorted, sharing `depth` nibbles) below `node`; returns the new subtree. */
+  private applyInner(
+    node: Inner | null,
+    depth: number,
+    ops: SmtOp[],
+    lo: number,
+    hi: number,
+    writes: Array<[Uint8Array, Uint8Array]>,
+  ): Child | undefined {
+    const children: (Child | undefined)[] = node === null ? new Array(16) : node.children.slice();
+    let i = lo;
+    while (i < hi) {
+      const nib = nibble((ops[i] as SmtOp).keyHash, depth);
+      let j = i + 1;
+      while (j < hi && nibble((ops[j] as SmtOp).keyHash, depth) === nib) j++;
+      const existing = node === null ? undefined : this.resolve(node, nib, depth + 1);
+      children[nib] = this.applyChild(existing, depth + 1, ops, i, j, writes);
+      i = j;
+    }
+    return this.seal(children, depth, writes);
+  }
+
+  private applyChild(
+    child: Leaf | Inner | undefined,
+    depth: number,
+    ops: SmtOp[],
+    lo: number,
+    hi: number,
+    writes: Array<[Uint8Array, Uint8Array]>,
+  ): Child | undefined {
+    if (child !== undefined && child.kind === 2) return this.applyInner(child, depth, ops, lo, hi, writes);
+    // Empty slot or a single leaf: merge the existing leaf with the ops as a small sorted set.
+    let set: SmtOp[] = ops.slice(lo, hi);
+    if (child !== undefined && !set.some((o) => equal(o.keyHash, child.keyHash))) {
+      set.push({ keyHash: child.keyHash, valueHash: child.valueHash });
+      set.sort((a, b) => compare(a.keyHash, b.keyHash));
+    }
+    set = set.filter((o) => o.valueHash !== null);
+    if (set.length === 0) return undefined;
+    if (set.length === 1) {
+      const only = set[0] as SmtOp;
+      if (
+        child !== undefined &&
+        equal(child.keyHash, only.keyHash) &&
+        equal(child.valueHash, only.valueHash as Uint8Array)
+      )
+        return child;
+      return makeLeaf(only.keyHash, only.valueHash as Uint8Array);
+    }
+    if (depth >= MAX_DEPTH) throw new Error('SMT depth exceeded (sha256 collision?)');
+    return this.applyInner(null, depth, set, 0, set.length, writes);
+  }
+
+  /** Canonical form: empty -> nothing; one leaf below the root -> the leaf itself. */
+  private seal(
+    children: (Child | undefined)[],
+    depth: number,
+    writes: Array<[Uint8Array, Uint8Array]>,
+  ): Child | undefined {
+    let count = 0;
+    let last: Child | undefined;
+    for (let i = 0; i < 16; i++) {
+      const c = children[i];
+      if (c !== undefined) {
+        count++;
+        last = c;
+      }
+    }
+    if (count === 0) return undefined;
+    if (count === 1 && depth > 0 && (last as Child).kind === 1) return last;
+    const sealed = sealInner(children);
+    writes.push([sealed.node.hash, sealed.bytes]);
+    // Below the cached depths keep only the hash: memory stays bounded by the cache depth.
+    if (depth > this.opts.cacheDepth) return { kind: 3, hash: sealed.node.hash };
+    return sealed.node;
+  }
+}
+
+/** The node's masks and the entries of its children other than the one at `nib`. */
+function proofStep(node: Inner, nib: number): SmtProof['steps'][number] {
+  let bitmap = 0;
+  let leafMask = 0;
+  let size = 0;
+  for (let i = 0; i < 16; i++) {
+    const c = node.children[i];
+    if (c === undefined) continue;
+    bitmap |= 0x8000 >> i;
+    if (c.kind === 1) leafMask |= 0x8000 >> i;
+    if (i !== nib) size += c.kind === 1 ? 64 : 32;
+  }
+  const siblings = new Uint8Array(size);
+  let o = 0;
+  for (let i = 0; i < 16; i++) {
+    const c = node.children[i];
+    if (i === nib || c === undefined) continue;
+    if (c.kind === 1) {
+      siblings.set(c.keyHash, o);
+      siblings.set(c.valueHash, o + 32);
+      o += 64;
+    } else {
+      siblings.set(c.hash, o);
+      o += 32;
+    }
+  }
+  return { bitmap, leafMask, siblings };
+}
+
+/** Sorts by keyHash and keeps the last op per key. */
+function dedupeSorted(ops: readonly SmtOp[]): SmtOp[] {
+  const indexed = ops.map((op, i) => ({ op, i }));
+  indexed.sort((a, b) => compare(a.op.keyHash, b.op.keyHash) || a.i - b.i);
+  const out: SmtOp[] = [];
+  for (const { op } of indexed) {
+    const prev = out[out.length - 1];
+    if (prev !== undefined && equal(prev.keyHash, op.keyHash)) out[out.length - 1] = op;
+    else out.push(op);
+  }
+  return out;
+}

@@ -1,0 +1,112 @@
+import { sha256 } from '../src/crypto/hash.js';
+import type { SmtProof } from './smt/proof.js';
+import { defaultSmtOptions, type NodeSource, type SmtOptions, type SmtUpdate, SparseMerkleTree } from './smt/tree.js';
+import { type BatchOp, type Db, dbKey, Prefix } from './store/db.js';
+
+export interface StateStoreOptions {
+  /** Bounded cache of current values, keyed by state key. */
+  valueCacheEntries: number;
+  smt: SmtOptions;
+}
+
+export const defaultStateStoreOptions: StateStoreOptions = { valueCacheEntries: 500_000, smt: defaultSmtOptions };
+
+/** A state change: value null deletes the key. */
+export interface StateChange {
+  key: Uint8Array;
+  value: Uint8Array | null;
+}
+
+/** A block's staged state: computed once, persisted with the block, then made current. */
+export interface StagedState {
+  readonly changes: readonly StateChange[];
+  readonly keyHashes: readonly Uint8Array[];
+  readonly smt: SmtUpdate;
+  readonly root: Uint8Array;
+}
+
+const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+
+/**
+ * Current state values ('v' + sha256(key)) plus the authenticated tree over
+ * them. Reads are synchronous (cache, then LevelDB getSync) so the state
+ * machine never awaits per key on the hot path.
+ */
+export class StateStore implements NodeSource {
+  readonly tree: SparseMerkleTree;
+  // Two generations: reads check young then old; when young is full, old is dropped.
+  // O(1) eviction with LRU-like behaviour (hot keys are promoted into young).
+  private young = new Map<string, Uint8Array | null>();
+  private old = new Map<string, Uint8Array | null>();
+
+  constructor(
+    private readonly db: Db,
+    rootHash: Uint8Array,
+    private readonly opts: StateStoreOptions = defaultStateStoreOptions,
+  ) {
+    this.tree = SparseMerkleTree.open(this, rootHash, opts.smt);
+  }
+
+  get root(): Uint8Array {
+    return this.tree.rootHash;
+  }
+
+  getNode(hash: Uint8Array): Uint8Array | undefined {
+    return this.db.getSync(dbKey(Prefix.NODE, hash));
+  }
+
+  /** The committed value of `key`, or undefined. */
+  get(key: Uint8Array): Uint8Array | undefined {
+    const ck = latin1(key);
+    const hit = this.young.get(ck);
+    if (hit !== undefined) return hit ?? undefined;
+    const aged = this.old.get(ck);
+    if (aged !== undefined) {
+      this.remember(ck, aged);
+      return aged ?? undefined;
+    }
+    const v = this.db.getSync(dbKey(Prefix.VALUE, sha256(key))) ?? null;
+    this.remember(ck, v);
+    return v ?? undefined;
+  }
+
+  /** Computes the root after `changes` without touching committed state. */
+  stage(changes: readonly StateChange[]): StagedState {
+    const keyHashes = changes.map((c) => sha256(c.key));
+    const smt = this.tree.stage(
+      changes.map((c, i) => ({
+        keyHash: keyHashes[i] as Uint8Array,
+        valueHash: c.value === null ? null : sha256(c.value),
+      })),
+    );
+    return { changes, keyHashes, smt, root: smt.rootHash };
+  }
+
+  /** The LevelDB operations that persist a staged state (added to the block's one batch). */
+  writeOps(staged: StagedState, ops: BatchOp[]): void {
+    for (let i = 0; i < staged.changes.length; i++) {
+      const c = staged.changes[i] as StateChange;
+      const k = dbKey(Prefix.VALUE, staged.keyHashes[i] as Uint8Array);
+      ops.push(c.value === null ? { type: 'del', key: k } : { type: 'put', key: k, value: c.value });
+    }
+    for (const [h, bytes] of staged.smt.writes) ops.push({ type: 'put', key: dbKey(Prefix.NODE, h), value: bytes });
+  }
+
+  /** Makes a staged state current, after its batch is durable. */
+  advance(staged: StagedState): void {
+    this.tree.advance(staged.smt);
+    for (const c of staged.changes) this.remember(latin1(c.key), c.value);
+  }
+
+  prove(key: Uint8Array): SmtProof {
+    return this.tree.prove(sha256(key));
+  }
+
+  private remember(ck: string, v: Uint8Array | null): void {
+    if (this.young.size >= this.opts.valueCacheEntries >> 1) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(ck, v);
+  }
+}
