@@ -1,0 +1,78 @@
+import { BlockError, BlockErrorCode } from '../../src/chain/block.js';
+import { merkleRoot } from '../../src/chain/merkle.js';
+import { type ChainEvent, encodeReceipt, type Receipt, TxStatus } from '../../src/chain/receipt.js';
+import type { Tx } from '../../src/chain/tx.js';
+import { type Validator, validatorsHash } from '../../src/chain/validators.js';
+import type { StagedState, StateStore } from '../state-store.js';
+import { type BlockContext, type ExecContext, type StateMachine, TxFailure } from './machine.js';
+import { StateView } from './view.js';
+
+/** Everything a block's execution produced, before anything is written. */
+export interface Execution {
+  readonly txs: readonly Tx[];
+  readonly receipts: Receipt[];
+  readonly encodedReceipts: Uint8Array[];
+  readonly txRoot: Uint8Array;
+  readonly eventsRoot: Uint8Array;
+  readonly staged: StagedState;
+  readonly stateRoot: Uint8Array;
+  readonly nextValidators: Validator[];
+  readonly nextValidatorsHash: Uint8Array;
+}
+
+const ZERO_HASH = new Uint8Array(32);
+
+/**
+ * Executes transactions in order against committed state, without writing:
+ * a failed transaction (TxFailure) keeps only its receipt; any other error is
+ * a fault of this node, not of the transaction, and propagates.
+ * Signatures and replay rules are checked before this (admission / proposal checks).
+ */
+export function executeBlock(machine: StateMachine, store: StateStore, bctx: BlockContext, txs: readonly Tx[]): Execution {
+  const view = new StateView(store);
+  const receipts: Receipt[] = [];
+  let events: ChainEvent[] = [];
+  const emit = (e: ChainEvent): void => {
+    events.push(e);
+  };
+  for (const tx of txs) {
+    const handler = machine.kind(tx.kind);
+    if (handler === undefined) throw new BlockError(BlockErrorCode.BAD_TX, { kind: tx.kind });
+    const body = handler.decodeBody(tx.body, tx);
+    events = [];
+    view.beginTx();
+    const ctx: ExecContext = { ...bctx, state: view, tx, emit };
+    try {
+      const outcome = handler.apply(ctx, tx, body);
+      view.commitTx();
+      receipts.push(
+        outcome.status === 'ok'
+          ? { txHash: tx.hash, status: TxStatus.OK, code: '', events }
+          : { txHash: tx.hash, status: TxStatus.DENIED, code: outcome.code, events },
+      );
+    } catch (err) {
+      if (!(err instanceof TxFailure)) throw err;
+      view.rollbackTx();
+      receipts.push({ txHash: tx.hash, status: TxStatus.FAILED, code: err.code, events: [] });
+    }
+  }
+  if (machine.endBlock !== undefined) {
+    events = [];
+    machine.endBlock({ ...bctx, state: view, emit });
+    if (events.length > 0) receipts.push({ txHash: ZERO_HASH, status: TxStatus.OK, code: '', events });
+  }
+  const encodedReceipts = receipts.map(encodeReceipt);
+  const staged = store.stage(view.changes());
+  const nextValidators = machine.validators(view);
+  return {
+    txs,
+    receipts,
+    encodedReceipts,
+    txRoot: merkleRoot(txs.map((t) => t.bytes)),
+    eventsRoot: merkleRoot(encodedReceipts),
+    staged,
+    stateRoot: staged.root,
+    nextValidators,
+    nextValidatorsHash: validatorsHash(nextValidators),
+  };
+}
