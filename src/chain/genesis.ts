@@ -1,5 +1,5 @@
-import { encode } from '../codec/cbor.js';
 import { from0x, to0x, utf8 } from '../codec/bytes.js';
+import { encode } from '../codec/cbor.js';
 import { sha256, sha256Parts } from '../crypto/hash.js';
 
 /** Consensus-relevant parameters, fixed in genesis. All times are ms of block time. */
@@ -70,7 +70,13 @@ const paramsTuple = (p: ChainParams): unknown[] => [
   p.maxTxLifetimeMs,
   p.maxClockDriftMs,
   p.governanceDelayBlocks,
-  [p.policy.denialThreshold, p.policy.denialWindowMs, p.policy.breakGlassMs, p.policy.reviewDeadlineMs, p.policy.recoveryDelayMs],
+  [
+    p.policy.denialThreshold,
+    p.policy.denialWindowMs,
+    p.policy.breakGlassMs,
+    p.policy.reviewDeadlineMs,
+    p.policy.recoveryDelayMs,
+  ],
 ];
 
 export const encodeGenesis = (g: Genesis): Uint8Array =>

@@ -1,4 +1,4 @@
-import { asBytes, asTuple, asUint, CodecError, decodeCanonical, encode, asString } from '../codec/cbor.js';
+import { asBytes, asString, asTuple, asUint, CodecError, decodeCanonical, encode } from '../codec/cbor.js';
 import { sha256 } from '../crypto/hash.js';
 import { MedchainError } from '../errors.js';
 
@@ -74,7 +74,11 @@ export function decodeTx(bytes: Uint8Array): Tx {
     const [payload, signature] = asTuple(decodeCanonical(bytes, TX_MAX_BYTES), 2, 'tx');
     const p = asBytes(payload, 'tx.payload');
     const s = asBytes(signature, 'tx.signature', 64);
-    const [chainId, kind, signer, pubkey, expiresAt, nonce, body] = asTuple(decodeCanonical(p, TX_MAX_BYTES), 7, 'tx.fields');
+    const [chainId, kind, signer, pubkey, expiresAt, nonce, body] = asTuple(
+      decodeCanonical(p, TX_MAX_BYTES),
+      7,
+      'tx.fields',
+    );
     const f: TxFields = {
       chainId: asString(chainId, 'tx.chainId', 64),
       kind: asUint(kind, 'tx.kind', 0xffff),

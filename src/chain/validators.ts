@@ -10,5 +10,6 @@ export interface Validator {
   power: number;
 }
 
-export const encodeValidators = (vs: readonly Validator[]): Uint8Array => encode(vs.map((v) => [v.id, v.pubkey, v.power]));
+export const encodeValidators = (vs: readonly Validator[]): Uint8Array =>
+  encode(vs.map((v) => [v.id, v.pubkey, v.power]));
 export const validatorsHash = (vs: readonly Validator[]): Uint8Array => sha256(encodeValidators(vs));

@@ -10,7 +10,11 @@ export const txSigningMessage = (tx: Pick<Tx, 'chainId' | 'payload'>): Uint8Arra
  * Signs and assembles a transaction. `signWith` defaults to @noble/ed25519
  * (runs in browsers); load generators pass `signFast` (node:crypto, same bytes).
  */
-export function signTx(f: TxFields, secretKey: Uint8Array, signWith: (msg: Uint8Array, sk: Uint8Array) => Uint8Array = sign): Tx {
+export function signTx(
+  f: TxFields,
+  secretKey: Uint8Array,
+  signWith: (msg: Uint8Array, sk: Uint8Array) => Uint8Array = sign,
+): Tx {
   const payload = encodeTxPayload(f);
   return assembleTx(f, payload, signWith(signingMessage(SignPurpose.TX, f.chainId, payload), secretKey));
 }

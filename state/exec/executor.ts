@@ -28,7 +28,12 @@ const ZERO_HASH = new Uint8Array(32);
  * a fault of this node, not of the transaction, and propagates.
  * Signatures and replay rules are checked before this (admission / proposal checks).
  */
-export function executeBlock(machine: StateMachine, store: StateStore, bctx: BlockContext, txs: readonly Tx[]): Execution {
+export function executeBlock(
+  machine: StateMachine,
+  store: StateStore,
+  bctx: BlockContext,
+  txs: readonly Tx[],
+): Execution {
   const view = new StateView(store);
   const receipts: Receipt[] = [];
   let events: ChainEvent[] = [];

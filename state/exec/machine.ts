@@ -1,4 +1,4 @@
-import type { Genesis, ChainParams } from '../../src/chain/genesis.js';
+import type { ChainParams, Genesis } from '../../src/chain/genesis.js';
 import type { ChainEvent } from '../../src/chain/receipt.js';
 import type { Tx } from '../../src/chain/tx.js';
 import type { Validator } from '../../src/chain/validators.js';

@@ -1,0 +1,226 @@
+import { type Block, BlockError, BlockErrorCode, encodeBlock, type Header, headerHash } from '../src/chain/block.js';
+import { encodeGenesis, type Genesis, genesisHash } from '../src/chain/genesis.js';
+import type { Receipt } from '../src/chain/receipt.js';
+import type { Tx } from '../src/chain/tx.js';
+import { type Validator, validatorsHash } from '../src/chain/validators.js';
+import { equal, toHex, utf8 } from '../src/codec/bytes.js';
+import { MedchainError } from '../src/errors.js';
+import { BlockStore, type Head, headOp } from './block-store.js';
+import { type Execution, executeBlock } from './exec/executor.js';
+import type { BlockContext, StateMachine } from './exec/machine.js';
+import { StateView } from './exec/view.js';
+import { ReplaySet } from './replay-set.js';
+import { EMPTY_ROOT } from './smt/node.js';
+import { defaultStateStoreOptions, StateStore, type StateStoreOptions } from './state-store.js';
+import { type BatchOp, type Db, dbKey, openDb, Prefix } from './store/db.js';
+
+export const ChainErrorCode = {
+  GENESIS_MISMATCH: 'CHAIN_GENESIS_MISMATCH',
+  NOT_NEXT: 'CHAIN_NOT_NEXT',
+} as const;
+
+/** Derived data written with each block (query indexes); never part of consensus. */
+export type Indexer = (
+  ops: BatchOp[],
+  height: number,
+  time: number,
+  txs: readonly Tx[],
+  receipts: readonly Receipt[],
+) => void;
+
+export interface ChainStateOptions {
+  dir: string;
+  genesis: Genesis;
+  machine: StateMachine;
+  indexer?: Indexer;
+  store?: StateStoreOptions;
+  /** fsync each block's batch (default true): a committed block survives power loss, not only a kill. */
+  syncWrites?: boolean;
+}
+
+const GENESIS_KEY = dbKey(Prefix.META, utf8('genesis'));
+
+/**
+ * The node's committed chain on one LevelDB: state, blocks, replay set and
+ * indexes, advanced only by `commit`, one atomic batch per block. A crash at
+ * any point leaves the previous block's head, root and indexes intact.
+ */
+export class ChainState {
+  readonly blocks: BlockStore;
+  readonly genesisHash: Uint8Array;
+  private _head: Head;
+  private _validators: Validator[];
+  private _nextValidators: Validator[];
+
+  private constructor(
+    readonly db: Db,
+    readonly store: StateStore,
+    private readonly replay: ReplaySet,
+    readonly genesis: Genesis,
+    private readonly machine: StateMachine,
+    private readonly indexer: Indexer | undefined,
+    head: Head,
+    private readonly syncWrites: boolean,
+  ) {
+    this.blocks = new BlockStore(db);
+    this.genesisHash = genesisHash(genesis);
+    this._head = head;
+    const view = new StateView(store);
+    this._nextValidators = machine.validators(view);
+    this._validators = this._nextValidators;
+  }
+
+  static async open(opts: ChainStateOptions): Promise<ChainState> {
+    const db = await openDb(opts.dir);
+    try {
+      const gBytes = encodeGenesis(opts.genesis);
+      const stored = db.getSync(GENESIS_KEY);
+      if (stored !== undefined && !equal(stored, gBytes)) throw new MedchainError(ChainErrorCode.GENESIS_MISMATCH);
+      const blocks = new BlockStore(db);
+      let head = blocks.readHead();
+      if (head === null) head = await initGenesis(db, opts, gBytes);
+      const store = new StateStore(db, head.stateRoot, opts.store ?? defaultStateStoreOptions);
+      const replay = await ReplaySet.load(db, head.time);
+      return new ChainState(db, store, replay, opts.genesis, opts.machine, opts.indexer, head, opts.syncWrites ?? true);
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+  }
+
+  get head(): Head {
+    return this._head;
+  }
+  get chainId(): string {
+    return this.genesis.chainId;
+  }
+  /** The set that signs the next block (height head+1). */
+  get validators(): Validator[] {
+    return this._nextValidators;
+  }
+  /** The set that signed the head block. */
+  get headValidators(): Validator[] {
+    return this._validators;
+  }
+
+  /** True if the tx was included and has not expired: it may never be included again. */
+  isIncluded(hash: Uint8Array): boolean {
+    return this.replay.has(hash);
+  }
+
+  /**
+   * Why `tx` may not go in a block at `time`, or null: replay and expiry rules
+   * (block-validity rules, checked by proposer and validators alike).
+   */
+  inclusionError(tx: Tx, time: number): string | null {
+    if (tx.chainId !== this.chainId) return 'TX_WRONG_CHAIN';
+    if (tx.expiresAt < time) return 'TX_EXPIRED';
+    if (tx.expiresAt > time + this.genesis.params.maxTxLifetimeMs) return 'TX_EXPIRY_TOO_FAR';
+    if (this.replay.has(tx.hash)) return 'TX_DUPLICATE';
+    return null;
+  }
+
+  /** Executes `txs` as block head+1 at `time`; throws BlockError if a tx may not be included. */
+  execute(time: number, proposer: Uint8Array, txs: readonly Tx[]): Execution {
+    const seen = new Set<string>();
+    for (const tx of txs) {
+      const e = this.inclusionError(tx, time);
+      if (e !== null) throw new BlockError(BlockErrorCode.BAD_TX, { reason: e });
+      const k = toHex(tx.hash);
+      if (seen.has(k)) throw new BlockError(BlockErrorCode.BAD_TX, { reason: 'TX_DUPLICATE' });
+      seen.add(k);
+    }
+    if (txs.length > this.genesis.params.maxBlockTxs)
+      throw new BlockError(BlockErrorCode.TOO_MANY_TXS, { count: txs.length });
+    return executeBlock(this.machine, this.store, this.blockContext(time, proposer), txs);
+  }
+
+  /** The header for an execution as block head+1. */
+  header(time: number, proposer: Uint8Array, exec: Execution): Header {
+    return {
+      chainId: this.chainId,
+      height: this._head.height + 1,
+      time,
+      prevHash: this._head.hash,
+      txRoot: exec.txRoot,
+      eventsRoot: exec.eventsRoot,
+      stateRoot: exec.stateRoot,
+      validatorsHash: validatorsHash(this._nextValidators),
+      nextValidatorsHash: exec.nextValidatorsHash,
+      proposer,
+    };
+  }
+
+  /** Checks a proposed/synced header against our own execution of its txs. */
+  checkHeader(header: Header, exec: Execution): void {
+    const expected = this.header(header.time, header.proposer, exec);
+    if (header.chainId !== this.chainId) throw new BlockError(BlockErrorCode.WRONG_CHAIN);
+    if (header.height !== expected.height) throw new BlockError(BlockErrorCode.WRONG_HEIGHT, { height: header.height });
+    if (!equal(header.prevHash, expected.prevHash)) throw new BlockError(BlockErrorCode.WRONG_PREV_HASH);
+    if (header.time <= this._head.time) throw new BlockError(BlockErrorCode.TIME_NOT_MONOTONIC);
+    for (const f of ['txRoot', 'eventsRoot', 'stateRoot', 'validatorsHash', 'nextValidatorsHash'] as const)
+      if (!equal(header[f], expected[f])) throw new BlockError(BlockErrorCode.ROOT_MISMATCH, { field: f });
+  }
+
+  /** Persists block head+1 with its certificate in one atomic batch, then advances memory. */
+  async commit(block: Block, exec: Execution, cert: Uint8Array, blockBytes = encodeBlock(block)): Promise<void> {
+    const h = block.header;
+    if (h.height !== this._head.height + 1) throw new MedchainError(ChainErrorCode.NOT_NEXT, { height: h.height });
+    const hash = headerHash(h);
+    const ops: BatchOp[] = [];
+    this.store.writeOps(exec.staged, ops);
+    const head: Head = { height: h.height, hash, time: h.time, stateRoot: exec.stateRoot };
+    this.blocks.commitOps(
+      ops,
+      {
+        height: h.height,
+        hash,
+        bytes: blockBytes,
+        cert,
+        receipts: exec.encodedReceipts,
+        txHashes: exec.txs.map((t) => t.hash),
+      },
+      head,
+    );
+    this.replay.commitOps(ops, exec.txs, h.time);
+    this.indexer?.(ops, h.height, h.time, exec.txs, exec.receipts);
+    await this.db.batch(ops, { sync: this.syncWrites });
+    this.store.advance(exec.staged);
+    this.replay.advance(exec.txs, h.time);
+    this._head = head;
+    this._validators = this._nextValidators;
+    this._nextValidators = exec.nextValidators;
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  private blockContext(time: number, proposer: Uint8Array): BlockContext {
+    return { chainId: this.chainId, height: this._head.height + 1, time, proposer, params: this.genesis.params };
+  }
+}
+
+/** Writes genesis state and head (height 0, hash = genesis hash) in one batch. */
+async function initGenesis(db: Db, opts: ChainStateOptions, gBytes: Uint8Array): Promise<Head> {
+  const store = new StateStore(db, EMPTY_ROOT, opts.store ?? defaultStateStoreOptions);
+  const view = new StateView(store);
+  const g = opts.genesis;
+  const ctx = {
+    chainId: g.chainId,
+    height: 0,
+    time: g.time,
+    proposer: new Uint8Array(32),
+    params: g.params,
+    state: view,
+    emit: () => {},
+  };
+  opts.machine.initGenesis(ctx, g);
+  const staged = store.stage(view.changes());
+  const ops: BatchOp[] = [{ type: 'put', key: GENESIS_KEY, value: gBytes }];
+  store.writeOps(staged, ops);
+  const head: Head = { height: 0, hash: genesisHash(g), time: g.time, stateRoot: staged.root };
+  ops.push(headOp(head));
+  await db.batch(ops, { sync: true });
+  return head;
+}
