@@ -1,0 +1,164 @@
+import { decodeTx, type Tx, TxError, TxErrorCode } from '../src/chain/tx.js';
+import { equal } from '../src/codec/bytes.js';
+import type { VerifyItem } from '../src/crypto/pool/index.js';
+import { isCoded } from '../src/errors.js';
+import { txSigningMessage } from '../src/tx/sign.js';
+import { mapKey } from '../state/exec/keys.js';
+import type { TxKindHandler } from '../state/exec/machine.js';
+
+export interface MempoolOptions {
+  maxTxs: number;
+  maxBytes: number;
+  /** One identity cannot fill the pool (a hospital's many terminals share one org identity: keep it generous). */
+  maxPerSender: number;
+}
+
+export const defaultMempoolOptions: MempoolOptions = {
+  maxTxs: 100_000,
+  maxBytes: 128 * 1024 * 1024,
+  maxPerSender: 20_000,
+};
+
+/** What admission needs from the rest of the node: narrow, so tests pass fakes. */
+export interface MempoolDeps {
+  chainId: string;
+  maxTxLifetimeMs: number;
+  /** Allowed clock skew between a client and this node when checking expiry windows. */
+  clockSkewMs?: number;
+  kind(kind: number): TxKindHandler | undefined;
+  /** Included and not yet expired: may never be included again. */
+  isIncluded(hash: Uint8Array): boolean;
+  verifyMany(items: VerifyItem[]): Promise<boolean[]>;
+  /** Local clock (ms): only for the expiry window at admission; blocks judge by block time. */
+  now(): number;
+}
+
+export type AddResult = { ok: true; hash: Uint8Array } | { ok: false; code: string };
+
+interface Entry {
+  tx: Tx;
+  senderKey: string;
+}
+
+/**
+ * Pending transactions in arrival order. Admission runs the untrusted-input
+ * pipeline cheap-to-expensive: size and strict decode, chain id, kind and
+ * body shape, expiry window, dedupe, limits, and the signature last, verified
+ * in batches through the verifier pool. A transaction admitted here is never
+ * signature-checked again by this node (see `hasVerified`).
+ */
+export class Mempool {
+  private readonly txs = new Map<string, Entry>();
+  private readonly perSender = new Map<string, number>();
+  private bytes = 0;
+  private readonly listeners: Array<() => void> = [];
+
+  constructor(
+    private readonly opts: MempoolOptions,
+    private readonly deps: MempoolDeps,
+  ) {}
+
+  get size(): number {
+    return this.txs.size;
+  }
+
+  /** Called when transactions become available (the engine proposes promptly). */
+  onAdded(fn: () => void): void {
+    this.listeners.push(fn);
+  }
+
+  async add(bytes: Uint8Array): Promise<Uint8Array> {
+    const [r] = await this.addMany([bytes]);
+    if (r === undefined || !r.ok) throw new TxError((r?.code ?? TxErrorCode.MALFORMED) as TxErrorCode);
+    return r.hash;
+  }
+
+  /** Admits a bundle; one result per item, in order. */
+  async addMany(items: readonly Uint8Array[]): Promise<AddResult[]> {
+    const results: AddResult[] = new Array(items.length);
+    const pending: Array<{ i: number; tx: Tx }> = [];
+    const inBatch = new Set<string>();
+    const now = this.deps.now();
+    const skew = this.deps.clockSkewMs ?? 30_000;
+    for (let i = 0; i < items.length; i++) {
+      try {
+        const tx = decodeTx(items[i] as Uint8Array);
+        if (tx.chainId !== this.deps.chainId) throw new TxError(TxErrorCode.WRONG_CHAIN);
+        const handler = this.deps.kind(tx.kind);
+        if (handler === undefined) throw new TxError(TxErrorCode.UNKNOWN_KIND, { kind: tx.kind });
+        handler.decodeBody(tx.body, tx);
+        if (tx.expiresAt < now - skew) throw new TxError(TxErrorCode.EXPIRED);
+        if (tx.expiresAt > now + this.deps.maxTxLifetimeMs + skew) throw new TxError(TxErrorCode.EXPIRY_TOO_FAR);
+        const k = mapKey(tx.hash);
+        if (this.txs.has(k) || inBatch.has(k) || this.deps.isIncluded(tx.hash))
+          throw new TxError(TxErrorCode.DUPLICATE);
+        inBatch.add(k);
+        pending.push({ i, tx });
+      } catch (err) {
+        results[i] = { ok: false, code: isCoded(err) ? err.code : TxErrorCode.MALFORMED };
+      }
+    }
+    if (pending.length === 0) return results;
+    const valid = await this.deps.verifyMany(
+      pending.map(({ tx }) => ({ msg: txSigningMessage(tx), sig: tx.signature, pk: tx.pubkey })),
+    );
+    let added = 0;
+    for (let j = 0; j < pending.length; j++) {
+      const { i, tx } = pending[j] as { i: number; tx: Tx };
+      if (!valid[j]) {
+        results[i] = { ok: false, code: TxErrorCode.BAD_SIGNATURE };
+        continue;
+      }
+      results[i] = this.insert(tx);
+      if (results[i]?.ok) added++;
+    }
+    if (added > 0) for (const fn of this.listeners) fn();
+    return results;
+  }
+
+  /** Up to `max` transactions in arrival order that may be included at block `time`. */
+  take(max: number, time: number, mayInclude: (tx: Tx) => boolean): Tx[] {
+    const out: Tx[] = [];
+    for (const { tx } of this.txs.values()) {
+      if (out.length >= max) break;
+      if (tx.expiresAt >= time && mayInclude(tx)) out.push(tx);
+    }
+    return out;
+  }
+
+  /** True if this exact signed transaction (same signature, not just same hash) passed admission here. */
+  hasVerified(tx: Tx): boolean {
+    const e = this.txs.get(mapKey(tx.hash));
+    return e !== undefined && equal(e.tx.signature, tx.signature) && equal(e.tx.pubkey, tx.pubkey);
+  }
+
+  /** Drops committed transactions and those that expired by block `time`. */
+  update(committed: readonly Tx[], time: number): void {
+    for (const tx of committed) this.remove(mapKey(tx.hash));
+    for (const [k, e] of this.txs) if (e.tx.expiresAt < time) this.remove(k);
+  }
+
+  private insert(tx: Tx): AddResult {
+    const k = mapKey(tx.hash);
+    if (this.txs.has(k)) return { ok: false, code: TxErrorCode.DUPLICATE };
+    if (this.txs.size >= this.opts.maxTxs || this.bytes + tx.bytes.length > this.opts.maxBytes)
+      return { ok: false, code: TxErrorCode.MEMPOOL_FULL };
+    const senderKey = mapKey(tx.signer);
+    const n = this.perSender.get(senderKey) ?? 0;
+    if (n >= this.opts.maxPerSender) return { ok: false, code: TxErrorCode.SENDER_LIMIT };
+    this.perSender.set(senderKey, n + 1);
+    this.txs.set(k, { tx, senderKey });
+    this.bytes += tx.bytes.length;
+    return { ok: true, hash: tx.hash };
+  }
+
+  private remove(k: string): void {
+    const e = this.txs.get(k);
+    if (e === undefined) return;
+    this.txs.delete(k);
+    this.bytes -= e.tx.bytes.length;
+    const n = (this.perSender.get(e.senderKey) ?? 1) - 1;
+    if (n <= 0) this.perSender.delete(e.senderKey);
+    else this.perSender.set(e.senderKey, n);
+  }
+}

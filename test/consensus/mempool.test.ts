@@ -1,0 +1,142 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { type AddResult, defaultMempoolOptions, Mempool, type MempoolOptions } from '../../consensus/mempool.js';
+import { assembleTx, TX_MAX_BYTES, TxErrorCode } from '../../src/chain/tx.js';
+import { toHex, utf8 } from '../../src/codec/bytes.js';
+import { encode } from '../../src/codec/cbor.js';
+import { verify } from '../../src/crypto/ed25519.js';
+import { kvMachine, kvTx } from '../helpers/kv-machine.js';
+
+const CHAIN = 'test-chain';
+const NOW = 1_700_000_000_000;
+
+function pool(opts: Partial<MempoolOptions> = {}, included = new Set<string>()) {
+  return new Mempool(
+    { ...defaultMempoolOptions, ...opts },
+    {
+      chainId: CHAIN,
+      maxTxLifetimeMs: 600_000,
+      clockSkewMs: 0,
+      kind: (k) => kvMachine.kind(k),
+      isIncluded: (h) => included.has(toHex(h)),
+      verifyMany: async (items) => items.map((it) => verify(it.sig, it.msg, it.pk)),
+      now: () => NOW,
+    },
+  );
+}
+
+const tx = (i: number, expiresAt = NOW + 60_000) => kvTx(CHAIN, utf8(`k${i}`), utf8(`v${i}`), expiresAt);
+const code = (r: AddResult | undefined) => (r && !r.ok ? r.code : 'OK');
+
+test('admits valid transactions and takes them in arrival order', async () => {
+  const m = pool();
+  const txs = [tx(3), tx(1), tx(2)];
+  const res = await m.addMany(txs.map((t) => t.bytes));
+  assert.equal(res.map(code), ['OK', 'OK', 'OK']);
+  assert.equal(
+    m.take(10, NOW, () => true).map((t) => toHex(t.hash)),
+    txs.map((t) => toHex(t.hash)),
+  );
+});
+
+test('rejects TX_OVERSIZE before decoding', async () => {
+  const [r] = await pool().addMany([new Uint8Array(TX_MAX_BYTES + 1)]);
+  assert.is(code(r), TxErrorCode.OVERSIZE);
+});
+
+test('rejects TX_MALFORMED garbage, trailing bytes and non-canonical encodings', async () => {
+  const good = tx(1).bytes;
+  const trailing = new Uint8Array(good.length + 1);
+  trailing.set(good);
+  // The same transaction with a non-minimal array header (0x98 0x02 instead of 0x82).
+  const nonCanonical = new Uint8Array([0x98, 0x02, ...good.subarray(1)]);
+  const res = await pool().addMany([new Uint8Array([0xff, 0x00]), trailing, nonCanonical]);
+  assert.equal(res.map(code), [TxErrorCode.MALFORMED, TxErrorCode.MALFORMED, TxErrorCode.MALFORMED]);
+});
+
+test('rejects TX_WRONG_CHAIN, TX_UNKNOWN_KIND and TX_BAD_BODY', async () => {
+  const base = tx(1);
+  const wrongKind = assembleTx(
+    { ...base, kind: 4242 },
+    encode([CHAIN, 4242, base.signer, base.pubkey, base.expiresAt, base.nonce, base.body]),
+    base.signature,
+  );
+  const badBody = assembleTx(
+    { ...base, body: 'x' },
+    encode([CHAIN, base.kind, base.signer, base.pubkey, base.expiresAt, base.nonce, 'x']),
+    base.signature,
+  );
+  const res = await pool().addMany([
+    kvTx('other', utf8('a'), utf8('b'), NOW + 1000).bytes,
+    wrongKind.bytes,
+    badBody.bytes,
+  ]);
+  assert.equal(res.map(code), [TxErrorCode.WRONG_CHAIN, TxErrorCode.UNKNOWN_KIND, 'CODEC_SHAPE']);
+});
+
+test('rejects TX_EXPIRED and TX_EXPIRY_TOO_FAR against the local clock', async () => {
+  const res = await pool().addMany([tx(1, NOW - 1).bytes, tx(2, NOW + 600_001).bytes]);
+  assert.equal(res.map(code), [TxErrorCode.EXPIRED, TxErrorCode.EXPIRY_TOO_FAR]);
+});
+
+test('rejects TX_DUPLICATE in the pool, in the same bundle, and already included', async () => {
+  const t = tx(1);
+  const included = new Set([toHex(tx(2).hash)]);
+  const m = pool({}, included);
+  const res = await m.addMany([t.bytes, t.bytes, tx(2).bytes]);
+  assert.equal(res.map(code), ['OK', TxErrorCode.DUPLICATE, TxErrorCode.DUPLICATE]);
+  assert.is(code((await m.addMany([t.bytes]))[0]), TxErrorCode.DUPLICATE);
+});
+
+test('rejects TX_BAD_SIGNATURE, checked last, and admits the rest of the bundle', async () => {
+  const t = tx(1);
+  const sig = t.signature.slice();
+  sig[0] = (sig[0] as number) ^ 1;
+  const forged = assembleTx(t, t.payload, sig);
+  const m = pool();
+  const res = await m.addMany([forged.bytes, tx(2).bytes]);
+  assert.equal(res.map(code), [TxErrorCode.BAD_SIGNATURE, 'OK']);
+  assert.is(m.size, 1);
+});
+
+test('hasVerified is false for the same payload with a different signature', async () => {
+  const m = pool();
+  const t = tx(1);
+  await m.add(t.bytes);
+  assert.ok(m.hasVerified(t));
+  const sig = t.signature.slice();
+  sig[5] = (sig[5] as number) ^ 1;
+  assert.not.ok(m.hasVerified(assembleTx(t, t.payload, sig)));
+});
+
+test('rejects TX_MEMPOOL_FULL and TX_SENDER_LIMIT at their bounds', async () => {
+  const full = await pool({ maxTxs: 2 }).addMany([tx(1).bytes, tx(2).bytes, tx(3).bytes]);
+  assert.equal(full.map(code), ['OK', 'OK', TxErrorCode.MEMPOOL_FULL]);
+  const sender = await pool({ maxPerSender: 1 }).addMany([tx(1).bytes, tx(2).bytes]);
+  assert.equal(sender.map(code), ['OK', TxErrorCode.SENDER_LIMIT]);
+});
+
+test('update drops committed and expired transactions', async () => {
+  const m = pool();
+  const a = tx(1);
+  const b = tx(2, NOW + 10);
+  const c = tx(3);
+  await m.addMany([a.bytes, b.bytes, c.bytes]);
+  m.update([a], NOW + 11);
+  assert.equal(
+    m.take(10, NOW + 11, () => true).map((t) => toHex(t.hash)),
+    [toHex(c.hash)],
+  );
+  assert.is(m.size, 1);
+});
+
+test('notifies listeners when transactions are added', async () => {
+  const m = pool();
+  let calls = 0;
+  m.onAdded(() => calls++);
+  await m.addMany([tx(1).bytes]);
+  await m.addMany([tx(1).bytes]);
+  assert.is(calls, 1);
+});
+
+test.run();
