@@ -1,0 +1,142 @@
+import { type Block, BlockError, BlockErrorCode, decodeBlock, encodeBlock, headerHash } from '../src/chain/block.js';
+import { decodeTx, type Tx } from '../src/chain/tx.js';
+import type { Validator } from '../src/chain/validators.js';
+import { toHex } from '../src/codec/bytes.js';
+import type { VerifyItem } from '../src/crypto/pool/index.js';
+import { isCoded } from '../src/errors.js';
+import { txSigningMessage } from '../src/tx/sign.js';
+import type { ChainState } from '../state/chain.js';
+import type { Execution } from '../state/exec/executor.js';
+import type { CommitResult, Executor } from './engine/driver.js';
+import { encodeCommit } from './engine/messages.js';
+import type { CommitCertificate } from './engine/types.js';
+import { ValidatorSet } from './engine/validator-set.js';
+import type { Mempool } from './mempool.js';
+
+export interface ChainExecutorDeps {
+  chain: ChainState;
+  mempool: Mempool;
+  verifyMany(items: VerifyItem[]): Promise<boolean[]>;
+  /** This validator's organization id (the header's proposer), if it validates. */
+  proposerId?: Uint8Array;
+  /** Local clock, for the block-time drift rule. */
+  now(): number;
+  /** After a block is durably committed: RPC subscribers, custodians, metrics. */
+  onCommitted?(c: CommittedBlock): void;
+  onInvalidBlock?(height: number, reason: string): void;
+}
+
+/** A block after it is durable, for subscribers (RPC, custodians, metrics). */
+export interface CommittedBlock {
+  block: Block;
+  exec: Execution;
+  cert: CommitCertificate;
+}
+
+interface Prepared {
+  block: Block;
+  bytes: Uint8Array;
+  exec: Execution;
+}
+
+/** Bounded: a height sees at most a few proposals (one per round). */
+const MAX_PREPARED = 16;
+
+export const toValidatorSet = (vs: readonly Validator[]): ValidatorSet => new ValidatorSet(vs);
+
+/**
+ * Consensus' view of the chain: builds blocks from the mempool, re-executes
+ * proposals (verifying only the signatures this node has not already checked
+ * at admission) and commits the block that gets a certificate, reusing the
+ * execution that validated it.
+ */
+export class ChainExecutor implements Executor {
+  private readonly prepared = new Map<string, Prepared>();
+
+  constructor(private readonly d: ChainExecutorDeps) {}
+
+  hashBlock(block: Uint8Array): Uint8Array {
+    return headerHash(decodeBlock(block).header);
+  }
+
+  hasPendingTxs(): boolean {
+    return this.d.mempool.size > 0;
+  }
+
+  async buildBlock(height: number, _round: number, now: number): Promise<{ block: Uint8Array; hash: Uint8Array }> {
+    const { chain, mempool } = this.d;
+    if (height !== chain.head.height + 1) throw new Error(`build at ${height} but head is ${chain.head.height}`);
+    // Block time: the proposer's clock, strictly after the previous block.
+    const time = Math.max(now, chain.head.time + 1);
+    const proposer = this.d.proposerId ?? new Uint8Array(32);
+    const txs = mempool.take(chain.genesis.params.maxBlockTxs, time, (tx) => chain.inclusionError(tx, time) === null);
+    const exec = chain.execute(time, proposer, txs);
+    const block: Block = { header: chain.header(time, proposer, exec), txs: txs.map((t) => t.bytes) };
+    const bytes = encodeBlock(block);
+    const hash = headerHash(block.header);
+    this.remember(hash, { block, bytes, exec });
+    return { block: bytes, hash };
+  }
+
+  async validateBlock(height: number, bytes: Uint8Array): Promise<{ valid: boolean; hash: Uint8Array }> {
+    let hash: Uint8Array = new Uint8Array(32);
+    try {
+      const block = decodeBlock(bytes);
+      hash = headerHash(block.header);
+      if (this.prepared.has(toHex(hash))) return { valid: true, hash };
+      const exec = await this.check(height, block);
+      this.remember(hash, { block, bytes, exec });
+      return { valid: true, hash };
+    } catch (err) {
+      this.d.onInvalidBlock?.(height, isCoded(err) ? err.code : 'BLOCK_MALFORMED');
+      return { valid: false, hash };
+    }
+  }
+
+  async commit(height: number, bytes: Uint8Array, cert: CommitCertificate): Promise<CommitResult> {
+    const { chain, mempool } = this.d;
+    let p = this.prepared.get(toHex(cert.blockHash));
+    if (p === undefined) {
+      // A block we never validated (e.g. it arrived by sync with its certificate): execute it now.
+      const block = decodeBlock(bytes);
+      p = { block, bytes, exec: await this.check(height, block, true) };
+    }
+    await chain.commit(p.block, p.exec, encodeCommit(cert), p.bytes);
+    this.prepared.clear();
+    mempool.update(p.exec.txs, p.block.header.time);
+    this.d.onCommitted?.({ block: p.block, exec: p.exec, cert });
+    return { nextValidatorSet: toValidatorSet(chain.validators), blockTime: p.block.header.time };
+  }
+
+  /** Every rule a proposal must pass, cheapest first, signatures last but one, execution last. */
+  private async check(height: number, block: Block, certified = false): Promise<Execution> {
+    const { chain } = this.d;
+    const h = block.header;
+    if (h.height !== height || height !== chain.head.height + 1)
+      throw new BlockError(BlockErrorCode.WRONG_HEIGHT, { height: h.height });
+    // Drift bound against our clock, unless a certificate already proves a quorum accepted it.
+    if (!certified && h.time > this.d.now() + chain.genesis.params.maxClockDriftMs)
+      throw new BlockError(BlockErrorCode.TIME_TOO_FAR);
+    if (h.time <= chain.head.time) throw new BlockError(BlockErrorCode.TIME_NOT_MONOTONIC);
+    if (!chain.validators.some((v) => toHex(v.id) === toHex(h.proposer)))
+      throw new BlockError(BlockErrorCode.WRONG_PROPOSER);
+    const txs: Tx[] = block.txs.map(decodeTx);
+    await this.verifySignatures(txs);
+    const exec = chain.execute(h.time, h.proposer, txs);
+    chain.checkHeader(h, exec);
+    return exec;
+  }
+
+  private async verifySignatures(txs: readonly Tx[]): Promise<void> {
+    const unchecked = txs.filter((tx) => !this.d.mempool.hasVerified(tx));
+    if (unchecked.length === 0) return;
+    const items = unchecked.map((tx) => ({ msg: txSigningMessage(tx), sig: tx.signature, pk: tx.pubkey }));
+    const ok = await this.d.verifyMany(items);
+    if (ok.some((v) => !v)) throw new BlockError(BlockErrorCode.BAD_TX, { reason: 'TX_BAD_SIGNATURE' });
+  }
+
+  private remember(hash: Uint8Array, p: Prepared): void {
+    if (this.prepared.size >= MAX_PREPARED) this.prepared.clear();
+    this.prepared.set(toHex(hash), p);
+  }
+}

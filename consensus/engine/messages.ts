@@ -1,0 +1,126 @@
+import {
+  asArray,
+  asBytes,
+  asString,
+  asTuple,
+  asUint,
+  decodeCanonical,
+  encode,
+  shapeError,
+} from '../../src/codec/cbor.js';
+import {
+  type CommitCertificate,
+  type CommitSignature,
+  HASH_LEN,
+  MAX_SIGNATURE_LEN,
+  type Proposal,
+  type Vote,
+  VoteType,
+} from './types.js';
+
+/**
+ * Canonical CBOR tuples for the wire and the WAL, and the exact bytes each
+ * signature covers. Sign bytes leave out the signature (and, for a proposal,
+ * the block, which the hash commits to); the lead wraps them with a domain
+ * separation tag and the chain id.
+ */
+
+export const MAX_VOTE_BYTES = 256;
+export const MAX_CHAIN_ID_LEN = 64;
+/** Bounds the signer list of a certificate (and so the decode work). */
+export const MAX_VALIDATORS = 1024;
+export const MAX_COMMIT_BYTES = 64 + MAX_VALIDATORS * (MAX_SIGNATURE_LEN + 8);
+
+const PROPOSAL_TAG = 0;
+
+function asRound(v: unknown, what: string): number {
+  return asUint(v, what, 0xffffffff);
+}
+
+function asPolRound(v: unknown): number {
+  if (v === -1) return -1;
+  return asRound(v, 'proposal.polRound');
+}
+
+function asVoteType(v: unknown): VoteType {
+  if (v !== VoteType.PREVOTE && v !== VoteType.PRECOMMIT) throw shapeError('vote.type');
+  return v;
+}
+
+// ---- votes ----
+
+export function voteSignBytes(v: Omit<Vote, 'signature'>): Uint8Array {
+  return encode([v.type, v.height, v.round, v.blockHash, v.validatorIndex]);
+}
+
+export function encodeVote(v: Vote): Uint8Array {
+  return encode([v.type, v.height, v.round, v.blockHash, v.validatorIndex, v.signature]);
+}
+
+export function decodeVote(bytes: Uint8Array): Vote {
+  const t = asTuple(decodeCanonical(bytes, MAX_VOTE_BYTES), 6, 'vote');
+  return {
+    type: asVoteType(t[0]),
+    height: asUint(t[1], 'vote.height'),
+    round: asRound(t[2], 'vote.round'),
+    blockHash: t[3] === null ? null : asBytes(t[3], 'vote.blockHash', HASH_LEN),
+    validatorIndex: asUint(t[4], 'vote.validatorIndex', MAX_VALIDATORS - 1),
+    signature: asBytes(t[5], 'vote.signature', undefined, MAX_SIGNATURE_LEN),
+  };
+}
+
+// ---- proposals ----
+
+export function proposalSignBytes(p: Omit<Proposal, 'signature' | 'block'>): Uint8Array {
+  return encode([PROPOSAL_TAG, p.chainId ?? '', p.height, p.round, p.polRound, p.blockHash, p.proposerIndex]);
+}
+
+export function encodeProposal(p: Proposal): Uint8Array {
+  return encode([p.chainId ?? '', p.height, p.round, p.polRound, p.blockHash, p.block, p.proposerIndex, p.signature]);
+}
+
+/** `maxBytes` bounds the whole message (block included) before decoding. */
+export function decodeProposal(bytes: Uint8Array, maxBytes: number): Proposal {
+  const t = asTuple(decodeCanonical(bytes, maxBytes), 8, 'proposal');
+  const chainId = asString(t[0], 'proposal.chainId', MAX_CHAIN_ID_LEN);
+  const p: Proposal = {
+    height: asUint(t[1], 'proposal.height'),
+    round: asRound(t[2], 'proposal.round'),
+    polRound: asPolRound(t[3]),
+    blockHash: asBytes(t[4], 'proposal.blockHash', HASH_LEN),
+    block: asBytes(t[5], 'proposal.block'),
+    proposerIndex: asUint(t[6], 'proposal.proposerIndex', MAX_VALIDATORS - 1),
+    signature: asBytes(t[7], 'proposal.signature', undefined, MAX_SIGNATURE_LEN),
+  };
+  // '' and "no chain id" are one value, so the encoding stays unique.
+  if (chainId !== '') p.chainId = chainId;
+  if (p.polRound >= p.round) throw shapeError('proposal.polRound');
+  return p;
+}
+
+// ---- commit certificates ----
+
+export function encodeCommit(c: CommitCertificate): Uint8Array {
+  return encode([c.height, c.round, c.blockHash, c.signatures.map((s) => [s.validatorIndex, s.signature])]);
+}
+
+export function decodeCommit(bytes: Uint8Array, maxBytes = MAX_COMMIT_BYTES): CommitCertificate {
+  const t = asTuple(decodeCanonical(bytes, maxBytes), 4, 'commit');
+  const list = asArray(t[3], 'commit.signatures', MAX_VALIDATORS);
+  const signatures: CommitSignature[] = [];
+  let prev = -1;
+  for (const item of list) {
+    const s = asTuple(item, 2, 'commit.signature');
+    const validatorIndex = asUint(s[0], 'commit.validatorIndex', MAX_VALIDATORS - 1);
+    // Strictly increasing indexes: one encoding per signer set, no duplicates.
+    if (validatorIndex <= prev) throw shapeError('commit.order');
+    prev = validatorIndex;
+    signatures.push({ validatorIndex, signature: asBytes(s[1], 'commit.sig', undefined, MAX_SIGNATURE_LEN) });
+  }
+  return {
+    height: asUint(t[0], 'commit.height'),
+    round: asRound(t[1], 'commit.round'),
+    blockHash: asBytes(t[2], 'commit.blockHash', HASH_LEN),
+    signatures,
+  };
+}
