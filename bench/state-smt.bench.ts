@@ -11,10 +11,34 @@ import type { BenchContext, Benchmark } from './types.js';
 const KEYS = 1_000_000;
 const BLOCK = 10_000;
 
+/** Keys in one flat buffer: a million small Uint8Arrays would make the bench's own GC the bottleneck. */
+class KeyList {
+  private buf: Uint8Array;
+  length = 0;
+  constructor(
+    private readonly width: number,
+    capacity: number,
+  ) {
+    this.buf = new Uint8Array(width * capacity);
+  }
+  push(k: Uint8Array): void {
+    if ((this.length + 1) * this.width > this.buf.length) {
+      const bigger = new Uint8Array(this.buf.length * 2);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    this.buf.set(k, this.length * this.width);
+    this.length++;
+  }
+  at(i: number): Uint8Array {
+    return this.buf.subarray(i * this.width, (i + 1) * this.width);
+  }
+}
+
 interface Fixture {
   db: Db;
   store: StateStore;
-  keys: Uint8Array[];
+  keys: KeyList;
   prng: Prng;
 }
 
@@ -35,7 +59,7 @@ function load(log: BenchContext['log'], size: number): Promise<Fixture> {
     const db = await openDb(dir);
     const store = new StateStore(db, EMPTY_ROOT);
     const prng = new Prng(42);
-    const keys: Uint8Array[] = [];
+    const keys = new KeyList(40, size + 200_000);
     const t0 = performance.now();
     for (let i = 0; i < size; i += 100_000) {
       const changes: StateChange[] = [];
@@ -71,7 +95,7 @@ export const benchmarks: Benchmark[] = [
             const key = f.prng.bytes(40);
             f.keys.push(key);
             changes.push({ key, value: f.prng.bytes(100) });
-          } else changes.push({ key: f.keys[f.prng.below(f.keys.length)] as Uint8Array, value: f.prng.bytes(100) });
+          } else changes.push({ key: f.keys.at(f.prng.below(f.keys.length)), value: f.prng.bytes(100) });
         }
         await commit(f.db, f.store, changes);
         updates += BLOCK;
@@ -92,7 +116,7 @@ export const benchmarks: Benchmark[] = [
       const f = await load(ctx.log, keysFlag(ctx));
       const n = 100_000;
       const t0 = performance.now();
-      for (let i = 0; i < n; i++) f.store.prove(f.keys[f.prng.below(f.keys.length)] as Uint8Array);
+      for (let i = 0; i < n; i++) f.store.prove(f.keys.at(f.prng.below(f.keys.length)));
       const s = (performance.now() - t0) / 1000;
       return { id: 'state.smt.prove', ops_per_s: round(n / s), keys: f.keys.length };
     },
@@ -103,7 +127,7 @@ export const benchmarks: Benchmark[] = [
       const f = await load(ctx.log, keysFlag(ctx));
       const cases = [];
       for (let i = 0; i < 20_000; i++) {
-        const key = f.keys[f.prng.below(f.keys.length)] as Uint8Array;
+        const key = f.keys.at(f.prng.below(f.keys.length));
         cases.push({ key, value: f.store.get(key) as Uint8Array, proof: f.store.prove(key) });
       }
       const root = f.store.root;

@@ -6,10 +6,16 @@ import { type BatchOp, type Db, dbKey, Prefix } from './store/db.js';
 export interface StateStoreOptions {
   /** Bounded cache of current values, keyed by state key. */
   valueCacheEntries: number;
+  /** Bounded cache of tree node bytes: most of the tree's lower levels stay in memory. */
+  nodeCacheBytes: number;
   smt: SmtOptions;
 }
 
-export const defaultStateStoreOptions: StateStoreOptions = { valueCacheEntries: 500_000, smt: defaultSmtOptions };
+export const defaultStateStoreOptions: StateStoreOptions = {
+  valueCacheEntries: 200_000,
+  nodeCacheBytes: 64 * 1024 * 1024,
+  smt: defaultSmtOptions,
+};
 
 /** A state change: value null deletes the key. */
 export interface StateChange {
@@ -38,12 +44,14 @@ export class StateStore implements NodeSource {
   // O(1) eviction with LRU-like behaviour (hot keys are promoted into young).
   private young = new Map<string, Uint8Array | null>();
   private old = new Map<string, Uint8Array | null>();
+  private readonly nodes: TwoGenerationCache;
 
   constructor(
     private readonly db: Db,
     rootHash: Uint8Array,
     private readonly opts: StateStoreOptions = defaultStateStoreOptions,
   ) {
+    this.nodes = new TwoGenerationCache(opts.nodeCacheBytes);
     this.tree = SparseMerkleTree.open(this, rootHash, opts.smt);
   }
 
@@ -52,7 +60,12 @@ export class StateStore implements NodeSource {
   }
 
   getNode(hash: Uint8Array): Uint8Array | undefined {
-    return this.db.getSync(dbKey(Prefix.NODE, hash));
+    const k = latin1(hash);
+    const hit = this.nodes.get(k);
+    if (hit !== undefined) return hit;
+    const bytes = this.db.getSync(dbKey(Prefix.NODE, hash));
+    if (bytes !== undefined) this.nodes.set(k, bytes);
+    return bytes;
   }
 
   /** The committed value of `key`, or undefined. */
@@ -95,6 +108,7 @@ export class StateStore implements NodeSource {
   /** Makes a staged state current, after its batch is durable. */
   advance(staged: StagedState): void {
     this.tree.advance(staged.smt);
+    for (const [h, bytes] of staged.smt.writes) this.nodes.set(latin1(h), bytes);
     for (const c of staged.changes) this.remember(latin1(c.key), c.value);
   }
 
@@ -108,5 +122,32 @@ export class StateStore implements NodeSource {
       this.young = new Map();
     }
     this.young.set(ck, v);
+  }
+}
+
+/** A byte-bounded cache in two generations: O(1) eviction, recently used entries survive a flip. */
+class TwoGenerationCache {
+  private young = new Map<string, Uint8Array>();
+  private old = new Map<string, Uint8Array>();
+  private youngBytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get(k: string): Uint8Array | undefined {
+    const y = this.young.get(k);
+    if (y !== undefined) return y;
+    const o = this.old.get(k);
+    if (o !== undefined) this.set(k, o);
+    return o;
+  }
+
+  set(k: string, v: Uint8Array): void {
+    if (this.youngBytes + v.length > this.maxBytes / 2) {
+      this.old = this.young;
+      this.young = new Map();
+      this.youngBytes = 0;
+    }
+    this.young.set(k, v);
+    this.youngBytes += v.length + 64;
   }
 }
