@@ -3,6 +3,7 @@ import { merkleRoot } from '../../src/chain/merkle.js';
 import { type ChainEvent, encodeReceipt, type Receipt, TxStatus } from '../../src/chain/receipt.js';
 import type { Tx } from '../../src/chain/tx.js';
 import { type Validator, validatorsHash } from '../../src/chain/validators.js';
+import { isCoded } from '../../src/errors.js';
 import type { StagedState, StateStore } from '../state-store.js';
 import { type BlockContext, type ExecContext, type StateMachine, TxFailure } from './machine.js';
 import { StateView } from './view.js';
@@ -43,7 +44,13 @@ export function executeBlock(
   for (const tx of txs) {
     const handler = machine.kind(tx.kind);
     if (handler === undefined) throw new BlockError(BlockErrorCode.BAD_TX, { kind: tx.kind });
-    const body = handler.decodeBody(tx.body, tx);
+    let body: unknown;
+    try {
+      body = handler.decodeBody(tx.body, tx);
+    } catch (err) {
+      // Admission rejects these: a block that carries one is invalid, not a failed tx.
+      throw new BlockError(BlockErrorCode.BAD_TX, { reason: isCoded(err) ? err.code : 'TX_BAD_BODY' });
+    }
     events = [];
     view.beginTx();
     const ctx: ExecContext = { ...bctx, state: view, tx, emit };

@@ -1,0 +1,170 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultChainParams, type Genesis, identityId } from '../chain/genesis.js';
+import { fromHex, toHex } from '../codec/bytes.js';
+import { publicKeyOf, randomSecretKey } from '../crypto/ed25519.js';
+import { defaultNodeConfig } from '../node/config.js';
+import { initHome, writeGenesis } from '../node/home.js';
+import { onShutdown } from './shutdown.js';
+
+export interface DevnetOptions {
+  home: string;
+  validators: number;
+  fresh: boolean;
+  basePort: number;
+  rpcPort: number;
+  chainId: string;
+  /** Block heartbeat when idle (consent expiry needs time to advance). */
+  heartbeatMs: number;
+  log: (line: string) => void;
+}
+
+export const defaultDevnetOptions: Omit<DevnetOptions, 'log'> = {
+  home: 'data/devnet',
+  validators: 4,
+  fresh: false,
+  basePort: 26600,
+  rpcPort: 8545,
+  chainId: 'medchain-devnet',
+  heartbeatMs: 2000,
+};
+
+interface DevnetManifest {
+  chainId: string;
+  nodes: Array<{ name: string; home: string; rpc: string; peerId: string; orgSecretKey: string }>;
+}
+
+const MANIFEST = 'devnet.json';
+const cli = fileURLToPath(new URL('../cli.js', import.meta.url));
+
+/** Creates keys, genesis and configs for n validators on loopback. */
+export async function createDevnet(o: Omit<DevnetOptions, 'log'>): Promise<DevnetManifest> {
+  const home = resolve(o.home);
+  const nodes: DevnetManifest['nodes'] = [];
+  const genesis: Genesis = {
+    chainId: o.chainId,
+    time: Date.now(),
+    params: defaultChainParams,
+    organizations: [],
+    validators: [],
+  };
+  const peers: string[] = [];
+  const prepared: Array<{ dir: string; peerId: string; p2p: string }> = [];
+  for (let i = 0; i < o.validators; i++) {
+    const name = `node${i}`;
+    const dir = join(home, name);
+    const p2p = `/ip4/127.0.0.1/tcp/${o.basePort + i}`;
+    const { peerId, validatorKey } = await initHome(
+      dir,
+      {
+        moniker: name,
+        genesisFile: '../genesis.json',
+        p2p: { ...defaultNodeConfig.p2p, listen: [p2p] },
+        rpc: { ...defaultNodeConfig.rpc, port: o.rpcPort + i },
+        consensus: { heartbeatMs: o.heartbeatMs },
+      },
+      { validator: true },
+    );
+    // Each validator is an organization (a hospital) with its own identity key.
+    const orgSecretKey = randomSecretKey();
+    const orgPub = publicKeyOf(orgSecretKey);
+    genesis.organizations.push({ pubkey: orgPub, name: `Hospital ${String.fromCharCode(65 + i)}` });
+    genesis.validators.push({ org: identityId(orgPub), pubkey: publicKeyOf(validatorKey as Uint8Array), power: 1 });
+    nodes.push({
+      name,
+      home: dir,
+      rpc: `http://127.0.0.1:${o.rpcPort + i}`,
+      peerId,
+      orgSecretKey: toHex(orgSecretKey),
+    });
+    prepared.push({ dir, peerId, p2p });
+    peers.push(`${p2p}/p2p/${peerId}`);
+  }
+  await writeGenesis(join(home, 'genesis.json'), genesis);
+  // Every validator keeps connections to the others and admits only them (permissioned).
+  for (const [i, p] of prepared.entries()) {
+    const file = join(p.dir, 'config.json');
+    const cfg = JSON.parse(await readFile(file, 'utf8'));
+    cfg.p2p.peers = peers.filter((_, j) => j !== i);
+    cfg.p2p.allowedPeers = prepared.map((q) => q.peerId);
+    await writeFile(file, `${JSON.stringify(cfg, null, 2)}\n`);
+  }
+  const manifest: DevnetManifest = { chainId: o.chainId, nodes };
+  await writeFile(join(home, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+  return manifest;
+}
+
+/** Reads the devnet manifest (node homes, RPC URLs, organization keys). */
+export async function readDevnet(home: string): Promise<DevnetManifest> {
+  return JSON.parse(await readFile(join(resolve(home), MANIFEST), 'utf8')) as DevnetManifest;
+}
+
+export const devnetOrgKey = (m: DevnetManifest, i: number): Uint8Array =>
+  fromHex((m.nodes[i] as DevnetManifest['nodes'][0]).orgSecretKey);
+
+/** Short human line from a node's JSON log line. */
+function pretty(name: string, line: string): string {
+  try {
+    const j = JSON.parse(line) as Record<string, unknown>;
+    const { level, time, msg, pid: _p, hostname: _h, node: _n, module, ...rest } = j;
+    const lvl =
+      ({ 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' } as Record<number, string>)[
+        level as number
+      ] ?? '';
+    const kv = Object.entries(rest)
+      .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+      .join(' ');
+    const t = typeof time === 'string' ? time.slice(11, 23) : '';
+    return `${name.padEnd(6)} ${t} ${lvl} ${module ? `[${String(module)}] ` : ''}${String(msg)} ${kv}`;
+  } catch {
+    return `${name.padEnd(6)} ${line}`;
+  }
+}
+
+/** `medchain devnet`: creates (or resumes) a devnet and runs one process per validator until Ctrl+C. */
+export async function runDevnet(o: DevnetOptions): Promise<void> {
+  const home = resolve(o.home);
+  if (o.fresh) await rm(home, { recursive: true, force: true });
+  let manifest: DevnetManifest;
+  if (existsSync(join(home, MANIFEST))) {
+    manifest = await readDevnet(home);
+    o.log(`resuming devnet ${manifest.chainId} in ${home} (--fresh to start over)`);
+  } else {
+    manifest = await createDevnet(o);
+    o.log(`created devnet ${manifest.chainId} with ${o.validators} validators in ${home}`);
+  }
+  const children: ChildProcess[] = manifest.nodes.map((n) => {
+    // Own process group (Ctrl+C reaches only the launcher, which stops the nodes in order) and an
+    // IPC channel whose loss tells a node its launcher died.
+    const child = spawn(process.execPath, [cli, 'start', '--home', n.home], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: true,
+    });
+    let buf = '';
+    const onData = (d: Buffer): void => {
+      buf += d.toString();
+      let nl = buf.indexOf('\n');
+      while (nl >= 0) {
+        o.log(pretty(n.name, buf.slice(0, nl)));
+        buf = buf.slice(nl + 1);
+        nl = buf.indexOf('\n');
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code, signal) => o.log(`${n.name} exited (${signal ?? code})`));
+    return child;
+  });
+  o.log('JSON-RPC endpoints:');
+  for (const n of manifest.nodes) o.log(`  ${n.name}  ${n.rpc}`);
+  o.log('Ctrl+C stops all nodes.');
+  const exited = children.map((c) => new Promise<void>((r) => (c.exitCode !== null ? r() : c.once('exit', () => r()))));
+  onShutdown(async () => {
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(exited);
+  }, o.log);
+  await Promise.all(exited);
+}

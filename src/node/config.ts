@@ -1,0 +1,98 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { type Genesis, type GenesisJson, genesisFromJson } from '../chain/genesis.js';
+import { fromHex, toHex } from '../codec/bytes.js';
+import { publicKeyOf } from '../crypto/ed25519.js';
+import { MedchainError } from '../errors.js';
+
+export const ConfigErrorCode = {
+  INVALID: 'CONFIG_INVALID',
+  MISSING: 'CONFIG_MISSING',
+} as const;
+
+/** A node's config.json, inside its home directory. Paths are relative to home. */
+export interface NodeConfig {
+  moniker: string;
+  genesisFile: string;
+  /** Consensus key file; absent for a full (non-validator) node. */
+  validatorKeyFile?: string;
+  p2p: {
+    listen: string[];
+    /** Peers to keep connections to: multiaddrs ending in /p2p/<peer id>. */
+    peers: string[];
+    /** Open mode admits any peer (read-only full nodes); otherwise only allowedPeers. */
+    open: boolean;
+    allowedPeers: string[];
+  };
+  rpc: { enabled: boolean; host: string; port: number; token?: string };
+  consensus: { heartbeatMs: number };
+  log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
+}
+
+export const defaultNodeConfig: NodeConfig = {
+  moniker: 'medchain-node',
+  genesisFile: 'genesis.json',
+  p2p: { listen: ['/ip4/127.0.0.1/tcp/26656'], peers: [], open: false, allowedPeers: [] },
+  rpc: { enabled: true, host: '127.0.0.1', port: 8545 },
+  consensus: { heartbeatMs: 5000 },
+  log: { level: 'info' },
+};
+
+export const CONFIG_FILE = 'config.json';
+
+export async function loadConfig(home: string): Promise<NodeConfig> {
+  let raw: string;
+  try {
+    raw = await readFile(join(home, CONFIG_FILE), 'utf8');
+  } catch {
+    throw new MedchainError(ConfigErrorCode.MISSING, { file: join(home, CONFIG_FILE) });
+  }
+  let parsed: Partial<NodeConfig>;
+  try {
+    parsed = JSON.parse(raw) as Partial<NodeConfig>;
+  } catch {
+    throw new MedchainError(ConfigErrorCode.INVALID, { file: CONFIG_FILE });
+  }
+  return {
+    ...defaultNodeConfig,
+    ...parsed,
+    p2p: { ...defaultNodeConfig.p2p, ...parsed.p2p },
+    rpc: { ...defaultNodeConfig.rpc, ...parsed.rpc },
+    consensus: { ...defaultNodeConfig.consensus, ...parsed.consensus },
+    log: { ...defaultNodeConfig.log, ...parsed.log },
+  };
+}
+
+export const saveConfig = (home: string, cfg: NodeConfig): Promise<void> =>
+  writeFile(join(home, CONFIG_FILE), `${JSON.stringify(cfg, null, 2)}\n`);
+
+export const inHome = (home: string, p: string): string => (isAbsolute(p) ? p : resolve(home, p));
+
+export async function loadGenesis(file: string): Promise<Genesis> {
+  try {
+    return genesisFromJson(JSON.parse(await readFile(file, 'utf8')) as GenesisJson);
+  } catch {
+    throw new MedchainError(ConfigErrorCode.INVALID, { file });
+  }
+}
+
+/** The consensus key file (like CometBFT's priv_validator_key.json): keep it 0600. */
+export interface ValidatorKey {
+  secretKey: Uint8Array;
+  pubkey: Uint8Array;
+}
+
+export async function loadValidatorKey(file: string): Promise<ValidatorKey> {
+  try {
+    const j = JSON.parse(await readFile(file, 'utf8')) as { secretKey: string };
+    const secretKey = fromHex(j.secretKey);
+    return { secretKey, pubkey: publicKeyOf(secretKey) };
+  } catch {
+    throw new MedchainError(ConfigErrorCode.INVALID, { file });
+  }
+}
+
+export const saveValidatorKey = (file: string, sk: Uint8Array): Promise<void> =>
+  writeFile(file, `${JSON.stringify({ secretKey: toHex(sk), pubkey: toHex(publicKeyOf(sk)) }, null, 2)}\n`, {
+    mode: 0o600,
+  });

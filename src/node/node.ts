@@ -1,0 +1,297 @@
+import '../polyfill.js';
+import { join } from 'node:path';
+import type { CommittedBlock } from '../../consensus/chain-executor.js';
+import { ChainExecutor, toValidatorSet } from '../../consensus/chain-executor.js';
+import { ConsensusDriver, systemClock } from '../../consensus/engine/driver.js';
+import { ConsensusEngine } from '../../consensus/engine/engine.js';
+import type { CommitCertificate } from '../../consensus/engine/types.js';
+import { defaultMempoolOptions, Mempool } from '../../consensus/mempool.js';
+import { FileStore } from '../../consensus/wal/file-wal.js';
+import { ConsensusWal } from '../../consensus/wal/wal.js';
+import { decodeBundle, TxBundler } from '../../p2p/bundle.js';
+import { ConsensusNet } from '../../p2p/consensus-net.js';
+import { createHost, type P2pHost } from '../../p2p/host.js';
+import { defaultTxBundlerOptions } from '../../p2p/options.js';
+import { defaultSyncOptions, syncHandler, syncProtocol } from '../../p2p/sync.js';
+import { SyncManager } from '../../p2p/sync-manager.js';
+import { registerNodeApi } from '../../rpc/api/index.js';
+import { type RpcAddress, RpcServer } from '../../rpc/index.js';
+import { ChainState, type Indexer } from '../../state/chain.js';
+import type { StateMachine } from '../../state/exec/machine.js';
+import { BLOCK_MAX_BYTES } from '../chain/block.js';
+import type { Genesis } from '../chain/genesis.js';
+import { toHex } from '../codec/bytes.js';
+import { SignPurpose, signingMessage } from '../crypto/domain.js';
+import { signFast, verify } from '../crypto/ed25519.js';
+import { VerifierPool } from '../crypto/pool/index.js';
+import { inHome, loadGenesis, loadValidatorKey, type NodeConfig } from './config.js';
+import { NodeEvents } from './events.js';
+import { createLogger, type Logger } from './logger.js';
+
+export interface NodeOptions {
+  home: string;
+  config: NodeConfig;
+  machine: StateMachine;
+  indexer?: Indexer;
+  logger?: Logger;
+  /** Override genesis (tests); default: the config's genesis file. */
+  genesis?: Genesis;
+}
+
+/**
+ * The composition root: builds logger → chain (LevelDB) → verifier pool →
+ * mempool → executor → p2p → consensus → sync → RPC, and closes them in
+ * reverse. Consensus never imports p2p: this is where they meet.
+ */
+export class Node {
+  private closing: Promise<void> | undefined;
+  private rpcServer: RpcServer | undefined;
+  private rpcAddr: RpcAddress | undefined;
+
+  private constructor(
+    readonly log: Logger,
+    readonly events: NodeEvents,
+    readonly config: NodeConfig,
+    readonly chain: ChainState,
+    readonly pool: VerifierPool,
+    readonly mempool: Mempool,
+    readonly host: P2pHost,
+    readonly driver: ConsensusDriver,
+    readonly sync: SyncManager,
+    private readonly bundler: TxBundler,
+    readonly validatorId: Uint8Array | undefined,
+  ) {}
+
+  get rpc(): RpcServer | undefined {
+    return this.rpcServer;
+  }
+
+  get rpcAddress(): RpcAddress | undefined {
+    return this.rpcAddr;
+  }
+
+  static async create(o: NodeOptions): Promise<Node> {
+    const cfg = o.config;
+    const log = o.logger ?? createLogger(cfg.log.level, { node: cfg.moniker });
+    const genesis = o.genesis ?? (await loadGenesis(inHome(o.home, cfg.genesisFile)));
+    const key =
+      cfg.validatorKeyFile === undefined ? undefined : await loadValidatorKey(inHome(o.home, cfg.validatorKeyFile));
+    const chainId = genesis.chainId;
+    const chain = await ChainState.open({
+      dir: join(o.home, 'db'),
+      genesis,
+      machine: o.machine,
+      ...(o.indexer ? { indexer: o.indexer } : {}),
+    });
+    const pool = new VerifierPool();
+    const cleanup = async (): Promise<void> => {
+      await pool.close();
+      await chain.close();
+    };
+    try {
+      const mempool = new Mempool(defaultMempoolOptions, {
+        chainId,
+        maxTxLifetimeMs: genesis.params.maxTxLifetimeMs,
+        kind: (k) => o.machine.kind(k),
+        isIncluded: (h) => chain.isIncluded(h),
+        verifyMany: (items) => pool.verifyMany(items),
+        now: () => Date.now(),
+      });
+      const vote = (bytes: Uint8Array): Uint8Array => signingMessage(SignPurpose.VOTE, chainId, bytes);
+      const verifyVote = (pk: Uint8Array, bytes: Uint8Array, sig: Uint8Array): boolean => verify(sig, vote(bytes), pk);
+      const validatorId = key ? chain.validators.find((v) => toHex(v.pubkey) === toHex(key.pubkey))?.id : undefined;
+      const events = new NodeEvents();
+      const executor = new ChainExecutor({
+        chain,
+        mempool,
+        verifyMany: (items) => pool.verifyMany(items),
+        ...(validatorId ? { proposerId: validatorId } : {}),
+        now: () => Date.now(),
+        onCommitted: (c) => events.emitCommitted(c),
+        onInvalidBlock: (height, reason) => log.warn({ height, reason }, 'invalid proposal'),
+      });
+      const host = await createHost(
+        {
+          chainId,
+          dataDir: o.home,
+          listen: cfg.p2p.listen,
+          peers: cfg.p2p.peers,
+          open: cfg.p2p.open,
+          allowedPeers: cfg.p2p.allowedPeers,
+        },
+        {
+          status: () => ({ chainId, genesisHash: chain.genesisHash, height: chain.head.height }),
+          log: log.child({ module: 'p2p' }),
+        },
+      );
+      const net = new ConsensusNet({
+        host,
+        headHeight: () => chain.head.height,
+        validatorSet: () => toValidatorSet(chain.validators),
+        // Gossiped votes go through the verifier pool (priority: consensus latency matters).
+        verify: (pk, bytes, sig) => pool.verify(vote(bytes), sig, pk, { priority: true }),
+        requestSync: () => catchUp(),
+        maxProposalBytes: BLOCK_MAX_BYTES,
+      });
+      const engine = new ConsensusEngine(
+        { chainId, emptyBlockIntervalMs: cfg.consensus.heartbeatMs },
+        key
+          ? { pubkey: key.pubkey, signer: { sign: (b) => signFast(vote(b), key.secretKey) }, verify: verifyVote }
+          : { verify: verifyVote },
+      );
+      const wal = new ConsensusWal(new FileStore(join(o.home, 'wal')), BLOCK_MAX_BYTES + 4096);
+      const clog = log.child({ module: 'consensus' });
+      const driver = new ConsensusDriver({
+        engine,
+        transport: net,
+        executor,
+        clock: systemClock,
+        wal,
+        onCommit: (height, cert) =>
+          clog.info({ height, round: cert.round, signers: cert.signatures.length }, 'committed'),
+        onError: (err) =>
+          clog.error({ err: err instanceof Error ? err.message : String(err) }, 'consensus action failed'),
+        onEvidence: (a) => clog.warn({ kind: a.type }, 'equivocation evidence'),
+      });
+      net.attach(driver);
+      mempool.onAdded(() => driver.txsAvailable());
+      const rr = await host.reqresp(
+        syncProtocol(chainId),
+        syncHandler({
+          headHeight: () => chain.head.height,
+          getBlock: (h) => chain.blocks.getBlock(h),
+          getCert: (h) => chain.blocks.getCert(h),
+        }),
+        {
+          maxResponseBytes: defaultSyncOptions.maxResponseBytes,
+        },
+      );
+      const sync = new SyncManager({
+        rr,
+        peerHeights: () => host.peerHeights(),
+        headHeight: () => chain.head.height,
+        validatorSet: () => toValidatorSet(chain.validators),
+        verify: verifyVote,
+        hashBlock: (b) => executor.hashBlock(b),
+        commit: (height, block, cert) => commitSynced(height, block, cert),
+        penalise: (peer) => host.scorer.penalise(peer, 50),
+        log: log.child({ module: 'sync' }),
+      });
+      host.status.onStatus(() => sync.trigger());
+      // Resolves once the engine has durably committed a synced block (its commit runs asynchronously).
+      const commitSynced = (height: number, block: Uint8Array, cert: CommitCertificate): Promise<void> =>
+        new Promise((resolve, reject) => {
+          if (chain.head.height >= height) return resolve();
+          const onCommitted = (c: CommittedBlock): void => {
+            if (c.block.header.height < height) return;
+            done();
+            resolve();
+          };
+          const timer = setTimeout(() => {
+            done();
+            reject(new Error(`synced block ${height} was not committed`));
+          }, 30_000);
+          const done = (): void => {
+            clearTimeout(timer);
+            events.off('committed', onCommitted);
+          };
+          events.on('committed', onCommitted);
+          driver.synced(height, block, cert);
+        });
+      // Gossip or consensus shows the network is ahead: refresh peer heights (at most once a second) and sync.
+      let lastRefresh = 0;
+      const catchUp = (): void => {
+        sync.trigger();
+        if (Date.now() - lastRefresh < 1000) return;
+        lastRefresh = Date.now();
+        for (const peer of host.connectedPeers()) host.status.refresh(peer).catch(() => {});
+      };
+      const bundler = new TxBundler(defaultTxBundlerOptions, {
+        publish: (b) => host.gossip.publish(host.topics.tx, b),
+        onError: (err) => log.debug({ err: String(err) }, 'tx gossip publish failed'),
+      });
+      host.gossip.subscribe(host.topics.tx, {
+        validate: async (bytes) => {
+          let items: Uint8Array[];
+          try {
+            items = decodeBundle(bytes, { maxItems: 10_000, maxItemBytes: 16 * 1024 });
+          } catch {
+            return 'reject';
+          }
+          const res = await mempool.addMany(items);
+          if (
+            res.some(
+              (r) =>
+                !r.ok && (r.code === 'TX_BAD_SIGNATURE' || r.code === 'TX_MALFORMED' || r.code === 'TX_WRONG_CHAIN'),
+            )
+          )
+            return 'reject';
+          return res.some((r) => r.ok) ? 'accept' : 'ignore';
+        },
+      });
+      const node = new Node(log, events, cfg, chain, pool, mempool, host, driver, sync, bundler, validatorId);
+      if (cfg.rpc.enabled) await node.startRpc();
+      await driver.start(chain.head.height + 1, toValidatorSet(chain.validators), chain.head.time);
+      log.info(
+        {
+          chainId,
+          height: chain.head.height,
+          peerId: host.peerId.toString(),
+          validator: validatorId ? toHex(validatorId) : null,
+          rpc: node.rpcAddress?.url ?? null,
+        },
+        'node started',
+      );
+      return node;
+    } catch (err) {
+      await cleanup();
+      throw err;
+    }
+  }
+
+  peers(): Array<{ peerId: string; height: number | null }> {
+    const heights = this.host.peerHeights();
+    return this.host.connectedPeers().map((peerId) => ({ peerId, height: heights.get(peerId) ?? null }));
+  }
+
+  syncing(): boolean {
+    return this.sync.syncing;
+  }
+
+  mempoolSize(): number {
+    return this.mempool.size;
+  }
+
+  private async startRpc(): Promise<void> {
+    const { rpc: r } = this.config;
+    const server = new RpcServer(
+      { host: r.host, port: r.port, ...(r.token ? { token: r.token } : {}) },
+      { logger: this.log.child({ module: 'rpc' }) },
+    );
+    registerNodeApi(server, this);
+    this.rpcAddr = await server.listen();
+    this.rpcServer = server;
+  }
+
+  /** Admits a transaction submitted by a client and gossips it to peers. */
+  async submitTx(bytes: Uint8Array): Promise<Uint8Array> {
+    const hash = await this.mempool.add(bytes);
+    this.bundler.add(bytes);
+    return hash;
+  }
+
+  /** Closes in reverse order of creation; idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.rpc?.close();
+      await this.sync.close();
+      await this.driver.close();
+      await this.bundler.close();
+      await this.host.close();
+      await this.pool.close();
+      await this.chain.close();
+      this.log.info({}, 'node stopped');
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,190 @@
+import { identityId } from '../../src/chain/genesis.js';
+import type { Validator } from '../../src/chain/validators.js';
+import { compare, equal } from '../../src/codec/bytes.js';
+import { isValidPublicKey } from '../../src/crypto/ed25519.js';
+import { BODY_CODECS, type ProposeValidatorChangeBody } from '../../src/tx/bodies.js';
+import { GovAction, IdentityType, ReasonCode, TxKind } from '../../src/tx/kinds.js';
+import type { ExecContext } from '../exec/machine.js';
+import type { StateView } from '../exec/view.js';
+import { handler, OK } from './handler.js';
+import { putIdentity } from './identity.js';
+import { identityKey, identityPubkeyKey, NS, proposalKey } from './keys.js';
+import { actor, fail, getIdentity, verifyKeyProof } from './rules.js';
+import {
+  decodeProposal,
+  decodeTuple,
+  decodeValidatorSet,
+  encodeProposal,
+  encodeTuple,
+  encodeValidatorSet,
+  NO_LICENSE,
+  ProposalStatus,
+  type ValidatorEntry,
+} from './values.js';
+
+const GOV_ACTION_NAMES = ['', 'add_organization', 'add_validator', 'remove_validator'];
+
+export function validatorSet(st: { get(k: Uint8Array): Uint8Array | undefined }): ValidatorEntry[] {
+  const v = st.get(NS.VALIDATOR_SET);
+  return v === undefined ? [] : decodeValidatorSet(v);
+}
+
+export const toValidators = (set: readonly ValidatorEntry[]): Validator[] =>
+  set.map(([id, pubkey, power]) => ({ id, pubkey, power }));
+
+export const isValidatorOrg = (st: StateView, org: Uint8Array): boolean =>
+  validatorSet(st).some((v) => equal(v[0], org));
+
+export function writeValidatorSet(st: StateView, set: ValidatorEntry[]): void {
+  set.sort((a, b) => compare(a[0], b[0]));
+  st.set(NS.VALIDATOR_SET, encodeValidatorSet(set));
+}
+
+/** Why a change cannot apply to the current state ('' if it can). Checked at proposal and again at activation. */
+function changeProblem(st: StateView, chainId: string, b: ProposeValidatorChangeBody): string {
+  const set = validatorSet(st);
+  switch (b.action) {
+    case GovAction.ADD_ORGANIZATION: {
+      const id = identityId(b.pubkey);
+      if (st.has(identityKey(id))) return ReasonCode.ALREADY_EXISTS;
+      if (st.has(identityPubkeyKey(b.pubkey))) return ReasonCode.KEY_IN_USE;
+      if (!isValidPublicKey(b.pubkey)) return ReasonCode.INVALID_KEY;
+      if (!verifyKeyProof(chainId, id, b.pubkey, b.proof)) return ReasonCode.BAD_PROOF;
+      return '';
+    }
+    case GovAction.ADD_VALIDATOR: {
+      const org = getIdentity(st, b.org);
+      if (org === undefined) return ReasonCode.UNKNOWN_IDENTITY;
+      if (org.type !== IdentityType.ORGANIZATION) return ReasonCode.WRONG_IDENTITY_TYPE;
+      if (set.some((v) => equal(v[0], b.org))) return ReasonCode.ALREADY_EXISTS;
+      if (!isValidPublicKey(b.consensusKey)) return ReasonCode.INVALID_KEY;
+      return '';
+    }
+    case GovAction.REMOVE_VALIDATOR:
+      if (!set.some((v) => equal(v[0], b.org))) return ReasonCode.NOT_FOUND;
+      if (set.length <= 1) return ReasonCode.INVALID_CHANGE;
+      return '';
+  }
+}
+
+/** Yes votes of current validators carry more than 2/3 of the current power. */
+function approved(set: readonly ValidatorEntry[], yes: readonly Uint8Array[]): boolean {
+  let total = 0;
+  let forIt = 0;
+  for (const [org, , power] of set) {
+    total += power;
+    if (yes.some((y) => equal(y, org))) forIt += power;
+  }
+  return 3 * forIt > 2 * total;
+}
+
+function recordVote(ctx: ExecContext, pid: Uint8Array, body: unknown[], yes: Uint8Array[]): void {
+  const st = ctx.state;
+  const ok = approved(validatorSet(st), yes);
+  const activation = ok ? ctx.height + ctx.params.governanceDelayBlocks : 0;
+  st.set(
+    proposalKey(pid),
+    encodeProposal({ body, yes, status: ok ? ProposalStatus.APPROVED : ProposalStatus.OPEN, activation }),
+  );
+  if (!ok) return;
+  const pv = st.get(NS.GOV_PENDING);
+  const pending = pv === undefined ? [] : (decodeTuple(pv) as [number, Uint8Array][]);
+  pending.push([activation, pid]);
+  st.set(NS.GOV_PENDING, encodeTuple(pending));
+  ctx.emit({ type: 'governance.approved', attrs: { proposal: pid, activationHeight: activation } });
+}
+
+function requireValidator(st: StateView, tx: { signer: Uint8Array }): void {
+  if (!isValidatorOrg(st, tx.signer)) fail(ReasonCode.NOT_VALIDATOR);
+}
+
+export const proposeValidatorChange = handler(TxKind.PROPOSE_VALIDATOR_CHANGE, (ctx, tx, b) => {
+  const st = ctx.state;
+  actor(st, tx);
+  requireValidator(st, tx);
+  const problem = changeProblem(st, ctx.chainId, b);
+  if (problem !== '') fail(problem as ReasonCode);
+  ctx.emit({
+    type: 'governance.proposed',
+    attrs: {
+      proposal: tx.hash,
+      action: GOV_ACTION_NAMES[b.action] as string,
+      subject: b.action === GovAction.ADD_ORGANIZATION ? identityId(b.pubkey) : b.org,
+      by: tx.signer,
+    },
+  });
+  // The proposer's own approval counts.
+  recordVote(ctx, tx.hash, BODY_CODECS[TxKind.PROPOSE_VALIDATOR_CHANGE].encode(b), [tx.signer]);
+  return OK;
+});
+
+export const voteValidatorChange = handler(TxKind.VOTE_VALIDATOR_CHANGE, (ctx, tx, b) => {
+  const st = ctx.state;
+  actor(st, tx);
+  requireValidator(st, tx);
+  const v = st.get(proposalKey(b.proposal));
+  if (v === undefined) fail(ReasonCode.NOT_FOUND);
+  const p = decodeProposal(v);
+  if (p.status !== ProposalStatus.OPEN) fail(ReasonCode.CLOSED);
+  if (p.yes.some((y) => equal(y, tx.signer))) fail(ReasonCode.ALREADY_VOTED);
+  ctx.emit({ type: 'governance.voted', attrs: { proposal: b.proposal, by: tx.signer } });
+  recordVote(ctx, b.proposal, p.body, [...p.yes, tx.signer]);
+  return OK;
+});
+
+/** endBlock: applies approved changes whose activation height is this block's. */
+export function activateGovernance(ctx: ExecContext): void {
+  const st = ctx.state;
+  const pv = st.get(NS.GOV_PENDING);
+  if (pv === undefined) return;
+  const pending = decodeTuple(pv) as [number, Uint8Array][];
+  const later = pending.filter(([h]) => h > ctx.height);
+  if (later.length === pending.length) return;
+  for (const [h, pid] of pending) {
+    if (h > ctx.height) continue;
+    const p = decodeProposal(st.get(proposalKey(pid)) as Uint8Array);
+    const b = BODY_CODECS[TxKind.PROPOSE_VALIDATOR_CHANGE].decode(p.body);
+    const problem = changeProblem(st, ctx.chainId, b);
+    if (problem !== '') {
+      st.set(proposalKey(pid), encodeProposal({ ...p, status: ProposalStatus.SKIPPED }));
+      ctx.emit({ type: 'governance.skipped', attrs: { proposal: pid, code: problem } });
+      continue;
+    }
+    applyChange(ctx, b);
+    st.set(proposalKey(pid), encodeProposal({ ...p, status: ProposalStatus.APPLIED }));
+    ctx.emit({ type: 'governance.applied', attrs: { proposal: pid, action: GOV_ACTION_NAMES[b.action] as string } });
+  }
+  if (later.length === 0) st.delete(NS.GOV_PENDING);
+  else st.set(NS.GOV_PENDING, encodeTuple(later));
+}
+
+function applyChange(ctx: ExecContext, b: ProposeValidatorChangeBody): void {
+  const st = ctx.state;
+  const set = validatorSet(st).slice();
+  switch (b.action) {
+    case GovAction.ADD_ORGANIZATION:
+      putIdentity(st, identityId(b.pubkey), {
+        type: IdentityType.ORGANIZATION,
+        pubkey: b.pubkey,
+        org: new Uint8Array(0),
+        registeredAt: ctx.time,
+        suspended: false,
+        name: b.name,
+        ...NO_LICENSE,
+      });
+      ctx.emit({ type: 'identity.registered', attrs: { id: identityId(b.pubkey), identityType: 'organization' } });
+      return;
+    case GovAction.ADD_VALIDATOR:
+      set.push([b.org, b.consensusKey, b.power]);
+      writeValidatorSet(st, set);
+      return;
+    case GovAction.REMOVE_VALIDATOR:
+      writeValidatorSet(
+        st,
+        set.filter((v) => !equal(v[0], b.org)),
+      );
+      return;
+  }
+}
+
+export const governanceHandlers = [proposeValidatorChange, voteValidatorChange];

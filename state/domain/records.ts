@@ -1,0 +1,204 @@
+import { equal } from '../../src/codec/bytes.js';
+import {
+  Action,
+  CREDENTIAL_TYPE_NAMES,
+  CredentialType,
+  IdentityType,
+  MEDICATION_REQUEST,
+  PURPOSE_NAMES,
+  RESOURCE_TYPES,
+  ReasonCode,
+  TxKind,
+} from '../../src/tx/kinds.js';
+import { denied, handler, OK } from './handler.js';
+import { consentKey, credentialKey, identityKey, recordKey } from './keys.js';
+import {
+  actor,
+  actorOfType,
+  coverage,
+  fail,
+  hasLicense,
+  identityOfType,
+  isGranteeType,
+  requirePatientOrDelegate,
+} from './rules.js';
+import {
+  decodeConsents,
+  decodeCredential,
+  decodeRecord,
+  encodeCredential,
+  encodeIdentity,
+  encodeRecord,
+  NO_LICENSE,
+  RecordFlag,
+  tombstoneOf,
+} from './values.js';
+
+// ---- credentials ----
+
+export const issueCredential = handler(TxKind.ISSUE_CREDENTIAL, (ctx, tx, b) => {
+  const st = ctx.state;
+  actorOfType(st, tx, IdentityType.ORGANIZATION);
+  const p = identityOfType(st, b.practitioner, IdentityType.PRACTITIONER);
+  if (b.validUntil <= ctx.time) fail(ReasonCode.EXPIRED);
+  if (b.credType === CredentialType.LICENSE)
+    st.set(identityKey(b.practitioner), encodeIdentity({ ...p, licenseFrom: b.validFrom, licenseUntil: b.validUntil }));
+  // One credential per (practitioner, type, qualifier): a new issue replaces the old one.
+  st.set(
+    credentialKey(b.practitioner, b.credType, b.qualifier),
+    encodeCredential({ issuer: tx.signer, validFrom: b.validFrom, validUntil: b.validUntil, revokedAt: 0 }),
+  );
+  ctx.emit({
+    type: 'credential.issued',
+    attrs: {
+      practitioner: b.practitioner,
+      issuer: tx.signer,
+      credType: CREDENTIAL_TYPE_NAMES[b.credType] as string,
+      qualifier: b.qualifier,
+      validFrom: b.validFrom,
+      validUntil: b.validUntil,
+    },
+  });
+  return OK;
+});
+
+export const revokeCredential = handler(TxKind.REVOKE_CREDENTIAL, (ctx, tx, b) => {
+  const st = ctx.state;
+  actorOfType(st, tx, IdentityType.ORGANIZATION);
+  const k = credentialKey(b.practitioner, b.credType, b.qualifier);
+  const v = st.get(k);
+  if (v === undefined) fail(ReasonCode.NOT_FOUND);
+  const c = decodeCredential(v);
+  if (!equal(c.issuer, tx.signer)) fail(ReasonCode.NOT_AUTHORIZED);
+  if (c.revokedAt !== 0) fail(ReasonCode.REVOKED);
+  st.set(k, encodeCredential({ ...c, revokedAt: Math.max(1, ctx.time) }));
+  if (b.credType === CredentialType.LICENSE) {
+    const p = identityOfType(st, b.practitioner, IdentityType.PRACTITIONER);
+    st.set(identityKey(b.practitioner), encodeIdentity({ ...p, ...NO_LICENSE }));
+  }
+  ctx.emit({
+    type: 'credential.revoked',
+    attrs: {
+      practitioner: b.practitioner,
+      issuer: tx.signer,
+      credType: CREDENTIAL_TYPE_NAMES[b.credType] as string,
+      qualifier: b.qualifier,
+    },
+  });
+  return OK;
+});
+
+// ---- record pointers ----
+
+/**
+ * Written by the patient, or by a practitioner (licensed) or organization
+ * holding a live write consent for the type; a MedicationRequest (a
+ * prescription) only by a licensed practitioner.
+ */
+export const addRecord = handler(TxKind.ADD_RECORD, (ctx, tx, b) => {
+  const st = ctx.state;
+  const me = actor(st, tx);
+  identityOfType(st, b.patient, IdentityType.PATIENT);
+  identityOfType(st, b.custodian, IdentityType.ORGANIZATION);
+  const rk = recordKey(b.record);
+  if (st.has(rk)) fail(ReasonCode.ALREADY_EXISTS);
+  const licensed = hasLicense(me, ctx.time);
+  if (b.resourceType === MEDICATION_REQUEST && !licensed) fail(ReasonCode.NOT_CREDENTIALED);
+  if (!equal(tx.signer, b.patient)) {
+    if (!isGranteeType(me.type)) fail(ReasonCode.NOT_AUTHORIZED);
+    if (me.suspended) fail(ReasonCode.SUSPENDED);
+    if (me.type === IdentityType.PRACTITIONER && !licensed) fail(ReasonCode.NOT_CREDENTIALED);
+    const list = st.get(consentKey(b.patient, tx.signer));
+    const code = coverage(
+      list === undefined ? undefined : decodeConsents(list),
+      b.record,
+      b.resourceType,
+      Action.WRITE,
+      b.purpose,
+      ctx.time,
+    );
+    if (code !== '') fail(code);
+  }
+  st.set(
+    rk,
+    encodeRecord({
+      patient: b.patient,
+      resourceType: b.resourceType,
+      custodian: b.custodian,
+      author: tx.signer,
+      createdAt: ctx.time,
+      flags: 0,
+      commitment: b.commitment,
+      locator: b.locator,
+      erasedAt: 0,
+    }),
+  );
+  ctx.emit({
+    type: 'record.added',
+    attrs: {
+      record: b.record,
+      patient: b.patient,
+      resourceType: RESOURCE_TYPES[b.resourceType] as string,
+      custodian: b.custodian,
+      author: tx.signer,
+      purpose: PURPOSE_NAMES[b.purpose] as string,
+    },
+  });
+  return OK;
+});
+
+/**
+ * GDPR Art. 17: the pointer becomes a tombstone without commitment or
+ * locator; later accesses are denied ERASED; the event tells the custodian
+ * to delete ciphertext and keys. A legal hold blocks it: DENIED LEGAL_HOLD with an event.
+ */
+export const eraseRecord = handler(TxKind.ERASE_RECORD, (ctx, tx, b) => {
+  const st = ctx.state;
+  actor(st, tx);
+  const rk = recordKey(b.record);
+  const v = st.get(rk);
+  if (v === undefined) fail(ReasonCode.UNKNOWN_RECORD);
+  const r = decodeRecord(v);
+  requirePatientOrDelegate(st, tx, r.patient, ctx.time);
+  if (r.flags & RecordFlag.ERASED) fail(ReasonCode.ERASED);
+  if (r.flags & RecordFlag.LEGAL_HOLD) {
+    // Included as DENIED, not FAILED, so the blocked attempt stays visible as an event.
+    ctx.emit({
+      type: 'record.erase_blocked',
+      attrs: {
+        record: b.record,
+        patient: r.patient,
+        custodian: r.custodian,
+        by: tx.signer,
+        code: ReasonCode.LEGAL_HOLD,
+      },
+    });
+    return denied(ReasonCode.LEGAL_HOLD);
+  }
+  st.set(rk, encodeRecord(tombstoneOf(r, ctx.time)));
+  ctx.emit({
+    type: 'record.erased',
+    attrs: { record: b.record, patient: r.patient, custodian: r.custodian, by: tx.signer },
+  });
+  return OK;
+});
+
+export const setLegalHold = handler(TxKind.SET_LEGAL_HOLD, (ctx, tx, b) => {
+  const st = ctx.state;
+  actorOfType(st, tx, IdentityType.ORGANIZATION);
+  const rk = recordKey(b.record);
+  const v = st.get(rk);
+  if (v === undefined) fail(ReasonCode.UNKNOWN_RECORD);
+  const r = decodeRecord(v);
+  if (!equal(r.custodian, tx.signer)) fail(ReasonCode.NOT_AUTHORIZED);
+  if (r.flags & RecordFlag.ERASED) fail(ReasonCode.ERASED);
+  const flags = b.hold ? r.flags | RecordFlag.LEGAL_HOLD : r.flags & ~RecordFlag.LEGAL_HOLD;
+  st.set(rk, encodeRecord({ ...r, flags }));
+  ctx.emit({
+    type: 'record.hold',
+    attrs: { record: b.record, patient: r.patient, custodian: r.custodian, hold: b.hold },
+  });
+  return OK;
+});
+
+export const recordHandlers = [issueCredential, revokeCredential, addRecord, eraseRecord, setLegalHold];

@@ -1,0 +1,3 @@
+/** Derived audit indexes: the writer (ops per block), paginated time-ranged queries, rebuild from blocks. */
+export * from './query.js';
+export { type IndexedBlock, IndexName, indexKey, indexOps, recordOwnerKey } from './writer.js';

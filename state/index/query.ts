@@ -1,0 +1,215 @@
+import { decode } from 'cborg';
+import type { EventValue } from '../../src/chain/receipt.js';
+import { type BatchOp, type Db, Prefix, prefixEnd } from '../store/db.js';
+import {
+  GROUP_BYTES,
+  type IndexedBlock,
+  IndexName,
+  indexOps,
+  POSITION_BYTES,
+  putU32,
+  putU64,
+  recordOwnerKey,
+  SUBJECT_BYTES,
+} from './writer.js';
+
+export interface IndexQuery {
+  /** Block time from (inclusive, ms). */
+  from?: number;
+  /** Block time to (exclusive, ms). */
+  to?: number;
+  /** Page size, default 100, at most MAX_PAGE. */
+  limit?: number;
+  /** The `cursor` of the previous page. */
+  cursor?: Uint8Array | null;
+  /** Newest first. */
+  reverse?: boolean;
+}
+
+export interface IndexEntry {
+  time: number;
+  height: number;
+  /** Receipt index in the block (= tx index; the last one may hold endBlock events). */
+  receipt: number;
+  /** Event index within the receipt. */
+  seq: number;
+  type: string;
+  txHash: Uint8Array;
+  attrs: Record<string, EventValue>;
+}
+
+export interface IndexPage {
+  entries: IndexEntry[];
+  /** Pass back as `cursor` for the next page; null when this page is the last. */
+  cursor: Uint8Array | null;
+}
+
+export const MAX_PAGE = 1000;
+export const DEFAULT_PAGE = 100;
+
+function withU64s(head: Uint8Array, ...ns: number[]): Uint8Array {
+  const k = new Uint8Array(head.length + 8 * ns.length);
+  k.set(head);
+  for (let i = 0; i < ns.length; i++) putU64(k, head.length + 8 * i, ns[i] as number);
+  return k;
+}
+
+interface Position {
+  time: number;
+  height: number;
+  receipt: number;
+  seq: number;
+}
+
+function readCursor(c: Uint8Array): Position {
+  const dv = new DataView(c.buffer, c.byteOffset, POSITION_BYTES);
+  return {
+    time: dv.getUint32(0) * 0x100000000 + dv.getUint32(4),
+    height: dv.getUint32(8) * 0x100000000 + dv.getUint32(12),
+    receipt: dv.getUint32(16),
+    seq: dv.getUint16(20),
+  };
+}
+
+function writeCursor(p: Position): Uint8Array {
+  const c = new Uint8Array(POSITION_BYTES);
+  putU64(c, 0, p.time);
+  putU64(c, 8, p.height);
+  putU32(c, 16, p.receipt);
+  c[20] = p.seq >>> 8;
+  c[21] = p.seq;
+  return c;
+}
+
+const cmp = (a: Position, b: Position): number =>
+  a.time - b.time || a.height - b.height || a.receipt - b.receipt || a.seq - b.seq;
+
+/**
+ * One page of an index, for one subject (null for chain-wide indexes),
+ * time-ranged, optionally filtered (a filter may scan past non-matching entries).
+ */
+export async function queryIndex(
+  db: Db,
+  name: IndexName,
+  subject: Uint8Array | null,
+  q: IndexQuery = {},
+  filter?: (e: IndexEntry) => boolean,
+): Promise<IndexPage> {
+  if (subject !== null && subject.length !== SUBJECT_BYTES) throw new RangeError('subject must be 32 bytes');
+  if (q.cursor != null && q.cursor.length !== POSITION_BYTES) throw new RangeError('bad cursor');
+  const limit = Math.max(1, Math.min(q.limit ?? DEFAULT_PAGE, MAX_PAGE));
+  const reverse = q.reverse === true;
+  const head = new Uint8Array(2 + (subject === null ? 0 : SUBJECT_BYTES));
+  head[0] = Prefix.INDEX;
+  head[1] = name;
+  if (subject !== null) head.set(subject, 2);
+  const after = q.cursor != null ? readCursor(q.cursor) : null;
+  const range: { gte: Uint8Array; lt?: Uint8Array; lte?: Uint8Array } = {
+    gte: q.from !== undefined ? withU64s(head, q.from) : head,
+    lt: q.to !== undefined ? withU64s(head, q.to) : prefixEnd(head),
+  };
+  if (after !== null) {
+    // resume inside the cursor's block group, skipping what the last page returned
+    if (reverse) {
+      const lte = withU64s(head, after.time, after.height);
+      if (range.lt === undefined || compareBytes(lte, range.lt) < 0) {
+        delete range.lt;
+        range.lte = lte;
+      }
+    } else {
+      const gte = withU64s(head, after.time, after.height);
+      if (compareBytes(gte, range.gte) > 0) range.gte = gte;
+    }
+  }
+  const entries: IndexEntry[] = [];
+  for await (const [k, v] of db.iterator({ ...range, reverse })) {
+    const dv = new DataView(k.buffer, k.byteOffset + head.length, GROUP_BYTES);
+    const time = dv.getUint32(0) * 0x100000000 + dv.getUint32(4);
+    const height = dv.getUint32(8) * 0x100000000 + dv.getUint32(12);
+    const group = decode(v) as [number, number, string, Uint8Array, Record<string, EventValue>][];
+    if (reverse) group.reverse();
+    for (const [receipt, seq, type, txHash, attrs] of group) {
+      const e: IndexEntry = { time, height, receipt, seq, type, txHash, attrs };
+      if (after !== null && (reverse ? cmp(e, after) >= 0 : cmp(e, after) <= 0)) continue;
+      if (filter !== undefined && !filter(e)) continue;
+      if (entries.length === limit) return { entries, cursor: writeCursor(entries[limit - 1] as IndexEntry) };
+      entries.push(e);
+    }
+  }
+  return { entries, cursor: null };
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
+  return a.length - b.length;
+}
+
+function namesRecord(records: EventValue | undefined, record: Uint8Array): boolean {
+  if (!(records instanceof Uint8Array)) return false;
+  outer: for (let o = 0; o + 32 <= records.length; o += 32) {
+    for (let i = 0; i < 32; i++) if (records[o + i] !== record[i]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+// ---- the named queries ----
+
+/** A patient's accounting of disclosures: who accessed which records, when, why, the outcome, emergency or not. */
+export const disclosures = (db: Db, patient: Uint8Array, q?: IndexQuery) =>
+  queryIndex(db, IndexName.DISCLOSURES, patient, q);
+export const accessesByGrantee = (db: Db, grantee: Uint8Array, q?: IndexQuery) =>
+  queryIndex(db, IndexName.ACCESS_BY_GRANTEE, grantee, q);
+/** Accesses naming a record: its patient's disclosures filtered to the record (no per-access put of its own). */
+export async function accessesByRecord(db: Db, record: Uint8Array, q?: IndexQuery): Promise<IndexPage> {
+  if (record.length !== SUBJECT_BYTES) throw new RangeError('record must be 32 bytes');
+  const patient = await db.get(recordOwnerKey(record));
+  if (patient === undefined) return { entries: [], cursor: null };
+  return queryIndex(
+    db,
+    IndexName.DISCLOSURES,
+    patient,
+    q,
+    (e) => e.type === 'access' && namesRecord(e.attrs.records, record),
+  );
+}
+/** Denials, emergencies, overdue reviews, suspensions, blocked erasures; chain-wide or for one grantee. */
+export const flags = (db: Db, q?: IndexQuery) => queryIndex(db, IndexName.FLAGS, null, q);
+export const flagsByGrantee = (db: Db, grantee: Uint8Array, q?: IndexQuery) =>
+  queryIndex(db, IndexName.FLAGS_BY_GRANTEE, grantee, q);
+export const consentsByPatient = (db: Db, patient: Uint8Array, q?: IndexQuery) =>
+  queryIndex(db, IndexName.CONSENTS_BY_PATIENT, patient, q);
+export const consentsByGrantee = (db: Db, grantee: Uint8Array, q?: IndexQuery) =>
+  queryIndex(db, IndexName.CONSENTS_BY_GRANTEE, grantee, q);
+export const recordsByPatient = (db: Db, patient: Uint8Array, q?: IndexQuery) =>
+  queryIndex(db, IndexName.RECORDS_BY_PATIENT, patient, q);
+export const credentialsByPractitioner = (db: Db, practitioner: Uint8Array, q?: IndexQuery) =>
+  queryIndex(db, IndexName.CREDENTIALS_BY_PRACTITIONER, practitioner, q);
+
+// ---- rebuild ----
+
+/**
+ * Drops every index entry and rewrites them from stored blocks, in order.
+ * `blocks` yields what the node stored per height (txs and receipts).
+ * Returns the number of blocks indexed.
+ */
+export async function rebuildIndexes(
+  db: Db,
+  blocks: AsyncIterable<IndexedBlock> | Iterable<IndexedBlock>,
+  opsPerBatch = 50_000,
+): Promise<number> {
+  await db.clear({ gte: Uint8Array.of(Prefix.INDEX), lt: Uint8Array.of(Prefix.INDEX + 1) });
+  let ops: BatchOp[] = [];
+  let n = 0;
+  for await (const b of blocks) {
+    indexOps(b, ops);
+    n++;
+    if (ops.length >= opsPerBatch) {
+      await db.batch(ops);
+      ops = [];
+    }
+  }
+  if (ops.length > 0) await db.batch(ops);
+  return n;
+}

@@ -1,0 +1,180 @@
+import { type ChainEvent, type EventValue, type Receipt, TxStatus } from '../../src/chain/receipt.js';
+import type { Tx } from '../../src/chain/tx.js';
+import { mapKey } from '../exec/keys.js';
+import { type BatchOp, Prefix } from '../store/db.js';
+import { encodeGroup, encodeIndexEntry } from './value.js';
+
+/**
+ * Derived audit indexes (never part of consensus): written from a block's
+ * txs and receipts as LevelDB ops in the block's batch, rebuildable from
+ * stored blocks. One key per (index, subject, block):
+ *   'x' + index(1) + [subject(32)] + time(u64be) + height(u64be)
+ * so a subject's entries are contiguous and in block-time order and a time
+ * range is a key range; the value is the block's entries for that subject,
+ * CBOR [[receipt, seq, eventType, txHash, attrs], ...] in block order.
+ * Grouping per block keeps LevelDB puts per access low (one per patient, one
+ * per grantee and block): the put count, not the bytes, is what a batch costs.
+ */
+export const IndexName = {
+  /** Accounting of disclosures: accesses to a patient's records, emergencies opened on them. */
+  DISCLOSURES: 0x44, // 'D' + patient
+  ACCESS_BY_GRANTEE: 0x47, // 'G' + grantee
+  FLAGS_BY_GRANTEE: 0x46, // 'F' + grantee: denials, emergencies, suspensions
+  FLAGS: 0x66, // 'f' (no subject): the same and blocked erasures, chain-wide
+  CONSENTS_BY_PATIENT: 0x43, // 'C' + patient
+  CONSENTS_BY_GRANTEE: 0x63, // 'c' + grantee
+  RECORDS_BY_PATIENT: 0x50, // 'P' + patient
+  CREDENTIALS_BY_PRACTITIONER: 0x4c, // 'L' + practitioner
+} as const;
+export type IndexName = (typeof IndexName)[keyof typeof IndexName];
+
+/**
+ * 'x' 'r' + record -> patient (written once, at record.added). Accesses by
+ * record are the patient's disclosures that name the record, so an access
+ * costs no third put.
+ */
+export const RECORD_OWNER = 0x72;
+
+export const SUBJECT_BYTES = 32;
+/** A position: time + height + receipt index + event seq (the page cursor). */
+export const POSITION_BYTES = 22;
+/** What a key holds after the subject: time + height. */
+export const GROUP_BYTES = 16;
+
+export interface IndexedBlock {
+  height: number;
+  /** Block time, ms. */
+  time: number;
+  txs: readonly Tx[];
+  /** One per tx, then possibly one block-level receipt (endBlock events). */
+  receipts: readonly Receipt[];
+}
+
+const ZERO_HASH = new Uint8Array(32);
+
+export function putU32(k: Uint8Array, o: number, n: number): void {
+  k[o] = n >>> 24;
+  k[o + 1] = n >>> 16;
+  k[o + 2] = n >>> 8;
+  k[o + 3] = n;
+}
+
+/** u64 as two u32 halves: block times and heights stay below 2^53. */
+export function putU64(k: Uint8Array, o: number, n: number): void {
+  putU32(k, o, Math.floor(n / 0x100000000));
+  putU32(k, o + 4, n >>> 0);
+}
+
+/** The key of one (index, subject, block) group (subject null for chain-wide indexes). */
+export function indexKey(name: number, subject: Uint8Array | null, time: number, height: number): Uint8Array {
+  const s = subject === null ? 0 : subject.length;
+  const k = new Uint8Array(2 + s + GROUP_BYTES);
+  k[0] = Prefix.INDEX;
+  k[1] = name;
+  if (subject !== null) k.set(subject, 2);
+  putU64(k, 2 + s, time);
+  putU64(k, 10 + s, height);
+  return k;
+}
+
+export function recordOwnerKey(record: Uint8Array): Uint8Array {
+  const k = new Uint8Array(2 + SUBJECT_BYTES);
+  k[0] = Prefix.INDEX;
+  k[1] = RECORD_OWNER;
+  k.set(record, 2);
+  return k;
+}
+
+const bytesAttr = (a: Record<string, EventValue>, name: string): Uint8Array | null => {
+  const v = a[name];
+  return v instanceof Uint8Array && v.length === SUBJECT_BYTES ? v : null;
+};
+
+type Target = [IndexName, Uint8Array | null];
+
+/** The (index, subject) pairs an event is listed under. */
+function targets(e: ChainEvent, out: Target[]): void {
+  const a = e.attrs;
+  const patient = bytesAttr(a, 'patient');
+  const grantee = bytesAttr(a, 'grantee');
+  switch (e.type) {
+    case 'access':
+      out.push([IndexName.DISCLOSURES, patient], [IndexName.ACCESS_BY_GRANTEE, grantee]);
+      if (a.granted !== true || a.emergency === true)
+        out.push([IndexName.FLAGS_BY_GRANTEE, grantee], [IndexName.FLAGS, null]);
+      return;
+    case 'emergency.opened':
+    case 'emergency.denied':
+    case 'emergency.reviewed':
+    case 'emergency.overdue':
+      out.push(
+        [IndexName.DISCLOSURES, patient],
+        [IndexName.ACCESS_BY_GRANTEE, grantee],
+        [IndexName.FLAGS_BY_GRANTEE, grantee],
+        [IndexName.FLAGS, null],
+      );
+      return;
+    case 'grantee.suspended':
+    case 'grantee.reinstated':
+      out.push([IndexName.FLAGS_BY_GRANTEE, grantee], [IndexName.FLAGS, null]);
+      return;
+    case 'consent.granted':
+    case 'consent.revoked':
+      out.push([IndexName.CONSENTS_BY_PATIENT, patient], [IndexName.CONSENTS_BY_GRANTEE, grantee]);
+      return;
+    case 'record.added':
+    case 'record.erased':
+    case 'record.hold':
+      out.push([IndexName.RECORDS_BY_PATIENT, patient]);
+      return;
+    case 'record.erase_blocked':
+      out.push([IndexName.RECORDS_BY_PATIENT, patient], [IndexName.FLAGS, null]);
+      return;
+    case 'credential.issued':
+    case 'credential.revoked':
+      out.push([IndexName.CREDENTIALS_BY_PRACTITIONER, bytesAttr(a, 'practitioner')]);
+      return;
+    default:
+      return;
+  }
+}
+
+interface Group {
+  name: IndexName;
+  subject: Uint8Array | null;
+  entries: Uint8Array[];
+}
+
+/** Appends the index ops of one executed block to the block's batch. */
+export function indexOps(block: IndexedBlock, ops: BatchOp[]): void {
+  const { height, time, txs, receipts } = block;
+  const groups = new Map<string, Group>();
+  const tgt: Target[] = [];
+  for (let r = 0; r < receipts.length; r++) {
+    const receipt = receipts[r] as Receipt;
+    if (receipt.status === TxStatus.FAILED) continue; // a failed tx has no events
+    const txHash = r < txs.length ? (txs[r] as Tx).hash : ZERO_HASH;
+    const events = receipt.events;
+    for (let s = 0; s < events.length; s++) {
+      const e = events[s] as ChainEvent;
+      tgt.length = 0;
+      targets(e, tgt);
+      if (e.type === 'record.added') {
+        const rec = bytesAttr(e.attrs, 'record');
+        const patient = bytesAttr(e.attrs, 'patient');
+        if (rec !== null && patient !== null) ops.push({ type: 'put', key: recordOwnerKey(rec), value: patient });
+      }
+      if (tgt.length === 0) continue;
+      const entry = encodeIndexEntry(r, s, e.type, txHash, e.attrs);
+      for (const [name, subject] of tgt) {
+        if (subject === null && name !== IndexName.FLAGS) continue;
+        const gk = subject === null ? String.fromCharCode(name) : String.fromCharCode(name) + mapKey(subject);
+        const g = groups.get(gk);
+        if (g === undefined) groups.set(gk, { name, subject, entries: [entry] });
+        else g.entries.push(entry);
+      }
+    }
+  }
+  for (const g of groups.values())
+    ops.push({ type: 'put', key: indexKey(g.name, g.subject, time, height), value: encodeGroup(g.entries) });
+}

@@ -1,0 +1,191 @@
+/**
+ * Real node processes for network tests: a devnet in a temp dir on free
+ * loopback ports, nodes started and killed individually, queried over JSON-RPC.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDevnet, readDevnet } from '../../src/cli/devnet.js';
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
+
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((res) => {
+          const s = createServer();
+          s.listen(0, '127.0.0.1', () => res(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+export async function rpc<T = unknown>(url: string, method: string, params: unknown[] = []): Promise<T> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = (await res.json()) as { result?: T; error?: { message: string; data?: unknown } };
+  if (body.error) throw Object.assign(new Error(body.error.message), { data: body.error.data });
+  return body.result as T;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns a value other than undefined, or throws after `ms`. */
+export async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+export interface TestNode {
+  name: string;
+  home: string;
+  rpc: string;
+  proc?: ChildProcess;
+  output: string[];
+}
+
+export class TestNet {
+  readonly dir = mkdtempSync(join(tmpdir(), 'medchain-net-'));
+  nodes: TestNode[] = [];
+
+  static async create(validators: number, heartbeatMs = 300): Promise<TestNet> {
+    const net = new TestNet();
+    const [p2p, rpcPort] = await freeBlock(validators);
+    await createDevnet({
+      home: net.dir,
+      validators,
+      fresh: false,
+      basePort: p2p,
+      rpcPort,
+      chainId: 'test-devnet',
+      heartbeatMs,
+    });
+    const m = await readDevnet(net.dir);
+    net.nodes = m.nodes.map((n) => ({ name: n.name, home: n.home, rpc: n.rpc, output: [] }));
+    return net;
+  }
+
+  start(i: number): void {
+    const n = this.nodes[i] as TestNode;
+    const proc = spawn(process.execPath, [cli, 'start', '--home', n.home], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    const keep = (d: Buffer): void => {
+      n.output.push(d.toString());
+      if (n.output.length > 400) n.output.shift();
+    };
+    proc.stdout?.on('data', keep);
+    proc.stderr?.on('data', keep);
+    n.proc = proc;
+  }
+
+  startAll(): void {
+    for (let i = 0; i < this.nodes.length; i++) this.start(i);
+  }
+
+  async kill(i: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const p = this.nodes[i]?.proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill(signal);
+    await exited;
+  }
+
+  async height(i: number): Promise<number> {
+    return (await rpc<{ headHeight: number }>((this.nodes[i] as TestNode).rpc, 'chain_getStatus')).headHeight;
+  }
+
+  async waitHeight(i: number, h: number, ms = 30_000): Promise<void> {
+    await until(`${this.nodes[i]?.name} at height ${h}`, ms, async () =>
+      (await this.height(i)) >= h ? true : undefined,
+    );
+  }
+
+  async header(i: number, h: number): Promise<{ hash: string; stateRoot: string }> {
+    return rpc((this.nodes[i] as TestNode).rpc, 'chain_getHeader', [h]);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.nodes.map((_, i) => this.kill(i, 'SIGTERM')));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Two runs of n consecutive free ports (p2p and RPC), probed on loopback. */
+async function freeBlock(n: number): Promise<[number, number]> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const [seed] = await freePorts(1);
+    const base = 20_000 + (((seed as number) * 7) % 20_000);
+    const candidates = Array.from({ length: 2 * n }, (_, i) => base + i);
+    if (await allFree(candidates)) return [base, base + n];
+  }
+  throw new Error('no free port block');
+}
+
+async function allFree(ports: number[]): Promise<boolean> {
+  for (const p of ports) {
+    const ok = await new Promise<boolean>((res) => {
+      const s = createServer();
+      s.once('error', () => res(false));
+      s.listen(p, '127.0.0.1', () => s.close(() => res(true)));
+    });
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** Adds a non-validator node (allowed by every validator) to a devnet that has not started yet. */
+export async function addFullNode(net: TestNet, name = 'full'): Promise<TestNode> {
+  const { initHome } = await import('../../src/node/home.js');
+  const { readFile, writeFile } = await import('node:fs/promises');
+  const [p2pPort, rpcPort] = await freePorts(2);
+  const home = join(net.dir, name);
+  const validatorCfgs = await Promise.all(
+    net.nodes.map(async (n) => JSON.parse(await readFile(join(n.home, 'config.json'), 'utf8'))),
+  );
+  const validatorAddrs = validatorCfgs.map((c, i) => `${c.p2p.listen[0]}/p2p/${c.p2p.allowedPeers[i]}`);
+  const { peerId } = await initHome(
+    home,
+    {
+      moniker: name,
+      genesisFile: '../genesis.json',
+      p2p: {
+        listen: [`/ip4/127.0.0.1/tcp/${p2pPort}`],
+        peers: validatorAddrs,
+        open: false,
+        allowedPeers: validatorCfgs[0].p2p.allowedPeers,
+      },
+      rpc: { enabled: true, host: '127.0.0.1', port: rpcPort as number },
+    },
+    { validator: false },
+  );
+  for (const [i, n] of net.nodes.entries()) {
+    const cfg = validatorCfgs[i];
+    cfg.p2p.allowedPeers = [...cfg.p2p.allowedPeers, peerId];
+    await writeFile(join(n.home, 'config.json'), JSON.stringify(cfg, null, 2));
+  }
+  const node: TestNode = { name, home, rpc: `http://127.0.0.1:${rpcPort}`, output: [] };
+  net.nodes.push(node);
+  return node;
+}
