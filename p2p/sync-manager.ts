@@ -1,5 +1,5 @@
-import { decodeCommit } from '../consensus/engine/messages.js';
 import { verifyCommit } from '../consensus/engine/certificate.js';
+import { decodeCommit } from '../consensus/engine/messages.js';
 import type { CommitCertificate, Verify } from '../consensus/engine/types.js';
 import type { ValidatorSet } from '../consensus/engine/validator-set.js';
 import { equal } from '../src/codec/bytes.js';
@@ -59,7 +59,8 @@ export class SyncManager {
     while (!this.closed) {
       const head = this.d.headHeight();
       let best: [string, number] | undefined;
-      for (const [peer, h] of this.d.peerHeights()) if (h > head && !tried.has(peer) && (!best || h > best[1])) best = [peer, h];
+      for (const [peer, h] of this.d.peerHeights())
+        if (h > head && !tried.has(peer) && (!best || h > best[1])) best = [peer, h];
       if (best === undefined) return;
       const [peer, target] = best;
       const started = performance.now();

@@ -98,7 +98,9 @@ export async function syncRange(
     next += count;
     inflight.push({
       from: start,
-      res: rr.request(peer, encodeSyncRequest(start, count)).then((b) => decodeSyncResponse(b, start, opts.maxResponseBytes)),
+      res: rr
+        .request(peer, encodeSyncRequest(start, count))
+        .then((b) => decodeSyncResponse(b, start, opts.maxResponseBytes)),
     });
   };
   while (inflight.length < opts.pipeline && next <= to) request();

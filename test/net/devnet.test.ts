@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { addFullNode, sleep, TestNet, until } from '../helpers/procs.js';
+import { addFullNode, sleep, TestNet } from '../helpers/procs.js';
 
 let net: TestNet;
 const FULL = 4;
