@@ -1,0 +1,166 @@
+import '../src/polyfill.js';
+import { join } from 'node:path';
+import { encodeCommit, voteSignBytes } from '../consensus/engine/messages.js';
+import { VoteType } from '../consensus/engine/types.js';
+import { encodeBlock, headerHash } from '../src/chain/block.js';
+import { defaultChainParams, type Genesis, identityId } from '../src/chain/genesis.js';
+import type { Tx } from '../src/chain/tx.js';
+import { SignPurpose, signingMessage } from '../src/crypto/domain.js';
+import { publicKeyOf, signFast } from '../src/crypto/ed25519.js';
+import { defaultNodeConfig, type NodeConfig } from '../src/node/config.js';
+import { Node } from '../src/node/node.js';
+import { addRecord, registerPatient } from '../src/tx/builders.js';
+import { Purpose } from '../src/tx/kinds.js';
+import { signTx } from '../src/tx/sign.js';
+import { ChainState } from '../state/chain.js';
+import { medicalStateMachine } from '../state/domain/index.js';
+import { indexOps } from '../state/index/index.js';
+import { Prng, tempDir } from './fixtures.js';
+import { round } from './measure.js';
+import type { BenchContext, Benchmark } from './types.js';
+
+const key = (prng: Prng): Uint8Array => prng.bytes(32);
+const indexer = (
+  ops: Parameters<typeof indexOps>[1],
+  height: number,
+  time: number,
+  txs: readonly Tx[],
+  receipts: Parameters<typeof indexOps>[0]['receipts'],
+) => indexOps({ height, time, txs, receipts }, ops);
+
+const PATIENTS = 200;
+
+/**
+ * Builds a chain directly on disk with single-validator commit certificates:
+ * block 1 registers PATIENTS patients (org co-signed), then `blocks` blocks of
+ * `perBlock` record pointers written by them (real signatures throughout).
+ * Registration is deliberately a small part: its key checks cost ~1 ms each.
+ */
+async function buildChain(dir: string, blocks: number, perBlock: number, log: BenchContext['log']): Promise<Genesis> {
+  const prng = new Prng(7);
+  const validatorSk = key(prng);
+  const orgSk = key(prng);
+  const org = identityId(publicKeyOf(orgSk));
+  const genesis: Genesis = {
+    chainId: 'sync-bench',
+    time: 1_700_000_000_000,
+    params: { ...defaultChainParams, maxBlockTxs: perBlock },
+    organizations: [{ pubkey: publicKeyOf(orgSk), name: 'Source Hospital' }],
+    validators: [{ org, pubkey: publicKeyOf(validatorSk), power: 1 }],
+  };
+  const chain = await ChainState.open({ dir, genesis, machine: medicalStateMachine, indexer, syncWrites: false });
+  const t0 = performance.now();
+  const patients = Array.from({ length: PATIENTS }, () => key(prng));
+  const pubs = new Map(patients.map((sk) => [sk, publicKeyOf(sk)]));
+  for (let h = 1; h <= blocks + 1; h++) {
+    const time = genesis.time + h * 1000;
+    const env = (sk: Uint8Array) => {
+      const pubkey = pubs.get(sk) as Uint8Array;
+      return {
+        chainId: genesis.chainId,
+        expiresAt: time + 60_000,
+        signer: identityId(pubkey),
+        pubkey,
+        nonce: prng.bytes(8),
+      };
+    };
+    const txs: Tx[] =
+      h === 1
+        ? patients.map((sk) =>
+            signTx(
+              registerPatient({
+                chainId: genesis.chainId,
+                expiresAt: time + 60_000,
+                pubkey: publicKeyOf(sk),
+                org,
+                orgSign: (m) => signFast(m, orgSk),
+              }),
+              sk,
+              signFast,
+            ),
+          )
+        : Array.from({ length: perBlock }, (_, i) => {
+            const sk = patients[i % PATIENTS] as Uint8Array;
+            const patient = identityId(pubs.get(sk) as Uint8Array);
+            const body = {
+              record: prng.bytes(32),
+              patient,
+              resourceType: i % 8,
+              commitment: prng.bytes(32),
+              locator: prng.bytes(40),
+              custodian: org,
+              purpose: Purpose.TREAT,
+            };
+            return signTx(addRecord(env(sk), body), sk, signFast);
+          });
+    const exec = chain.execute(time, org, txs);
+    const block = { header: chain.header(time, org, exec), txs: txs.map((t) => t.bytes) };
+    const blockHash = headerHash(block.header);
+    const vote = { type: VoteType.PRECOMMIT, height: h, round: 0, blockHash, validatorIndex: 0 };
+    const signature = signFast(signingMessage(SignPurpose.VOTE, genesis.chainId, voteSignBytes(vote)), validatorSk);
+    const cert = encodeCommit({ height: h, round: 0, blockHash, signatures: [{ validatorIndex: 0, signature }] });
+    await chain.commit(block, exec, cert, encodeBlock(block));
+  }
+  log(`built ${blocks} blocks of ${perBlock} record pointers in ${Math.round(performance.now() - t0)} ms`);
+  await chain.close();
+  return genesis;
+}
+
+const fullNodeConfig = (name: string, peers: string[], rpcPort: number): NodeConfig => ({
+  ...defaultNodeConfig,
+  moniker: name,
+  p2p: { listen: ['/ip4/127.0.0.1/tcp/0'], peers, open: true, allowedPeers: [] },
+  rpc: { ...defaultNodeConfig.rpc, enabled: false, port: rpcPort },
+  log: { level: 'warn' },
+});
+
+export const benchmarks: Benchmark[] = [
+  {
+    id: 'p2p.sync',
+    async run(ctx) {
+      const blocks = Number(ctx.flags.blocks ?? 10);
+      const perBlock = Number(ctx.flags['block-txs'] ?? 5000);
+      const srcHome = await tempDir('sync-src');
+      const dstHome = await tempDir('sync-dst');
+      const genesis = await buildChain(join(srcHome, 'db-build'), blocks, perBlock, ctx.log);
+      // The source serves the chain it built; it has no validator key, so it only serves.
+      const { rename } = await import('node:fs/promises');
+      await rename(join(srcHome, 'db-build'), join(srcHome, 'db'));
+      const src = await Node.create({
+        home: srcHome,
+        config: fullNodeConfig('src', [], 0),
+        machine: medicalStateMachine,
+        indexer,
+        genesis,
+      });
+      const addr = src.host.multiaddrs()[0]?.toString() as string;
+      const t0 = performance.now();
+      const dst = await Node.create({
+        home: dstHome,
+        config: fullNodeConfig('dst', [addr], 0),
+        machine: medicalStateMachine,
+        indexer,
+        genesis,
+      });
+      try {
+        const deadline = Date.now() + 300_000;
+        const target = src.chain.head.height;
+        while (dst.chain.head.height < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        const s = (performance.now() - t0) / 1000;
+        if (dst.chain.head.height < target) throw new Error(`synced only ${dst.chain.head.height}/${target} blocks`);
+        if (dst.chain.head.hash.toString() !== src.chain.head.hash.toString()) throw new Error('synced head differs');
+        return {
+          id: 'p2p.sync',
+          ops_per_s: round((blocks * perBlock + PATIENTS) / s),
+          blocks_per_s: round((blocks + 1) / s, 1),
+          blocks,
+          block_txs: perBlock,
+          seconds: round(s, 2),
+        };
+      } finally {
+        await dst.close();
+        await src.close();
+      }
+    },
+  },
+];
