@@ -29,6 +29,8 @@ export interface MempoolDeps {
   /** Included and not yet expired: may never be included again. */
   isIncluded(hash: Uint8Array): boolean;
   verifyMany(items: VerifyItem[]): Promise<boolean[]>;
+  /** Warms state for admitted transactions (their blocks then execute without cache misses). */
+  prefetch?(txs: readonly Tx[]): void;
   /** Local clock (ms): only for the expiry window at admission; blocks judge by block time. */
   now(): number;
 }
@@ -102,7 +104,7 @@ export class Mempool {
     const valid = await this.deps.verifyMany(
       pending.map(({ tx }) => ({ msg: txSigningMessage(tx), sig: tx.signature, pk: tx.pubkey })),
     );
-    let added = 0;
+    const added: Tx[] = [];
     for (let j = 0; j < pending.length; j++) {
       const { i, tx } = pending[j] as { i: number; tx: Tx };
       if (!valid[j]) {
@@ -110,9 +112,12 @@ export class Mempool {
         continue;
       }
       results[i] = this.insert(tx);
-      if (results[i]?.ok) added++;
+      if (results[i]?.ok) added.push(tx);
     }
-    if (added > 0) for (const fn of this.listeners) fn();
+    if (added.length > 0) {
+      this.deps.prefetch?.(added);
+      for (const fn of this.listeners) fn();
+    }
     return results;
   }
 

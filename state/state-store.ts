@@ -45,6 +45,10 @@ export class StateStore implements NodeSource {
   private young = new Map<string, Uint8Array | null>();
   private old = new Map<string, Uint8Array | null>();
   private readonly nodes: TwoGenerationCache;
+  /** Commits so far, and which one last wrote each key while prefetches are in flight. */
+  private version = 0;
+  private readonly lastWrite = new Map<string, number>();
+  private prefetching = 0;
 
   constructor(
     private readonly db: Db,
@@ -108,8 +112,45 @@ export class StateStore implements NodeSource {
   /** Makes a staged state current, after its batch is durable. */
   advance(staged: StagedState): void {
     this.tree.advance(staged.smt);
+    this.version++;
     for (const [h, bytes] of staged.smt.writes) this.nodes.set(latin1(h), bytes);
-    for (const c of staged.changes) this.remember(latin1(c.key), c.value);
+    for (const c of staged.changes) {
+      const k = latin1(c.key);
+      this.remember(k, c.value);
+      if (this.prefetching > 0) this.lastWrite.set(k, this.version);
+    }
+  }
+
+  /**
+   * Warms the value cache for `keys` with one batched LevelDB read off the
+   * main thread (e.g. a transaction's read set at admission, long before its
+   * block executes), so execution does not miss one key at a time. A value
+   * read before a later commit wrote its key is discarded, never cached.
+   */
+  async prefetch(keys: readonly Uint8Array[]): Promise<void> {
+    const todo: string[] = [];
+    const seen = new Set<string>();
+    const dbKeys: Uint8Array[] = [];
+    for (const key of keys) {
+      const k = latin1(key);
+      if (this.young.has(k) || this.old.has(k) || seen.has(k)) continue;
+      seen.add(k);
+      todo.push(k);
+      dbKeys.push(dbKey(Prefix.VALUE, sha256(key)));
+    }
+    if (todo.length === 0) return;
+    const start = this.version;
+    this.prefetching++;
+    try {
+      const values = await this.db.getMany(dbKeys);
+      for (let i = 0; i < todo.length; i++) {
+        const k = todo[i] as string;
+        if ((this.lastWrite.get(k) ?? -1) > start || this.young.has(k) || this.old.has(k)) continue;
+        this.remember(k, values[i] ?? null);
+      }
+    } finally {
+      if (--this.prefetching === 0) this.lastWrite.clear();
+    }
   }
 
   prove(key: Uint8Array): SmtProof {

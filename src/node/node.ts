@@ -18,6 +18,7 @@ import { registerNodeApi } from '../../rpc/api/index.js';
 import { type RpcAddress, RpcServer } from '../../rpc/index.js';
 import { ChainState, type Indexer } from '../../state/chain.js';
 import type { StateMachine } from '../../state/exec/machine.js';
+import { indexOps } from '../../state/index/writer.js';
 import { BLOCK_MAX_BYTES } from '../chain/block.js';
 import type { Genesis } from '../chain/genesis.js';
 import { toHex } from '../codec/bytes.js';
@@ -77,12 +78,10 @@ export class Node {
     const key =
       cfg.validatorKeyFile === undefined ? undefined : await loadValidatorKey(inHome(o.home, cfg.validatorKeyFile));
     const chainId = genesis.chainId;
-    const chain = await ChainState.open({
-      dir: join(o.home, 'db'),
-      genesis,
-      machine: o.machine,
-      ...(o.indexer ? { indexer: o.indexer } : {}),
-    });
+    // The audit indexes (derived data, written in each block's batch) back the audit_, consent_ and record_ lists.
+    const indexer: Indexer =
+      o.indexer ?? ((ops, height, time, txs, receipts) => indexOps({ height, time, txs, receipts }, ops));
+    const chain = await ChainState.open({ dir: join(o.home, 'db'), genesis, machine: o.machine, indexer });
     const pool = new VerifierPool();
     const cleanup = async (): Promise<void> => {
       await pool.close();
@@ -95,6 +94,11 @@ export class Node {
         kind: (k) => o.machine.kind(k),
         isIncluded: (h) => chain.isIncluded(h),
         verifyMany: (items) => pool.verifyMany(items),
+        prefetch: (txs) => {
+          const keys: Uint8Array[] = [];
+          for (const tx of txs) o.machine.readKeys?.(tx, keys);
+          chain.store.prefetch(keys).catch((err: unknown) => log.debug({ err: String(err) }, 'prefetch failed'));
+        },
         now: () => Date.now(),
       });
       const vote = (bytes: Uint8Array): Uint8Array => signingMessage(SignPurpose.VOTE, chainId, bytes);
@@ -265,7 +269,7 @@ export class Node {
   private async startRpc(): Promise<void> {
     const { rpc: r } = this.config;
     const server = new RpcServer(
-      { host: r.host, port: r.port, ...(r.token ? { token: r.token } : {}) },
+      { host: r.host, port: r.port, ...(r.token ? { authToken: r.token } : {}) },
       { logger: this.log.child({ module: 'rpc' }) },
     );
     registerNodeApi(server, this);

@@ -13,6 +13,7 @@ import { consentHandlers } from './consent.js';
 import { activateGovernance, governanceHandlers, toValidators, validatorSet, writeValidatorSet } from './governance.js';
 import { identityHandlers, putIdentity } from './identity.js';
 import { NS } from './keys.js';
+import { readKeys } from './read-set.js';
 import { recordHandlers } from './records.js';
 import { encodeTuple, NO_LICENSE, type ValidatorEntry } from './values.js';
 
@@ -84,6 +85,7 @@ export const medicalStateMachine: StateMachine = {
     flagOverdueReviews(ctx, NS.EMERGENCY_CURSOR);
   },
   validators: (state): Validator[] => toValidators(validatorSet(state)),
+  readKeys,
 };
 
 /**

@@ -49,4 +49,6 @@ export interface StateMachine {
   endBlock?(ctx: ExecContext): void;
   /** The validator set that signs the next block, read from state. */
   validators(state: StateView): Validator[];
+  /** A hint: state keys `tx` will likely read, so the node can prefetch them in one batch. */
+  readKeys?(tx: Tx, out: Uint8Array[]): void;
 }
