@@ -1,4 +1,12 @@
-import { type Block, BlockError, BlockErrorCode, encodeBlock, type Header, headerHash } from '../src/chain/block.js';
+import {
+  type Block,
+  BlockError,
+  BlockErrorCode,
+  decodeBlock,
+  encodeBlock,
+  type Header,
+  headerHash,
+} from '../src/chain/block.js';
 import { encodeGenesis, type Genesis, genesisHash } from '../src/chain/genesis.js';
 import type { Receipt } from '../src/chain/receipt.js';
 import type { Tx } from '../src/chain/tx.js';
@@ -9,6 +17,7 @@ import { BlockStore, type Head, headOp } from './block-store.js';
 import { type Execution, executeBlock } from './exec/executor.js';
 import type { BlockContext, StateMachine } from './exec/machine.js';
 import { StateView } from './exec/view.js';
+import { NodePruner } from './prune.js';
 import { ReplaySet } from './replay-set.js';
 import { EMPTY_ROOT } from './smt/node.js';
 import { defaultStateStoreOptions, StateStore, type StateStoreOptions } from './state-store.js';
@@ -51,6 +60,9 @@ export class ChainState {
   private _head: Head;
   private _validators: Validator[];
   private _nextValidators: Validator[];
+  /** Block commits and pruning deletes run one at a time, in order. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly pruner: NodePruner;
 
   private constructor(
     readonly db: Db,
@@ -63,6 +75,7 @@ export class ChainState {
     private readonly syncWrites: boolean,
   ) {
     this.blocks = new BlockStore(db);
+    this.pruner = new NodePruner(db, (fn) => this.exclusive(fn));
     this.genesisHash = genesisHash(genesis);
     this._head = head;
     const view = new StateView(store);
@@ -163,7 +176,31 @@ export class ChainState {
   }
 
   /** Persists block head+1 with its certificate in one atomic batch, then advances memory. */
-  async commit(block: Block, exec: Execution, cert: Uint8Array, blockBytes = encodeBlock(block)): Promise<void> {
+  commit(block: Block, exec: Execution, cert: Uint8Array, blockBytes = encodeBlock(block)): Promise<void> {
+    return this.exclusive(() => this.commitNow(block, exec, cert, blockBytes));
+  }
+
+  /**
+   * Deletes tree nodes no longer reachable from the state roots of the last
+   * `keepBlocks` blocks (older heights lose their state proofs); runs beside commits.
+   */
+  async prune(keepBlocks: number): Promise<{ live: number; deleted: number }> {
+    const head = this._head.height;
+    const roots: Uint8Array[] = [this._head.stateRoot];
+    for (let h = Math.max(1, head - keepBlocks + 1); h < head; h++) {
+      const bytes = await this.blocks.getBlock(h);
+      if (bytes !== undefined) roots.push(decodeBlock(bytes).header.stateRoot);
+    }
+    return this.pruner.sweep(roots);
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async commitNow(block: Block, exec: Execution, cert: Uint8Array, blockBytes: Uint8Array): Promise<void> {
     const h = block.header;
     if (h.height !== this._head.height + 1) throw new MedchainError(ChainErrorCode.NOT_NEXT, { height: h.height });
     const hash = headerHash(h);
@@ -185,6 +222,7 @@ export class ChainState {
     this.replay.commitOps(ops, exec.txs, h.time);
     this.indexer?.(ops, h.height, h.time, exec.txs, exec.receipts);
     await this.db.batch(ops, { sync: this.syncWrites });
+    this.pruner.noteWritten(exec.staged.smt.writes.map(([h]) => h));
     this.store.advance(exec.staged);
     this.replay.advance(exec.txs, h.time);
     this._head = head;

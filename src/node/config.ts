@@ -26,6 +26,8 @@ export interface NodeConfig {
   };
   rpc: { enabled: boolean; host: string; port: number; token?: string };
   consensus: { heartbeatMs: number };
+  /** Superseded state-tree nodes are swept every intervalBlocks; proofs stay available for keepBlocks. */
+  pruning: { enabled: boolean; keepBlocks: number; intervalBlocks: number };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
 }
 
@@ -35,6 +37,7 @@ export const defaultNodeConfig: NodeConfig = {
   p2p: { listen: ['/ip4/127.0.0.1/tcp/26656'], peers: [], open: false, allowedPeers: [] },
   rpc: { enabled: true, host: '127.0.0.1', port: 8545 },
   consensus: { heartbeatMs: 5000 },
+  pruning: { enabled: true, keepBlocks: 1000, intervalBlocks: 500 },
   log: { level: 'info' },
 };
 
@@ -59,6 +62,7 @@ export async function loadConfig(home: string): Promise<NodeConfig> {
     p2p: { ...defaultNodeConfig.p2p, ...parsed.p2p },
     rpc: { ...defaultNodeConfig.rpc, ...parsed.rpc },
     consensus: { ...defaultNodeConfig.consensus, ...parsed.consensus },
+    pruning: { ...defaultNodeConfig.pruning, ...parsed.pruning },
     log: { ...defaultNodeConfig.log, ...parsed.log },
   };
 }

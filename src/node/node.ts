@@ -101,6 +101,21 @@ export class Node {
         },
         now: () => Date.now(),
       });
+      // Background sweep of superseded tree nodes; never two at once, never blocking commits.
+      let pruning = false;
+      const maybePrune = (height: number): void => {
+        const p = cfg.pruning;
+        if (!p.enabled || pruning || height % p.intervalBlocks !== 0) return;
+        pruning = true;
+        const t0 = Date.now();
+        chain
+          .prune(p.keepBlocks)
+          .then((r) => log.info({ height, ...r, ms: Date.now() - t0 }, 'pruned state tree'))
+          .catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pruning failed'))
+          .finally(() => {
+            pruning = false;
+          });
+      };
       const vote = (bytes: Uint8Array): Uint8Array => signingMessage(SignPurpose.VOTE, chainId, bytes);
       const verifyVote = (pk: Uint8Array, bytes: Uint8Array, sig: Uint8Array): boolean => verify(sig, vote(bytes), pk);
       const validatorId = key ? chain.validators.find((v) => toHex(v.pubkey) === toHex(key.pubkey))?.id : undefined;
@@ -111,7 +126,10 @@ export class Node {
         verifyMany: (items) => pool.verifyMany(items),
         ...(validatorId ? { proposerId: validatorId } : {}),
         now: () => Date.now(),
-        onCommitted: (c) => events.emitCommitted(c),
+        onCommitted: (c) => {
+          events.emitCommitted(c);
+          maybePrune(c.block.header.height);
+        },
         onInvalidBlock: (height, reason) => log.warn({ height, reason }, 'invalid proposal'),
       });
       const host = await createHost(
