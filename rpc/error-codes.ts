@@ -14,6 +14,7 @@
  * | 6000..6999        | audit_                                                       |
  * | 7000..7999        | net_    (p2p, peers)                                         |
  * | 8000..8999        | identity_ (identities, credentials, governance)              |
+ * | 9000..9999        | record_ (record pointers)                                    |
  *
  * A MedchainError whose string code is not in the table maps to DOMAIN_ERROR (-32000); the string
  * code is always in `error.data.code`, so clients can rely on it even before a number is assigned.
@@ -71,6 +72,7 @@ export const DOMAIN_RANGES = {
   audit: [6000, 6999],
   net: [7000, 7999],
   identity: [8000, 8999],
+  record: [9000, 9999],
 } as const satisfies Record<string, readonly [number, number]>;
 export type DomainNamespace = keyof typeof DOMAIN_RANGES;
 

@@ -51,8 +51,13 @@ export interface MethodSpec<P extends readonly ParamSpec[], R extends TSchema> {
 }
 
 /** A compiled method, ready to register. The type parameters let clients derive their types. */
-export interface RpcMethod<P extends readonly ParamSpec[] = readonly ParamSpec[], R extends TSchema = TSchema> {
-  readonly name: string;
+export interface RpcMethod<
+  P extends readonly ParamSpec[] = readonly ParamSpec[],
+  R extends TSchema = TSchema,
+  N extends string = string,
+> {
+  /** The literal name (`N`) lets a client map names to param and result types. */
+  readonly name: N;
   readonly spec: MethodSpec<P, R>;
   /** Validates raw `params` (array, object or absent) into the by-name object, or an RpcError. */
   parseParams(raw: unknown): ParamsOf<P> | RpcError;
@@ -67,10 +72,10 @@ const PARAM_NAME = /^[a-zA-Z][a-zA-Z0-9]*$/;
 export const BUILTIN_METHODS: ReadonlySet<string> = new Set(['rpc.discover', 'subscribe', 'unsubscribe']);
 const MAX_ECHO = 64;
 
-export function defineMethod<const P extends readonly ParamSpec[], R extends TSchema>(
-  spec: MethodSpec<P, R>,
-): RpcMethod<P, R> {
-  return compileMethod(spec, false);
+export function defineMethod<const N extends string, const P extends readonly ParamSpec[], R extends TSchema>(
+  spec: MethodSpec<P, R> & { readonly name: N },
+): RpcMethod<P, R, N> {
+  return compileMethod(spec, false) as RpcMethod<P, R, N>;
 }
 
 /** Built-ins may use the reserved names. */

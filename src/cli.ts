@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 import './polyfill.js';
-import { Command, InvalidArgumentError } from 'commander';
-import { defaultDevnetOptions, runDevnet } from './cli/devnet.js';
-import { startNode } from './cli/start.js';
-import { isCoded } from './errors.js';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { defaultDevnetOptions } from './cli/devnet.js';
+import { initCommand } from './cli/init.js';
+import { defaultKeystoreDir } from './cli/keyfiles.js';
+import { keysCommand } from './cli/keys.js';
+import { EXIT_HELP, Exit, fail } from './cli/output.js';
+import { queryCommands } from './cli/query.js';
+import { txCommand } from './cli/tx.js';
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -11,16 +15,28 @@ const int = (v: string): number => {
   return n;
 };
 
+/** `start` and `devnet` keep running after their action returns; client commands end with it. */
+let longRunning = false;
+
 const program = new Command()
   .name('medchain')
   .description('MedChain: a proof-of-authority blockchain node for medical records')
-  .showHelpAfterError();
+  .addOption(new Option('--rpc <url>', 'JSON-RPC URL of the node').env('MEDCHAIN_RPC').default('http://127.0.0.1:8545'))
+  .option('--json', 'machine-readable JSON output', false)
+  .addOption(new Option('--keystore <dir>', 'directory of key files').default(defaultKeystoreDir()))
+  .option('--password-file <file>', 'read the key password from a file (else MEDCHAIN_PASSWORD, else a prompt)')
+  .addHelpText('after', EXIT_HELP)
+  .showHelpAfterError()
+  .exitOverride();
 
 program
   .command('start')
   .description('run a node from its home directory (config.json, genesis, keys, data)')
   .option('--home <dir>', 'node home directory', 'data/node')
-  .action(async (o: { home: string }) => startNode(o.home));
+  .action(async (o: { home: string }) => {
+    longRunning = true;
+    await (await import('./cli/start.js')).startNode(o.home);
+  });
 
 program
   .command('devnet')
@@ -39,10 +55,45 @@ program
       basePort: number;
       rpcPort: number;
       heartbeatMs: number;
-    }) => runDevnet({ ...defaultDevnetOptions, ...o, log: (l) => process.stdout.write(`${l}\n`) }),
+    }) => {
+      longRunning = true;
+      await (await import('./cli/devnet.js')).runDevnet({
+        ...defaultDevnetOptions,
+        ...o,
+        log: (l) => process.stdout.write(`${l}\n`),
+      });
+    },
   );
 
-program.parseAsync().catch((err: unknown) => {
-  process.stderr.write(`error: ${isCoded(err) ? err.message : err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+initCommand(program);
+keysCommand(program);
+txCommand(program);
+queryCommands(program);
+
+/**
+ * A client command is done when its action is: exit now (once stdout is flushed) rather than wait
+ * for idle keep-alive sockets to the node to time out.
+ */
+const finish = (): void => {
+  if (longRunning && (process.exitCode ?? 0) === 0) return;
+  process.stdout.write('', () => process.exit(process.exitCode ?? Exit.OK));
+};
+
+program
+  .parseAsync()
+  .then(
+    () => {
+      process.exitCode ??= Exit.OK;
+    },
+    (err: unknown) => {
+      if (err instanceof CommanderError) {
+        // --help and --version end here too; every other parse failure is a usage error.
+        process.exitCode =
+          err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? Exit.OK : Exit.USAGE;
+        if (err.code === 'commander.executeSubCommandAsync') process.exitCode = err.exitCode;
+        return;
+      }
+      process.exitCode = fail(err, process.argv.includes('--json'));
+    },
+  )
+  .finally(finish);

@@ -111,7 +111,9 @@ export class Node {
         chain
           .prune(p.keepBlocks)
           .then((r) => log.info({ height, ...r, ms: Date.now() - t0 }, 'pruned state tree'))
-          .catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pruning failed'))
+          .catch((err: unknown) =>
+            log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pruning failed'),
+          )
           .finally(() => {
             pruning = false;
           });

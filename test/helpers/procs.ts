@@ -29,11 +29,20 @@ export async function freePorts(n: number): Promise<number[]> {
 }
 
 export async function rpc<T = unknown>(url: string, method: string, params: unknown[] = []): Promise<T> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
+  let res: Response | undefined;
+  // A loaded machine can drop a loopback connection now and then: retry transport errors, not RPC errors.
+  for (let attempt = 0; res === undefined; attempt++) {
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+      });
+    } catch (err) {
+      if (attempt >= 4) throw err;
+      await sleep(200 * (attempt + 1));
+    }
+  }
   const body = (await res.json()) as { result?: T; error?: { message: string; data?: unknown } };
   if (body.error) throw Object.assign(new Error(body.error.message), { data: body.error.data });
   return body.result as T;
@@ -63,6 +72,7 @@ export interface TestNode {
   rpc: string;
   proc?: ChildProcess;
   output: string[];
+  stopping?: boolean;
 }
 
 export class TestNet {
@@ -97,6 +107,15 @@ export class TestNet {
     };
     proc.stdout?.on('data', keep);
     proc.stderr?.on('data', keep);
+    // A node that dies on its own is a bug: show why.
+    proc.on('exit', (code, signal) => {
+      if (n.proc === proc && !n.stopping) {
+        process.stderr.write(
+          `\n${n.name} exited unexpectedly (${signal ?? code}); last output:\n${n.output.join('').slice(-4000)}\n`,
+        );
+      }
+    });
+    n.stopping = false;
     n.proc = proc;
   }
 
@@ -107,6 +126,7 @@ export class TestNet {
   async kill(i: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const p = this.nodes[i]?.proc;
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    (this.nodes[i] as TestNode).stopping = true;
     const exited = new Promise((r) => p.once('exit', r));
     p.kill(signal);
     await exited;

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { addFullNode, sleep, TestNet } from '../helpers/procs.js';
+import { addFullNode, sleep, TestNet, until } from '../helpers/procs.js';
 
 let net: TestNet;
 const FULL = 4;
@@ -48,7 +48,9 @@ test('with 2 of 4 validators stopped finality stops; restarting one resumes it w
   await sleep(3000);
   assert.ok((await net.height(0)) <= stalled + 0, 'no block without a quorum');
   net.start(2);
-  await net.waitHeight(0, stalled + 1, 10_000 + 3000 /* process start-up */);
+  // From the moment the restarted validator is up (process start-up is not consensus).
+  await until('node2 serving', 30_000, async () => ((await net.height(2)) >= 0 ? true : undefined));
+  await net.waitHeight(0, stalled + 1, 10_000);
   net.start(3);
 });
 

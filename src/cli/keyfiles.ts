@@ -1,0 +1,127 @@
+/** Key files on disk (one encrypted JSON file per name), password input, and `@name` id references. */
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { hex, unhex } from '../client/client.js';
+import { decryptKey, encryptKey, type KeystoreFile, type ScryptParams } from '../client/keystore.js';
+import type { Account } from '../client/tx.js';
+import { CliError, Exit, type GlobalOpts, usage } from './output.js';
+
+export const defaultKeystoreDir = (): string =>
+  process.env.MEDCHAIN_KEYSTORE ?? join(homedir(), '.medchain', 'keystore');
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
+
+export function checkName(name: string): string {
+  if (!NAME.test(name)) throw usage('key names are 1-64 letters, digits, ".", "_" or "-"');
+  return name;
+}
+
+const fileOf = (g: GlobalOpts, name: string): string => join(resolve(g.keystore), `${checkName(name)}.json`);
+
+export async function readKeyFile(g: GlobalOpts, name: string): Promise<KeystoreFile> {
+  try {
+    return JSON.parse(await readFile(fileOf(g, name), 'utf8')) as KeystoreFile;
+  } catch {
+    throw new CliError(`no key named ${name} in ${g.keystore}`, Exit.KEY);
+  }
+}
+
+export async function listKeyFiles(g: GlobalOpts): Promise<KeystoreFile[]> {
+  let names: string[];
+  try {
+    names = (await readdir(resolve(g.keystore))).filter((f) => f.endsWith('.json')).sort();
+  } catch {
+    return [];
+  }
+  const out: KeystoreFile[] = [];
+  for (const f of names) {
+    try {
+      out.push(JSON.parse(await readFile(join(resolve(g.keystore), f), 'utf8')) as KeystoreFile);
+    } catch {
+      // not a key file
+    }
+  }
+  return out;
+}
+
+export async function writeKeyFile(
+  g: GlobalOpts,
+  account: Account,
+  name: string,
+  password: string,
+  scrypt?: ScryptParams,
+): Promise<KeystoreFile> {
+  const file = fileOf(g, name);
+  await mkdir(resolve(g.keystore), { recursive: true, mode: 0o700 });
+  const k = await encryptKey(account, password, name, scrypt);
+  // wx: never overwrite a key.
+  try {
+    await writeFile(file, `${JSON.stringify(k, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  } catch {
+    throw usage(`a key named ${name} already exists`);
+  }
+  await chmod(file, 0o600);
+  return k;
+}
+
+/** The password: --password-file, else MEDCHAIN_PASSWORD, else a hidden prompt on a terminal. */
+export async function password(g: GlobalOpts, prompt = 'Password: ', confirm = false): Promise<string> {
+  if (g.passwordFile !== undefined) {
+    try {
+      return (await readFile(g.passwordFile, 'utf8')).replace(/\r?\n$/, '');
+    } catch {
+      throw new CliError('cannot read --password-file', Exit.KEY);
+    }
+  }
+  if (process.env.MEDCHAIN_PASSWORD !== undefined) return process.env.MEDCHAIN_PASSWORD;
+  if (!process.stdin.isTTY)
+    throw usage('no password: use --password-file or MEDCHAIN_PASSWORD (stdin is not a terminal)');
+  const p = await ask(prompt);
+  if (confirm && (await ask('Repeat: ')) !== p) throw usage('passwords differ');
+  return p;
+}
+
+function ask(prompt: string): Promise<string> {
+  return new Promise((resolvePw) => {
+    process.stderr.write(prompt);
+    const stdin = process.stdin;
+    stdin.setRawMode(true);
+    stdin.resume();
+    let s = '';
+    const onData = (d: Buffer): void => {
+      for (const ch of d.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          stdin.setRawMode(false);
+          stdin.pause();
+          stdin.off('data', onData);
+          process.stderr.write('\n');
+          resolvePw(s);
+          return;
+        }
+        if (ch === '\u0003') process.exit(130);
+        if (ch === '\u007f') s = s.slice(0, -1);
+        else s += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+/** Opens a named key (asks for its password). */
+export async function openKey(g: GlobalOpts, name: string): Promise<Account> {
+  const file = await readKeyFile(g, name);
+  return decryptKey(file, await password(g, `Password for ${name}: `));
+}
+
+/** An id argument: 0x hex, or `@name` for the id of a key in the keystore (no password needed). */
+export async function idArg(g: GlobalOpts, v: string): Promise<string> {
+  if (v.startsWith('@')) return (await readKeyFile(g, v.slice(1))).id;
+  try {
+    const b = unhex(v);
+    if (b.length !== 32) throw new Error();
+    return hex(b);
+  } catch {
+    throw usage(`expected a 32-byte 0x id or @keyname, got ${v.slice(0, 80)}`);
+  }
+}

@@ -1,0 +1,127 @@
+/** `medchain keys new|list|show|import|import-devnet`: encrypted key files for signing transactions. */
+import { readFile } from 'node:fs/promises';
+import { type Command, InvalidArgumentError } from 'commander';
+import { hex } from '../client/client.js';
+import { defaultScrypt } from '../client/keystore.js';
+import { accountFromSecret, generateAccount } from '../client/tx.js';
+import { readDevnet } from './devnet.js';
+import { listKeyFiles, password, readKeyFile, writeKeyFile } from './keyfiles.js';
+import { emit, fields, globals, table, usage } from './output.js';
+
+const scryptN = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 2 || n > 2 ** 20 || (n & (n - 1)) !== 0)
+    throw new InvalidArgumentError('a power of two between 2 and 2^20');
+  return n;
+};
+
+const publicView = (k: { name: string; id: string; publicKey: string }) => ({
+  name: k.name,
+  id: k.id,
+  publicKey: k.publicKey,
+});
+
+export function keysCommand(program: Command): void {
+  const keys = program
+    .command('keys')
+    .description('manage encrypted key files (scrypt + XChaCha20-Poly1305) in the keystore directory');
+
+  keys
+    .command('new')
+    .description('generate a new ed25519 key and store it encrypted under a password')
+    .argument('<name>', 'key name (file <keystore>/<name>.json)')
+    .option('--scrypt-n <n>', 'scrypt cost (power of two)', scryptN, defaultScrypt.N)
+    .action(async (name: string, o: { scryptN: number }, cmd: Command) => {
+      const g = globals(cmd);
+      const pw = await password(g, 'New password: ', true);
+      const k = await writeKeyFile(g, generateAccount(), name, pw, { ...defaultScrypt, N: o.scryptN });
+      emit(g, publicView(k), () => fields(publicView(k)));
+    });
+
+  keys
+    .command('import')
+    .description('store an existing secret key (32 bytes, hex, read from a file) encrypted under a password')
+    .argument('<name>', 'key name')
+    .requiredOption('--secret-file <file>', 'file holding the secret key as hex')
+    .option('--id <id>', 'identity id, when the key was rotated in (default: the id its first registration gets)')
+    .option('--scrypt-n <n>', 'scrypt cost (power of two)', scryptN, defaultScrypt.N)
+    .action(async (name: string, o: { secretFile: string; id?: string; scryptN: number }, cmd: Command) => {
+      const g = globals(cmd);
+      const text = (await readFile(o.secretFile, 'utf8')).trim();
+      let account: ReturnType<typeof accountFromSecret>;
+      try {
+        account = accountFromSecret(text, o.id);
+        if (account.secretKey.length !== 32 || account.id.length !== 32) throw new Error();
+      } catch {
+        throw usage('the secret file must hold a 32-byte key as hex');
+      }
+      const k = await writeKeyFile(g, account, name, await password(g, 'New password: ', true), {
+        ...defaultScrypt,
+        N: o.scryptN,
+      });
+      emit(g, publicView(k), () => fields(publicView(k)));
+    });
+
+  keys
+    .command('import-devnet')
+    .description("import the devnet's organization keys as hospital-a, hospital-b, ... (for trying things out)")
+    .option('--home <dir>', 'devnet directory', 'data/devnet')
+    .option('--scrypt-n <n>', 'scrypt cost (power of two)', scryptN, defaultScrypt.N)
+    .action(async (o: { home: string; scryptN: number }, cmd: Command) => {
+      const g = globals(cmd);
+      const m = await readDevnet(o.home);
+      const pw = await password(g, 'New password: ', true);
+      const out: ReturnType<typeof publicView>[] = [];
+      for (const [i, n] of m.nodes.entries()) {
+        const name = `hospital-${String.fromCharCode(97 + i)}`;
+        out.push(
+          publicView(
+            await writeKeyFile(g, accountFromSecret(n.orgSecretKey), name, pw, { ...defaultScrypt, N: o.scryptN }),
+          ),
+        );
+      }
+      emit(g, out, () =>
+        table(
+          ['NAME', 'ID', 'PUBLIC KEY'],
+          out.map((k) => [k.name, k.id, k.publicKey]),
+        ),
+      );
+    });
+
+  keys
+    .command('list')
+    .description('list the keys in the keystore (names, identity ids, public keys; no password needed)')
+    .action(async (_o: unknown, cmd: Command) => {
+      const g = globals(cmd);
+      const list = (await listKeyFiles(g)).map(publicView);
+      emit(g, list, () =>
+        list.length === 0
+          ? `no keys in ${g.keystore}`
+          : table(
+              ['NAME', 'ID', 'PUBLIC KEY'],
+              list.map((k) => [k.name, k.id, k.publicKey]),
+            ),
+      );
+    });
+
+  keys
+    .command('show')
+    .description('show a key: its identity id and public key; --check also decrypts it to test the password')
+    .argument('<name>', 'key name')
+    .option('--check', 'decrypt the key (asks for the password)', false)
+    .action(async (name: string, o: { check: boolean }, cmd: Command) => {
+      const g = globals(cmd);
+      const k = await readKeyFile(g, name);
+      if (o.check) {
+        const { decryptKey } = await import('../client/keystore.js');
+        const a = await decryptKey(k, await password(g, `Password for ${name}: `));
+        if (hex(a.publicKey) !== k.publicKey) throw usage('key file does not match its public key');
+      }
+      const v = {
+        ...publicView(k),
+        kdf: `scrypt N=${k.crypto.kdfparams.N} r=${k.crypto.kdfparams.r} p=${k.crypto.kdfparams.p}`,
+        cipher: k.crypto.cipher,
+      };
+      emit(g, o.check ? { ...v, passwordOk: true } : v, () => fields(o.check ? { ...v, password: 'ok' } : v));
+    });
+}

@@ -1,0 +1,344 @@
+/**
+ * A typed JSON-RPC 2.0 client for a MedChain node over HTTP (fetch) or WebSocket. Method names,
+ * params and results are typed from the server's own method definitions (./types.ts). Runs in
+ * browsers and Node (Node < 22 needs the `ws` package for WebSocket, loaded on demand).
+ */
+import type { JsonRpcError, MethodName, NoParamMethod, Params, Result } from './types.js';
+
+/** A JSON-RPC error reply: `code` is the stable number, `reason` the string code (e.g. TX_EXPIRED). */
+export class RpcClientError extends Error {
+  readonly code: number;
+  readonly reason: string;
+  readonly data: JsonRpcError['data'];
+
+  constructor(e: JsonRpcError) {
+    super(e.message);
+    this.name = 'RpcClientError';
+    this.code = e.code;
+    this.reason = typeof e.data?.code === 'string' ? e.data.code : String(e.code);
+    this.data = e.data;
+  }
+}
+
+/** The transport failed (connection refused, HTTP status without a JSON-RPC body, socket closed). */
+export class TransportError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'TransportError';
+  }
+}
+
+export interface ClientOptions {
+  /** Bearer token of a node that requires one. */
+  token?: string;
+  /** Per-call timeout (ms), default 65 s (tx_waitFinal waits up to 60 s). */
+  timeoutMs?: number;
+  /** fetch implementation (default: globalThis.fetch). */
+  fetch?: typeof fetch;
+  /** WebSocket constructor (default: globalThis.WebSocket, else the `ws` package). */
+  WebSocket?: WebSocketCtor;
+}
+
+type WebSocketCtor = new (url: string, opts?: unknown) => WebSocketLike;
+interface WebSocketLike {
+  readyState: number;
+  send(data: string): void;
+  close(code?: number): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+
+interface Reply {
+  jsonrpc: '2.0';
+  id?: number | string | null;
+  result?: unknown;
+  error?: JsonRpcError;
+  method?: string;
+  params?: { subscription: string; result: unknown };
+}
+
+export type BatchCall = { [N in MethodName]: { method: N; params?: Params<N> } }[MethodName];
+/** One member of a batch reply: its result, or the error it got. */
+export type BatchResult<T = unknown> = { ok: true; result: T } | { ok: false; error: RpcClientError };
+
+interface Transport {
+  send(msgs: object[], expectReplies: boolean): Promise<Reply[]>;
+  close(): Promise<void>;
+}
+
+class HttpTransport implements Transport {
+  constructor(
+    private readonly url: string,
+    private readonly o: ClientOptions,
+  ) {}
+
+  async send(msgs: object[]): Promise<Reply[]> {
+    const f = this.o.fetch ?? globalThis.fetch;
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.o.token !== undefined) headers.authorization = `Bearer ${this.o.token}`;
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), this.o.timeoutMs ?? 65_000);
+    let res: Response;
+    let text: string;
+    try {
+      res = await f(this.url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(msgs.length === 1 ? msgs[0] : msgs),
+        signal: ctl.signal,
+      });
+      text = await res.text();
+    } catch (err) {
+      throw new TransportError(`cannot reach ${this.url}: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (text === '') return [];
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new TransportError(`HTTP ${res.status}: not a JSON-RPC reply`, res.status);
+    }
+    return Array.isArray(body) ? (body as Reply[]) : [body as Reply];
+  }
+
+  async close(): Promise<void> {}
+}
+
+class WsTransport implements Transport {
+  private readonly pending = new Map<number | string, (r: Reply) => void>();
+  private readonly subs = new Map<string, (event: unknown) => void>();
+  private closedErr: TransportError | null = null;
+
+  constructor(
+    private readonly ws: WebSocketLike,
+    private readonly timeoutMs: number,
+  ) {
+    ws.onmessage = (ev) => {
+      let msg: Reply | Reply[];
+      try {
+        msg = JSON.parse(typeof ev.data === 'string' ? ev.data : String(ev.data)) as Reply | Reply[];
+      } catch {
+        return;
+      }
+      for (const m of Array.isArray(msg) ? msg : [msg]) {
+        if (m.method === 'subscription' && m.params !== undefined) {
+          this.subs.get(m.params.subscription)?.(m.params.result);
+          continue;
+        }
+        if (m.id === undefined || m.id === null) continue;
+        const done = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        done?.(m);
+      }
+    };
+    ws.onclose = (ev) => {
+      this.closedErr = new TransportError(`WebSocket closed (${ev.code})`);
+      for (const [id, done] of this.pending)
+        done({ jsonrpc: '2.0', id, error: { code: -32000, message: 'closed', data: { code: 'CLOSED' } } });
+      this.pending.clear();
+    };
+  }
+
+  static async open(url: string, o: ClientOptions): Promise<WsTransport> {
+    const Ctor = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket ?? (await loadWs());
+    const headers = o.token === undefined ? undefined : { headers: { authorization: `Bearer ${o.token}` } };
+    const ws = headers === undefined ? new Ctor(url) : new Ctor(url, headers);
+    await new Promise<void>((resolve, reject) => {
+      ws.onopen = () => resolve();
+      ws.onerror = () => reject(new TransportError(`cannot open WebSocket ${url}`));
+      ws.onclose = (ev) => reject(new TransportError(`WebSocket closed (${ev.code})`));
+    });
+    ws.onerror = null;
+    return new WsTransport(ws, o.timeoutMs ?? 65_000);
+  }
+
+  send(msgs: object[], expectReplies: boolean): Promise<Reply[]> {
+    if (this.closedErr !== null) return Promise.reject(this.closedErr);
+    const ids = msgs.map((m) => (m as { id?: number }).id).filter((id): id is number => id !== undefined);
+    const replies = ids.map(
+      (id) =>
+        new Promise<Reply>((resolve) => {
+          const timer = setTimeout(() => {
+            this.pending.delete(id);
+            resolve({
+              jsonrpc: '2.0',
+              id,
+              error: { code: -32004, message: 'client timeout', data: { code: 'TIMEOUT' } },
+            });
+          }, this.timeoutMs);
+          this.pending.set(id, (r) => {
+            clearTimeout(timer);
+            resolve(r);
+          });
+        }),
+    );
+    this.ws.send(JSON.stringify(msgs.length === 1 ? msgs[0] : msgs));
+    return expectReplies ? Promise.all(replies) : Promise.resolve([]);
+  }
+
+  onSubscription(id: string, fn: (event: unknown) => void): void {
+    this.subs.set(id, fn);
+  }
+
+  offSubscription(id: string): void {
+    this.subs.delete(id);
+  }
+
+  async close(): Promise<void> {
+    if (this.ws.readyState >= 2) return;
+    await new Promise<void>((resolve) => {
+      const prev = this.ws.onclose;
+      this.ws.onclose = (ev) => {
+        prev?.(ev);
+        resolve();
+      };
+      this.ws.close(1000);
+    });
+  }
+}
+
+async function loadWs(): Promise<WebSocketCtor> {
+  const mod = (await import('ws')) as unknown as { default: WebSocketCtor };
+  return mod.default;
+}
+
+/** Topics of `subscribe` and their filters. */
+export interface Topics {
+  newHeads: Record<string, never>;
+  finalized: Record<string, never>;
+  events: { type?: string; kinds?: string[]; patient?: string; record?: string; grantee?: string };
+}
+
+export class MedchainClient {
+  private nextId = 1;
+
+  private constructor(
+    private readonly t: Transport,
+    readonly url: string,
+  ) {}
+
+  /** A client over HTTP POST (each call one request; batches in one). */
+  static http(url: string, opts: ClientOptions = {}): MedchainClient {
+    return new MedchainClient(new HttpTransport(url, opts), url);
+  }
+
+  /** A client over one WebSocket (needed for subscriptions). Accepts http:// or ws:// URLs. */
+  static async ws(url: string, opts: ClientOptions = {}): Promise<MedchainClient> {
+    const wsUrl = url.replace(/^http/, 'ws');
+    return new MedchainClient(await WsTransport.open(wsUrl, opts), wsUrl);
+  }
+
+  /** Calls a method with by-name params; rejects with RpcClientError on a JSON-RPC error. */
+  call<N extends NoParamMethod>(method: N, params?: Params<N>): Promise<Result<N>>;
+  call<N extends MethodName>(method: N, params: Params<N>): Promise<Result<N>>;
+  async call<N extends MethodName>(method: N, params?: Params<N>): Promise<Result<N>> {
+    return (await this.raw(method, params)) as Result<N>;
+  }
+
+  /** Any method by name (e.g. rpc.discover), untyped. */
+  async raw(method: string, params?: unknown): Promise<unknown> {
+    const id = this.nextId++;
+    const msg: Record<string, unknown> = { jsonrpc: '2.0', id, method };
+    if (params !== undefined) msg.params = params;
+    const [reply] = await this.t.send([msg], true);
+    if (reply === undefined) throw new TransportError('empty reply');
+    if (reply.error !== undefined) throw new RpcClientError(reply.error);
+    return reply.result;
+  }
+
+  /** A notification: no reply, no error (JSON-RPC 2.0 §4.1). */
+  async notify(method: string, params?: unknown): Promise<void> {
+    const msg: Record<string, unknown> = { jsonrpc: '2.0', method };
+    if (params !== undefined) msg.params = params;
+    await this.t.send([msg], false);
+  }
+
+  /** Several calls in one JSON-RPC batch; results in call order, each ok or failed on its own. */
+  async batch(calls: readonly BatchCall[]): Promise<BatchResult[]> {
+    if (calls.length === 0) return [];
+    const first = this.nextId;
+    const msgs = calls.map((c) => {
+      const m: Record<string, unknown> = { jsonrpc: '2.0', id: this.nextId++, method: c.method };
+      if (c.params !== undefined) m.params = c.params;
+      return m;
+    });
+    const replies = await this.t.send(msgs, true);
+    const byId = new Map(replies.map((r) => [r.id, r]));
+    return calls.map((_, i) => {
+      const r = byId.get(first + i);
+      if (r === undefined)
+        return {
+          ok: false,
+          error: new RpcClientError({ code: -32603, message: 'no reply', data: { code: 'NO_REPLY' } }),
+        };
+      return r.error !== undefined ? { ok: false, error: new RpcClientError(r.error) } : { ok: true, result: r.result };
+    });
+  }
+
+  /**
+   * Subscribes to a topic (WebSocket clients only); returns a function that unsubscribes.
+   * Events arrive in commit order.
+   */
+  async subscribe<T extends keyof Topics>(
+    topic: T,
+    filter: Topics[T] | undefined,
+    onEvent: (event: unknown) => void,
+  ): Promise<() => Promise<void>> {
+    if (!(this.t instanceof WsTransport))
+      throw new TransportError('subscriptions need a WebSocket client (MedchainClient.ws)');
+    const t = this.t;
+    const id = (await this.raw('subscribe', filter === undefined ? [topic] : [topic, filter])) as string;
+    t.onSubscription(id, onEvent);
+    return async () => {
+      t.offSubscription(id);
+      await this.raw('unsubscribe', [id]);
+    };
+  }
+
+  // ---- conveniences ----
+
+  status(): Promise<Result<'chain_getStatus'>> {
+    return this.call('chain_getStatus');
+  }
+
+  /** Submits signed tx bytes (or a Tx with `bytes`); resolves to the tx hash once in the mempool. */
+  submit(tx: Uint8Array | { bytes: Uint8Array }): Promise<string> {
+    return this.call('tx_submit', { tx: hex(tx instanceof Uint8Array ? tx : tx.bytes) });
+  }
+
+  /** Waits until the tx is final (committed) and returns its receipt with proofs. */
+  waitFinal(hash: string, timeoutMs = 30_000): Promise<Result<'tx_waitFinal'>> {
+    return this.call('tx_waitFinal', { hash, timeoutMs });
+  }
+
+  /** submit + waitFinal. The receipt's `status` tells whether the chain accepted (ok), denied or failed it. */
+  async send(tx: Uint8Array | { bytes: Uint8Array }, timeoutMs?: number): Promise<Result<'tx_waitFinal'>> {
+    return this.waitFinal(await this.submit(tx), timeoutMs);
+  }
+
+  close(): Promise<void> {
+    return this.t.close();
+  }
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+export function hex(b: Uint8Array): string {
+  let s = '0x';
+  for (let i = 0; i < b.length; i++) s += HEX[b[i] as number];
+  return s;
+}
+
+export function unhex(s: string): Uint8Array {
+  const h = s.startsWith('0x') ? s.slice(2) : s;
+  if (h.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(h)) throw new TypeError('expected hex bytes');
+  const out = new Uint8Array(h.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(h.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}

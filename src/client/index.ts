@@ -1,0 +1,43 @@
+/** The MedChain client SDK: typed JSON-RPC client, tx builders signing with @noble/ed25519, key files, offline proof checks. */
+export {
+  type BatchCall,
+  type BatchResult,
+  type ClientOptions,
+  hex,
+  MedchainClient,
+  RpcClientError,
+  type Topics,
+  TransportError,
+  unhex,
+} from './client.js';
+export {
+  decryptKey,
+  defaultScrypt,
+  encryptKey,
+  KeystoreErrorCode,
+  type KeystoreFile,
+  type ScryptParams,
+} from './keystore.js';
+export {
+  type Account,
+  accountFromSecret,
+  type Bytes,
+  type CredentialTypeName,
+  generateAccount,
+  newRecordId,
+  newSalt,
+  type PurposeName,
+  recordCommitment,
+  signerOf,
+  TxFactory,
+  type TxFactoryOptions,
+} from './tx.js';
+export type * from './types.js';
+export {
+  headerFromJson,
+  verifyAuditEntry,
+  verifyCommit,
+  verifyHeader,
+  verifyReceipt,
+  verifyStateProofJson,
+} from './verify.js';

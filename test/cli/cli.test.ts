@@ -1,0 +1,242 @@
+/**
+ * The `medchain` command against a real one-validator devnet: keys, the README's flow (an
+ * organization onboards a patient, a record, a 48-hour consent, an access, a revocation, a denied
+ * access, the audit trail verified offline), `--json` output and the exit codes scripts rely on.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { TestNet } from '../helpers/procs.js';
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
+const keystore = mkdtempSync(join(tmpdir(), 'medchain-keys-'));
+let net: TestNet;
+let env: NodeJS.ProcessEnv;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  // biome-ignore lint/suspicious/noExplicitAny: parsed CLI output, asserted field by field
+  json: any;
+}
+
+function medchain(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    p.on('close', (code) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        json = undefined;
+      }
+      resolve({ code: code ?? -1, stdout, stderr, json });
+    });
+  });
+}
+
+async function ok(...args: string[]): Promise<Run> {
+  const r = await medchain(...args);
+  assert.is(r.code, 0, `medchain ${args.join(' ')}\n${r.stderr}${r.stdout}`);
+  return r;
+}
+
+test.before(async () => {
+  net = await TestNet.create(1, 200);
+  net.startAll();
+  await net.waitHeight(0, 1, 30_000);
+  env = {
+    ...process.env,
+    MEDCHAIN_RPC: net.nodes[0]?.rpc,
+    MEDCHAIN_KEYSTORE: keystore,
+    MEDCHAIN_PASSWORD: 'correct horse battery staple',
+  };
+});
+
+test.after(async () => {
+  await net?.close();
+  rmSync(keystore, { recursive: true, force: true });
+});
+
+test('--help at every level exits 0; bad usage exits 2', async () => {
+  const helps = await Promise.all(
+    [
+      ['--help'],
+      ['keys', '--help'],
+      ['tx', '--help'],
+      ['tx', 'grant-consent', '--help'],
+      ['query', 'access', '--help'],
+      ['audit', '--help'],
+    ].map((args) => ok(...args)),
+  );
+  for (const r of helps) assert.match(r.stdout, /Usage: medchain/);
+  const bad = await Promise.all([
+    medchain('tx', 'grant-consent', '--from', 'x', '--grantee', '0x00', '--purposes', 'GOSSIP'),
+    medchain('nope'),
+    medchain('query', 'identity', 'not-an-id'),
+  ]);
+  for (const r of bad) assert.is(r.code, 2, r.stderr);
+});
+
+test('keys: import the devnet organizations, create keys, list and show them', async () => {
+  const imp = await ok('--json', 'keys', 'import-devnet', '--home', net.dir, '--scrypt-n', '1024');
+  assert.is(imp.json[0].name, 'hospital-a');
+  await ok('keys', 'new', 'alice', '--scrypt-n', '1024');
+  await ok('keys', 'new', 'drbob', '--scrypt-n', '1024');
+  assert.is((await medchain('keys', 'new', 'alice', '--scrypt-n', '1024')).code, 2, 'never overwrites a key');
+  const list = await ok('--json', 'keys', 'list');
+  assert.equal(
+    list.json.map((k: { name: string }) => k.name),
+    ['alice', 'drbob', 'hospital-a'],
+  );
+  const show = await ok('--json', 'keys', 'show', 'alice', '--check');
+  assert.is(show.json.passwordOk, true);
+  env.MEDCHAIN_PASSWORD = 'wrong';
+  assert.is((await medchain('keys', 'show', 'alice', '--check')).code, 6);
+  env.MEDCHAIN_PASSWORD = 'correct horse battery staple';
+  assert.is((await medchain('keys', 'show', 'nobody')).code, 6);
+});
+
+let record = '';
+let consent = '';
+
+test('the README flow: onboard, anchor, grant 48h, access, revoke, denied, audit --verify', async () => {
+  const status = await ok('--json', 'status');
+  assert.is(status.json.chainId, 'test-devnet');
+  await ok('tx', 'register-patient', '--from', 'alice', '--org', 'hospital-a');
+  await ok('tx', 'register-practitioner', '--from', 'hospital-a', '--practitioner', 'drbob');
+  await ok(
+    'tx',
+    'issue-credential',
+    '--from',
+    'hospital-a',
+    '--practitioner',
+    '@drbob',
+    '--type',
+    'license',
+    '--valid-until',
+    '+365d',
+  );
+  record = `0x${'5a'.repeat(32)}`;
+  await ok(
+    'tx',
+    'add-record',
+    '--from',
+    'alice',
+    '--patient',
+    '@alice',
+    '--type',
+    'Observation',
+    '--commitment',
+    `0x${'c0'.repeat(32)}`,
+    '--locator',
+    'vault:lab-42',
+    '--custodian',
+    '@hospital-a',
+    '--record',
+    record,
+  );
+  const grant = await ok(
+    '--json',
+    'tx',
+    'grant-consent',
+    '--from',
+    'alice',
+    '--grantee',
+    '@drbob',
+    '--record',
+    record,
+    '--purposes',
+    'TREAT',
+    '--hours',
+    '48',
+  );
+  consent = grant.json.consent;
+  assert.is(grant.json.status, 'ok');
+  assert.match(consent, /^0x[0-9a-f]{64}$/);
+
+  const check = await ok('--json', 'query', 'access', '@drbob', record, '--purpose', 'TREAT');
+  assert.is(check.json.consent, consent);
+  const access = await ok(
+    '--json',
+    'tx',
+    'access',
+    '--from',
+    'drbob',
+    '--patient',
+    '@alice',
+    '--record',
+    record,
+    '--purpose',
+    'TREAT',
+  );
+  assert.is(access.json.events[0].attrs.granted, true);
+
+  await ok('tx', 'revoke-consent', '--from', 'alice', '--grantee', '@drbob', '--consent', consent);
+  const denied = await medchain(
+    '--json',
+    'tx',
+    'access',
+    '--from',
+    'drbob',
+    '--patient',
+    '@alice',
+    '--record',
+    record,
+    '--purpose',
+    'TREAT',
+  );
+  assert.is(denied.code, 5, 'a denied access exits 5');
+  assert.is((await medchain('query', 'access', '@drbob', record)).code, 5);
+
+  const audit = await ok('--json', 'audit', '@alice', '--kinds', 'access', '--verify');
+  assert.equal(
+    audit.json.entries.map((e: { attrs: { granted: boolean } }) => e.attrs.granted),
+    [true, false],
+  );
+  assert.equal(audit.json.verified, [true, true]);
+  const human = await ok('audit', '@alice');
+  assert.match(human.stdout, /GRANTED TREAT/);
+  assert.match(human.stdout, /DENIED REVOKED/);
+  const disc = await ok('--json', 'audit', '@alice', '--disclosures');
+  assert.is(disc.json.disclosures.length, 2);
+});
+
+test('queries print tables or JSON; a missing thing exits 3, an unreachable node 4', async () => {
+  const c = await ok('query', 'consent', consent);
+  assert.match(c.stdout, /status\s+revoked/);
+  const list = await ok('--json', 'query', 'consents', '--patient', '@alice');
+  assert.is(list.json.consents[0].id, consent);
+  const rec = await ok('query', 'records', '@alice');
+  assert.match(rec.stdout, /Observation/);
+  await ok('query', 'identity', '@drbob');
+  await ok('query', 'credentials', '@drbob');
+  await ok('query', 'block');
+  await ok('query', 'validators');
+  const missing = await medchain('--json', 'query', 'consent', `0x${'00'.repeat(32)}`);
+  assert.is(missing.code, 3);
+  assert.is(missing.json.error.reason, 'CONSENT_NOT_FOUND');
+  assert.is((await medchain('--rpc', 'http://127.0.0.1:1', 'status')).code, 4);
+});
+
+test('init creates a node home', async () => {
+  const home = join(keystore, 'node-home');
+  writeFileSync(join(keystore, 'g.json'), '{}');
+  const r = await ok('--json', 'init', '--home', home, '--validator', '--genesis', join(keystore, 'g.json'));
+  assert.match(r.json.validatorPubkey, /^0x[0-9a-f]{64}$/);
+});
+
+test.run();
