@@ -49,9 +49,8 @@ function asVoteType(v: unknown): VoteType {
 
 // ---- votes ----
 
-export function voteSignBytes(v: Omit<Vote, 'signature'>): Uint8Array {
-  return encode([v.type, v.height, v.round, v.blockHash, v.validatorIndex]);
-}
+/** Defined in src/chain/vote.ts: the state machine judges equivocation evidence with the same bytes. */
+export { voteSignBytes } from '../../src/chain/vote.js';
 
 export function encodeVote(v: Vote): Uint8Array {
   return encode([v.type, v.height, v.round, v.blockHash, v.validatorIndex, v.signature]);

@@ -12,8 +12,9 @@ export interface Validator {
   power: number;
 }
 
-export const VoteType = { PREVOTE: 1, PRECOMMIT: 2 } as const;
-export type VoteType = (typeof VoteType)[keyof typeof VoteType];
+import { VoteType } from '../../src/chain/vote.js';
+
+export { VoteType };
 
 /** Steps in the order a validator signs them within one round (privval order). */
 export const SignStep = { PROPOSE: 1, PREVOTE: 2, PRECOMMIT: 3 } as const;

@@ -8,6 +8,7 @@ import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { identityId } from '../chain/genesis.js';
 import type { Tx, TxFields } from '../chain/tx.js';
+import type { SignedVote } from '../tx/bodies.js';
 import * as b from '../tx/builders.js';
 import { CREDENTIAL_TYPE_NAMES, GovAction, PURPOSE_NAMES, type ResourceType, resourceTypeCode } from '../tx/kinds.js';
 import { signTx } from '../tx/sign.js';
@@ -319,6 +320,14 @@ export class TxFactory {
 
   voteValidatorChange(proposal: Bytes): Tx {
     return this.sign(b.voteValidatorChange(this.envelope(), bytes(proposal)));
+  }
+
+  /**
+   * Equivocation evidence: two conflicting signed votes of one validator. This
+   * factory's account is the reporting validator's consensus key, acting for `org`.
+   */
+  reportEvidence(org: Bytes, a: SignedVote, bv: SignedVote): Tx {
+    return this.sign(b.reportEvidence({ ...this.envelope(), signer: bytes(org) }, { a, b: bv }));
   }
 }
 

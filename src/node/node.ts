@@ -25,6 +25,10 @@ import { toHex } from '../codec/bytes.js';
 import { SignPurpose, signingMessage } from '../crypto/domain.js';
 import { signFast, verify } from '../crypto/ed25519.js';
 import { VerifierPool } from '../crypto/pool/index.js';
+import { isCoded } from '../errors.js';
+import type { SignedVote } from '../tx/bodies.js';
+import { reportEvidence } from '../tx/builders.js';
+import { signTx } from '../tx/sign.js';
 import { inHome, loadGenesis, loadValidatorKey, type NodeConfig } from './config.js';
 import { NodeEvents } from './events.js';
 import { createLogger, type Logger } from './logger.js';
@@ -118,6 +122,16 @@ export class Node {
             pruning = false;
           });
       };
+      // A validator puts equivocation evidence it detects on chain (an EVIDENCE tx, signed with its consensus key).
+      let submit: ((bytes: Uint8Array) => Promise<unknown>) | undefined;
+      const reportEquivocation = (a: SignedVote, b: SignedVote): void => {
+        if (!key || !validatorId || !submit) return;
+        const env = { chainId, signer: validatorId, pubkey: key.pubkey, expiresAt: Date.now() + 5 * 60_000 };
+        const tx = signTx(reportEvidence(env, { a, b }), key.secretKey, signFast);
+        submit(tx.bytes).catch((err: unknown) =>
+          clog.warn({ err: isCoded(err) ? err.code : String(err) }, 'evidence not admitted'),
+        );
+      };
       const vote = (bytes: Uint8Array): Uint8Array => signingMessage(SignPurpose.VOTE, chainId, bytes);
       const verifyVote = (pk: Uint8Array, bytes: Uint8Array, sig: Uint8Array): boolean => verify(sig, vote(bytes), pk);
       const validatorId = key ? chain.validators.find((v) => toHex(v.pubkey) === toHex(key.pubkey))?.id : undefined;
@@ -175,7 +189,10 @@ export class Node {
           clog.info({ height, round: cert.round, signers: cert.signatures.length }, 'committed'),
         onError: (err) =>
           clog.error({ err: err instanceof Error ? err.message : String(err) }, 'consensus action failed'),
-        onEvidence: (a) => clog.warn({ kind: a.type }, 'equivocation evidence'),
+        onEvidence: (a) => {
+          clog.warn({ kind: a.type }, 'equivocation evidence');
+          if (a.type === 'evidence') reportEquivocation(a.voteA, a.voteB);
+        },
       });
       net.attach(driver);
       mempool.onAdded(() => driver.txsAvailable());
@@ -253,6 +270,7 @@ export class Node {
           return res.some((r) => r.ok) ? 'accept' : 'ignore';
         },
       });
+      submit = (bytes) => node.submitTx(bytes);
       const node = new Node(log, events, cfg, chain, pool, mempool, host, driver, sync, bundler, validatorId);
       if (cfg.rpc.enabled) await node.startRpc();
       await driver.start(chain.head.height + 1, toValidatorSet(chain.validators), chain.head.time);

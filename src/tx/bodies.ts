@@ -1,5 +1,6 @@
 import type { TxFields } from '../chain/tx.js';
 import { TxError, TxErrorCode } from '../chain/tx.js';
+import { type VoteContent, VoteType } from '../chain/vote.js';
 import { equal } from '../codec/bytes.js';
 import { asArray, asBool, asBytes, asString, asTuple, asUint, CodecError, encode, shapeError } from '../codec/cbor.js';
 import {
@@ -85,6 +86,14 @@ export interface RevokeCredentialBody {
   practitioner: Id;
   credType: number;
   qualifier: number;
+}
+/** A consensus vote as signed (see src/chain/vote.ts), with its signature. */
+export interface SignedVote extends VoteContent {
+  signature: Uint8Array;
+}
+export interface EvidenceBody {
+  a: SignedVote;
+  b: SignedVote;
 }
 export interface AddRecordBody {
   record: Id;
@@ -172,6 +181,7 @@ export interface BodyByKind {
   [TxKind.REINSTATE]: ReinstateBody;
   [TxKind.PROPOSE_VALIDATOR_CHANGE]: ProposeValidatorChangeBody;
   [TxKind.VOTE_VALIDATOR_CHANGE]: VoteValidatorChangeBody;
+  [TxKind.EVIDENCE]: EvidenceBody;
 }
 
 export interface BodyCodec<B> {
@@ -472,6 +482,21 @@ export const BODY_CODECS: { readonly [k in keyof BodyByKind]: BodyCodec<BodyByKi
       return { session: id(t[0], 'session'), justified: asBool(t[1], 'justified') };
     },
   ),
+  [K.EVIDENCE]: codec<EvidenceBody>(
+    K.EVIDENCE,
+    320,
+    (b) => [voteTuple(b.a), voteTuple(b.b)],
+    (raw) => {
+      const [a, b] = asTuple(raw, 2, 'body').map(signedVote) as [SignedVote, SignedVote];
+      // Equivocation: one validator, one height/round/step, two different values.
+      const same =
+        a.type === b.type && a.height === b.height && a.round === b.round && a.validatorIndex === b.validatorIndex;
+      const differ =
+        a.blockHash === null || b.blockHash === null ? a.blockHash !== b.blockHash : !equal(a.blockHash, b.blockHash);
+      if (!same || !differ) throw bad('votes');
+      return { a, b };
+    },
+  ),
   [K.REINSTATE]: codec<ReinstateBody>(
     K.REINSTATE,
     40,
@@ -540,3 +565,19 @@ export function encodeBody<K extends MedicalKind>(kind: K, body: BodyByKind[K]):
 
 /** Encoded size of a body (tests check it against the kind's maxBytes). */
 export const bodySize = (body: unknown[]): number => encode(body).length;
+
+const voteTuple = (v: SignedVote): unknown[] => [v.type, v.height, v.round, v.blockHash, v.validatorIndex, v.signature];
+
+function signedVote(raw: unknown): SignedVote {
+  const t = asTuple(raw, 6, 'vote');
+  const type = asUint(t[0], 'vote.type', 2);
+  if (type !== VoteType.PREVOTE && type !== VoteType.PRECOMMIT) throw bad('vote.type');
+  return {
+    type,
+    height: asUint(t[1], 'vote.height'),
+    round: asUint(t[2], 'vote.round', 0xffff),
+    blockHash: t[3] === null ? null : asBytes(t[3], 'vote.blockHash', 32),
+    validatorIndex: asUint(t[4], 'vote.validatorIndex', 1023),
+    signature: asBytes(t[5], 'vote.signature', 64),
+  };
+}

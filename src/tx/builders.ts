@@ -188,3 +188,5 @@ export const proposeValidatorChange = (env: Envelope, b: B<typeof K.PROPOSE_VALI
   buildTx(K.PROPOSE_VALIDATOR_CHANGE, env, b);
 export const voteValidatorChange = (env: Envelope, proposal: Uint8Array): TxFields =>
   buildTx(K.VOTE_VALIDATOR_CHANGE, env, { proposal });
+/** A validator reports two conflicting votes; `env` is the reporter's org id and consensus key. */
+export const reportEvidence = (env: Envelope, b: B<typeof K.EVIDENCE>): TxFields => buildTx(K.EVIDENCE, env, b);

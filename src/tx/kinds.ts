@@ -31,6 +31,8 @@ export const TxKind = {
   REINSTATE: 21,
   PROPOSE_VALIDATOR_CHANGE: 22,
   VOTE_VALIDATOR_CHANGE: 23,
+  /** Two conflicting signed votes of one validator, reported by another validator. */
+  EVIDENCE: 24,
 } as const;
 export type TxKind = (typeof TxKind)[keyof typeof TxKind];
 

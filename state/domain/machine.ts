@@ -10,6 +10,7 @@ import { StateView } from '../exec/view.js';
 import type { StagedState, StateStore } from '../state-store.js';
 import { accessHandlers, DUE_BUCKET_MS, flagOverdueReviews } from './access.js';
 import { consentHandlers } from './consent.js';
+import { evidence } from './evidence.js';
 import { activateGovernance, governanceHandlers, toValidators, validatorSet, writeValidatorSet } from './governance.js';
 import { identityHandlers, putIdentity } from './identity.js';
 import { NS } from './keys.js';
@@ -29,6 +30,7 @@ const HANDLERS: readonly TxKindHandler[] = [
   ...consentHandlers,
   ...accessHandlers,
   ...governanceHandlers,
+  evidence,
 ] as TxKindHandler[];
 
 // Kind numbers are small: a dense table, no Map lookup per tx.

@@ -10,6 +10,15 @@ import { signTx, verifyTxSignature } from '../../src/tx/sign.js';
 
 const now = () => 1_700_000_000_000;
 
+const vote = (blockHash: Uint8Array | null) => ({
+  type: 1 as const,
+  height: 5,
+  round: 0,
+  blockHash,
+  validatorIndex: 0,
+  signature: new Uint8Array(64),
+});
+
 test('every kind builds, signs, decodes and verifies', () => {
   const org = generateAccount();
   const me = generateAccount();
@@ -48,6 +57,7 @@ test('every kind builds, signs, decodes and verifies', () => {
     o.proposeAddValidator(id, other.publicKey),
     o.proposeRemoveValidator(id),
     o.voteValidatorChange(id),
+    o.reportEvidence(org.id, vote(new Uint8Array(32).fill(1)), vote(null)),
   ];
   const kinds = new Set(txs.map((t) => t.kind));
   for (const k of Object.values(TxKind)) assert.ok(kinds.has(k), `kind ${k}`);

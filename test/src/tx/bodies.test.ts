@@ -110,6 +110,10 @@ const MAX_BODIES: { [K in MedicalKind]: BodyByKind[K] } = {
     name: 'x'.repeat(ORG_NAME_MAX),
   },
   [TxKind.VOTE_VALIDATOR_CHANGE]: { proposal: id(1) },
+  [TxKind.EVIDENCE]: {
+    a: { type: 2, height: BIG, round: 0xffff, blockHash: id(1), validatorIndex: 1023, signature: sig },
+    b: { type: 2, height: BIG, round: 0xffff, blockHash: id(2), validatorIndex: 1023, signature: sig },
+  },
 };
 
 test('every kind: the maximal body round-trips and fits its size limit', () => {
@@ -302,6 +306,7 @@ test('one builder per kind: every built tx carries a valid body of its kind', ()
     B.proposeOrganization(env, publicKeyOf(sk), signer, 'Clinic'),
     B.proposeValidatorChange(env, { action: GovAction.REMOVE_VALIDATOR, org: id(3) }),
     B.voteValidatorChange(env, id(3)),
+    B.reportEvidence(env, MAX_BODIES[TxKind.EVIDENCE]),
   ];
   assert.equal(
     built.map((f) => f.kind).sort((a, b) => a - b),
