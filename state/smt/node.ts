@@ -61,12 +61,7 @@ export function sealInner(children: (Child | undefined)[]): { node: Inner; bytes
       size += 64;
     } else size += 32;
   }
-  const pre = new Uint8Array(size);
-  pre[0] = 0x01;
-  pre[1] = bitmap >> 8;
-  pre[2] = bitmap & 0xff;
-  pre[3] = leafMask >> 8;
-  pre[4] = leafMask & 0xff;
+  const pre = innerPreimage(size, bitmap, leafMask);
   let p = 5;
   for (let i = 0; i < 16; i++) {
     const c = children[i];
@@ -83,12 +78,15 @@ export function sealInner(children: (Child | undefined)[]): { node: Inner; bytes
   return { node: { kind: 2, children, hash: sha256(pre) }, bytes: pre.subarray(1) };
 }
 
-/** Hash of stored inner-node bytes. */
-export function innerHash(bytes: Uint8Array): Uint8Array {
-  const pre = new Uint8Array(bytes.length + 1);
+/** A preimage buffer of `size` bytes with the inner-node prefix written: 0x01, bitmap, leaf mask. */
+export function innerPreimage(size: number, bitmap: number, leafMask: number): Uint8Array {
+  const pre = new Uint8Array(size);
   pre[0] = 0x01;
-  pre.set(bytes, 1);
-  return sha256(pre);
+  pre[1] = bitmap >> 8;
+  pre[2] = bitmap & 0xff;
+  pre[3] = leafMask >> 8;
+  pre[4] = leafMask & 0xff;
+  return pre;
 }
 
 /** Decodes a stored inner node; the caller knows its hash (it asked for it by hash). */

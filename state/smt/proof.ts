@@ -1,7 +1,7 @@
 import { equal } from '../../src/codec/bytes.js';
 import { asArray, asBytes, asTuple, asUint, decodeCanonical, encode } from '../../src/codec/cbor.js';
 import { sha256 } from '../../src/crypto/hash.js';
-import { EMPTY_ROOT, MAX_DEPTH, nibble } from './node.js';
+import { EMPTY_ROOT, innerPreimage, MAX_DEPTH, nibble } from './node.js';
 
 /**
  * A path from the root towards sha256(key): per inner node, its bitmap and
@@ -57,12 +57,7 @@ export function verifyStateProof(
       if (bitmap & b) size += leafMask & b ? 64 : 32;
     }
     if (size - 5 - (entry === null ? 0 : entry.length) !== siblings.length) return false;
-    const pre = new Uint8Array(size);
-    pre[0] = 0x01;
-    pre[1] = bitmap >> 8;
-    pre[2] = bitmap & 0xff;
-    pre[3] = leafMask >> 8;
-    pre[4] = leafMask & 0xff;
+    const pre = innerPreimage(size, bitmap, leafMask);
     let p = 5;
     let s = 0;
     for (let c = 0; c < 16; c++) {
