@@ -8,6 +8,7 @@ import { keysCommand } from './cli/keys.js';
 import { EXIT_HELP, Exit, fail } from './cli/output.js';
 import { queryCommands } from './cli/query.js';
 import { txCommand } from './cli/tx.js';
+import { vaultCommand } from './cli/vault.js';
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -69,6 +70,9 @@ initCommand(program);
 keysCommand(program);
 txCommand(program);
 queryCommands(program);
+vaultCommand(program, () => {
+  longRunning = true;
+});
 
 /**
  * A client command is done when its action is: exit now (once stdout is flushed) rather than wait

@@ -77,11 +77,9 @@ test('property: reads after any interleaving of prefetches and commits equal a p
               const v = s.value === null ? null : `v${s.value}`;
               if (v === null) model.delete(k);
               else model.set(k, v);
-              const staged = store.stage([{ key: utf8(k), value: v === null ? null : utf8(v) }]);
-              const ops: BatchOp[] = [];
-              store.writeOps(staged, ops);
-              inflight.push(db.batch(ops));
-              store.advance(staged);
+              // Commits are sequential, as in ChainState (batch durable, then advance);
+              // prefetches started earlier stay in flight across them.
+              await commit(store, db, [[k, v]]);
             } else if (s.op === 'prefetch') inflight.push(store.prefetch(s.keys.map((k) => utf8(`k${k}`))));
             else await Promise.all(inflight.splice(0));
           }

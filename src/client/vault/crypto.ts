@@ -1,0 +1,235 @@
+/**
+ * Record encryption and key wrapping, on the client.
+ *
+ * A record is sealed with a fresh 32-byte data key under XChaCha20-Poly1305 (random 24-byte
+ * nonce, the record id as associated data): blob = nonce || ciphertext+tag. The pointer on chain
+ * carries `commitment = sha256(salt || blob)` (salt: 32 random bytes, kept off chain with the key)
+ * and `locator = sha256(blob)`, the vault's content address.
+ *
+ * The data key and salt are wrapped per grantee, sealed-box style: an ephemeral X25519 key agrees
+ * with the grantee's X25519 key (birationally derived from their Ed25519 identity key), HKDF-SHA256
+ * derives a key-encryption key, and XChaCha20-Poly1305 seals `key || salt` with the record id and
+ * grant id (the consent id; zero for the owner and custodian copies) bound as associated data:
+ *   wrapped = ephemeralPub(32) || nonce(24) || sealed(64 + 16)
+ * X25519 runs on node:crypto (OpenSSL); the conversions are the RFC 7748 / libsodium maps.
+ */
+import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import * as ed from '@noble/ed25519';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { randomBytes } from '@noble/hashes/utils.js';
+import { MedchainError } from '../../errors.js';
+
+export const SealErrorCode = {
+  /** The ciphertext does not match the on-chain commitment (or fails its tag): altered in storage or transit. */
+  TAMPERED: 'VAULT_TAMPERED',
+  /** The wrapped key does not open with this identity key, record and grant. */
+  WRONG_KEY: 'VAULT_WRONG_KEY',
+  /** A malformed blob, wrapped key or public key. */
+  MALFORMED: 'VAULT_MALFORMED',
+} as const;
+export type SealErrorCode = (typeof SealErrorCode)[keyof typeof SealErrorCode];
+export class SealError extends MedchainError<SealErrorCode> {}
+
+export const DATA_KEY_BYTES = 32;
+export const SALT_BYTES = 32;
+export const NONCE_BYTES = 24;
+export const TAG_BYTES = 16;
+export const WRAPPED_BYTES = 32 + NONCE_BYTES + DATA_KEY_BYTES + SALT_BYTES + TAG_BYTES;
+/** Grant id of the owner's and the custodian's own copies of a data key. */
+export const NO_GRANT = new Uint8Array(32);
+
+const enc = new TextEncoder();
+const RECORD_AD = enc.encode('medchain/v1/record');
+const WRAP_AD = enc.encode('medchain/v1/wrap');
+const WRAP_INFO = enc.encode('medchain/v1/wrap-kek');
+
+function cat(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export interface SealedRecord {
+  /** nonce || ciphertext || tag: what the vault stores. */
+  blob: Uint8Array;
+  /** The per-record data key (never leaves the client except wrapped). */
+  key: Uint8Array;
+  salt: Uint8Array;
+  /** sha256(salt || blob): the pointer's commitment. */
+  commitment: Uint8Array;
+  /** sha256(blob): the vault's content address, the pointer's locator. */
+  locator: Uint8Array;
+}
+
+/** sha256(salt || blob). */
+export const commitmentOf = (blob: Uint8Array, salt: Uint8Array): Uint8Array => sha256(cat(salt, blob));
+export const locatorOf = (blob: Uint8Array): Uint8Array => sha256(blob);
+
+/** Encrypts a record under a fresh data key, bound to its record id. */
+export function sealRecord(record: Uint8Array, plaintext: Uint8Array): SealedRecord {
+  const key = randomBytes(DATA_KEY_BYTES);
+  const salt = randomBytes(SALT_BYTES);
+  const nonce = randomBytes(NONCE_BYTES);
+  const ct = xchacha20poly1305(key, nonce, cat(RECORD_AD, record)).encrypt(plaintext);
+  const blob = cat(nonce, ct);
+  return { blob, key, salt, commitment: commitmentOf(blob, salt), locator: locatorOf(blob) };
+}
+
+/**
+ * Opens a sealed record: checks the commitment first (an altered blob is TAMPERED even before the
+ * tag is tried), then decrypts.
+ */
+export function openRecord(
+  record: Uint8Array,
+  blob: Uint8Array,
+  key: Uint8Array,
+  salt: Uint8Array,
+  commitment: Uint8Array,
+): Uint8Array {
+  if (blob.length < NONCE_BYTES + TAG_BYTES) throw new SealError(SealErrorCode.MALFORMED, { what: 'blob' });
+  if (!bytesEqual(commitmentOf(blob, salt), commitment)) throw new SealError(SealErrorCode.TAMPERED);
+  try {
+    return xchacha20poly1305(key, blob.subarray(0, NONCE_BYTES), cat(RECORD_AD, record)).decrypt(
+      blob.subarray(NONCE_BYTES),
+    );
+  } catch {
+    throw new SealError(SealErrorCode.TAMPERED);
+  }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= (a[i] as number) ^ (b[i] as number);
+  return d === 0;
+}
+
+// ---- X25519 from Ed25519 identity keys ----
+
+const P = 2n ** 255n - 19n;
+const PKCS8_X25519 = Uint8Array.from([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
+]);
+const SPKI_X25519 = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00]);
+
+function modPow(b: bigint, e: bigint): bigint {
+  let r = 1n;
+  let x = b % P;
+  while (e > 0n) {
+    if (e & 1n) r = (r * x) % P;
+    x = (x * x) % P;
+    e >>= 1n;
+  }
+  return r;
+}
+
+/** The X25519 public key of an Ed25519 public key: u = (1 + y) / (1 - y) mod p. */
+export function x25519PublicOf(edPublicKey: Uint8Array): Uint8Array {
+  let y: bigint;
+  try {
+    y = ed.Point.fromBytes(edPublicKey).toAffine().y;
+  } catch {
+    throw new SealError(SealErrorCode.MALFORMED, { what: 'public key' });
+  }
+  const den = (1n - y + P) % P;
+  if (den === 0n) throw new SealError(SealErrorCode.MALFORMED, { what: 'public key' });
+  let u = ((1n + y) * modPow(den, P - 2n)) % P;
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) {
+    out[i] = Number(u & 0xffn);
+    u >>= 8n;
+  }
+  return out;
+}
+
+/** The X25519 secret scalar of an Ed25519 secret key (the first half of SHA-512(seed); X25519 clamps). */
+export const x25519SecretOf = (edSecretKey: Uint8Array): Uint8Array => sha512(edSecretKey).slice(0, 32);
+
+const privateKeyObject = (scalar: Uint8Array): KeyObject =>
+  createPrivateKey({ key: Buffer.from(cat(PKCS8_X25519, scalar)), format: 'der', type: 'pkcs8' });
+const publicKeyObject = (u: Uint8Array): KeyObject =>
+  createPublicKey({ key: Buffer.from(cat(SPKI_X25519, u)), format: 'der', type: 'spki' });
+
+/** Public key objects of recipients, by their Ed25519 key (bounded). */
+const recipientCache = new Map<string, { u: Uint8Array; key: KeyObject }>();
+function recipient(edPublicKey: Uint8Array): { u: Uint8Array; key: KeyObject } {
+  const id = Buffer.from(edPublicKey).toString('hex');
+  let r = recipientCache.get(id);
+  if (r === undefined) {
+    const u = x25519PublicOf(edPublicKey);
+    r = { u, key: publicKeyObject(u) };
+    if (recipientCache.size >= 1024) recipientCache.clear();
+    recipientCache.set(id, r);
+  }
+  return r;
+}
+
+function kek(shared: Uint8Array, ephemeral: Uint8Array, recipientU: Uint8Array): Uint8Array {
+  let zero = 0;
+  for (const b of shared) zero |= b;
+  if (zero === 0) throw new SealError(SealErrorCode.MALFORMED, { what: 'public key' });
+  return hkdf(sha256, shared, cat(ephemeral, recipientU), WRAP_INFO, 32);
+}
+
+/** Wraps `key || salt` for the holder of `edPublicKey`, bound to record and grant. */
+export function wrapKey(
+  edPublicKey: Uint8Array,
+  record: Uint8Array,
+  grant: Uint8Array,
+  key: Uint8Array,
+  salt: Uint8Array,
+): Uint8Array {
+  const to = recipient(edPublicKey);
+  const eSecret = randomBytes(32);
+  const ePriv = privateKeyObject(eSecret);
+  const ePub = new Uint8Array(createPublicKey(ePriv).export({ type: 'spki', format: 'der' }).subarray(12));
+  const shared = new Uint8Array(diffieHellman({ privateKey: ePriv, publicKey: to.key }));
+  const nonce = randomBytes(NONCE_BYTES);
+  const sealed = xchacha20poly1305(kek(shared, ePub, to.u), nonce, cat(WRAP_AD, record, grant)).encrypt(cat(key, salt));
+  return cat(ePub, nonce, sealed);
+}
+
+/** An identity's X25519 unwrapping key (derive once, reuse). */
+export interface UnwrapKey {
+  priv: KeyObject;
+  u: Uint8Array;
+}
+export function unwrapKeyOf(edSecretKey: Uint8Array): UnwrapKey {
+  const priv = privateKeyObject(x25519SecretOf(edSecretKey));
+  return { priv, u: new Uint8Array(createPublicKey(priv).export({ type: 'spki', format: 'der' }).subarray(12)) };
+}
+
+/** Opens a wrapped key; WRONG_KEY unless it was wrapped for this identity, record and grant. */
+export function unwrapKey(
+  me: UnwrapKey | Uint8Array,
+  record: Uint8Array,
+  grant: Uint8Array,
+  wrapped: Uint8Array,
+): { key: Uint8Array; salt: Uint8Array } {
+  if (wrapped.length !== WRAPPED_BYTES) throw new SealError(SealErrorCode.MALFORMED, { what: 'wrapped key' });
+  const k = me instanceof Uint8Array ? unwrapKeyOf(me) : me;
+  const ePub = wrapped.subarray(0, 32);
+  let shared: Uint8Array;
+  try {
+    shared = new Uint8Array(diffieHellman({ privateKey: k.priv, publicKey: publicKeyObject(ePub) }));
+  } catch {
+    throw new SealError(SealErrorCode.MALFORMED, { what: 'wrapped key' });
+  }
+  let plain: Uint8Array;
+  try {
+    plain = xchacha20poly1305(kek(shared, ePub, k.u), wrapped.subarray(32, 56), cat(WRAP_AD, record, grant)).decrypt(
+      wrapped.subarray(56),
+    );
+  } catch {
+    throw new SealError(SealErrorCode.WRONG_KEY);
+  }
+  return { key: plain.slice(0, DATA_KEY_BYTES), salt: plain.slice(DATA_KEY_BYTES) };
+}

@@ -1,0 +1,60 @@
+/** The custodian vault: `medchain vault`, or a mode of `medchain start` (config `vault: {enabled, port}`). */
+import type { Server } from 'node:http';
+import { identityId } from '../chain/genesis.js';
+import { publicKeyOf } from '../crypto/ed25519.js';
+import { RpcVaultChain, type VaultChain } from './chain.js';
+import { followErasures } from './follower.js';
+import { listenVault } from './http.js';
+import { defaultVaultOptions, type VaultOptions } from './options.js';
+import { type VaultLogger, VaultService } from './service.js';
+import { VaultStore } from './store.js';
+
+export { type AccessVerdict, type PointerView, RpcVaultChain, type VaultChain } from './chain.js';
+export { defaultVaultOptions, type VaultOptions } from './options.js';
+export { type Served, type VaultLogger, VaultService, verifyReceipt } from './service.js';
+export { type Refusal, VaultStore } from './store.js';
+
+export interface RunningVault {
+  url: string;
+  service: VaultService;
+  close(): Promise<void>;
+}
+
+/** Opens the store, connects to the node, starts following erasures and listens. */
+export async function startVault(
+  o: Partial<VaultOptions> & { dir: string },
+  deps: { rpcUrl: string; rpcToken?: string; custodianSecretKey: Uint8Array; log: VaultLogger; chain?: VaultChain },
+): Promise<RunningVault> {
+  const opts: VaultOptions = { ...defaultVaultOptions, ...o };
+  const store = await VaultStore.open(opts.dir);
+  const chain = deps.chain ?? (await RpcVaultChain.connect(deps.rpcUrl, deps.rpcToken));
+  const publicKey = publicKeyOf(deps.custodianSecretKey);
+  const service = new VaultService(opts, {
+    store,
+    chain,
+    custodian: { id: identityId(publicKey), secretKey: deps.custodianSecretKey, publicKey },
+    log: deps.log,
+  });
+  const ctl = new AbortController();
+  if (opts.followErasures) await followErasures(service, deps.rpcUrl, deps.log, ctl.signal, deps.rpcToken);
+  let server: Server;
+  let url: string;
+  try {
+    ({ server, url } = await listenVault(service, opts.host, opts.port));
+  } catch (err) {
+    ctl.abort();
+    await store.close();
+    throw err;
+  }
+  deps.log.info({ url, custodian: Buffer.from(service.custodianId).toString('hex') }, 'vault listening');
+  return {
+    url,
+    service,
+    async close() {
+      ctl.abort();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await store.close();
+    },
+  };
+}
