@@ -19,6 +19,7 @@ import * as ed from '@noble/ed25519';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
+import { concat } from '../../codec/bytes.js';
 import { MedchainError } from '../../errors.js';
 
 export const SealErrorCode = {
@@ -45,18 +46,6 @@ const RECORD_AD = enc.encode('medchain/v1/record');
 const WRAP_AD = enc.encode('medchain/v1/wrap');
 const WRAP_INFO = enc.encode('medchain/v1/wrap-kek');
 
-function cat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 export interface SealedRecord {
   /** nonce || ciphertext || tag: what the vault stores. */
   blob: Uint8Array;
@@ -70,7 +59,7 @@ export interface SealedRecord {
 }
 
 /** sha256(salt || blob). */
-export const commitmentOf = (blob: Uint8Array, salt: Uint8Array): Uint8Array => sha256(cat(salt, blob));
+export const commitmentOf = (blob: Uint8Array, salt: Uint8Array): Uint8Array => sha256(concat(salt, blob));
 export const locatorOf = (blob: Uint8Array): Uint8Array => sha256(blob);
 
 /** Encrypts a record under a fresh data key, bound to its record id. */
@@ -78,8 +67,8 @@ export function sealRecord(record: Uint8Array, plaintext: Uint8Array): SealedRec
   const key = randomBytes(DATA_KEY_BYTES);
   const salt = randomBytes(SALT_BYTES);
   const nonce = randomBytes(NONCE_BYTES);
-  const ct = xchacha20poly1305(key, nonce, cat(RECORD_AD, record)).encrypt(plaintext);
-  const blob = cat(nonce, ct);
+  const ct = xchacha20poly1305(key, nonce, concat(RECORD_AD, record)).encrypt(plaintext);
+  const blob = concat(nonce, ct);
   return { blob, key, salt, commitment: commitmentOf(blob, salt), locator: locatorOf(blob) };
 }
 
@@ -97,7 +86,7 @@ export function openRecord(
   if (blob.length < NONCE_BYTES + TAG_BYTES) throw new SealError(SealErrorCode.MALFORMED, { what: 'blob' });
   if (!bytesEqual(commitmentOf(blob, salt), commitment)) throw new SealError(SealErrorCode.TAMPERED);
   try {
-    return xchacha20poly1305(key, blob.subarray(0, NONCE_BYTES), cat(RECORD_AD, record)).decrypt(
+    return xchacha20poly1305(key, blob.subarray(0, NONCE_BYTES), concat(RECORD_AD, record)).decrypt(
       blob.subarray(NONCE_BYTES),
     );
   } catch {
@@ -154,9 +143,9 @@ export function x25519PublicOf(edPublicKey: Uint8Array): Uint8Array {
 export const x25519SecretOf = (edSecretKey: Uint8Array): Uint8Array => sha512(edSecretKey).slice(0, 32);
 
 const privateKeyObject = (scalar: Uint8Array): KeyObject =>
-  createPrivateKey({ key: Buffer.from(cat(PKCS8_X25519, scalar)), format: 'der', type: 'pkcs8' });
+  createPrivateKey({ key: Buffer.from(concat(PKCS8_X25519, scalar)), format: 'der', type: 'pkcs8' });
 const publicKeyObject = (u: Uint8Array): KeyObject =>
-  createPublicKey({ key: Buffer.from(cat(SPKI_X25519, u)), format: 'der', type: 'spki' });
+  createPublicKey({ key: Buffer.from(concat(SPKI_X25519, u)), format: 'der', type: 'spki' });
 
 /** Public key objects of recipients, by their Ed25519 key (bounded). */
 const recipientCache = new Map<string, { u: Uint8Array; key: KeyObject }>();
@@ -176,7 +165,7 @@ function kek(shared: Uint8Array, ephemeral: Uint8Array, recipientU: Uint8Array):
   let zero = 0;
   for (const b of shared) zero |= b;
   if (zero === 0) throw new SealError(SealErrorCode.MALFORMED, { what: 'public key' });
-  return hkdf(sha256, shared, cat(ephemeral, recipientU), WRAP_INFO, 32);
+  return hkdf(sha256, shared, concat(ephemeral, recipientU), WRAP_INFO, 32);
 }
 
 /** Wraps `key || salt` for the holder of `edPublicKey`, bound to record and grant. */
@@ -193,8 +182,10 @@ export function wrapKey(
   const ePub = new Uint8Array(createPublicKey(ePriv).export({ type: 'spki', format: 'der' }).subarray(12));
   const shared = new Uint8Array(diffieHellman({ privateKey: ePriv, publicKey: to.key }));
   const nonce = randomBytes(NONCE_BYTES);
-  const sealed = xchacha20poly1305(kek(shared, ePub, to.u), nonce, cat(WRAP_AD, record, grant)).encrypt(cat(key, salt));
-  return cat(ePub, nonce, sealed);
+  const sealed = xchacha20poly1305(kek(shared, ePub, to.u), nonce, concat(WRAP_AD, record, grant)).encrypt(
+    concat(key, salt),
+  );
+  return concat(ePub, nonce, sealed);
 }
 
 /** An identity's X25519 unwrapping key (derive once, reuse). */
@@ -225,7 +216,7 @@ export function unwrapKey(
   }
   let plain: Uint8Array;
   try {
-    plain = xchacha20poly1305(kek(shared, ePub, k.u), wrapped.subarray(32, 56), cat(WRAP_AD, record, grant)).decrypt(
+    plain = xchacha20poly1305(kek(shared, ePub, k.u), wrapped.subarray(32, 56), concat(WRAP_AD, record, grant)).decrypt(
       wrapped.subarray(56),
     );
   } catch {
