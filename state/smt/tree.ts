@@ -160,7 +160,17 @@ export class SparseMerkleTree {
     writes: Array<[Uint8Array, Uint8Array]>,
   ): Child | undefined {
     if (child !== undefined && child.kind === 2) return this.applyInner(child, depth, ops, lo, hi, writes);
-    // Empty slot or a single leaf: merge the existing leaf with the ops as a small sorted set.
+    if (hi - lo === 1) {
+      // The common case, without temporary arrays: one op on an empty slot or on its own leaf.
+      const op = ops[lo] as SmtOp;
+      if (child === undefined) return op.valueHash === null ? undefined : makeLeaf(op.keyHash, op.valueHash);
+      if (equal(child.keyHash, op.keyHash)) {
+        if (op.valueHash === null) return undefined;
+        return equal(child.valueHash, op.valueHash) ? child : makeLeaf(op.keyHash, op.valueHash);
+      }
+      if (op.valueHash === null) return child; // deleting an absent key
+    }
+    // Otherwise merge the existing leaf with the ops as a small sorted set.
     let set: SmtOp[] = ops.slice(lo, hi);
     if (child !== undefined && !set.some((o) => equal(o.keyHash, child.keyHash))) {
       set.push({ keyHash: child.keyHash, valueHash: child.valueHash });
@@ -236,12 +246,11 @@ function proofStep(node: Inner, nib: number): SmtProof['steps'][number] {
   return { bitmap, leafMask, siblings };
 }
 
-/** Sorts by keyHash and keeps the last op per key. */
+/** Sorts by keyHash and keeps the last op per key (Array.prototype.sort is stable). */
 function dedupeSorted(ops: readonly SmtOp[]): SmtOp[] {
-  const indexed = ops.map((op, i) => ({ op, i }));
-  indexed.sort((a, b) => compare(a.op.keyHash, b.op.keyHash) || a.i - b.i);
+  const sorted = ops.slice().sort((a, b) => compare(a.keyHash, b.keyHash));
   const out: SmtOp[] = [];
-  for (const { op } of indexed) {
+  for (const op of sorted) {
     const prev = out[out.length - 1];
     if (prev !== undefined && equal(prev.keyHash, op.keyHash)) out[out.length - 1] = op;
     else out.push(op);
