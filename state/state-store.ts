@@ -1,4 +1,5 @@
 import { sha256 } from '../src/crypto/hash.js';
+import { mapKey as latin1 } from './exec/keys.js';
 import type { SmtProof } from './smt/proof.js';
 import { defaultSmtOptions, type NodeSource, type SmtOptions, type SmtUpdate, SparseMerkleTree } from './smt/tree.js';
 import { type BatchOp, type Db, dbKey, Prefix } from './store/db.js';
@@ -30,8 +31,6 @@ export interface StagedState {
   readonly smt: SmtUpdate;
   readonly root: Uint8Array;
 }
-
-const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
 /**
  * Current state values ('v' + sha256(key)) plus the authenticated tree over
@@ -73,8 +72,8 @@ export class StateStore implements NodeSource {
   }
 
   /** The committed value of `key`, or undefined. */
-  get(key: Uint8Array): Uint8Array | undefined {
-    const ck = latin1(key);
+  get(key: Uint8Array, mapKey?: string): Uint8Array | undefined {
+    const ck = mapKey ?? latin1(key);
     const hit = this.young.get(ck);
     if (hit !== undefined) return hit ?? undefined;
     const aged = this.old.get(ck);

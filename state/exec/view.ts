@@ -2,7 +2,8 @@ import type { StateChange } from '../state-store.js';
 import { mapKey } from './keys.js';
 
 export interface StateReader {
-  get(key: Uint8Array): Uint8Array | undefined;
+  /** `mapKey`, when given, is mapKey(key), already computed by the caller. */
+  get(key: Uint8Array, mapKey?: string): Uint8Array | undefined;
 }
 
 /**
@@ -20,7 +21,7 @@ export class StateView implements StateReader {
     const k = mapKey(key);
     const c = this.tx?.get(k) ?? this.block.get(k);
     if (c !== undefined) return c.value ?? undefined;
-    return this.base.get(key);
+    return this.base.get(key, k);
   }
 
   has(key: Uint8Array): boolean {
