@@ -185,13 +185,16 @@ export class ChainState {
    * `keepBlocks` blocks (older heights lose their state proofs); runs beside commits.
    */
   async prune(keepBlocks: number): Promise<{ live: number; deleted: number }> {
-    const head = this._head.height;
-    const roots: Uint8Array[] = [this._head.stateRoot];
-    for (let h = Math.max(1, head - keepBlocks + 1); h < head; h++) {
-      const bytes = await this.blocks.getBlock(h);
-      if (bytes !== undefined) roots.push(decodeBlock(bytes).header.stateRoot);
-    }
-    return this.pruner.sweep(roots);
+    return this.pruner.sweep(async () => {
+      // Gathered after the sweep starts tracking commits (see NodePruner.sweep).
+      const head = this._head.height;
+      const roots: Uint8Array[] = [this._head.stateRoot];
+      for (let h = Math.max(1, head - keepBlocks + 1); h < head; h++) {
+        const bytes = await this.blocks.getBlock(h);
+        if (bytes !== undefined) roots.push(decodeBlock(bytes).header.stateRoot);
+      }
+      return roots;
+    });
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {

@@ -34,13 +34,18 @@ export class NodePruner {
     for (const h of hashes) this.written.add(mapKey(h));
   }
 
-  async sweep(roots: readonly Uint8Array[]): Promise<PruneResult> {
+  /**
+   * `roots` is called only once commits are being tracked: a block committed
+   * while the roots are gathered is either among them or in the written set.
+   */
+  async sweep(roots: () => Promise<readonly Uint8Array[]>): Promise<PruneResult> {
     if (this.written !== null) throw new Error('a sweep is already running');
     this.written = new Set();
     try {
-      // Take the snapshot first: anything written after it is out of the sweep's reach.
+      const kept = await roots();
+      // Take the snapshot before marking: anything written after it is out of the sweep's reach.
       const it = this.db.keys({ gte: new Uint8Array([Prefix.NODE]), lt: prefixEnd(new Uint8Array([Prefix.NODE])) });
-      const live = await this.mark(roots);
+      const live = await this.mark(kept);
       let deleted = 0;
       let batch: Array<{ type: 'del'; key: Uint8Array }> = [];
       const flush = async (): Promise<void> => {

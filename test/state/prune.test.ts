@@ -8,6 +8,7 @@ import { utf8 } from '../../src/codec/bytes.js';
 import { sha256 } from '../../src/crypto/hash.js';
 import { isCoded } from '../../src/errors.js';
 import { ChainState } from '../../state/chain.js';
+import { decodeInner } from '../../state/smt/node.js';
 import { verifyStateProof } from '../../state/smt/proof.js';
 import { SmtErrorCode, SparseMerkleTree } from '../../state/smt/tree.js';
 import { dbKey, Prefix } from '../../state/store/db.js';
@@ -63,6 +64,51 @@ test('pruning while blocks commit keeps every live node and frees superseded one
   const key = kvKey(utf8('k42'));
   assert.ok(verifyStateProof(stateRoot, key, utf8('v9-42'), again.store.prove(key)));
   await again.close();
+});
+
+/** Every node reachable from `root` is on disk (the store's node cache would hide a missing one). */
+function assertTreeOnDisk(chain: ChainState, root: Uint8Array): number {
+  let n = 0;
+  const walk = (h: Uint8Array): void => {
+    const bytes = chain.db.getSync(dbKey(Prefix.NODE, h));
+    assert.ok(bytes !== undefined, 'live node missing from disk');
+    n++;
+    for (const c of decodeInner(h, bytes as Uint8Array).children) if (c?.kind === 3) walk(c.hash);
+  };
+  walk(root);
+  return n;
+}
+
+test('blocks committed while the sweep gathers its roots keep every node they need', async () => {
+  const d = join(dir, 'b');
+  const chain = await ChainState.open({ dir: d, genesis, machine: kvMachine, syncWrites: false });
+  // Tiny blocks (each rewrites one key's path) and a long window: gathering 150 roots takes 150
+  // awaited reads, and blocks keep committing meanwhile.
+  const small = async (h: number): Promise<void> => {
+    const time = genesis.time + h * 1000;
+    // After block 1's 300 keys the tree has inner nodes below the root that small blocks leave alone.
+    const txs = [kvTx(genesis.chainId, utf8(`k${(h * 37) % 300}`), utf8(`s${h}`), time + 60_000)];
+    const exec = chain.execute(time, new Uint8Array(32), txs);
+    await chain.commit(
+      { header: chain.header(time, new Uint8Array(32), exec), txs: txs.map((t) => t.bytes) },
+      exec,
+      new Uint8Array(0),
+    );
+  };
+  await block(chain, 1);
+  for (let h = 2; h <= 150; h++) await small(h);
+  const pruning = chain.prune(150);
+  let h = 151;
+  let done = false;
+  pruning.finally(() => {
+    done = true;
+  });
+  while (!done) await small(h++);
+  await pruning;
+  await small(h++);
+  assert.ok(h > 152, 'blocks committed during the sweep');
+  assert.ok(assertTreeOnDisk(chain, chain.head.stateRoot) > 0);
+  await chain.close();
 });
 
 test.run();
