@@ -1,12 +1,26 @@
 #!/usr/bin/env node
 /**
- * `npm run bench -- [ids...] [--json] [--flag value ...]`
+ * `npm run bench -- [ids...] [--json] [--save] [--report [file]] [--flag value ...]`
  * Benchmarks live in bench/*.bench.ts, each exporting `benchmarks: Benchmark[]`.
  * An id selects exact matches or a prefix ("state." runs all state benchmarks).
+ * Every run ends with a table against the baselines in bench/results/ (stderr);
+ * --save makes this run's results the baselines; --report writes an HTML
+ * report (default bench/results/report.html) from this run over the baselines
+ * (--report without ids runs nothing and renders the baselines).
  */
 import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  baselineKey,
+  loadAllBaselines,
+  loadBaseline,
+  resultsDir,
+  rows,
+  saveBaseline,
+  table,
+} from './report/baseline.js';
+import { buildReport, writeReport } from './report/html.js';
 import type { Benchmark, BenchResult } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -51,6 +65,11 @@ function select(all: Benchmark[], ids: string[]): Benchmark[] {
 
 async function main(): Promise<void> {
   const { ids, flags } = parseArgs(process.argv.slice(2));
+  // `--report` takes an optional file: a value that is not an .html/.svg path is an id.
+  if (typeof flags.report === 'string' && !/\.(html|svg)$/.test(flags.report)) {
+    ids.push(flags.report);
+    flags.report = true;
+  }
   const all = await loadAll();
   if (flags.list) {
     for (const b of all) process.stdout.write(`${b.id}\n`);
@@ -60,7 +79,8 @@ async function main(): Promise<void> {
     process.stderr.write(`${line}\n`);
   };
   const results: BenchResult[] = [];
-  for (const b of select(all, ids)) {
+  const reportOnly = flags.report !== undefined && ids.length === 0;
+  for (const b of reportOnly ? [] : select(all, ids)) {
     log(`# ${b.id}`);
     const r = await b.run({ flags, log });
     results.push(r);
@@ -69,6 +89,13 @@ async function main(): Promise<void> {
       log(
         `${r.id}: ${Math.round(r.ops_per_s).toLocaleString('en-US')} ops/s${r.ratio !== undefined ? ` (ratio ${r.ratio})` : ''}`,
       );
+  }
+  if (results.length > 0) log(`\n${table(results.flatMap((r) => rows(r, loadBaseline(baselineKey(r)))))}`);
+  if (flags.save) for (const r of results) log(`saved baseline ${saveBaseline(r)}`);
+  if (flags.report !== undefined) {
+    const file = typeof flags.report === 'string' ? flags.report : join(resultsDir(), 'report.html');
+    writeReport(file, buildReport(new Map(results.map((r) => [baselineKey(r), r])), loadAllBaselines()));
+    log(`report: ${file}`);
   }
 }
 
