@@ -24,7 +24,14 @@ export interface NodeConfig {
     open: boolean;
     allowedPeers: string[];
   };
-  rpc: { enabled: boolean; host: string; port: number; token?: string };
+  rpc: {
+    enabled: boolean;
+    host: string;
+    port: number;
+    token?: string;
+    /** Per-client limit (calls/s, burst); null disables it (e.g. a trusted load generator). */
+    rateLimit?: { perSecond: number; burst: number } | null;
+  };
   consensus: { heartbeatMs: number };
   /** Superseded state-tree nodes are swept every intervalBlocks; proofs stay available for keepBlocks. */
   pruning: { enabled: boolean; keepBlocks: number; intervalBlocks: number };

@@ -15,7 +15,7 @@ import { defaultTxBundlerOptions } from '../../p2p/options.js';
 import { defaultSyncOptions, syncHandler, syncProtocol } from '../../p2p/sync.js';
 import { SyncManager } from '../../p2p/sync-manager.js';
 import { registerNodeApi } from '../../rpc/api/index.js';
-import { type RpcAddress, RpcServer } from '../../rpc/index.js';
+import { defaultRpcOptions, type RateLimitOptions, type RpcAddress, RpcServer } from '../../rpc/index.js';
 import { ChainState, type Indexer } from '../../state/chain.js';
 import type { StateMachine } from '../../state/exec/machine.js';
 import { indexOps } from '../../state/index/writer.js';
@@ -307,7 +307,13 @@ export class Node {
   private async startRpc(): Promise<void> {
     const { rpc: r } = this.config;
     const server = new RpcServer(
-      { host: r.host, port: r.port, ...(r.token ? { authToken: r.token } : {}) },
+      {
+        host: r.host,
+        port: r.port,
+        ...(r.token ? { authToken: r.token } : {}),
+        ...(r.rateLimit === null ? { rateLimit: null } : {}),
+        ...(r.rateLimit ? { rateLimit: { ...defaultRpcOptions.rateLimit, ...r.rateLimit } as RateLimitOptions } : {}),
+      },
       { logger: this.log.child({ module: 'rpc' }) },
     );
     registerNodeApi(server, this);
