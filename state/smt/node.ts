@@ -78,9 +78,12 @@ export function sealInner(children: (Child | undefined)[]): { node: Inner; bytes
   return { node: { kind: 2, children, hash: sha256(pre) }, bytes: pre.subarray(1) };
 }
 
-/** A preimage buffer of `size` bytes with the inner-node prefix written: 0x01, bitmap, leaf mask. */
-export function innerPreimage(size: number, bitmap: number, leafMask: number): Uint8Array {
-  const pre = new Uint8Array(size);
+/**
+ * A preimage buffer of `size` bytes with the inner-node prefix written: 0x01,
+ * bitmap, leaf mask. `into` reuses a scratch buffer (at least `size` bytes).
+ */
+export function innerPreimage(size: number, bitmap: number, leafMask: number, into?: Uint8Array): Uint8Array {
+  const pre = into ?? new Uint8Array(size);
   pre[0] = 0x01;
   pre[1] = bitmap >> 8;
   pre[2] = bitmap & 0xff;

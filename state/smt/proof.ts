@@ -57,7 +57,8 @@ export function verifyStateProof(
       if (bitmap & b) size += leafMask & b ? 64 : 32;
     }
     if (size - 5 - (entry === null ? 0 : entry.length) !== siblings.length) return false;
-    const pre = innerPreimage(size, bitmap, leafMask);
+    // One scratch buffer for every level's preimage (at most 5 + 16 * 64 bytes): no allocation per level.
+    const pre = innerPreimage(size, bitmap, leafMask, SCRATCH);
     let p = 5;
     let s = 0;
     for (let c = 0; c < 16; c++) {
@@ -73,11 +74,13 @@ export function verifyStateProof(
         p += len;
       }
     }
-    entry = sha256(pre);
+    entry = sha256(pre.subarray(0, size));
     entryIsLeaf = false;
   }
   return equal(entry as Uint8Array, root);
 }
+
+const SCRATCH = new Uint8Array(5 + 16 * 64);
 
 const MAX_PROOF_BYTES = MAX_DEPTH * (16 * 64 + 16) + 128;
 
