@@ -1,3 +1,4 @@
+import * as assert from 'uvu/assert';
 import type { Action } from '../../consensus/engine/actions.js';
 import { ConsensusEngine } from '../../consensus/engine/engine.js';
 import { proposalSignBytes, voteSignBytes } from '../../consensus/engine/messages.js';
@@ -7,6 +8,7 @@ import { simValidators } from '../../consensus/sim/keys.js';
 import { utf8 } from '../../src/codec/bytes.js';
 import { encode } from '../../src/codec/cbor.js';
 import { sha256 } from '../../src/crypto/hash.js';
+import { isCoded } from '../../src/errors.js';
 
 /** Four equal validators (quorum 3, f+1 = 2); proposer of (h, r) is (h + r) % 4. */
 export const net = simValidators(4);
@@ -72,4 +74,15 @@ export function feed(e: ConsensusEngine, ...batches: (Action[] | (() => Action[]
     }
   }
   return all;
+}
+
+/** Asserts that `fn` throws a MedchainError with `code`. */
+export function throwsCode(fn: () => unknown, code: string): void {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(isCoded(err, code), `expected ${code}, got ${String(err)}`);
+    return;
+  }
+  assert.unreachable(`expected ${code}`);
 }

@@ -12,20 +12,10 @@ import { MemoryStore } from '../../consensus/wal/store.js';
 import { ConsensusWal } from '../../consensus/wal/wal.js';
 import { utf8 } from '../../src/codec/bytes.js';
 import { isCoded } from '../../src/errors.js';
-import { block, hashOf, precommit, prevote, proposal, randomHash } from './helpers.js';
+import { block, hashOf, precommit, prevote, proposal, randomHash, throwsCode } from './helpers.js';
 
 const A = randomHash('a');
 const B = randomHash('b');
-
-function throwsCode(fn: () => unknown, code: string): void {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(isCoded(err, code), `expected ${code}, got ${String(err)}`);
-    return;
-  }
-  assert.unreachable(`expected ${code}`);
-}
 
 test('sign guard: refuses a different hash at the same height/round/step (SIGN_CONFLICT)', () => {
   const g = new SignGuard();
