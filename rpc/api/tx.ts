@@ -73,7 +73,14 @@ export function txMethods(api: NodeApi) {
         resolve(v);
       };
       signal.addEventListener('abort', () => done(null));
+      // Subscribe first, then look: a block committed while the index is read is not missed.
       api.events.on('committed', onCommit);
+      api.chain.blocks.getTxLocation(hash).then(
+        (loc) => {
+          if (loc !== undefined) done(loc);
+        },
+        () => {},
+      );
     });
 
   return [
@@ -150,8 +157,7 @@ export function txMethods(api: NodeApi) {
       timeoutMs: MAX_WAIT_MS + 5_000,
       handler: async (p, ctx) => {
         const hash = from0x(p.hash);
-        const known = await api.chain.blocks.getTxLocation(hash);
-        const loc = known ?? (await waitFor(hash, Math.min(p.timeoutMs ?? 30_000, MAX_WAIT_MS), ctx.signal));
+        const loc = await waitFor(hash, Math.min(p.timeoutMs ?? 30_000, MAX_WAIT_MS), ctx.signal);
         if (loc === null) throw new MedchainError(TxRpcErrorCode.WAIT_TIMEOUT);
         return receiptAt(api, loc.height, loc.index);
       },
