@@ -6,6 +6,7 @@
 
 import { decode, encode } from 'cborg';
 import { ClassicLevel } from 'classic-level';
+import { dbKey, prefixEnd } from '../../state/store/db.js';
 
 const T_BLOB = 0x62; // 'b' + locator
 const T_META = 0x6d; // 'm' + record
@@ -38,25 +39,6 @@ export interface Refusal {
   accessTx?: string;
 }
 
-function key(tag: number, ...ids: Uint8Array[]): Uint8Array {
-  let n = 1;
-  for (const i of ids) n += i.length;
-  const k = new Uint8Array(n);
-  k[0] = tag;
-  let o = 1;
-  for (const i of ids) {
-    k.set(i, o);
-    o += i.length;
-  }
-  return k;
-}
-
-const upper = (prefix: Uint8Array): Uint8Array => {
-  const u = prefix.slice();
-  u[u.length - 1] = (u[u.length - 1] as number) + 1;
-  return u;
-};
-
 export class VaultStore {
   private seq = 0;
   /** Bytes of ciphertext held (counted at open, kept current). */
@@ -78,20 +60,20 @@ export class VaultStore {
   }
 
   async getMeta(record: Uint8Array): Promise<RecordMeta | undefined> {
-    const v = await this.db.get(key(T_META, record));
+    const v = await this.db.get(dbKey(T_META, record));
     return v === undefined ? undefined : decodeMeta(v);
   }
 
   getBlob(locator: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.db.get(key(T_BLOB, locator));
+    return this.db.get(dbKey(T_BLOB, locator));
   }
 
   async putRecord(record: Uint8Array, meta: RecordMeta, blob: Uint8Array): Promise<void> {
     await this.db.batch([
-      { type: 'put', key: key(T_BLOB, meta.locator), value: blob },
+      { type: 'put', key: dbKey(T_BLOB, meta.locator), value: blob },
       {
         type: 'put',
-        key: key(T_META, record),
+        key: dbKey(T_META, record),
         value: encode([meta.patient, meta.locator, meta.uploader, meta.size, meta.storedAt]),
       },
     ]);
@@ -102,14 +84,14 @@ export class VaultStore {
     await this.db.batch(
       wraps.map((w) => ({
         type: 'put' as const,
-        key: key(T_WRAP, record, w.grantee),
+        key: dbKey(T_WRAP, record, w.grantee),
         value: encode([w.grant, w.wrapped]),
       })),
     );
   }
 
   async getWrap(record: Uint8Array, grantee: Uint8Array): Promise<WrapEntry | undefined> {
-    const v = await this.db.get(key(T_WRAP, record, grantee));
+    const v = await this.db.get(dbKey(T_WRAP, record, grantee));
     if (v === undefined) return undefined;
     const [grant, wrapped] = decode(v) as [Uint8Array, Uint8Array];
     return { grantee, grant, wrapped };
@@ -119,22 +101,22 @@ export class VaultStore {
   async shred(record: Uint8Array): Promise<{ meta: RecordMeta; keys: number } | undefined> {
     const meta = await this.getMeta(record);
     if (meta === undefined) return undefined;
-    const prefix = key(T_WRAP, record);
+    const prefix = dbKey(T_WRAP, record);
     const ops: { type: 'del'; key: Uint8Array }[] = [];
-    for await (const k of this.db.keys({ gte: prefix, lt: upper(prefix) })) ops.push({ type: 'del', key: k });
+    for await (const k of this.db.keys({ gte: prefix, lt: prefixEnd(prefix) })) ops.push({ type: 'del', key: k });
     const keys = ops.length;
-    ops.push({ type: 'del', key: key(T_BLOB, meta.locator) }, { type: 'del', key: key(T_META, record) });
+    ops.push({ type: 'del', key: dbKey(T_BLOB, meta.locator) }, { type: 'del', key: dbKey(T_META, record) });
     await this.db.batch(ops);
     this.totalBytes -= meta.size;
     return { meta, keys };
   }
 
   async putReceipt(record: Uint8Array, json: string): Promise<void> {
-    await this.db.put(key(T_RECEIPT, record), new TextEncoder().encode(json));
+    await this.db.put(dbKey(T_RECEIPT, record), new TextEncoder().encode(json));
   }
 
   async getReceipt(record: Uint8Array): Promise<string | undefined> {
-    const v = await this.db.get(key(T_RECEIPT, record));
+    const v = await this.db.get(dbKey(T_RECEIPT, record));
     return v === undefined ? undefined : new TextDecoder().decode(v);
   }
 
