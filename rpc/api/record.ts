@@ -35,6 +35,10 @@ export const RecordJson = Type.Object({
     description: 'salted commitment; null once erased',
   }),
   locator: Type.Union([Bytes0x(), Type.Null()], { description: 'opaque locator; null once erased' }),
+  deletionReceipt: Type.Union([Hash32(), Type.Null()], {
+    description:
+      "sha256 of the custodian's signed deletion receipt payload, anchored by its ATTEST_DELETION tx; null until attested",
+  }),
 });
 
 export const recordToJson = (id: Uint8Array, r: RecordPointer) => {
@@ -51,6 +55,7 @@ export const recordToJson = (id: Uint8Array, r: RecordPointer) => {
     legalHold: (r.flags & RecordFlag.LEGAL_HOLD) !== 0,
     commitment: erased ? null : to0x(r.commitment),
     locator: erased ? null : to0x(r.locator),
+    deletionReceipt: r.deletionReceipt === undefined ? null : to0x(r.deletionReceipt),
   };
 };
 

@@ -47,11 +47,15 @@ export const signerOf =
 export const newRecordId = (): Uint8Array => randomBytes(32);
 /** A fresh salt for a record commitment (keep it with the ciphertext's keys, off chain). */
 export const newSalt = (): Uint8Array => randomBytes(32);
-/** The salted commitment to a record's ciphertext: sha256(salt || ciphertext). Erasure forgets the salt. */
+/**
+ * The salted commitment to a record's ciphertext: sha256(salt || sha256(ciphertext)), the
+ * ciphertext's hash being the vault's locator (src/client/vault/crypto.ts: commitmentOf).
+ * Erasure forgets the salt.
+ */
 export function recordCommitment(ciphertext: Uint8Array, salt: Uint8Array): Uint8Array {
-  const m = new Uint8Array(salt.length + ciphertext.length);
+  const m = new Uint8Array(salt.length + 32);
   m.set(salt);
-  m.set(ciphertext, salt.length);
+  m.set(sha256(ciphertext), salt.length);
   return sha256(m);
 }
 
@@ -224,6 +228,14 @@ export class TxFactory {
 
   setLegalHold(record: Bytes, hold: boolean): Tx {
     return this.sign(b.setLegalHold(this.envelope(), bytes(record), hold));
+  }
+
+  /**
+   * This organization, the custodian of an erased record, anchors its signed deletion receipt:
+   * `receiptHash` is sha256 of the canonical receipt payload (`receiptPayload` of the vault protocol).
+   */
+  attestDeletion(record: Bytes, receiptHash: Bytes): Tx {
+    return this.sign(b.attestDeletion(this.envelope(), { record: bytes(record), receiptHash: bytes(receiptHash) }));
   }
 
   // ---- consents and access ----

@@ -111,6 +111,15 @@ export interface AddRecordBody {
 export interface EraseRecordBody {
   record: Id;
 }
+/**
+ * The custodian's on-chain anchor of its deletion receipt: fixed-size fields
+ * only (the record id and a hash), so nothing about the record's content can enter.
+ */
+export interface AttestDeletionBody {
+  record: Id;
+  /** sha256 of the canonical receipt payload (src/client/vault/protocol.ts `receiptPayload`). */
+  receiptHash: Uint8Array;
+}
 export interface SetLegalHoldBody {
   record: Id;
   hold: boolean;
@@ -182,6 +191,7 @@ export interface BodyByKind {
   [TxKind.PROPOSE_VALIDATOR_CHANGE]: ProposeValidatorChangeBody;
   [TxKind.VOTE_VALIDATOR_CHANGE]: VoteValidatorChangeBody;
   [TxKind.EVIDENCE]: EvidenceBody;
+  [TxKind.ATTEST_DELETION]: AttestDeletionBody;
 }
 
 export interface BodyCodec<B> {
@@ -402,6 +412,15 @@ export const BODY_CODECS: { readonly [k in keyof BodyByKind]: BodyCodec<BodyByKi
     40,
     (b) => [b.record],
     (raw) => ({ record: id(asTuple(raw, 1, 'body')[0], 'record') }),
+  ),
+  [K.ATTEST_DELETION]: codec<AttestDeletionBody>(
+    K.ATTEST_DELETION,
+    72,
+    (b) => [b.record, b.receiptHash],
+    (raw) => {
+      const t = asTuple(raw, 2, 'body');
+      return { record: id(t[0], 'record'), receiptHash: asBytes(t[1], 'receiptHash', 32) };
+    },
   ),
   [K.SET_LEGAL_HOLD]: codec<SetLegalHoldBody>(
     K.SET_LEGAL_HOLD,

@@ -177,6 +177,9 @@ export const addRecord = (env: Envelope, b: B<typeof K.ADD_RECORD>): TxFields =>
 export const eraseRecord = (env: Envelope, record: Uint8Array): TxFields => buildTx(K.ERASE_RECORD, env, { record });
 export const setLegalHold = (env: Envelope, record: Uint8Array, hold: boolean): TxFields =>
   buildTx(K.SET_LEGAL_HOLD, env, { record, hold });
+/** The record's custodian organization anchors the hash of its signed deletion receipt. */
+export const attestDeletion = (env: Envelope, b: B<typeof K.ATTEST_DELETION>): TxFields =>
+  buildTx(K.ATTEST_DELETION, env, b);
 export const revokeConsent = (env: Envelope, b: B<typeof K.REVOKE_CONSENT>): TxFields =>
   buildTx(K.REVOKE_CONSENT, env, b);
 export const access = (env: Envelope, b: B<typeof K.ACCESS>): TxFields => buildTx(K.ACCESS, env, b);

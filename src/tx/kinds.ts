@@ -33,6 +33,11 @@ export const TxKind = {
   VOTE_VALIDATOR_CHANGE: 23,
   /** Two conflicting signed votes of one validator, reported by another validator. */
   EVIDENCE: 24,
+  /**
+   * The custodian organization anchors the hash of its signed deletion receipt
+   * for an erased record (the vault's proof that ciphertext and keys are gone).
+   */
+  ATTEST_DELETION: 25,
 } as const;
 export type TxKind = (typeof TxKind)[keyof typeof TxKind];
 
@@ -68,6 +73,10 @@ export const ReasonCode = {
   ALREADY_EXISTS: 'ALREADY_EXISTS',
   NOT_FOUND: 'NOT_FOUND',
   LEGAL_HOLD: 'LEGAL_HOLD',
+  /** A deletion attestation for a record that is not (yet) erased. */
+  NOT_ERASED: 'NOT_ERASED',
+  /** A record's deletion is attested once. */
+  ALREADY_ATTESTED: 'ALREADY_ATTESTED',
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   NOT_SUSPENDED: 'NOT_SUSPENDED',
   // recovery

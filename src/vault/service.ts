@@ -9,9 +9,10 @@
  * the vault's refusal log with its code and the tx hash. A replay carries an already-submitted tx:
  * the chain holds the original attempt and the log holds the replay.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
+
 import { decode } from 'cborg';
 import { decodeTx, type Tx } from '../chain/tx.js';
+import { TxFactory } from '../client/tx.js';
 import { NO_GRANT, type UnwrapKey, unwrapKey, unwrapKeyOf, WRAPPED_BYTES, wrapKey } from '../client/vault/crypto.js';
 import {
   type DeletionReceipt,
@@ -25,6 +26,7 @@ import {
 import { equal, to0x } from '../codec/bytes.js';
 import { SignPurpose, signingMessage } from '../crypto/domain.js';
 import { sign, verify } from '../crypto/ed25519.js';
+import { sha256 } from '../crypto/hash.js';
 import type { AccessBody } from '../tx/bodies.js';
 import { decodeBody } from '../tx/bodies.js';
 import { PURPOSE_NAMES, TxKind } from '../tx/kinds.js';
@@ -310,7 +312,11 @@ export class VaultService {
 
   // ---- erasure ----
 
-  /** Shreds a record after a finalized erasure and signs a deletion receipt (idempotent). */
+  /**
+   * Shreds a record after a finalized erasure, signs a deletion receipt and anchors its hash on
+   * chain with an ATTEST_DELETION tx of the custodian (idempotent; the anchor is best effort: on
+   * failure the receipt is still served, without `attestTx`).
+   */
   async shred(record: Uint8Array, eraseTx: string, height: number): Promise<DeletionReceipt | undefined> {
     const st = this.deps.store;
     const old = await st.getReceipt(record);
@@ -334,6 +340,22 @@ export class VaultService {
     const receipt: DeletionReceipt = { ...body, signature: to0x(sig) };
     await st.putReceipt(record, JSON.stringify(receipt));
     this.deps.log.info({ record: body.record, eraseTx, height, keys: gone.keys }, 'record shredded');
+    // Anchor sha256(receiptPayload) on chain, signed by the custodian org (the record is erased in
+    // finalized state by now, which the chain's rule requires). Anyone can then check a served
+    // receipt against record_get's `deletionReceipt`.
+    try {
+      const { id, publicKey, secretKey } = this.deps.custodian;
+      const tx = new TxFactory({
+        chainId: this.deps.chain.chainId,
+        account: { id, publicKey, secretKey },
+        now: this.now,
+      }).attestDeletion(record, sha256(receiptPayload(body)));
+      receipt.attestTx = await this.deps.chain.submit(tx.bytes);
+      await st.putReceipt(record, JSON.stringify(receipt));
+    } catch (err) {
+      const reason = err instanceof Error && 'code' in err ? String(err.code) : 'submit';
+      this.deps.log.warn({ record: body.record, reason }, 'deletion attestation not submitted');
+    }
     return receipt;
   }
 

@@ -35,6 +35,9 @@ export function readKeys(tx: Tx, out: Uint8Array[]): void {
       case TxKind.ERASE_RECORD:
         out.push(recordKey(BODY_CODECS[TxKind.ERASE_RECORD].decode(tx.body).record));
         return;
+      case TxKind.ATTEST_DELETION:
+        out.push(recordKey(BODY_CODECS[TxKind.ATTEST_DELETION].decode(tx.body).record));
+        return;
       case TxKind.BREAK_GLASS: {
         const b = BODY_CODECS[TxKind.BREAK_GLASS].decode(tx.body);
         out.push(identityKey(b.patient), emergencyPairKey(tx.signer, b.patient));

@@ -183,6 +183,30 @@ export const eraseRecord = handler(TxKind.ERASE_RECORD, (ctx, tx, b) => {
   return OK;
 });
 
+/**
+ * The custodian's signed deletion receipt, anchored: only the record's custodian
+ * organization, only on a tombstone, once per record. The tombstone keeps the
+ * receipt's hash (record_get shows it with the pointer's proof), and the event
+ * puts the attestation in the patient's trail.
+ */
+export const attestDeletion = handler(TxKind.ATTEST_DELETION, (ctx, tx, b) => {
+  const st = ctx.state;
+  actorOfType(st, tx, IdentityType.ORGANIZATION);
+  const rk = recordKey(b.record);
+  const v = st.get(rk);
+  if (v === undefined) fail(ReasonCode.UNKNOWN_RECORD);
+  const r = decodeRecord(v);
+  if (!equal(r.custodian, tx.signer)) fail(ReasonCode.NOT_AUTHORIZED);
+  if ((r.flags & RecordFlag.ERASED) === 0) fail(ReasonCode.NOT_ERASED);
+  if (r.deletionReceipt !== undefined) fail(ReasonCode.ALREADY_ATTESTED);
+  st.set(rk, encodeRecord({ ...r, deletionReceipt: b.receiptHash }));
+  ctx.emit({
+    type: 'record.deletion_attested',
+    attrs: { record: b.record, patient: r.patient, custodian: r.custodian, receiptHash: b.receiptHash },
+  });
+  return OK;
+});
+
 export const setLegalHold = handler(TxKind.SET_LEGAL_HOLD, (ctx, tx, b) => {
   const st = ctx.state;
   actorOfType(st, tx, IdentityType.ORGANIZATION);
@@ -201,4 +225,4 @@ export const setLegalHold = handler(TxKind.SET_LEGAL_HOLD, (ctx, tx, b) => {
   return OK;
 });
 
-export const recordHandlers = [issueCredential, revokeCredential, addRecord, eraseRecord, setLegalHold];
+export const recordHandlers = [issueCredential, revokeCredential, addRecord, eraseRecord, attestDeletion, setLegalHold];

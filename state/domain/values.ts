@@ -57,7 +57,7 @@ export function decodeIdentity(b: Uint8Array): Identity {
   return i;
 }
 
-// ---- record pointer / tombstone: [patient, type, custodian, author, createdAt, flags, commitment, locator, erasedAt] ----
+// ---- record pointer / tombstone: [patient, type, custodian, author, createdAt, flags, commitment, locator, erasedAt, (deletionReceipt)] ----
 
 export const RecordFlag = { ERASED: 1, LEGAL_HOLD: 2 } as const;
 
@@ -73,13 +73,43 @@ export interface RecordPointer {
   /** Empty in a tombstone. */
   locator: Uint8Array;
   erasedAt: number;
+  /**
+   * A tombstone's attested deletion: sha256 of the custodian's signed receipt payload
+   * (ATTEST_DELETION). Absent until attested; the tuple then has a 10th element, so
+   * pointers without one keep their encoding.
+   */
+  deletionReceipt?: Uint8Array | undefined;
 }
 
-export const encodeRecord = (r: RecordPointer): Uint8Array =>
-  encode([r.patient, r.resourceType, r.custodian, r.author, r.createdAt, r.flags, r.commitment, r.locator, r.erasedAt]);
+export function encodeRecord(r: RecordPointer): Uint8Array {
+  const t: unknown[] = [
+    r.patient,
+    r.resourceType,
+    r.custodian,
+    r.author,
+    r.createdAt,
+    r.flags,
+    r.commitment,
+    r.locator,
+    r.erasedAt,
+  ];
+  if (r.deletionReceipt !== undefined) t.push(r.deletionReceipt);
+  return encode(t);
+}
 
 export function decodeRecord(b: Uint8Array): RecordPointer {
-  const t = decode(b) as [Uint8Array, number, Uint8Array, Uint8Array, number, number, Uint8Array, Uint8Array, number];
+  const t = decode(b) as [
+    Uint8Array,
+    number,
+    Uint8Array,
+    Uint8Array,
+    number,
+    number,
+    Uint8Array,
+    Uint8Array,
+    number,
+    Uint8Array | undefined,
+  ];
   return {
     patient: t[0],
     resourceType: t[1],
@@ -90,6 +120,7 @@ export function decodeRecord(b: Uint8Array): RecordPointer {
     commitment: t[6],
     locator: t[7],
     erasedAt: t[8],
+    deletionReceipt: t[9],
   };
 }
 

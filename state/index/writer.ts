@@ -124,6 +124,7 @@ function targets(e: ChainEvent, out: Target[]): void {
       return;
     case 'record.added':
     case 'record.erased':
+    case 'record.deletion_attested':
     case 'record.hold':
       out.push([IndexName.RECORDS_BY_PATIENT, patient]);
       return;

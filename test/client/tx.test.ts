@@ -47,6 +47,7 @@ test('every kind builds, signs, decodes and verifies', () => {
     }),
     f.eraseRecord(id),
     f.setLegalHold(id, true),
+    o.attestDeletion(id, new Uint8Array(32).fill(7)),
     f.grantConsent({ grantee: id, types: ['Observation'], purposes: ['TREAT', 'ETREAT'], hours: 48 }),
     f.revokeConsent({ grantee: id, consent: id }),
     f.access({ patient: id, records: [id], purpose: 'TREAT' }),

@@ -4,12 +4,13 @@
  * access for ETREAT, B opens them; after the (short) consent expires B is denied and the denial
  * is in the audit trail; a practitioner without consent is denied; break-glass works, flagged;
  * tampered, wrong-key, replayed, stale and cross-patient requests are refused and audited; the
- * patient erases a record, the vault shreds it with a signed receipt, later access is ERASED; no
- * plaintext or data key is on chain or in any log.
+ * patient erases a record, the vault shreds it with a signed receipt whose hash it anchors on chain,
+ * later access is ERASED; no plaintext or data key is on chain or in any log.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readDevnet } from '../../src/cli/devnet.js';
@@ -21,7 +22,7 @@ import {
   MedchainClient,
   TxFactory,
 } from '../../src/client/index.js';
-import { NO_GRANT, RecordVault, unwrapKey, type VaultError } from '../../src/client/vault/index.js';
+import { NO_GRANT, RecordVault, receiptPayload, unwrapKey, type VaultError } from '../../src/client/vault/index.js';
 import { MedchainError } from '../../src/errors.js';
 import { type RunningVault, startVault, verifyReceipt } from '../../src/vault/index.js';
 import { TestNet, until } from '../helpers/procs.js';
@@ -273,6 +274,26 @@ test('the patient erases a record: the vault shreds it with a signed receipt; la
   assert.is(receipt.eraseTx, eraseTx);
   assert.is(receipt.custodian, hex(orgA.id));
   assert.ok(verifyReceipt(receipt, chainId, orgA.publicKey));
+  // The receipt is anchored on chain by the custodian's ATTEST_DELETION tx: anyone holding it can
+  // check sha256(receiptPayload) against record_get, and the patient's trail shows the attestation.
+  const anchored = await until('attested receipt', 20_000, async () => {
+    const r = await pv.receipt(allergy);
+    return r?.attestTx === undefined ? undefined : r;
+  });
+  assert.ok(verifyReceipt(anchored, chainId, orgA.publicKey));
+  const att = await client.waitFinal(anchored.attestTx as string);
+  assert.is(att.status, 'ok', `${att.status} ${att.code}`);
+  const onChain = (await client.call('record_get', { record: hex(allergy) })).record;
+  assert.is(onChain?.erased, true);
+  assert.is(onChain?.deletionReceipt, hex(sha256(receiptPayload(anchored))));
+  const trail = await client.call('audit_query', {
+    patient: hex(patient.id),
+    kinds: ['record.deletion_attested'],
+  });
+  assert.equal(
+    trail.entries.map((e) => [e.txHash, e.attrs.record, e.attrs.custodian]),
+    [[anchored.attestTx, hex(allergy), hex(orgA.id)]],
+  );
   const st = vault.service.deps.store;
   assert.is(await st.getMeta(allergy), undefined);
   assert.is(await st.getWrap(allergy, erDoc.id), undefined);

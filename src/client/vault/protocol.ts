@@ -142,6 +142,11 @@ export interface DeletionReceipt {
   deletedAt: number;
   /** Ed25519 signature of the custodian org key over the DELETION_RECEIPT domain and receiptPayload(). */
   signature: string;
+  /**
+   * The custodian's ATTEST_DELETION tx anchoring sha256(receiptPayload()) on chain (record_get
+   * `deletionReceipt`); absent if it could not be submitted. Not covered by the signature.
+   */
+  attestTx?: string;
 }
 
 export const receiptPayload = (r: Omit<DeletionReceipt, 'signature'>): Uint8Array =>

@@ -83,6 +83,7 @@ const MAX_BODIES: { [K in MedicalKind]: BodyByKind[K] } = {
     purpose: 7,
   },
   [TxKind.ERASE_RECORD]: { record: id(1) },
+  [TxKind.ATTEST_DELETION]: { record: id(1), receiptHash: id(2) },
   [TxKind.SET_LEGAL_HOLD]: { record: id(1), hold: true },
   [TxKind.GRANT_CONSENT]: {
     patient: id(1),
@@ -196,6 +197,9 @@ test('bad bodies are BAD_BODY: lengths, bounds, duplicates, masks, times, free t
   rejects(TxKind.PROPOSE_VALIDATOR_CHANGE, [2, id(1), id(2), 0], 'zero power');
   rejects(TxKind.PROPOSE_VALIDATOR_CHANGE, [9, id(1)], 'unknown action');
   rejects(TxKind.CANCEL_RECOVERY, [0], 'cancel with fields');
+  rejects(TxKind.ATTEST_DELETION, [id(1), new Uint8Array(31)], 'short receipt hash');
+  rejects(TxKind.ATTEST_DELETION, [id(1), 'receipt of Jane Doe'], 'text receipt hash');
+  rejects(TxKind.ATTEST_DELETION, [id(1), id(2), id(3)], 'extra field');
   try {
     decodeBody({ kind: 99, body: [] });
     assert.unreachable();
@@ -289,6 +293,7 @@ test('one builder per kind: every built tx carries a valid body of its kind', ()
     B.addRecord(env, MAX_BODIES[TxKind.ADD_RECORD]),
     B.eraseRecord(env, id(3)),
     B.setLegalHold(env, id(3), true),
+    B.attestDeletion(env, { record: id(3), receiptHash: id(4) }),
     B.grantConsent(env, {
       patient: id(3),
       grantee: id(4),

@@ -35,6 +35,7 @@ type Op =
   | { k: 'add'; signer: Name; patient: Name; rec: number; type: number; custodian: Name; purpose: number }
   | { k: 'erase'; signer: Name; rec: number }
   | { k: 'hold'; signer: Name; rec: number; on: boolean }
+  | { k: 'attest'; signer: Name; rec: number; erased: boolean; hash: number }
   | { k: 'bg'; signer: Name; patient: Name; reason: number }
   | { k: 'review'; signer: Name; pick: number }
   | { k: 'reinstate'; signer: Name; grantee: Name }
@@ -95,17 +96,30 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       purpose: fc.integer({ min: 1, max: 7 }),
     }),
   },
-  fc.record({
-    k: fc.constant('erase' as const),
-    signer: fc.constantFrom('A', 'B', 'D', 'owner', 'owner'),
-    rec: anyRecord,
-  }),
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('erase' as const),
+      signer: fc.constantFrom('A', 'B', 'D', 'owner', 'owner'),
+      rec: anyRecord,
+    }),
+  },
   fc.record({
     k: fc.constant('hold' as const),
     signer: fc.constantFrom('O0', 'O1', 'P0'),
     rec: anyRecord,
     on: fc.boolean(),
   }),
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      k: fc.constant('attest' as const),
+      signer: fc.constantFrom('custodian', 'custodian', 'custodian', 'O0', 'O1', 'P0', 'A'),
+      rec: anyRecord,
+      erased: fc.integer({ min: 0, max: 3 }).map((x) => x > 0),
+      hash: fc.nat({ max: 3 }),
+    }),
+  },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -282,6 +296,14 @@ function step(
       const name = RECORDS[op.rec] as string;
       const tx = c.tx(TxKind.SET_LEGAL_HOLD, a(op.signer), { record: rid(name), hold: op.on });
       return { tx, expect: model.hold(op.signer, name, op.on) };
+    }
+    case 'attest': {
+      // mostly an erased record (if any) attested by its custodian, as the vault does
+      const erased = RECORDS.filter((r) => model.records.get(r)?.erased === true);
+      const name = (op.erased && erased.length > 0 ? erased[op.rec % erased.length] : RECORDS[op.rec]) as string;
+      if (op.signer === 'custodian') op = { ...op, signer: model.records.get(name)?.custodian ?? 'O0' };
+      const tx = c.tx(TxKind.ATTEST_DELETION, a(op.signer), { record: rid(name), receiptHash: rid(`h-${op.hash}`) });
+      return { tx, expect: model.attest(op.signer, name) };
     }
     case 'bg': {
       const tx = c.tx(TxKind.BREAK_GLASS, a(op.signer), { patient: a(op.patient).id, reason: op.reason });

@@ -33,6 +33,8 @@ interface Rec {
   custodian: Name;
   erased: boolean;
   hold: boolean;
+  /** The custodian anchored its deletion receipt (once). */
+  attested?: boolean;
 }
 interface Consent {
   id: string;
@@ -217,6 +219,17 @@ export class Model {
     if (r.custodian !== signer) return failed('NOT_AUTHORIZED');
     if (r.erased) return failed('ERASED');
     r.hold = on;
+    return ok;
+  }
+
+  attest(signer: Name, record: string): Outcome {
+    if (this.id(signer).type !== 'organization') return failed('WRONG_IDENTITY_TYPE');
+    const r = this.records.get(record);
+    if (r === undefined) return failed('UNKNOWN_RECORD');
+    if (r.custodian !== signer) return failed('NOT_AUTHORIZED');
+    if (!r.erased) return failed('NOT_ERASED');
+    if (r.attested) return failed('ALREADY_ATTESTED');
+    r.attested = true;
     return ok;
   }
 
