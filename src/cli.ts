@@ -5,7 +5,7 @@ import { defaultDevnetOptions } from './cli/devnet.js';
 import { initCommand } from './cli/init.js';
 import { defaultKeystoreDir } from './cli/keyfiles.js';
 import { keysCommand } from './cli/keys.js';
-import { EXIT_HELP, Exit, fail } from './cli/output.js';
+import { EXIT_HELP, Exit, fail, globals } from './cli/output.js';
 import { queryCommands } from './cli/query.js';
 import { txCommand } from './cli/tx.js';
 import { vaultCommand } from './cli/vault.js';
@@ -34,9 +34,9 @@ program
   .command('start')
   .description('run a node from its home directory (config.json, genesis, keys, data)')
   .option('--home <dir>', 'node home directory', 'data/node')
-  .action(async (o: { home: string }) => {
+  .action(async (o: { home: string }, cmd: Command) => {
     longRunning = true;
-    await (await import('./cli/start.js')).startNode(o.home);
+    await (await import('./cli/start.js')).startNode(o.home, globals(cmd));
   });
 
 program
