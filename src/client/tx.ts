@@ -71,6 +71,8 @@ export interface TxFactoryOptions {
   lifetimeMs?: number;
   /** Clock for expiresAt (ms), default Date.now. */
   now?: () => number;
+  /** Ed25519 signing function, default @noble/ed25519 (load generators pass the OpenSSL one). */
+  sign?: (msg: Uint8Array, sk: Uint8Array) => Uint8Array;
 }
 
 const HOUR = 3_600_000;
@@ -84,12 +86,14 @@ export class TxFactory {
   readonly account: Account;
   private readonly lifetimeMs: number;
   private readonly now: () => number;
+  private readonly signWith: (msg: Uint8Array, sk: Uint8Array) => Uint8Array;
 
   constructor(o: TxFactoryOptions) {
     this.chainId = o.chainId;
     this.account = o.account;
     this.lifetimeMs = o.lifetimeMs ?? 5 * 60_000;
     this.now = o.now ?? Date.now;
+    this.signWith = o.sign ?? nobleSign;
   }
 
   /** The envelope every tx of this account carries (a random nonce keeps identical txs distinct). */
@@ -105,7 +109,7 @@ export class TxFactory {
 
   /** Signs unsigned fields with this account's key. */
   sign(f: TxFields): Tx {
-    return signTx(f, this.account.secretKey, nobleSign);
+    return signTx(f, this.account.secretKey, this.signWith);
   }
 
   // ---- identities ----

@@ -2,15 +2,16 @@
 import type { Server } from 'node:http';
 import { identityId } from '../chain/genesis.js';
 import { publicKeyOf } from '../crypto/ed25519.js';
+import { VerifierPool } from '../crypto/pool/pool.js';
 import { RpcVaultChain, type VaultChain } from './chain.js';
 import { followErasures } from './follower.js';
 import { listenVault } from './http.js';
-import { defaultVaultOptions, type VaultOptions } from './options.js';
+import { defaultVaultOptions, VAULT_VERIFY_BATCHING, type VaultOptions } from './options.js';
 import { type VaultLogger, VaultService } from './service.js';
 import { VaultStore } from './store.js';
 
 export { type AccessVerdict, type PointerView, RpcVaultChain, type VaultChain } from './chain.js';
-export { defaultVaultOptions, type VaultOptions } from './options.js';
+export { defaultVaultOptions, VAULT_VERIFY_BATCHING, type VaultOptions } from './options.js';
 export { type Served, type VaultLogger, VaultService, verifyReceipt } from './service.js';
 export { type Refusal, VaultStore } from './store.js';
 
@@ -29,11 +30,14 @@ export async function startVault(
   const store = await VaultStore.open(opts.dir);
   const chain = deps.chain ?? (await RpcVaultChain.connect(deps.rpcUrl, deps.rpcToken));
   const publicKey = publicKeyOf(deps.custodianSecretKey);
+  const pool =
+    opts.verifyWorkers > 0 ? new VerifierPool({ workers: opts.verifyWorkers, ...VAULT_VERIFY_BATCHING }) : undefined;
   const service = new VaultService(opts, {
     store,
     chain,
     custodian: { id: identityId(publicKey), secretKey: deps.custodianSecretKey, publicKey },
     log: deps.log,
+    ...(pool === undefined ? {} : { verifier: pool }),
   });
   const ctl = new AbortController();
   if (opts.followErasures) await followErasures(service, deps.rpcUrl, deps.log, ctl.signal, deps.rpcToken);
@@ -43,6 +47,7 @@ export async function startVault(
     ({ server, url } = await listenVault(service, opts.host, opts.port));
   } catch (err) {
     ctl.abort();
+    await pool?.close();
     await store.close();
     throw err;
   }
@@ -54,6 +59,7 @@ export async function startVault(
       ctl.abort();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+      await pool?.close();
       await store.close();
     },
   };

@@ -46,6 +46,10 @@ export interface VaultDeps {
   custodian: { id: Uint8Array; secretKey: Uint8Array; publicKey: Uint8Array };
   log: VaultLogger;
   now?: () => number;
+  /** Verifies request signatures off the main thread (a VerifierPool); default: in line. */
+  verifier?: {
+    verify(msg: Uint8Array, sig: Uint8Array, pk: Uint8Array, o: { batchable: boolean }): Promise<boolean>;
+  };
 }
 
 export interface Served {
@@ -65,6 +69,11 @@ export class VaultService {
   private readonly pointers = new Map<string, { patient: Uint8Array; locator: Uint8Array }>();
   private readonly escrow: UnwrapKey;
   private readonly now: () => number;
+  /**
+   * Nonces are remembered in memory only: a request signed before this service started is
+   * refused STALE_REQUEST, so no request can be replayed across a restart.
+   */
+  private readonly notBefore: number;
 
   constructor(
     readonly opts: Omit<VaultOptions, 'dir' | 'host' | 'port'>,
@@ -72,6 +81,7 @@ export class VaultService {
   ) {
     this.escrow = unwrapKeyOf(deps.custodian.secretKey);
     this.now = deps.now ?? Date.now;
+    this.notBefore = this.now();
   }
 
   get custodianId(): Uint8Array {
@@ -81,13 +91,15 @@ export class VaultService {
   // ---- requests ----
 
   /** Parses and authenticates a request header (size, decode, vault, op, record, signature). */
-  private authenticate(header: Uint8Array, op: VaultOp, record: Uint8Array): { req: VaultRequest } {
+  private async authenticate(header: Uint8Array, op: VaultOp, record: Uint8Array): Promise<{ req: VaultRequest }> {
     const { req, payload, sig } = decodeRequest(header);
     if (req.op !== op) throw new VaultError(VaultErrorCode.BAD_REQUEST, { what: 'op' });
     if (!equal(req.vault, this.deps.custodian.id)) throw new VaultError(VaultErrorCode.BAD_REQUEST, { what: 'vault' });
     if (!equal(req.record, record)) throw new VaultError(VaultErrorCode.BAD_REQUEST, { what: 'record' });
     // Signature last among the stateless checks.
-    if (!verify(sig, signingMessage(SignPurpose.VAULT_REQUEST, this.deps.chain.chainId, payload), req.pubkey))
+    const msg = signingMessage(SignPurpose.VAULT_REQUEST, this.deps.chain.chainId, payload);
+    const v = this.deps.verifier;
+    if (!(v === undefined ? verify(sig, msg, req.pubkey) : await v.verify(msg, sig, req.pubkey, { batchable: true })))
       throw new VaultError(VaultErrorCode.BAD_SIGNATURE);
     return { req };
   }
@@ -95,6 +107,8 @@ export class VaultService {
   private fresh(req: VaultRequest): void {
     if (Math.abs(this.now() - req.time) > this.opts.maxSkewMs)
       throw new VaultError(VaultErrorCode.STALE_REQUEST, { skewMs: this.now() - req.time });
+    if (req.time < this.notBefore)
+      throw new VaultError(VaultErrorCode.STALE_REQUEST, { what: 'signed before restart' });
   }
 
   /** Marks (identity, nonce) used; false if it was already. */
@@ -149,7 +163,7 @@ export class VaultService {
     try {
       if (blob.length > this.opts.maxRecordBytes)
         throw new VaultError(VaultErrorCode.TOO_LARGE, { size: blob.length, max: this.opts.maxRecordBytes });
-      const { req } = this.authenticate(header, 'put', record);
+      const { req } = await this.authenticate(header, 'put', record);
       who = req.identity;
       this.fresh(req);
       if (!this.firstSight(`${to0x(req.identity)}/${to0x(req.nonce)}`)) throw new VaultError(VaultErrorCode.REPLAYED);
@@ -159,7 +173,7 @@ export class VaultService {
       const st = this.deps.store;
       if (st.totalBytes + blob.length > this.opts.maxTotalBytes)
         throw new VaultError(VaultErrorCode.TOO_LARGE, { what: 'vault full' });
-      const old = await st.getMeta(record);
+      const old = st.getMeta(record);
       if (old !== undefined) {
         if (equal(old.locator, locator) && equal(old.uploader, req.identity)) return { locator };
         throw new VaultError(VaultErrorCode.NOT_AUTHORIZED, { what: 'record exists' });
@@ -185,14 +199,14 @@ export class VaultService {
     try {
       if (body.length > MAX_WRAPS_PER_CALL * (WRAPPED_BYTES + 100))
         throw new VaultError(VaultErrorCode.TOO_LARGE, { size: body.length });
-      const { req } = this.authenticate(header, 'keys', record);
+      const { req } = await this.authenticate(header, 'keys', record);
       who = req.identity;
       this.fresh(req);
       if (!this.firstSight(`${to0x(req.identity)}/${to0x(req.nonce)}`)) throw new VaultError(VaultErrorCode.REPLAYED);
       if (!equal(sha256(body), req.digest)) throw new VaultError(VaultErrorCode.BAD_REQUEST, { what: 'digest' });
       await this.requireIdentity(req);
       const wraps = parseWraps(body);
-      const meta = await this.deps.store.getMeta(record);
+      const meta = this.deps.store.getMeta(record);
       if (meta === undefined) throw new VaultError(VaultErrorCode.NOT_FOUND);
       // The uploader, or the record's patient on chain, may deposit keys.
       let allowed = equal(meta.uploader, req.identity);
@@ -215,7 +229,7 @@ export class VaultService {
     let who: Uint8Array | null = null;
     let txHash: string | undefined;
     try {
-      const { req } = this.authenticate(header, 'open', record);
+      const { req } = await this.authenticate(header, 'open', record);
       who = req.identity;
       const tx = this.accessTx(req, txBytes);
       txHash = to0x(tx.hash);
@@ -273,7 +287,7 @@ export class VaultService {
 
   private async serve(req: VaultRequest, record: Uint8Array, v: AccessVerdict, accessTx: string): Promise<Served> {
     const st = this.deps.store;
-    const meta = await st.getMeta(record);
+    const meta = st.getMeta(record);
     if (meta === undefined) throw new VaultError(VaultErrorCode.NOT_FOUND);
     // Serve only what the chain anchored: the pointer's locator names this blob.
     const pk = to0x(record);
@@ -287,9 +301,9 @@ export class VaultService {
     }
     if (!equal(ptr.locator, meta.locator) || !equal(ptr.patient, meta.patient))
       throw new VaultError(VaultErrorCode.NOT_FOUND, { what: 'pointer' });
-    const blob = await st.getBlob(meta.locator);
+    const blob = await st.getBlob(meta.locator, meta.size);
     if (blob === undefined) throw new VaultError(VaultErrorCode.NOT_FOUND);
-    let w: WrapEntry | undefined = await st.getWrap(record, req.identity);
+    let w: WrapEntry | undefined = st.getWrap(record, req.identity);
     if (w === undefined || v.emergency) w = await this.rewrap(req, record, v);
     if (w === undefined) throw new VaultError(VaultErrorCode.NO_KEY);
     return { blob, wrapped: w.wrapped, grant: w.grant, emergency: v.emergency, session: v.session, accessTx };
@@ -300,7 +314,7 @@ export class VaultService {
    * custodian's escrow copy is re-wrapped for them, bound to the session or consent id.
    */
   private async rewrap(req: VaultRequest, record: Uint8Array, v: AccessVerdict): Promise<WrapEntry | undefined> {
-    const esc = await this.deps.store.getWrap(record, this.deps.custodian.id);
+    const esc = this.deps.store.getWrap(record, this.deps.custodian.id);
     if (esc === undefined) return undefined;
     const { key, salt } = unwrapKey(this.escrow, record, NO_GRANT, esc.wrapped);
     const grant = v.session ?? v.consent ?? NO_GRANT;

@@ -13,6 +13,8 @@ const T_META = 0x6d; // 'm' + record
 const T_WRAP = 0x77; // 'w' + record + grantee
 const T_RECEIPT = 0x64; // 'd' + record
 const T_REFUSAL = 0x61; // 'a' + time(8) + seq(4)
+/** Blobs up to this size are read synchronously. */
+const SYNC_BLOB_BYTES = 64 * 1024;
 
 export interface RecordMeta {
   patient: Uint8Array;
@@ -59,13 +61,18 @@ export class VaultStore {
     return this.db.close();
   }
 
-  async getMeta(record: Uint8Array): Promise<RecordMeta | undefined> {
-    const v = await this.db.get(dbKey(T_META, record));
+  // Small reads are synchronous (PLATFORM.md: getSync is as fast as many gets in flight, without
+  // a thread-pool round trip per read); blobs above SYNC_BLOB_BYTES are read off the main thread.
+
+  getMeta(record: Uint8Array): RecordMeta | undefined {
+    const v = this.db.getSync(dbKey(T_META, record));
     return v === undefined ? undefined : decodeMeta(v);
   }
 
-  getBlob(locator: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.db.get(dbKey(T_BLOB, locator));
+  /** The blob at `locator`, of `size` bytes (from its metadata). */
+  async getBlob(locator: Uint8Array, size: number): Promise<Uint8Array | undefined> {
+    const k = dbKey(T_BLOB, locator);
+    return size <= SYNC_BLOB_BYTES ? this.db.getSync(k) : this.db.get(k);
   }
 
   async putRecord(record: Uint8Array, meta: RecordMeta, blob: Uint8Array): Promise<void> {
@@ -90,8 +97,8 @@ export class VaultStore {
     );
   }
 
-  async getWrap(record: Uint8Array, grantee: Uint8Array): Promise<WrapEntry | undefined> {
-    const v = await this.db.get(dbKey(T_WRAP, record, grantee));
+  getWrap(record: Uint8Array, grantee: Uint8Array): WrapEntry | undefined {
+    const v = this.db.getSync(dbKey(T_WRAP, record, grantee));
     if (v === undefined) return undefined;
     const [grant, wrapped] = decode(v) as [Uint8Array, Uint8Array];
     return { grantee, grant, wrapped };

@@ -145,7 +145,7 @@ test('the patient stores allergies and medications at hospital A', async () => {
     [meds, patient],
     [foreign, patient2],
   ] as const) {
-    const w = await vault.service.deps.store.getWrap(r, who.id);
+    const w = vault.service.deps.store.getWrap(r, who.id);
     assert.ok(w);
     dataKeys.push(Buffer.from(unwrapKey(who.secretKey, r, NO_GRANT, w.wrapped).key).toString('hex'));
   }
@@ -229,7 +229,7 @@ test('a request signed with a key that is not the identity’s is refused KEY_MI
 });
 
 test('a wrapped key does not open with another identity key: WRONG_KEY', async () => {
-  const w = await vault.service.deps.store.getWrap(allergy, erDoc.id);
+  const w = vault.service.deps.store.getWrap(allergy, erDoc.id);
   assert.ok(w);
   try {
     unwrapKey(otherDoc.secretKey, allergy, w.grant, w.wrapped);
@@ -295,9 +295,9 @@ test('the patient erases a record: the vault shreds it with a signed receipt; la
     [[anchored.attestTx, hex(allergy), hex(orgA.id)]],
   );
   const st = vault.service.deps.store;
-  assert.is(await st.getMeta(allergy), undefined);
-  assert.is(await st.getWrap(allergy, erDoc.id), undefined);
-  assert.is(await st.getWrap(allergy, orgA.id), undefined);
+  assert.is(st.getMeta(allergy), undefined);
+  assert.is(st.getWrap(allergy, erDoc.id), undefined);
+  assert.is(st.getWrap(allergy, orgA.id), undefined);
   await refused(vaultOf(erDoc).open(allergy, 'ETREAT'), 'VAULT_DENIED', 'ERASED');
   const r = (await refusalsFor('VAULT_DENIED')).at(-1);
   const rc = await client.waitFinal(r?.accessTx as string);

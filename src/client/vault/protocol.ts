@@ -9,7 +9,8 @@
  *   vault    the custodian organization's id (a request for one vault is void at another)
  *   patient  the record's patient (put/keys), or the patient named by the access tx (open)
  *   purpose  HL7 purpose of use (open), '' otherwise
- *   time     ms since the epoch; the vault refuses it outside ±maxSkew (STALE_REQUEST)
+ *   time     ms since the epoch; the vault refuses it outside ±maxSkew, or if it predates the
+ *            vault's start (nonces are kept in memory only), with STALE_REQUEST
  *   nonce    16 random bytes; a (identity, nonce) pair is served once (REPLAYED)
  *   digest   sha256(body) for put/keys; for open, the hash of the requester's ACCESS tx (the body)
  * Errors are JSON `{ error: { code, reason?, message } }` with an HTTP status.

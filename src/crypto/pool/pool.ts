@@ -22,6 +22,12 @@ export interface VerifierPoolOptions {
   maxJobsPerWorker: number;
   /** Largest job `verifyMany` sends (bounds the latency of queue-jumping `priority` jobs). */
   maxJobItems: number;
+  /**
+   * Batch by backlog instead of by time: buffered `batchable` requests are sent as soon as a
+   * worker is idle, so they wait only while every worker is busy (a request/response server's
+   * natural batching). maxBatch still caps a batch; maxWaitMs still bounds the wait.
+   */
+  flushWhenIdle: boolean;
 }
 
 export const defaultVerifierPoolOptions: VerifierPoolOptions = {
@@ -30,6 +36,7 @@ export const defaultVerifierPoolOptions: VerifierPoolOptions = {
   maxWaitMs: 20,
   maxJobsPerWorker: 2,
   maxJobItems: 1024,
+  flushWhenIdle: false,
 };
 
 export interface VerifyOptions {
@@ -92,7 +99,7 @@ export class VerifierPool {
     return new Promise<boolean>((resolve, reject) => {
       if (opts.batchable === true && opts.priority !== true) {
         this.pending.push({ item, resolve, reject });
-        if (this.pending.length >= this.opts.maxBatch) this.flush();
+        if (this.pending.length >= this.opts.maxBatch || this.idleNow()) this.flush();
         else this.timer ??= setTimeout(() => this.flush(), this.opts.maxWaitMs);
         return;
       }
@@ -152,6 +159,11 @@ export class VerifierPool {
     return undefined;
   }
 
+  /** flushWhenIdle and a worker has nothing to do. */
+  private idleNow(): boolean {
+    return this.opts.flushWhenIdle && this.queue.length === 0 && this.slots.some((s) => s.inFlight.size === 0);
+  }
+
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -209,6 +221,7 @@ export class VerifierPool {
       slot.healthy = true;
       if (slot.inFlight.size === 0) slot.worker.unref();
       job.done(new Uint8Array(reply.bits));
+      if (this.pending.length > 0 && this.idleNow()) this.flush();
       this.dispatch();
     });
     slot.worker.on('error', (e: Error) => this.onDown(slot, e.name));

@@ -121,6 +121,20 @@ test('a full batch is sent without waiting for the timer', async () => {
   }
 });
 
+test('flushWhenIdle: a lone request goes to an idle worker at once, a backlog follows as each job returns', async () => {
+  // Neither the timer (an hour) nor the batch size (1000) would ever send these.
+  const pool = new VerifierPool({ workers: 1, maxBatch: 1000, maxWaitMs: 3_600_000, flushWhenIdle: true });
+  try {
+    const one = validItem(0);
+    assert.is(await pool.verify(one.msg, one.sig, one.pk, { batchable: true }), true);
+    const { items, bad } = mixed(60, 5);
+    const rs = await Promise.all(items.map((it) => pool.verify(it.msg, it.sig, it.pk, { batchable: true })));
+    assert.equal(falseIndices(rs), bad);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('close() while idle resolves, and later calls reject with CRYPTO_POOL_CLOSED', async () => {
   const pool = new VerifierPool({ workers: 2 });
   await pool.close();
