@@ -245,7 +245,7 @@ export class RecordVault {
     const grant = unhex(res.headers.get('x-medchain-grant') ?? '');
     const { key, salt } = unwrapKey(this.me, record, grant, wrapped);
     if (commitment === null) throw new VaultError(VaultErrorCode.NOT_FOUND, { what: 'pointer' });
-    const plaintext = await openRecord(record, blob, key, salt, unhex(commitment));
+    const plaintext = openRecord(record, blob, key, salt, unhex(commitment));
     this.keys.set(hex(record), { key, salt });
     const session = res.headers.get('x-medchain-session');
     return {
