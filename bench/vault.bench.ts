@@ -74,7 +74,9 @@ async function fixture(pool: VerifierPool | undefined): Promise<Fixture> {
     },
     record: async (id) => {
       const locator = records.get(Buffer.from(id).toString('hex'));
-      return locator === undefined ? undefined : { patient: patient.id, custodian: org.id, locator, erased: false };
+      return locator === undefined
+        ? undefined
+        : { patient: patient.id, custodian: org.id, locator, erased: false, deletionReceipt: null };
     },
     submit: async () => '0x',
   };

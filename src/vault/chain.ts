@@ -22,6 +22,8 @@ export interface PointerView {
   custodian: Uint8Array;
   locator: Uint8Array | null;
   erased: boolean;
+  /** sha256(receiptPayload) anchored by the custodian's ATTEST_DELETION (null: not attested yet). */
+  deletionReceipt: Uint8Array | null;
 }
 
 export interface VaultChain {
@@ -74,7 +76,13 @@ export class RpcVaultChain implements VaultChain {
   async record(id: Uint8Array): Promise<PointerView | undefined> {
     const r = (await this.client.call('record_get', { record: hex(id) })).record;
     if (r === null) return undefined;
-    return { patient: from0x(r.patient), custodian: from0x(r.custodian), locator: opt(r.locator), erased: r.erased };
+    return {
+      patient: from0x(r.patient),
+      custodian: from0x(r.custodian),
+      locator: opt(r.locator),
+      erased: r.erased,
+      deletionReceipt: opt(r.deletionReceipt),
+    };
   }
 
   submit(tx: Uint8Array): Promise<string> {

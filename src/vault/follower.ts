@@ -1,7 +1,8 @@
 /**
  * Follows finalized erasures over the node's WebSocket `events` subscription and shreds; on every
  * (re)connect it first reconciles stored records against the chain, so an erasure finalized while
- * the vault was away is not missed.
+ * the vault was away is not missed. While connected it re-checks deletion attestations every
+ * `attestEveryMs`, so an attestation tx that expired in the mempool is re-submitted without a restart.
  */
 
 import { MedchainClient } from '../client/client.js';
@@ -14,7 +15,9 @@ export function followErasures(
   log: VaultLogger,
   signal: AbortSignal,
   token?: string,
+  o: { attestEveryMs?: number } = {},
 ): Promise<void> {
+  const attestEveryMs = o.attestEveryMs ?? 60_000;
   let ready: () => void = () => {};
   const first = new Promise<void>((r) => {
     ready = r;
@@ -41,11 +44,17 @@ export function followErasures(
         await new Promise<void>((resolve) => {
           const done = (): void => {
             clearInterval(t);
+            clearInterval(a);
+            signal.removeEventListener('abort', done);
             resolve();
           };
           const t = setInterval(() => {
             client?.status().catch(done);
           }, 2_000);
+          const a = setInterval(() => {
+            if (signal.aborted) return;
+            service.attestPending().catch((err) => log.warn({ err: String(err) }, 'attestation check failed'));
+          }, attestEveryMs);
           signal.addEventListener('abort', done, { once: true });
         });
       } catch (err) {

@@ -29,7 +29,7 @@ import { sign, verify } from '../crypto/ed25519.js';
 import { sha256 } from '../crypto/hash.js';
 import type { AccessBody } from '../tx/bodies.js';
 import { decodeBody } from '../tx/bodies.js';
-import { PURPOSE_NAMES, TxKind } from '../tx/kinds.js';
+import { PURPOSE_NAMES, ReasonCode, TxKind } from '../tx/kinds.js';
 import type { AccessVerdict, VaultChain } from './chain.js';
 import type { VaultOptions } from './options.js';
 import type { VaultStore, WrapEntry } from './store.js';
@@ -62,11 +62,16 @@ export interface Served {
 }
 
 const MAX_WRAPS_PER_CALL = 64;
+/** Deletion attestations (re)submitted per attestPending pass at most. */
+const MAX_ATTESTS_PER_PASS = 1_000;
 
 export class VaultService {
   private readonly nonces = new Map<string, number>();
   private readonly keys = new Map<string, { pk: Uint8Array | undefined; until: number }>();
   private readonly pointers = new Map<string, { patient: Uint8Array; locator: Uint8Array }>();
+  /** Records whose ATTEST_DELETION this process submitted, with the tx's expiry (no twin before it). */
+  private readonly inFlight = new Map<string, number>();
+  private attestRun: Promise<number> | undefined;
   private readonly escrow: UnwrapKey;
   private readonly now: () => number;
   /**
@@ -328,8 +333,10 @@ export class VaultService {
 
   /**
    * Shreds a record after a finalized erasure, signs a deletion receipt and anchors its hash on
-   * chain with an ATTEST_DELETION tx of the custodian (idempotent; the anchor is best effort: on
-   * failure the receipt is still served, without `attestTx`).
+   * chain with an ATTEST_DELETION tx of the custodian (idempotent). The receipt is stored before
+   * the tx is submitted, and the anchor is eventually made: a refused submit, a tx that expired in
+   * the mempool or a crash in between is caught up by attestPending (reconcile, and periodically
+   * from the follower). Meanwhile the receipt is served without `attestTx`.
    */
   async shred(record: Uint8Array, eraseTx: string, height: number): Promise<DeletionReceipt | undefined> {
     const st = this.deps.store;
@@ -354,26 +361,53 @@ export class VaultService {
     const receipt: DeletionReceipt = { ...body, signature: to0x(sig) };
     await st.putReceipt(record, JSON.stringify(receipt));
     this.deps.log.info({ record: body.record, eraseTx, height, keys: gone.keys }, 'record shredded');
-    // Anchor sha256(receiptPayload) on chain, signed by the custodian org (the record is erased in
-    // finalized state by now, which the chain's rule requires). Anyone can then check a served
-    // receipt against record_get's `deletionReceipt`.
+    await this.attest(record, receipt);
+    return receipt;
+  }
+
+  /**
+   * Anchors sha256(receiptPayload) on chain with the custodian org's ATTEST_DELETION (the record is
+   * erased in finalized state by now, which the chain's rule requires) and stores the receipt with
+   * its `attestTx`; anyone can then check a served receipt against record_get's `deletionReceipt`.
+   * The one path of shred and of re-submissions. False if the node refused the tx (logged).
+   */
+  private async attest(record: Uint8Array, receipt: DeletionReceipt): Promise<boolean> {
+    const key = receipt.record;
+    let submitted = false;
     try {
       const { id, publicKey, secretKey } = this.deps.custodian;
       const tx = new TxFactory({
         chainId: this.deps.chain.chainId,
         account: { id, publicKey, secretKey },
         now: this.now,
-      }).attestDeletion(record, sha256(receiptPayload(body)));
+      }).attestDeletion(record, sha256(receiptPayload(receipt)));
+      // Marked before the submit, so a concurrent pass sends no twin while this one may still land.
+      if (this.inFlight.size >= 100_000) this.inFlight.clear();
+      this.inFlight.set(key, tx.expiresAt);
       receipt.attestTx = await this.deps.chain.submit(tx.bytes);
-      await st.putReceipt(record, JSON.stringify(receipt));
+      submitted = true;
+      await this.deps.store.putReceipt(record, JSON.stringify(receipt));
+      return true;
     } catch (err) {
-      const reason = err instanceof Error && 'code' in err ? String(err.code) : 'submit';
-      this.deps.log.warn({ record: body.record, reason }, 'deletion attestation not submitted');
+      if (submitted) throw err;
+      this.inFlight.delete(key);
+      const reason =
+        err instanceof Error && 'reason' in err
+          ? String(err.reason)
+          : err instanceof Error && 'code' in err
+            ? String(err.code)
+            : 'submit';
+      // A twin already attested it (the chain accepts one attestation per record): nothing is lost.
+      if (reason === ReasonCode.ALREADY_ATTESTED) this.deps.log.info({ record: key }, 'deletion already attested');
+      else this.deps.log.warn({ record: key, reason }, 'deletion attestation not submitted');
+      return false;
     }
-    return receipt;
   }
 
-  /** Shreds every stored record whose pointer is erased on chain (start-up and reconnect catch-up). */
+  /**
+   * Shreds every stored record whose pointer is erased on chain, then re-submits missing deletion
+   * attestations (start-up and reconnect catch-up). Returns the number of records shredded.
+   */
   async reconcile(): Promise<number> {
     let n = 0;
     const ids: Uint8Array[] = [];
@@ -382,7 +416,52 @@ export class VaultService {
       const p = await this.deps.chain.record(r);
       if (p?.erased === true && (await this.shred(r, '', 0)) !== undefined) n++;
     }
+    await this.attestPending();
     return n;
+  }
+
+  /**
+   * Walks the stored receipts not yet settled on chain: one the chain shows attested is marked
+   * settled (with a warning if the chain's hash is not this receipt's); one whose erased pointer
+   * has no `deletionReceipt` gets its attestation (re)submitted, unless this process's last tx for
+   * it has not expired yet. At most `limit` submissions per pass, stopping at the first refusal
+   * (the next pass retries); one pass at a time. Returns the number of txs submitted.
+   */
+  attestPending(limit = MAX_ATTESTS_PER_PASS): Promise<number> {
+    this.attestRun ??= this.attestPass(limit).finally(() => {
+      this.attestRun = undefined;
+    });
+    return this.attestRun;
+  }
+
+  private async attestPass(limit: number): Promise<number> {
+    const st = this.deps.store;
+    let sent = 0;
+    let tried = 0;
+    for await (const { record, json } of st.receipts({ unattested: true })) {
+      if (tried >= limit) break;
+      const receipt = JSON.parse(json) as DeletionReceipt;
+      const p = await this.deps.chain.record(record);
+      // Not an erasure this chain knows: nothing to anchor (and nothing the chain would accept).
+      if (p === undefined || !p.erased) continue;
+      if (p.deletionReceipt !== null) {
+        this.inFlight.delete(receipt.record);
+        if (!equal(p.deletionReceipt, sha256(receiptPayload(receipt))))
+          this.deps.log.warn(
+            { record: receipt.record, onChain: to0x(p.deletionReceipt) },
+            'chain shows a different deletion receipt',
+          );
+        await st.markAttested(record, p.deletionReceipt);
+        continue;
+      }
+      const until = this.inFlight.get(receipt.record);
+      if (until !== undefined && until > this.now()) continue;
+      tried++;
+      if (await this.attest(record, receipt)) sent++;
+      else break;
+    }
+    if (sent > 0) this.deps.log.info({ submitted: sent }, 'deletion attestations re-submitted');
+    return sent;
   }
 
   receipt(record: Uint8Array): Promise<string | undefined> {

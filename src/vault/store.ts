@@ -1,7 +1,7 @@
 /**
  * The vault's LevelDB: ciphertexts content-addressed by locator, record metadata, wrapped keys per
- * (record, grantee), deletion receipts and the log of refused requests. Keys are a one-byte table
- * tag followed by fixed-size ids.
+ * (record, grantee), deletion receipts (and which of them the chain shows attested) and the log of
+ * refused requests. Keys are a one-byte table tag followed by fixed-size ids.
  */
 
 import { decode, encode } from 'cborg';
@@ -13,6 +13,7 @@ const T_META = 0x6d; // 'm' + record
 const T_WRAP = 0x77; // 'w' + record + grantee
 const T_RECEIPT = 0x64; // 'd' + record
 const T_REFUSAL = 0x61; // 'a' + time(8) + seq(4)
+const T_ATTESTED = 0x74; // 't' + record -> the receipt hash the chain shows (record_get deletionReceipt)
 /** Blobs up to this size are read synchronously. */
 const SYNC_BLOB_BYTES = 64 * 1024;
 
@@ -125,6 +126,24 @@ export class VaultStore {
   async getReceipt(record: Uint8Array): Promise<string | undefined> {
     const v = await this.db.get(dbKey(T_RECEIPT, record));
     return v === undefined ? undefined : new TextDecoder().decode(v);
+  }
+
+  /**
+   * Stored deletion receipts in record order; `unattested`: only those not yet marked attested
+   * (markAttested), i.e. whose attestation still has to be checked on chain or (re)submitted.
+   */
+  async *receipts(o: { unattested?: boolean } = {}): AsyncGenerator<{ record: Uint8Array; json: string }> {
+    const dec = new TextDecoder();
+    for await (const [k, v] of this.db.iterator({ gte: Uint8Array.of(T_RECEIPT), lt: Uint8Array.of(T_RECEIPT + 1) })) {
+      const record = k.slice(1);
+      if (o.unattested === true && this.db.getSync(dbKey(T_ATTESTED, record)) !== undefined) continue;
+      yield { record, json: dec.decode(v) };
+    }
+  }
+
+  /** Records that the chain shows a deletion receipt hash (`onChain`) for this record: settled. */
+  async markAttested(record: Uint8Array, onChain: Uint8Array): Promise<void> {
+    await this.db.put(dbKey(T_ATTESTED, record), onChain);
   }
 
   async *records(): AsyncGenerator<Uint8Array> {
