@@ -56,7 +56,9 @@ function select(all: Benchmark[], ids: string[]): Benchmark[] {
   if (ids.length === 0) return all.filter((b) => b.default !== false);
   const out: Benchmark[] = [];
   for (const id of ids) {
-    const hits = all.filter((b) => b.id === id || (id.endsWith('.') && b.id.startsWith(id)));
+    // An id, or a group by prefix: `vault.get` or `vault.get.` runs vault.get.4k and vault.get.1m.
+    const group = id.endsWith('.') ? id : `${id}.`;
+    const hits = all.filter((b) => b.id === id || b.id.startsWith(group));
     if (hits.length === 0) throw new Error(`unknown benchmark id: ${id} (known: ${all.map((b) => b.id).join(', ')})`);
     for (const h of hits) if (!out.includes(h)) out.push(h);
   }
