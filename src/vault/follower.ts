@@ -2,12 +2,14 @@
  * Follows finalized erasures over the node's WebSocket `events` subscription and shreds; on every
  * (re)connect it first reconciles stored records against the chain, so an erasure finalized while
  * the vault was away is not missed. While connected it re-checks deletion attestations every
- * `attestEveryMs`, so an attestation tx that expired in the mempool is re-submitted without a restart.
+ * minute, so an attestation tx that expired in the mempool is re-submitted without a restart.
  */
 
 import { MedchainClient } from '../client/client.js';
 import { from0x } from '../codec/bytes.js';
 import type { VaultLogger, VaultService } from './service.js';
+
+const ATTEST_EVERY_MS = 60_000;
 
 export function followErasures(
   service: VaultService,
@@ -15,9 +17,7 @@ export function followErasures(
   log: VaultLogger,
   signal: AbortSignal,
   token?: string,
-  o: { attestEveryMs?: number } = {},
 ): Promise<void> {
-  const attestEveryMs = o.attestEveryMs ?? 60_000;
   let ready: () => void = () => {};
   const first = new Promise<void>((r) => {
     ready = r;
@@ -54,7 +54,7 @@ export function followErasures(
           const a = setInterval(() => {
             if (signal.aborted) return;
             service.attestPending().catch((err) => log.warn({ err: String(err) }, 'attestation check failed'));
-          }, attestEveryMs);
+          }, ATTEST_EVERY_MS);
           signal.addEventListener('abort', done, { once: true });
         });
       } catch (err) {

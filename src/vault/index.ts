@@ -11,7 +11,7 @@ import { type VaultLogger, VaultService } from './service.js';
 import { VaultStore } from './store.js';
 
 export { type AccessVerdict, type PointerView, RpcVaultChain, type VaultChain } from './chain.js';
-export { defaultVaultOptions, VAULT_VERIFY_BATCHING, type VaultOptions } from './options.js';
+export { defaultVaultOptions, type VaultOptions } from './options.js';
 export { type Served, type VaultLogger, VaultService, verifyReceipt } from './service.js';
 export { type Refusal, VaultStore } from './store.js';
 

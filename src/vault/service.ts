@@ -29,7 +29,7 @@ import { sign, verify } from '../crypto/ed25519.js';
 import { sha256 } from '../crypto/hash.js';
 import type { AccessBody } from '../tx/bodies.js';
 import { decodeBody } from '../tx/bodies.js';
-import { PURPOSE_NAMES, ReasonCode, TxKind } from '../tx/kinds.js';
+import { PURPOSE_NAMES, TxKind } from '../tx/kinds.js';
 import type { AccessVerdict, VaultChain } from './chain.js';
 import type { VaultOptions } from './options.js';
 import type { VaultStore, WrapEntry } from './store.js';
@@ -64,6 +64,8 @@ export interface Served {
 const MAX_WRAPS_PER_CALL = 64;
 /** Deletion attestations (re)submitted per attestPending pass at most. */
 const MAX_ATTESTS_PER_PASS = 1_000;
+/** A resent attestation waits this long past the previous tx's expiry (mempool grace + a block). */
+const RESEND_AFTER_EXPIRY_MS = 60_000;
 
 export class VaultService {
   private readonly nonces = new Map<string, number>();
@@ -72,6 +74,7 @@ export class VaultService {
   /** Records whose ATTEST_DELETION this process submitted, with the tx's expiry (no twin before it). */
   private readonly inFlight = new Map<string, number>();
   private attestRun: Promise<number> | undefined;
+  private readonly shredding = new Map<string, Promise<DeletionReceipt | undefined>>();
   private readonly escrow: UnwrapKey;
   private readonly now: () => number;
   /**
@@ -338,7 +341,18 @@ export class VaultService {
    * the mempool or a crash in between is caught up by attestPending (reconcile, and periodically
    * from the follower). Meanwhile the receipt is served without `attestTx`.
    */
-  async shred(record: Uint8Array, eraseTx: string, height: number): Promise<DeletionReceipt | undefined> {
+  shred(record: Uint8Array, eraseTx: string, height: number): Promise<DeletionReceipt | undefined> {
+    // The follower's events and reconcile may shred the same record at once: one receipt, one tx.
+    const k = to0x(record);
+    let run = this.shredding.get(k);
+    if (run === undefined) {
+      run = this.shredOnce(record, eraseTx, height).finally(() => this.shredding.delete(k));
+      this.shredding.set(k, run);
+    }
+    return run;
+  }
+
+  private async shredOnce(record: Uint8Array, eraseTx: string, height: number): Promise<DeletionReceipt | undefined> {
     const st = this.deps.store;
     const old = await st.getReceipt(record);
     if (old !== undefined) return JSON.parse(old) as DeletionReceipt;
@@ -397,9 +411,7 @@ export class VaultService {
           : err instanceof Error && 'code' in err
             ? String(err.code)
             : 'submit';
-      // A twin already attested it (the chain accepts one attestation per record): nothing is lost.
-      if (reason === ReasonCode.ALREADY_ATTESTED) this.deps.log.info({ record: key }, 'deletion already attested');
-      else this.deps.log.warn({ record: key, reason }, 'deletion attestation not submitted');
+      this.deps.log.warn({ record: key, reason }, 'deletion attestation not submitted');
       return false;
     }
   }
@@ -416,7 +428,8 @@ export class VaultService {
       const p = await this.deps.chain.record(r);
       if (p?.erased === true && (await this.shred(r, '', 0)) !== undefined) n++;
     }
-    await this.attestPending();
+    // A failing pass (node unreachable mid-way) must not fail the catch-up: the next pass retries.
+    await this.attestPending().catch((err) => this.deps.log.warn({ err: String(err) }, 'attestation check failed'));
     return n;
   }
 
@@ -442,8 +455,8 @@ export class VaultService {
       if (tried >= limit) break;
       const receipt = JSON.parse(json) as DeletionReceipt;
       const p = await this.deps.chain.record(record);
-      // Not an erasure this chain knows: nothing to anchor (and nothing the chain would accept).
-      if (p === undefined || !p.erased) continue;
+      // Not an erasure of one of our records: nothing the chain would accept from us.
+      if (p === undefined || !p.erased || !equal(p.custodian, this.custodianId)) continue;
       if (p.deletionReceipt !== null) {
         this.inFlight.delete(receipt.record);
         if (!equal(p.deletionReceipt, sha256(receiptPayload(receipt))))
@@ -454,8 +467,9 @@ export class VaultService {
         await st.markAttested(record, p.deletionReceipt);
         continue;
       }
+      // The node keeps a tx until its expiry plus a grace and block time lags: wait those out too.
       const until = this.inFlight.get(receipt.record);
-      if (until !== undefined && until > this.now()) continue;
+      if (until !== undefined && until + RESEND_AFTER_EXPIRY_MS > this.now()) continue;
       tried++;
       if (await this.attest(record, receipt)) sent++;
       else break;

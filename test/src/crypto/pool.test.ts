@@ -122,13 +122,16 @@ test('a full batch is sent without waiting for the timer', async () => {
 });
 
 test('flushWhenIdle: a lone request goes to an idle worker at once, a backlog follows as each job returns', async () => {
-  // Neither the timer (an hour) nor the batch size (1000) would ever send these.
+  // Neither the timer (an hour) nor the batch size (1000) would send these: a regression fails
+  // the race below instead of hanging.
   const pool = new VerifierPool({ workers: 1, maxBatch: 1000, maxWaitMs: 3_600_000, flushWhenIdle: true });
+  const stuck = <T>(p: Promise<T>): Promise<T> =>
+    Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('never sent')), 20_000).unref())]);
   try {
     const one = validItem(0);
-    assert.is(await pool.verify(one.msg, one.sig, one.pk, { batchable: true }), true);
+    assert.is(await stuck(pool.verify(one.msg, one.sig, one.pk, { batchable: true })), true);
     const { items, bad } = mixed(60, 5);
-    const rs = await Promise.all(items.map((it) => pool.verify(it.msg, it.sig, it.pk, { batchable: true })));
+    const rs = await stuck(Promise.all(items.map((it) => pool.verify(it.msg, it.sig, it.pk, { batchable: true }))));
     assert.equal(falseIndices(rs), bad);
   } finally {
     await pool.close();
