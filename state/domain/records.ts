@@ -1,3 +1,4 @@
+import type { Tx } from '../../src/chain/tx.js';
 import { equal } from '../../src/codec/bytes.js';
 import {
   Action,
@@ -10,6 +11,7 @@ import {
   ReasonCode,
   TxKind,
 } from '../../src/tx/kinds.js';
+import type { StateView } from '../exec/view.js';
 import { denied, handler, OK } from './handler.js';
 import { consentKey, credentialKey, identityKey, recordKey } from './keys.js';
 import {
@@ -31,6 +33,7 @@ import {
   encodeRecord,
   NO_LICENSE,
   RecordFlag,
+  type RecordPointer,
   tombstoneOf,
 } from './values.js';
 
@@ -183,6 +186,17 @@ export const eraseRecord = handler(TxKind.ERASE_RECORD, (ctx, tx, b) => {
   return OK;
 });
 
+/** A record acted on by its custodian organization (the signer), with its state key. */
+function custodiedRecord(st: StateView, tx: Tx, record: Uint8Array): { rk: Uint8Array; r: RecordPointer } {
+  actorOfType(st, tx, IdentityType.ORGANIZATION);
+  const rk = recordKey(record);
+  const v = st.get(rk);
+  if (v === undefined) fail(ReasonCode.UNKNOWN_RECORD);
+  const r = decodeRecord(v);
+  if (!equal(r.custodian, tx.signer)) fail(ReasonCode.NOT_AUTHORIZED);
+  return { rk, r };
+}
+
 /**
  * The custodian's signed deletion receipt, anchored: only the record's custodian
  * organization, only on a tombstone, once per record. The tombstone keeps the
@@ -191,12 +205,7 @@ export const eraseRecord = handler(TxKind.ERASE_RECORD, (ctx, tx, b) => {
  */
 export const attestDeletion = handler(TxKind.ATTEST_DELETION, (ctx, tx, b) => {
   const st = ctx.state;
-  actorOfType(st, tx, IdentityType.ORGANIZATION);
-  const rk = recordKey(b.record);
-  const v = st.get(rk);
-  if (v === undefined) fail(ReasonCode.UNKNOWN_RECORD);
-  const r = decodeRecord(v);
-  if (!equal(r.custodian, tx.signer)) fail(ReasonCode.NOT_AUTHORIZED);
+  const { rk, r } = custodiedRecord(st, tx, b.record);
   if ((r.flags & RecordFlag.ERASED) === 0) fail(ReasonCode.NOT_ERASED);
   if (r.deletionReceipt !== undefined) fail(ReasonCode.ALREADY_ATTESTED);
   st.set(rk, encodeRecord({ ...r, deletionReceipt: b.receiptHash }));
@@ -209,12 +218,7 @@ export const attestDeletion = handler(TxKind.ATTEST_DELETION, (ctx, tx, b) => {
 
 export const setLegalHold = handler(TxKind.SET_LEGAL_HOLD, (ctx, tx, b) => {
   const st = ctx.state;
-  actorOfType(st, tx, IdentityType.ORGANIZATION);
-  const rk = recordKey(b.record);
-  const v = st.get(rk);
-  if (v === undefined) fail(ReasonCode.UNKNOWN_RECORD);
-  const r = decodeRecord(v);
-  if (!equal(r.custodian, tx.signer)) fail(ReasonCode.NOT_AUTHORIZED);
+  const { rk, r } = custodiedRecord(st, tx, b.record);
   if (r.flags & RecordFlag.ERASED) fail(ReasonCode.ERASED);
   const flags = b.hold ? r.flags | RecordFlag.LEGAL_HOLD : r.flags & ~RecordFlag.LEGAL_HOLD;
   st.set(rk, encodeRecord({ ...r, flags }));

@@ -15,7 +15,6 @@
  * src/crypto/aead.ts); the key conversions are the RFC 7748 / libsodium maps.
  */
 import {
-  createHash,
   createHmac,
   createPrivateKey,
   createPublicKey,
@@ -28,6 +27,7 @@ import { sha512 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { concat } from '../../codec/bytes.js';
 import { xchachaOpen, xchachaSeal } from '../../crypto/aead.js';
+import { sha256, sha256Parts } from '../../crypto/hash.js';
 import { MedchainError } from '../../errors.js';
 
 export const SealErrorCode = {
@@ -66,17 +66,12 @@ export interface SealedRecord {
   locator: Uint8Array;
 }
 
-const digest = (h: ReturnType<typeof createHash>): Uint8Array => {
-  const d = h.digest();
-  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-};
-export const locatorOf = (blob: Uint8Array): Uint8Array => digest(createHash('sha256').update(blob));
+export const locatorOf = (blob: Uint8Array): Uint8Array => sha256(blob);
 /**
  * sha256(salt || locator), locator = sha256(blob): one pass over the blob serves both the vault's
  * content address and the commitment (binding by collision resistance, like sha256(salt || blob)).
  */
-export const commitmentOf = (locator: Uint8Array, salt: Uint8Array): Uint8Array =>
-  digest(createHash('sha256').update(salt).update(locator));
+export const commitmentOf = (locator: Uint8Array, salt: Uint8Array): Uint8Array => sha256Parts([salt, locator]);
 
 /** Encrypts a record under a fresh data key, bound to its record id. */
 export function sealRecord(record: Uint8Array, plaintext: Uint8Array): SealedRecord {
