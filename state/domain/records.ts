@@ -31,6 +31,7 @@ import {
   encodeCredential,
   encodeIdentity,
   encodeRecord,
+  type Identity,
   NO_LICENSE,
   RecordFlag,
   type RecordPointer,
@@ -39,18 +40,31 @@ import {
 
 // ---- credentials ----
 
+/**
+ * The practitioner's own organization (Identity.org, fixed at registration by
+ * that organization) is the only authority over its credentials: another
+ * organization can neither grant privileges to someone else's staff nor undo
+ * or shorten what their organization decided.
+ */
+function ownPractitioner(st: StateView, tx: Tx, practitioner: Uint8Array): Identity {
+  actorOfType(st, tx, IdentityType.ORGANIZATION);
+  const p = identityOfType(st, practitioner, IdentityType.PRACTITIONER);
+  if (!equal(p.org, tx.signer)) fail(ReasonCode.NOT_AUTHORIZED);
+  return p;
+}
+
 export const issueCredential = handler(TxKind.ISSUE_CREDENTIAL, (ctx, tx, b) => {
   const st = ctx.state;
-  actorOfType(st, tx, IdentityType.ORGANIZATION);
-  const p = identityOfType(st, b.practitioner, IdentityType.PRACTITIONER);
+  const p = ownPractitioner(st, tx, b.practitioner);
   if (b.validUntil <= ctx.time) fail(ReasonCode.EXPIRED);
+  const k = credentialKey(b.practitioner, b.credType, b.qualifier);
+  // One credential per (practitioner, type, qualifier): a new issue replaces the issuer's own
+  // one only (a credential written by another issuer before this rule stays until revoked).
+  const old = st.get(k);
+  if (old !== undefined && !equal(decodeCredential(old).issuer, tx.signer)) fail(ReasonCode.NOT_AUTHORIZED);
   if (b.credType === CredentialType.LICENSE)
     st.set(identityKey(b.practitioner), encodeIdentity({ ...p, licenseFrom: b.validFrom, licenseUntil: b.validUntil }));
-  // One credential per (practitioner, type, qualifier): a new issue replaces the old one.
-  st.set(
-    credentialKey(b.practitioner, b.credType, b.qualifier),
-    encodeCredential({ issuer: tx.signer, validFrom: b.validFrom, validUntil: b.validUntil, revokedAt: 0 }),
-  );
+  st.set(k, encodeCredential({ issuer: tx.signer, validFrom: b.validFrom, validUntil: b.validUntil, revokedAt: 0 }));
   ctx.emit({
     type: 'credential.issued',
     attrs: {
@@ -65,20 +79,18 @@ export const issueCredential = handler(TxKind.ISSUE_CREDENTIAL, (ctx, tx, b) => 
   return OK;
 });
 
+/** The practitioner's organization revokes any of its staff's credentials (also one another issuer wrote). */
 export const revokeCredential = handler(TxKind.REVOKE_CREDENTIAL, (ctx, tx, b) => {
   const st = ctx.state;
-  actorOfType(st, tx, IdentityType.ORGANIZATION);
+  const p = ownPractitioner(st, tx, b.practitioner);
   const k = credentialKey(b.practitioner, b.credType, b.qualifier);
   const v = st.get(k);
   if (v === undefined) fail(ReasonCode.NOT_FOUND);
   const c = decodeCredential(v);
-  if (!equal(c.issuer, tx.signer)) fail(ReasonCode.NOT_AUTHORIZED);
   if (c.revokedAt !== 0) fail(ReasonCode.REVOKED);
   st.set(k, encodeCredential({ ...c, revokedAt: Math.max(1, ctx.time) }));
-  if (b.credType === CredentialType.LICENSE) {
-    const p = identityOfType(st, b.practitioner, IdentityType.PRACTITIONER);
+  if (b.credType === CredentialType.LICENSE)
     st.set(identityKey(b.practitioner), encodeIdentity({ ...p, ...NO_LICENSE }));
-  }
   ctx.emit({
     type: 'credential.revoked',
     attrs: {

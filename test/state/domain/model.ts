@@ -278,20 +278,30 @@ export class Model {
     return ok;
   }
 
-  issue(signer: Name, practitioner: Name, type: number, from: number, until: number): Outcome {
+  /** Credentials are the practitioner's own organization's business only. */
+  private ownPractitioner(signer: Name, practitioner: Name): string {
     if (this.id(signer).type !== 'organization') return failed('WRONG_IDENTITY_TYPE');
     const p = this.id(practitioner);
     if (p.type !== 'practitioner') return failed('WRONG_IDENTITY_TYPE');
+    if (p.org !== signer) return failed('NOT_AUTHORIZED');
+    return '';
+  }
+
+  issue(signer: Name, practitioner: Name, type: number, from: number, until: number): Outcome {
+    const bad = this.ownPractitioner(signer, practitioner);
+    if (bad !== '') return bad;
     if (until <= this.now) return failed('EXPIRED');
+    const old = this.creds.get(`${practitioner}:${type}`);
+    if (old !== undefined && old.issuer !== signer) return failed('NOT_AUTHORIZED');
     this.creds.set(`${practitioner}:${type}`, { issuer: signer, from, until, revoked: false });
     return ok;
   }
 
   revokeCred(signer: Name, practitioner: Name, type: number): Outcome {
-    if (this.id(signer).type !== 'organization') return failed('WRONG_IDENTITY_TYPE');
+    const bad = this.ownPractitioner(signer, practitioner);
+    if (bad !== '') return bad;
     const c = this.creds.get(`${practitioner}:${type}`);
     if (c === undefined) return failed('NOT_FOUND');
-    if (c.issuer !== signer) return failed('NOT_AUTHORIZED');
     if (c.revoked) return failed('REVOKED');
     c.revoked = true;
     return ok;
