@@ -11,6 +11,11 @@ export interface ChainParams {
   maxClockDriftMs: number;
   /** Governance: a validator-set change takes effect this many blocks after approval. */
   governanceDelayBlocks: number;
+  /**
+   * Upper bound of the validator set (ADD_VALIDATOR past it fails LIMIT_EXCEEDED). Optional so
+   * genesis files and hashes from before it stay valid: absent means DEFAULT_MAX_VALIDATORS.
+   */
+  maxValidators?: number;
   policy: {
     /** Suspend a grantee after this many denials within denialWindowMs (0 disables). */
     denialThreshold: number;
@@ -23,6 +28,11 @@ export interface ChainParams {
     recoveryDelayMs: number;
   };
 }
+
+/** Votes name validators by a 10-bit index (src/tx/bodies.ts), so no set may be larger. */
+export const MAX_VALIDATORS_LIMIT = 1024;
+export const DEFAULT_MAX_VALIDATORS = 100;
+export const maxValidators = (p: ChainParams): number => p.maxValidators ?? DEFAULT_MAX_VALIDATORS;
 
 export const defaultChainParams: ChainParams = {
   maxBlockTxs: 10_000,
@@ -65,19 +75,24 @@ export interface Genesis {
 /** An identity's id is fixed at registration from its first key; keys rotate, the id never moves. */
 export const identityId = (pubkey: Uint8Array): Uint8Array => sha256Parts([utf8('medchain/identity'), pubkey]);
 
-const paramsTuple = (p: ChainParams): unknown[] => [
-  p.maxBlockTxs,
-  p.maxTxLifetimeMs,
-  p.maxClockDriftMs,
-  p.governanceDelayBlocks,
-  [
-    p.policy.denialThreshold,
-    p.policy.denialWindowMs,
-    p.policy.breakGlassMs,
-    p.policy.reviewDeadlineMs,
-    p.policy.recoveryDelayMs,
-  ],
-];
+function paramsTuple(p: ChainParams): unknown[] {
+  const t: unknown[] = [
+    p.maxBlockTxs,
+    p.maxTxLifetimeMs,
+    p.maxClockDriftMs,
+    p.governanceDelayBlocks,
+    [
+      p.policy.denialThreshold,
+      p.policy.denialWindowMs,
+      p.policy.breakGlassMs,
+      p.policy.reviewDeadlineMs,
+      p.policy.recoveryDelayMs,
+    ],
+  ];
+  // Appended only when set, so an existing genesis keeps its bytes and hash.
+  if (p.maxValidators !== undefined) t.push(p.maxValidators);
+  return t;
+}
 
 export const encodeGenesis = (g: Genesis): Uint8Array =>
   encode([

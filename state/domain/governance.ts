@@ -1,4 +1,4 @@
-import { identityId } from '../../src/chain/genesis.js';
+import { identityId, MAX_VALIDATORS_LIMIT, maxValidators } from '../../src/chain/genesis.js';
 import type { Validator } from '../../src/chain/validators.js';
 import { compare, equal } from '../../src/codec/bytes.js';
 import { isValidPublicKey } from '../../src/crypto/ed25519.js';
@@ -41,8 +41,10 @@ export function writeValidatorSet(st: StateView, set: ValidatorEntry[]): void {
 }
 
 /** Why a change cannot apply to the current state ('' if it can). Checked at proposal and again at activation. */
-function changeProblem(st: StateView, chainId: string, b: ProposeValidatorChangeBody): string {
+function changeProblem(st: StateView, ctx: ExecContext, b: ProposeValidatorChangeBody): string {
   const set = validatorSet(st);
+  const { chainId } = ctx;
+  const maxSet = Math.min(maxValidators(ctx.params), MAX_VALIDATORS_LIMIT);
   switch (b.action) {
     case GovAction.ADD_ORGANIZATION: {
       const id = identityId(b.pubkey);
@@ -57,7 +59,10 @@ function changeProblem(st: StateView, chainId: string, b: ProposeValidatorChange
       if (org === undefined) return ReasonCode.UNKNOWN_IDENTITY;
       if (org.type !== IdentityType.ORGANIZATION) return ReasonCode.WRONG_IDENTITY_TYPE;
       if (set.some((v) => equal(v[0], b.org))) return ReasonCode.ALREADY_EXISTS;
+      // Two entries with one consensus key make an invalid set that no engine can load.
+      if (set.some((v) => equal(v[1], b.consensusKey))) return ReasonCode.KEY_IN_USE;
       if (!isValidPublicKey(b.consensusKey)) return ReasonCode.INVALID_KEY;
+      if (set.length >= maxSet) return ReasonCode.LIMIT_EXCEEDED;
       return '';
     }
     case GovAction.REMOVE_VALIDATOR:
@@ -102,7 +107,7 @@ export const proposeValidatorChange = handler(TxKind.PROPOSE_VALIDATOR_CHANGE, (
   const st = ctx.state;
   actor(st, tx);
   requireValidator(st, tx);
-  const problem = changeProblem(st, ctx.chainId, b);
+  const problem = changeProblem(st, ctx, b);
   if (problem !== '') fail(problem as ReasonCode);
   ctx.emit({
     type: 'governance.proposed',
@@ -127,6 +132,9 @@ export const voteValidatorChange = handler(TxKind.VOTE_VALIDATOR_CHANGE, (ctx, t
   const p = decodeProposal(v);
   if (p.status !== ProposalStatus.OPEN) fail(ReasonCode.CLOSED);
   if (p.yes.some((y) => equal(y, tx.signer))) fail(ReasonCode.ALREADY_VOTED);
+  // Approval re-checks the change against today's set (another change may have taken its key or slot).
+  const problem = changeProblem(st, ctx, BODY_CODECS[TxKind.PROPOSE_VALIDATOR_CHANGE].decode(p.body));
+  if (problem !== '') fail(problem as ReasonCode);
   ctx.emit({ type: 'governance.voted', attrs: { proposal: b.proposal, by: tx.signer } });
   recordVote(ctx, b.proposal, p.body, [...p.yes, tx.signer]);
   return OK;
@@ -144,7 +152,7 @@ export function activateGovernance(ctx: ExecContext): void {
     if (h > ctx.height) continue;
     const p = decodeProposal(st.get(proposalKey(pid)) as Uint8Array);
     const b = BODY_CODECS[TxKind.PROPOSE_VALIDATOR_CHANGE].decode(p.body);
-    const problem = changeProblem(st, ctx.chainId, b);
+    const problem = changeProblem(st, ctx, b);
     if (problem !== '') {
       st.set(proposalKey(pid), encodeProposal({ ...p, status: ProposalStatus.SKIPPED }));
       ctx.emit({ type: 'governance.skipped', attrs: { proposal: pid, code: problem } });

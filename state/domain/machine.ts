@@ -1,4 +1,4 @@
-import { type Genesis, identityId } from '../../src/chain/genesis.js';
+import { type Genesis, identityId, MAX_VALIDATORS_LIMIT, maxValidators } from '../../src/chain/genesis.js';
 import type { ChainEvent } from '../../src/chain/receipt.js';
 import type { Validator } from '../../src/chain/validators.js';
 import { equal } from '../../src/codec/bytes.js';
@@ -64,12 +64,15 @@ function initGenesis(ctx: ExecContext, genesis: Genesis): void {
   for (const v of genesis.validators) {
     if (!orgIds.some((x) => equal(x, v.org)) || set.some((e) => equal(e[0], v.org)))
       throw new GenesisError(GenesisErrorCode.BAD_VALIDATOR, { reason: 'org' });
-    if (!isValidPublicKey(v.pubkey)) throw new GenesisError(GenesisErrorCode.BAD_VALIDATOR, { reason: 'key' });
+    if (!isValidPublicKey(v.pubkey) || set.some((e) => equal(e[1], v.pubkey)))
+      throw new GenesisError(GenesisErrorCode.BAD_VALIDATOR, { reason: 'key' });
     if (!Number.isSafeInteger(v.power) || v.power < 1 || v.power > MAX_VALIDATOR_POWER)
       throw new GenesisError(GenesisErrorCode.BAD_VALIDATOR, { reason: 'power' });
     set.push([v.org, v.pubkey, v.power]);
   }
   if (set.length === 0) throw new GenesisError(GenesisErrorCode.BAD_VALIDATOR, { reason: 'empty' });
+  if (set.length > Math.min(maxValidators(genesis.params), MAX_VALIDATORS_LIMIT))
+    throw new GenesisError(GenesisErrorCode.BAD_VALIDATOR, { reason: 'size' });
   writeValidatorSet(st, set);
   st.set(NS.EMERGENCY_CURSOR, encodeTuple([Math.floor(genesis.time / DUE_BUCKET_MS)]));
 }
