@@ -70,8 +70,11 @@ export class ChainExecutor implements Executor {
     const time = Math.max(now, chain.head.time + 1);
     const proposer = this.d.proposerId ?? new Uint8Array(32);
     const txs = mempool.take(chain.genesis.params.maxBlockTxs, time, (tx) => chain.inclusionError(tx, time) === null);
-    const exec = chain.execute(time, proposer, txs);
-    const block: Block = { header: chain.header(time, proposer, exec), txs: txs.map((t) => t.bytes) };
+    // Txs whose sender lost the right to send since admission (key rotated, suspended) are left
+    // out, and out of the pool: every validator would refuse a block carrying one.
+    const exec = chain.execute(time, proposer, txs, { drop: true });
+    if (exec.dropped.length > 0) mempool.evict(exec.dropped.map((d) => d.tx));
+    const block: Block = { header: chain.header(time, proposer, exec), txs: exec.txs.map((t) => t.bytes) };
     const bytes = encodeBlock(block);
     const hash = headerHash(block.header);
     this.remember(hash, { block, bytes, exec });

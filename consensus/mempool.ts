@@ -9,7 +9,7 @@ import type { TxKindHandler } from '../state/exec/machine.js';
 export interface MempoolOptions {
   maxTxs: number;
   maxBytes: number;
-  /** One identity cannot fill the pool (a hospital's many terminals share one org identity: keep it generous). */
+  /** One key cannot fill the pool (a hospital's many terminals share one org identity: keep it generous). */
   maxPerSender: number;
 }
 
@@ -29,6 +29,11 @@ export interface MempoolDeps {
   /** Included and not yet expired: may never be included again. */
   isIncluded(hash: Uint8Array): boolean;
   verifyMany(items: VerifyItem[]): Promise<boolean[]>;
+  /**
+   * The state layer's sender rule against committed state (registered identity, current key,
+   * not suspended, or the kind's own proof): the reason a tx is refused, or null.
+   */
+  senderError?(tx: Tx, body: unknown): string | null;
   /** Warms state for admitted transactions (their blocks then execute without cache misses). */
   prefetch?(txs: readonly Tx[]): void;
   /** Local clock (ms): only for the expiry window at admission; blocks judge by block time. */
@@ -39,6 +44,7 @@ export type AddResult = { ok: true; hash: Uint8Array } | { ok: false; code: stri
 
 interface Entry {
   tx: Tx;
+  /** The signing key (authenticated once the signature verified), never the claimed `signer`. */
   senderKey: string;
 }
 
@@ -88,12 +94,15 @@ export class Mempool {
         if (tx.chainId !== this.deps.chainId) throw new TxError(TxErrorCode.WRONG_CHAIN);
         const handler = this.deps.kind(tx.kind);
         if (handler === undefined) throw new TxError(TxErrorCode.UNKNOWN_KIND, { kind: tx.kind });
-        handler.decodeBody(tx.body, tx);
+        const body = handler.decodeBody(tx.body, tx);
         if (tx.expiresAt < now - skew) throw new TxError(TxErrorCode.EXPIRED);
         if (tx.expiresAt > now + this.deps.maxTxLifetimeMs + skew) throw new TxError(TxErrorCode.EXPIRY_TOO_FAR);
         const k = mapKey(tx.hash);
         if (this.txs.has(k) || inBatch.has(k) || this.deps.isIncluded(tx.hash))
           throw new TxError(TxErrorCode.DUPLICATE);
+        // Stateful, before the signature: a throwaway key or someone else's id costs no verify.
+        const refused = this.deps.senderError?.(tx, body) ?? null;
+        if (refused !== null) throw new TxError(TxErrorCode.BAD_SENDER, { reason: refused });
         inBatch.add(k);
         pending.push({ i, tx });
       } catch (err) {
@@ -137,6 +146,11 @@ export class Mempool {
     return e !== undefined && equal(e.tx.signature, tx.signature) && equal(e.tx.pubkey, tx.pubkey);
   }
 
+  /** Drops transactions that may no longer be included (the builder found their sender refused). */
+  evict(txs: readonly Tx[]): void {
+    for (const tx of txs) this.remove(mapKey(tx.hash));
+  }
+
   /** Drops committed transactions and those that expired by block `time`. */
   update(committed: readonly Tx[], time: number): void {
     for (const tx of committed) this.remove(mapKey(tx.hash));
@@ -148,7 +162,8 @@ export class Mempool {
     if (this.txs.has(k)) return { ok: false, code: TxErrorCode.DUPLICATE };
     if (this.txs.size >= this.opts.maxTxs || this.bytes + tx.bytes.length > this.opts.maxBytes)
       return { ok: false, code: TxErrorCode.MEMPOOL_FULL };
-    const senderKey = mapKey(tx.signer);
+    // Quota per authenticated key: the signature over `pubkey` verified, `signer` is only a claim.
+    const senderKey = mapKey(tx.pubkey);
     const n = this.perSender.get(senderKey) ?? 0;
     if (n >= this.opts.maxPerSender) return { ok: false, code: TxErrorCode.SENDER_LIMIT };
     this.perSender.set(senderKey, n + 1);

@@ -133,8 +133,11 @@ export class ChainState {
     return null;
   }
 
-  /** Executes `txs` as block head+1 at `time`; throws BlockError if a tx may not be included. */
-  execute(time: number, proposer: Uint8Array, txs: readonly Tx[]): Execution {
+  /**
+   * Executes `txs` as block head+1 at `time`; throws BlockError if a tx may not be included
+   * (with `drop`, the builder's mode, txs failing the sender rule are left out instead).
+   */
+  execute(time: number, proposer: Uint8Array, txs: readonly Tx[], opts: { drop?: boolean } = {}): Execution {
     const seen = new Set<string>();
     for (const tx of txs) {
       const e = this.inclusionError(tx, time);
@@ -145,7 +148,7 @@ export class ChainState {
     }
     if (txs.length > this.genesis.params.maxBlockTxs)
       throw new BlockError(BlockErrorCode.TOO_MANY_TXS, { count: txs.length });
-    return executeBlock(this.machine, this.store, this.blockContext(time, proposer), txs);
+    return executeBlock(this.machine, this.store, this.blockContext(time, proposer), txs, opts);
   }
 
   /** The header for an execution as block head+1. */

@@ -14,6 +14,8 @@ export const TxErrorCode = {
   DUPLICATE: 'TX_DUPLICATE',
   MEMPOOL_FULL: 'TX_MEMPOOL_FULL',
   SENDER_LIMIT: 'TX_SENDER_LIMIT',
+  /** The sender rule refused it (meta.reason: UNKNOWN_IDENTITY, KEY_MISMATCH, SUSPENDED, BAD_PROOF, ...). */
+  BAD_SENDER: 'TX_BAD_SENDER',
 } as const;
 export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
 export class TxError extends MedchainError<TxErrorCode> {}

@@ -2,7 +2,7 @@ import { identityId } from '../../src/chain/genesis.js';
 import { equal } from '../../src/codec/bytes.js';
 import { SignPurpose } from '../../src/crypto/domain.js';
 import { isValidPublicKey } from '../../src/crypto/ed25519.js';
-import { recoveryCosignPayload, registerPatientCosignPayload } from '../../src/tx/cosign.js';
+import { recoveryCosignPayload } from '../../src/tx/cosign.js';
 import { IdentityType, ReasonCode, TxKind } from '../../src/tx/kinds.js';
 import type { StateView } from '../exec/view.js';
 import { handler, OK } from './handler.js';
@@ -44,17 +44,15 @@ function admitKey(st: StateView, chainId: string, identity: Uint8Array, pubkey: 
 const setKey = (st: StateView, id: Uint8Array, me: Identity, pubkey: Uint8Array): void =>
   putIdentity(st, id, { ...me, pubkey });
 
+/**
+ * Self-registration by the new key, co-signed by the onboarding organization: the signer, the
+ * organization and its co-signature are the sender rule's (./sender.ts), which every tx passes
+ * before its handler runs.
+ */
 export const registerPatient = handler(TxKind.REGISTER_PATIENT, (ctx, tx, b) => {
   const st = ctx.state;
-  // The id is the hash of the first key: self-registration only, signed by that key.
-  if (!equal(tx.signer, identityId(tx.pubkey))) fail(ReasonCode.KEY_MISMATCH);
-  if (st.has(identityKey(tx.signer))) fail(ReasonCode.ALREADY_EXISTS);
   requireFreshKey(st, tx.pubkey);
   if (!isValidPublicKey(tx.pubkey)) fail(ReasonCode.INVALID_KEY);
-  // Identity proofing: the onboarding organization co-signs (patient id, key) with its current key.
-  const org = identityOfType(st, b.org, IdentityType.ORGANIZATION);
-  const payload = registerPatientCosignPayload(tx.signer, tx.pubkey);
-  if (!verifyCosig(SignPurpose.COSIGN, ctx.chainId, payload, b.orgSig, org.pubkey)) fail(ReasonCode.BAD_PROOF);
   putIdentity(st, tx.signer, {
     type: IdentityType.PATIENT,
     pubkey: tx.pubkey,

@@ -16,6 +16,7 @@ import { identityHandlers, putIdentity } from './identity.js';
 import { NS } from './keys.js';
 import { readKeys } from './read-set.js';
 import { recordHandlers } from './records.js';
+import { senderError } from './sender.js';
 import { encodeTuple, NO_LICENSE, type ValidatorEntry } from './values.js';
 
 export const GenesisErrorCode = {
@@ -90,6 +91,7 @@ export const medicalStateMachine: StateMachine = {
     flagOverdueReviews(ctx, NS.EMERGENCY_CURSOR);
   },
   validators: (state): Validator[] => toValidators(validatorSet(state)),
+  senderError,
   readKeys,
 };
 

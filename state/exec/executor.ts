@@ -10,7 +10,10 @@ import { StateView } from './view.js';
 
 /** Everything a block's execution produced, before anything is written. */
 export interface Execution {
+  /** The txs the block carries (the given ones, less those dropped in `drop` mode). */
   readonly txs: readonly Tx[];
+  /** In `drop` mode: txs left out because they failed the sender rule, with the reason. */
+  readonly dropped: readonly { tx: Tx; code: string }[];
   readonly receipts: Receipt[];
   readonly encodedReceipts: Uint8Array[];
   readonly txRoot: Uint8Array;
@@ -28,20 +31,25 @@ const ZERO_HASH = new Uint8Array(32);
  * a failed transaction (TxFailure) keeps only its receipt; any other error is
  * a fault of this node, not of the transaction, and propagates.
  * Signatures and replay rules are checked before this (admission / proposal checks).
+ * A tx that fails the machine's sender rule makes the block invalid (BlockError),
+ * or, with `drop` (the proposer building its block), is left out of it.
  */
 export function executeBlock(
   machine: StateMachine,
   store: StateStore,
   bctx: BlockContext,
-  txs: readonly Tx[],
+  given: readonly Tx[],
+  opts: { drop?: boolean } = {},
 ): Execution {
   const view = new StateView(store);
+  const txs: Tx[] = [];
+  const dropped: { tx: Tx; code: string }[] = [];
   const receipts: Receipt[] = [];
   let events: ChainEvent[] = [];
   const emit = (e: ChainEvent): void => {
     events.push(e);
   };
-  for (const tx of txs) {
+  for (const tx of given) {
     const handler = machine.kind(tx.kind);
     if (handler === undefined) throw new BlockError(BlockErrorCode.BAD_TX, { kind: tx.kind });
     let body: unknown;
@@ -51,6 +59,13 @@ export function executeBlock(
       // Admission rejects these: a block that carries one is invalid, not a failed tx.
       throw new BlockError(BlockErrorCode.BAD_TX, { reason: isCoded(err) ? err.code : 'TX_BAD_BODY' });
     }
+    const refused = machine.senderError?.(view, bctx.chainId, tx, body) ?? null;
+    if (refused !== null) {
+      if (opts.drop !== true) throw new BlockError(BlockErrorCode.BAD_TX, { reason: refused });
+      dropped.push({ tx, code: refused });
+      continue;
+    }
+    txs.push(tx);
     events = [];
     view.beginTx();
     const ctx: ExecContext = { ...bctx, state: view, tx, emit };
@@ -78,6 +93,7 @@ export function executeBlock(
   const nextValidators = machine.validators(view);
   return {
     txs,
+    dropped,
     receipts,
     encodedReceipts,
     txRoot: merkleRoot(txs.map((t) => t.bytes)),

@@ -3,7 +3,7 @@ import type { ChainEvent } from '../../src/chain/receipt.js';
 import type { Tx } from '../../src/chain/tx.js';
 import type { Validator } from '../../src/chain/validators.js';
 import { MedchainError } from '../../src/errors.js';
-import type { StateView } from './view.js';
+import type { StateReader, StateView } from './view.js';
 
 /** What every transaction of a block sees besides state: block time is the only clock. */
 export interface BlockContext {
@@ -49,6 +49,12 @@ export interface StateMachine {
   endBlock?(ctx: ExecContext): void;
   /** The validator set that signs the next block, read from state. */
   validators(state: StateView): Validator[];
+  /**
+   * Who may put `tx` (with its decoded body) in a block, judged on `state`: null if it may,
+   * else the reason. A block carrying a tx that fails it is invalid; the builder drops such txs
+   * and the mempool refuses them at admission (against committed state).
+   */
+  senderError?(state: StateReader, chainId: string, tx: Tx, body: unknown): string | null;
   /** A hint: state keys `tx` will likely read, so the node can prefetch them in one batch. */
   readKeys?(tx: Tx, out: Uint8Array[]): void;
 }

@@ -11,7 +11,7 @@ import { reportEvidence } from '../../../src/tx/builders.js';
 import { ReasonCode } from '../../../src/tx/kinds.js';
 import { medicalStateMachine } from '../../../state/domain/machine.js';
 import { StateView } from '../../../state/exec/view.js';
-import { actor, CHAIN_ID, expectFailed, expectOk, TestChain } from './helpers.js';
+import { actor, CHAIN_ID, expectFailed, expectOk, expectRefused, TestChain } from './helpers.js';
 
 let c: TestChain;
 test.before.each(async () => {
@@ -72,7 +72,7 @@ test('evidence with a forged vote signature fails BAD_PROOF', async () => {
 test('only a validator, with its consensus key, may report: NOT_AUTHORIZED otherwise', async () => {
   const outsider = actor('outsider');
   const tx = c.sign(reportEvidence(c.env(outsider), { a: vote(2, hashA), b: vote(2, hashB) }), outsider.sk);
-  expectFailed(await c.run(tx), ReasonCode.NOT_AUTHORIZED);
+  expectRefused(c, tx, ReasonCode.NOT_AUTHORIZED);
 });
 
 test('two votes for the same value, or of different heights, are not evidence (TX_BAD_BODY)', () => {

@@ -2,12 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
+import { BlockErrorCode } from '../../../src/chain/block.js';
 import { type ChainParams, defaultChainParams, type Genesis, identityId } from '../../../src/chain/genesis.js';
 import { type Receipt, TxStatus } from '../../../src/chain/receipt.js';
 import type { Tx, TxFields } from '../../../src/chain/tx.js';
 import { u32be, utf8 } from '../../../src/codec/bytes.js';
 import { publicKeyOf, signFast } from '../../../src/crypto/ed25519.js';
 import { sha256Parts } from '../../../src/crypto/hash.js';
+import { isCoded } from '../../../src/errors.js';
 import type { BodyByKind, MedicalKind } from '../../../src/tx/bodies.js';
 import {
   buildTx,
@@ -148,7 +150,7 @@ export class TestChain {
   }
 
   /** Executes and commits one block at `time` (default: 1 s after the last). */
-  async block(txs: Tx[], time = this.time + 1000): Promise<Execution> {
+  async block(txs: Tx[], time = this.time + 1000, opts: { drop?: boolean } = {}): Promise<Execution> {
     this.height++;
     this.time = time;
     const exec = executeBlock(
@@ -162,10 +164,11 @@ export class TestChain {
         params: this.params,
       },
       txs,
+      opts,
     );
     const ops: BatchOp[] = [];
     this.store.writeOps(exec.staged, ops);
-    const b: IndexedBlock = { height: this.height, time, txs, receipts: exec.receipts };
+    const b: IndexedBlock = { height: this.height, time, txs: exec.txs, receipts: exec.receipts };
     indexOps(b, ops);
     await this.db.batch(ops);
     this.store.advance(exec.staged);
@@ -236,6 +239,34 @@ export class TestChain {
 }
 
 const STATUS = ['OK', 'FAILED', 'DENIED'];
+
+/**
+ * `tx` never reaches a block: the sender rule refuses it with `code` on the current state (as
+ * mempool admission does), and a block carrying it is invalid for every validator (BLOCK_BAD_TX
+ * with that reason). Nothing is committed.
+ */
+export function expectRefused(c: TestChain, tx: Tx, code: string): void {
+  const body = c.machine.kind(tx.kind)?.decodeBody(tx.body, tx);
+  assert.is(c.machine.senderError?.(c.store, CHAIN_ID, tx, body) ?? null, code, 'sender rule');
+  const bctx = {
+    chainId: CHAIN_ID,
+    height: c.height + 1,
+    time: c.time + 1000,
+    proposer: c.orgs[0]?.id ?? new Uint8Array(32),
+    params: c.params,
+  };
+  try {
+    executeBlock(c.machine, c.store, bctx, [tx]);
+    assert.unreachable('a block carrying it executed');
+  } catch (err) {
+    assert.ok(isCoded(err, BlockErrorCode.BAD_TX), String(err));
+    assert.is((err as { meta: { reason?: string } }).meta.reason, code);
+  }
+  // the builder leaves it out
+  const built = executeBlock(c.machine, c.store, bctx, [tx], { drop: true });
+  assert.is(built.txs.length, 0);
+  assert.is(built.dropped[0]?.code, code);
+}
 
 export function expectOk(r: Receipt): void {
   assert.is(`${STATUS[r.status]} ${r.code}`, 'OK ', 'expected OK');

@@ -62,6 +62,8 @@ const MAX_PAIR = 8;
 const BUCKET = 60_000;
 
 const ok = 'OK';
+/** Never reaches a block: the sender rule refuses it (the builder drops it). */
+const refused = (c: string) => `REFUSED ${c}`;
 const failed = (c: string) => `FAILED ${c}`;
 const denied = (c: string) => `DENIED ${c}`;
 
@@ -82,6 +84,14 @@ export class Model {
     const i = this.ids.get(n);
     if (i === undefined) throw new Error(`model: unknown ${n}`);
     return i;
+  }
+
+  /**
+   * The sender rule: a suspended identity sends nothing but retractions (revoke a consent or a
+   * delegate) until its organization reinstates it.
+   */
+  private senderRefused(signer: Name): Outcome {
+    return this.ids.get(signer)?.suspended === true ? refused('SUSPENDED') : '';
   }
 
   private credOk(p: Name, type: number): boolean {
@@ -126,6 +136,8 @@ export class Model {
   }
 
   grant(signer: Name, id: string, patient: Name, grantee: Name, c: Omit<Consent, 'id' | 'revoked'>): Outcome {
+    const no = this.senderRefused(signer);
+    if (no !== '') return no;
     const p = this.ids.get(patient);
     if (p === undefined) return failed('UNKNOWN_IDENTITY');
     if (p.type !== 'patient') return failed('WRONG_IDENTITY_TYPE');
@@ -152,6 +164,8 @@ export class Model {
   }
 
   access(who: Name, patient: Name, records: string[], purpose: number): { outcome: Outcome; emergency: boolean } {
+    const no = this.senderRefused(who);
+    if (no !== '') return { outcome: no, emergency: false };
     const me = this.id(who);
     const owner = who === patient;
     let code = '';
@@ -181,6 +195,8 @@ export class Model {
   }
 
   addRecord(signer: Name, record: string, patient: Name, type: number, custodian: Name, purpose: number): Outcome {
+    const no = this.senderRefused(signer);
+    if (no !== '') return no;
     const me = this.id(signer);
     const p = this.ids.get(patient);
     if (p === undefined) return failed('UNKNOWN_IDENTITY');
@@ -203,6 +219,8 @@ export class Model {
   }
 
   erase(signer: Name, record: string): Outcome {
+    const no = this.senderRefused(signer);
+    if (no !== '') return no;
     const r = this.records.get(record);
     if (r === undefined) return failed('UNKNOWN_RECORD');
     if (!this.mayActFor(signer, r.patient)) return failed('NOT_AUTHORIZED');
@@ -213,6 +231,8 @@ export class Model {
   }
 
   hold(signer: Name, record: string, on: boolean): Outcome {
+    const no = this.senderRefused(signer);
+    if (no !== '') return no;
     if (this.id(signer).type !== 'organization') return failed('WRONG_IDENTITY_TYPE');
     const r = this.records.get(record);
     if (r === undefined) return failed('UNKNOWN_RECORD');
@@ -223,6 +243,8 @@ export class Model {
   }
 
   attest(signer: Name, record: string): Outcome {
+    const no = this.senderRefused(signer);
+    if (no !== '') return no;
     if (this.id(signer).type !== 'organization') return failed('WRONG_IDENTITY_TYPE');
     const r = this.records.get(record);
     if (r === undefined) return failed('UNKNOWN_RECORD');
@@ -234,6 +256,8 @@ export class Model {
   }
 
   breakGlass(signer: Name, sid: string, patient: Name): Outcome {
+    const no = this.senderRefused(signer);
+    if (no !== '') return no;
     const me = this.id(signer);
     if (me.type !== 'practitioner') return failed('WRONG_IDENTITY_TYPE');
     const p = this.ids.get(patient);
@@ -257,6 +281,8 @@ export class Model {
   }
 
   review(signer: Name, sid: string): Outcome {
+    const no = this.senderRefused(signer);
+    if (no !== '') return no;
     if (this.id(signer).type !== 'organization') return failed('WRONG_IDENTITY_TYPE');
     const s = this.sessions.get(sid);
     if (s === undefined) return failed('NOT_FOUND');
@@ -267,6 +293,8 @@ export class Model {
   }
 
   reinstate(signer: Name, grantee: Name): Outcome {
+    const no = this.senderRefused(signer);
+    if (no !== '') return no;
     if (this.id(signer).type !== 'organization') return failed('WRONG_IDENTITY_TYPE');
     const g = this.id(grantee);
     if (g.type === 'organization') {
@@ -288,6 +316,8 @@ export class Model {
   }
 
   issue(signer: Name, practitioner: Name, type: number, from: number, until: number): Outcome {
+    const no = this.senderRefused(signer);
+    if (no !== '') return no;
     const bad = this.ownPractitioner(signer, practitioner);
     if (bad !== '') return bad;
     if (until <= this.now) return failed('EXPIRED');
@@ -298,6 +328,8 @@ export class Model {
   }
 
   revokeCred(signer: Name, practitioner: Name, type: number): Outcome {
+    const no = this.senderRefused(signer);
+    if (no !== '') return no;
     const bad = this.ownPractitioner(signer, practitioner);
     if (bad !== '') return bad;
     const c = this.creds.get(`${practitioner}:${type}`);
@@ -308,6 +340,8 @@ export class Model {
   }
 
   setDelegate(signer: Name, delegate: Name, expiresAt: number): Outcome {
+    const no = this.senderRefused(signer);
+    if (no !== '') return no;
     if (this.id(signer).type !== 'patient') return failed('WRONG_IDENTITY_TYPE');
     if (delegate === signer) return failed('NOT_AUTHORIZED');
     if (expiresAt <= this.now) return failed('EXPIRED');

@@ -1,0 +1,193 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ChainExecutor } from '../../consensus/chain-executor.js';
+import { type AddResult, defaultMempoolOptions, Mempool, type MempoolOptions } from '../../consensus/mempool.js';
+import { type Block, decodeBlock, encodeBlock } from '../../src/chain/block.js';
+import type { Tx } from '../../src/chain/tx.js';
+import { TxErrorCode } from '../../src/chain/tx.js';
+import { u32be } from '../../src/codec/bytes.js';
+import { signFast, verify } from '../../src/crypto/ed25519.js';
+import { buildTx, registerPatient, rotateKey } from '../../src/tx/builders.js';
+import { Action, ALL_TYPES_MASK, Purpose, ReasonCode, TxKind } from '../../src/tx/kinds.js';
+import { signTx } from '../../src/tx/sign.js';
+import { ChainState } from '../../state/chain.js';
+import { medicalStateMachine } from '../../state/domain/machine.js';
+import { type Actor, actor, TestChain, testParams } from '../state/domain/helpers.js';
+
+const genesis = TestChain.genesisFor(2, 2, testParams());
+const CHAIN = genesis.chainId;
+const dirs: string[] = [];
+test.after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+interface Node {
+  chain: ChainState;
+  mempool: Mempool;
+  executor: ChainExecutor;
+  verified: { n: number };
+  invalid: string[];
+}
+
+async function node(opts: Partial<MempoolOptions> = {}, withRule = true): Promise<Node> {
+  const dir = mkdtempSync(join(tmpdir(), 'medchain-admission-'));
+  dirs.push(dir);
+  const chain = await ChainState.open({ dir, genesis, machine: medicalStateMachine });
+  const verified = { n: 0 };
+  const verifyMany = async (items: { msg: Uint8Array; sig: Uint8Array; pk: Uint8Array }[]) => {
+    verified.n += items.length;
+    return items.map((it) => verify(it.sig, it.msg, it.pk));
+  };
+  const mempool = new Mempool(
+    { ...defaultMempoolOptions, ...opts },
+    {
+      chainId: CHAIN,
+      maxTxLifetimeMs: genesis.params.maxTxLifetimeMs,
+      kind: (k) => medicalStateMachine.kind(k),
+      isIncluded: (h) => chain.isIncluded(h),
+      ...(withRule
+        ? { senderError: (tx, body) => medicalStateMachine.senderError?.(chain.store, CHAIN, tx, body) ?? null }
+        : {}),
+      verifyMany,
+      now: () => chain.head.time,
+    },
+  );
+  const invalid: string[] = [];
+  const executor = new ChainExecutor({
+    chain,
+    mempool,
+    verifyMany,
+    proposerId: chain.validators[0]?.id as Uint8Array,
+    now: () => chain.head.time,
+    onInvalidBlock: (_h, reason) => invalid.push(reason),
+  });
+  return { chain, mempool, executor, verified, invalid };
+}
+
+let nonce = 0;
+const env = (chain: ChainState, a: Actor, over: Partial<{ signer: Uint8Array }> = {}) => ({
+  chainId: CHAIN,
+  signer: a.id,
+  pubkey: a.pk,
+  expiresAt: chain.head.time + 60_000,
+  nonce: u32be(nonce++),
+  ...over,
+});
+const org = actor('org-0');
+
+/** Commits a block of `txs` as the proposer would, bypassing the mempool (setup only). */
+async function commit(chain: ChainState, txs: Tx[]): Promise<void> {
+  const time = chain.head.time + 1000;
+  const proposer = chain.validators[0]?.id as Uint8Array;
+  const exec = chain.execute(time, proposer, txs);
+  await chain.commit(
+    { header: chain.header(time, proposer, exec), txs: txs.map((t) => t.bytes) },
+    exec,
+    new Uint8Array(0),
+  );
+}
+
+async function registered(chain: ChainState, name: string): Promise<Actor> {
+  const p = actor(name);
+  const f = registerPatient({
+    chainId: CHAIN,
+    pubkey: p.pk,
+    expiresAt: chain.head.time + 60_000,
+    org: org.id,
+    orgSign: org.sign,
+  });
+  await commit(chain, [signTx(f, p.sk, signFast)]);
+  return p;
+}
+
+const grant = (chain: ChainState, a: Actor, over: Partial<{ signer: Uint8Array }> = {}, sk = a.sk): Tx =>
+  signTx(
+    buildTx(TxKind.GRANT_CONSENT, env(chain, a, over), {
+      patient: over.signer ?? a.id,
+      grantee: org.id,
+      records: [],
+      types: ALL_TYPES_MASK,
+      actions: Action.READ,
+      purposes: 1 << Purpose.TREAT,
+      notBefore: 0,
+      expiresAt: chain.head.time + 3_600_000,
+    }),
+    sk,
+    signFast,
+  );
+const code = (r: AddResult | undefined) => (r && !r.ok ? r.code : 'OK');
+
+test('a tx from an unregistered key is refused TX_BAD_SENDER before its signature is verified', async () => {
+  const n = await node();
+  const stranger = actor('throwaway');
+  const [r] = await n.mempool.addMany([grant(n.chain, stranger).bytes]);
+  assert.is(code(r), TxErrorCode.BAD_SENDER);
+  assert.is(n.verified.n, 0, 'no verify spent');
+  assert.is(n.mempool.size, 0);
+  await n.chain.close();
+});
+
+test("a tx naming another identity's id with its own key is refused (KEY_MISMATCH): it cannot touch the victim's quota", async () => {
+  const n = await node({ maxPerSender: 2 });
+  const alice = await registered(n.chain, 'alice');
+  const mallory = actor('mallory');
+  const forged = [grant(n.chain, mallory, { signer: alice.id }), grant(n.chain, mallory, { signer: alice.id })];
+  const res = await n.mempool.addMany(forged.map((t) => t.bytes));
+  assert.equal(res.map(code), [TxErrorCode.BAD_SENDER, TxErrorCode.BAD_SENDER]);
+  const own = await n.mempool.addMany([grant(n.chain, alice).bytes, grant(n.chain, alice).bytes]);
+  assert.equal(own.map(code), ['OK', 'OK']);
+  await n.chain.close();
+});
+
+test('the per-sender quota is keyed by the verified key, not by the claimed signer id', async () => {
+  // without the sender rule (a pool in front of any machine), the quota alone must still hold
+  const n = await node({ maxPerSender: 2 }, false);
+  const alice = await registered(n.chain, 'alice');
+  const mallory = actor('mallory');
+  const forged = [0, 1, 2].map(() => grant(n.chain, mallory, { signer: alice.id }).bytes);
+  assert.equal((await n.mempool.addMany(forged)).map(code), ['OK', 'OK', TxErrorCode.SENDER_LIMIT]);
+  const own = await n.mempool.addMany([grant(n.chain, alice).bytes, grant(n.chain, alice).bytes]);
+  assert.equal(own.map(code), ['OK', 'OK'], "the victim's quota is untouched");
+  await n.chain.close();
+});
+
+test('a key rotated between admission and proposal: the builder leaves the old-key tx out and evicts it', async () => {
+  const n = await node();
+  const alice = await registered(n.chain, 'alice');
+  const old = grant(n.chain, alice);
+  assert.equal((await n.mempool.addMany([old.bytes])).map(code), ['OK']);
+  const k2 = actor('alice-2');
+  await commit(n.chain, [signTx(rotateKey(env(n.chain, alice), k2.pk, k2.sign), alice.sk, signFast)]);
+  const built = decodeBlock((await n.executor.buildBlock(n.chain.head.height + 1, 0, n.chain.head.time + 1000)).block);
+  assert.is(built.txs.length, 0);
+  assert.is(n.mempool.size, 0, 'evicted');
+  await n.chain.close();
+});
+
+test("a Byzantine proposer's block carrying an unregistered sender's tx is invalid for every validator", async () => {
+  const n = await node();
+  const stranger = actor('throwaway');
+  const bad = grant(n.chain, stranger);
+  const time = n.chain.head.time + 1000;
+  const proposer = n.chain.validators[0]?.id as Uint8Array;
+  // what the Byzantine proposer would have to claim: it cannot even execute it
+  let threw = '';
+  try {
+    n.chain.execute(time, proposer, [bad]);
+  } catch (err) {
+    threw = String((err as { meta?: { reason?: string } }).meta?.reason);
+  }
+  assert.is(threw, ReasonCode.UNKNOWN_IDENTITY);
+  // any header it makes up fails validation (before roots are even compared)
+  const honest = n.chain.execute(time, proposer, []);
+  const block: Block = { header: n.chain.header(time, proposer, honest), txs: [bad.bytes] };
+  const v = await n.executor.validateBlock(n.chain.head.height + 1, encodeBlock(block));
+  assert.is(v.valid, false);
+  assert.equal(n.invalid, ['BLOCK_BAD_TX']);
+  await n.chain.close();
+});
+
+test.run();
