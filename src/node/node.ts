@@ -97,6 +97,7 @@ export class Node {
         maxTxLifetimeMs: genesis.params.maxTxLifetimeMs,
         kind: (k) => o.machine.kind(k),
         isIncluded: (h) => chain.isIncluded(h),
+        senderError: (tx, body) => o.machine.senderError?.(chain.store, chainId, tx, body) ?? null,
         verifyMany: (items) => pool.verifyMany(items),
         prefetch: (txs) => {
           const keys: Uint8Array[] = [];
