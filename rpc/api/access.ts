@@ -1,26 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import type { ChainEvent } from '../../src/chain/receipt.js';
 import type { Tx } from '../../src/chain/tx.js';
-import { equal, to0x } from '../../src/codec/bytes.js';
-import { Action, IdentityType, PURPOSE_NAMES, ReasonCode, TxKind } from '../../src/tx/kinds.js';
+import { to0x } from '../../src/codec/bytes.js';
+import { PURPOSE_NAMES, ReasonCode, TxKind } from '../../src/tx/kinds.js';
 import { access } from '../../state/domain/access.js';
-import {
-  consentKey,
-  consentKeyRO,
-  identityKey,
-  identityKeyRO,
-  recordKey,
-  recordKeyRO,
-} from '../../state/domain/keys.js';
-import { COVERS, coverage, coverStage, hasLicense, isGranteeType } from '../../state/domain/rules.js';
-import {
-  C_ID,
-  type ConsentEntry,
-  decodeConsents,
-  decodeIdentity,
-  decodeRecord,
-  RecordFlag,
-} from '../../state/domain/values.js';
+import { type AccessDecision, decideAccess as accessRule } from '../../state/domain/access-rule.js';
+import { consentKey, identityKey, recordKey } from '../../state/domain/keys.js';
 import { TxFailure } from '../../state/exec/machine.js';
 import type { StateView } from '../../state/exec/view.js';
 import { defineMethod } from '../methods.js';
@@ -64,20 +49,9 @@ export const AccessDecisionJson = Type.Object({
 const ZERO_ID = new Uint8Array(32);
 const ZERO_PROPOSER = new Uint8Array(32);
 
-interface Decision {
-  granted: boolean;
-  code: string | null;
-  patient: Uint8Array | null;
-  consent: Uint8Array | null;
-  emergency: boolean;
-  session: Uint8Array | null;
-}
-
 /**
- * The decision an ACCESS (read) would get in the next block at the head's time: the state
- * machine's own handler runs over a throwaway view of committed state (its writes, such as the
- * denial counter, are dropped), so break-glass sessions, suspension and license rules all apply as
- * on chain. A write is checked with the same coverage rule ADD_RECORD applies.
+ * The decision an ACCESS (read) or an ADD_RECORD of this record's type (write) would get at the
+ * head's block time: the state layer's one access rule, the same function block execution calls.
  */
 export function decideAccess(
   api: NodeApi,
@@ -85,92 +59,8 @@ export function decideAccess(
   record: Uint8Array,
   action: 'read' | 'write',
   purpose: number,
-): Decision {
-  const head = api.chain.head;
-  const store = api.chain.store;
-  const iv = store.get(identityKeyRO(grantee));
-  const rv = store.get(recordKeyRO(record));
-  const r = rv === undefined ? undefined : decodeRecord(rv);
-  const patient = r?.patient ?? null;
-  const out: Decision = { granted: false, code: null, patient, consent: null, emergency: false, session: null };
-  if (iv === undefined) {
-    out.code = ReasonCode.UNKNOWN_IDENTITY;
-    return out;
-  }
-  const me = decodeIdentity(iv);
-  if (action === 'read') {
-    // Fast path: a live consent covers (the only way the handler grants a non-owner without an
-    // emergency), decided by the machine's own rules. Anything else, the handler itself decides.
-    if (
-      r !== undefined &&
-      patient !== null &&
-      !me.suspended &&
-      !equal(grantee, patient) &&
-      (r.flags & RecordFlag.ERASED) === 0
-    ) {
-      if (me.type !== IdentityType.PRACTITIONER || hasLicense(me, head.time)) {
-        const consents = pairConsents(api, patient, grantee);
-        if (coverage(consents, record, r.resourceType, Action.READ, purpose, head.time) === '') {
-          out.granted = true;
-          out.consent = coveringConsent(consents, record, r.resourceType, Action.READ, purpose, head.time);
-          return out;
-        }
-      }
-    }
-    const verdict = runAccessHandler(api, grantee, me.pubkey, patient ?? ZERO_ID, record, purpose);
-    if (typeof verdict === 'string') {
-      out.code = verdict;
-      return out;
-    }
-    const a = verdict.attrs;
-    out.granted = a.granted === true;
-    out.code = typeof a.code === 'string' ? a.code : null;
-    out.emergency = a.emergency === true;
-    out.session = a.session instanceof Uint8Array ? a.session : null;
-  } else {
-    // ADD_RECORD's rule for a non-patient writer, on this record's type and id.
-    let code = '';
-    if (r === undefined) code = ReasonCode.UNKNOWN_RECORD;
-    else if (!equal(grantee, r.patient)) {
-      if (!isGranteeType(me.type)) code = ReasonCode.NOT_AUTHORIZED;
-      else if (me.suspended) code = ReasonCode.SUSPENDED;
-      else if (me.type === IdentityType.PRACTITIONER && !hasLicense(me, head.time)) code = ReasonCode.NOT_CREDENTIALED;
-      else
-        code = coverage(
-          pairConsents(api, r.patient, grantee),
-          record,
-          r.resourceType,
-          Action.WRITE,
-          purpose,
-          head.time,
-        );
-    }
-    out.granted = code === '';
-    out.code = code === '' ? null : code;
-  }
-  if (out.granted && !out.emergency && r !== undefined && patient !== null && !equal(grantee, patient)) {
-    const bit = action === 'read' ? Action.READ : Action.WRITE;
-    out.consent = coveringConsent(pairConsents(api, patient, grantee), record, r.resourceType, bit, purpose, head.time);
-  }
-  return out;
-}
-
-/** The id of the consent that covers, by the machine's own staged rule. */
-function coveringConsent(
-  list: ConsentEntry[] | undefined,
-  record: Uint8Array,
-  type: number,
-  action: number,
-  purpose: number,
-  time: number,
-): Uint8Array | null {
-  for (const c of list ?? []) if (coverStage(c, record, type, action, purpose, time) === COVERS) return c[C_ID];
-  return null;
-}
-
-function pairConsents(api: NodeApi, patient: Uint8Array, grantee: Uint8Array): ConsentEntry[] | undefined {
-  const v = api.chain.store.get(consentKeyRO(patient, grantee));
-  return v === undefined ? undefined : decodeConsents(v);
+): AccessDecision {
+  return accessRule(api.chain.store, { grantee, record, action, purpose, time: api.chain.head.time });
 }
 
 /** Committed state for the handler; its writes (the denial counter) are dropped: this is a dry run. */

@@ -1,21 +1,13 @@
 import type { EventValue } from '../../src/chain/receipt.js';
 import type { Tx } from '../../src/chain/tx.js';
 import { equal } from '../../src/codec/bytes.js';
-import {
-  Action,
-  CredentialType,
-  IdentityType,
-  isEmergencyPurpose,
-  PURPOSE_NAMES,
-  ReasonCode,
-  TxKind,
-} from '../../src/tx/kinds.js';
+import { CredentialType, IdentityType, PURPOSE_NAMES, ReasonCode, TxKind } from '../../src/tx/kinds.js';
 import type { ExecContext, TxOutcome } from '../exec/machine.js';
 import type { StateView } from '../exec/view.js';
+import { decideRead } from './access-rule.js';
 import { isValidatorOrg } from './governance.js';
 import { concatIds, denied, handler, OK } from './handler.js';
 import {
-  consentKeyRO,
   denialsKey,
   emergencyDueDayKey,
   emergencyDueKey,
@@ -23,15 +15,11 @@ import {
   emergencyPairKey,
   identityKey,
   identityKeyRO,
-  recordKeyRO,
 } from './keys.js';
-import { coverage, fail, getIdentity, hasLicense, hasValidCredential, identityOfType } from './rules.js';
+import { fail, getIdentity, hasLicense, hasValidCredential, identityOfType } from './rules.js';
 import {
-  type ConsentEntry,
   decodeBytes,
-  decodeConsents,
   decodeIdentity,
-  decodeRecord,
   decodeSession,
   decodeTuple,
   decodeUint,
@@ -41,14 +29,11 @@ import {
   encodeTuple,
   encodeUint,
   type Identity,
-  RecordFlag,
   Review,
 } from './values.js';
 
 /** Overdue reviews are found by minute buckets of their deadline. */
 export const DUE_BUCKET_MS = 60_000;
-
-const NO_SESSION = null;
 
 /**
  * Counts a denial against the grantee: the last `denialThreshold` denial
@@ -71,18 +56,11 @@ function countDenial(ctx: ExecContext, grantee: Uint8Array, me: Identity): void 
   } else st.set(k, encodeTuple(times));
 }
 
-function liveSession(st: StateView, grantee: Uint8Array, patient: Uint8Array, time: number): Uint8Array | null {
-  const v = st.get(emergencyPairKey(grantee, patient));
-  if (v === undefined) return NO_SESSION;
-  const t = decodeTuple(v) as [Uint8Array, number];
-  return time < t[1] ? t[0] : NO_SESSION;
-}
-
 /**
- * The hot path. Reads: the grantee's identity and license (hot, cached), the
- * pair's consents (one key), each record; the emergency session only when
- * consent fails under an emergency purpose. A granted access writes nothing
- * to state: the audit trail is its event.
+ * The hot path: the one access rule (./access-rule.ts) decides; this records it. Reads: the
+ * grantee's identity and license (hot, cached), the pair's consents (one key), each record; the
+ * emergency session only when consent fails under an emergency purpose. A granted access writes
+ * nothing to state: the audit trail is its event. A denial counts against the grantee.
  */
 export const access = handler(TxKind.ACCESS, (ctx, tx, b): TxOutcome => {
   const st = ctx.state;
@@ -90,64 +68,28 @@ export const access = handler(TxKind.ACCESS, (ctx, tx, b): TxOutcome => {
   if (v === undefined) fail(ReasonCode.UNKNOWN_IDENTITY);
   const me = decodeIdentity(v);
   if (!equal(me.pubkey, tx.pubkey)) fail(ReasonCode.KEY_MISMATCH);
-  const owner = equal(tx.signer, b.patient);
-  let code: string = '';
-  let emergency = false;
-  let session: Uint8Array | null = NO_SESSION;
-  if (me.suspended) code = ReasonCode.SUSPENDED;
-  else if (me.type === IdentityType.PRACTITIONER && !owner && !hasLicense(me, ctx.time))
-    code = ReasonCode.NOT_CREDENTIALED;
-  else {
-    let consents: ConsentEntry[] | undefined;
-    let consentsRead = false;
-    let sessionRead = false;
-    for (let i = 0; i < b.records.length && code === ''; i++) {
-      const rid = b.records[i] as Uint8Array;
-      const rv = st.get(recordKeyRO(rid));
-      if (rv === undefined) {
-        code = ReasonCode.UNKNOWN_RECORD;
-        break;
-      }
-      const r = decodeRecord(rv);
-      if (!equal(r.patient, b.patient)) code = ReasonCode.UNKNOWN_RECORD;
-      else if (r.flags & RecordFlag.ERASED) code = ReasonCode.ERASED;
-      else if (!owner) {
-        if (!consentsRead) {
-          const cv = st.get(consentKeyRO(b.patient, tx.signer));
-          consents = cv === undefined ? undefined : decodeConsents(cv);
-          consentsRead = true;
-        }
-        const c = coverage(consents, rid, r.resourceType, Action.READ, b.purpose, ctx.time);
-        if (c !== '') {
-          // Break-glass: a live emergency session of this practitioner for this patient.
-          if (isEmergencyPurpose(b.purpose) && me.type === IdentityType.PRACTITIONER) {
-            if (!sessionRead) {
-              session = liveSession(st, tx.signer, b.patient, ctx.time);
-              sessionRead = true;
-            }
-            if (session !== NO_SESSION) emergency = true;
-            else code = c;
-          } else code = c;
-        }
-      }
-    }
-  }
-  const granted = code === '';
+  const d = decideRead(st, me, {
+    grantee: tx.signer,
+    patient: b.patient,
+    records: b.records,
+    purpose: b.purpose,
+    time: ctx.time,
+  });
   // Flat, PHI-free; `code` only on a denial and `session` only under an emergency, to keep receipts small.
   const attrs: Record<string, EventValue> = {
     patient: b.patient,
     grantee: tx.signer,
     records: concatIds(b.records),
     purpose: PURPOSE_NAMES[b.purpose] as string,
-    granted,
-    emergency: granted && emergency,
+    granted: d.granted,
+    emergency: d.emergency,
   };
-  if (!granted) attrs.code = code;
-  else if (emergency) attrs.session = session;
+  if (d.code !== null) attrs.code = d.code;
+  else if (d.emergency) attrs.session = d.session;
   ctx.emit({ type: 'access', attrs });
-  if (granted) return OK;
-  if (code !== ReasonCode.SUSPENDED) countDenial(ctx, tx.signer, me);
-  return denied(code);
+  if (d.granted) return OK;
+  if (d.code !== ReasonCode.SUSPENDED) countDenial(ctx, tx.signer, me);
+  return denied(d.code as string);
 });
 
 /**

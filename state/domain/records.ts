@@ -1,31 +1,20 @@
 import type { Tx } from '../../src/chain/tx.js';
 import { equal } from '../../src/codec/bytes.js';
 import {
-  Action,
   CREDENTIAL_TYPE_NAMES,
   CredentialType,
   IdentityType,
-  MEDICATION_REQUEST,
   PURPOSE_NAMES,
   RESOURCE_TYPES,
   ReasonCode,
   TxKind,
 } from '../../src/tx/kinds.js';
 import type { StateView } from '../exec/view.js';
+import { writeCode } from './access-rule.js';
 import { denied, handler, OK } from './handler.js';
-import { consentKey, credentialKey, identityKey, recordKey } from './keys.js';
+import { credentialKey, identityKey, recordKey } from './keys.js';
+import { actor, actorOfType, fail, identityOfType, requirePatientOrDelegate } from './rules.js';
 import {
-  actor,
-  actorOfType,
-  coverage,
-  fail,
-  hasLicense,
-  identityOfType,
-  isGranteeType,
-  requirePatientOrDelegate,
-} from './rules.js';
-import {
-  decodeConsents,
   decodeCredential,
   decodeRecord,
   encodeCredential,
@@ -117,23 +106,8 @@ export const addRecord = handler(TxKind.ADD_RECORD, (ctx, tx, b) => {
   identityOfType(st, b.custodian, IdentityType.ORGANIZATION);
   const rk = recordKey(b.record);
   if (st.has(rk)) fail(ReasonCode.ALREADY_EXISTS);
-  const licensed = hasLicense(me, ctx.time);
-  if (b.resourceType === MEDICATION_REQUEST && !licensed) fail(ReasonCode.NOT_CREDENTIALED);
-  if (!equal(tx.signer, b.patient)) {
-    if (!isGranteeType(me.type)) fail(ReasonCode.NOT_AUTHORIZED);
-    if (me.suspended) fail(ReasonCode.SUSPENDED);
-    if (me.type === IdentityType.PRACTITIONER && !licensed) fail(ReasonCode.NOT_CREDENTIALED);
-    const list = st.get(consentKey(b.patient, tx.signer));
-    const code = coverage(
-      list === undefined ? undefined : decodeConsents(list),
-      b.record,
-      b.resourceType,
-      Action.WRITE,
-      b.purpose,
-      ctx.time,
-    );
-    if (code !== '') fail(code);
-  }
+  const code = writeCode(st, tx.signer, me, b.patient, b.record, b.resourceType, b.purpose, ctx.time);
+  if (code !== '') fail(code as ReasonCode);
   st.set(
     rk,
     encodeRecord({

@@ -5,7 +5,7 @@ import { verify } from '../../src/crypto/ed25519.js';
 import { keyProofPayload } from '../../src/tx/cosign.js';
 import { IdentityType, ReasonCode } from '../../src/tx/kinds.js';
 import { TxFailure } from '../exec/machine.js';
-import type { StateView } from '../exec/view.js';
+import type { StateReader, StateView } from '../exec/view.js';
 import { credentialKeyRO, delegateKey, identityKeyRO, identityPubkeyKey } from './keys.js';
 import {
   C_ACTIONS,
@@ -30,7 +30,7 @@ export function fail(code: ReasonCode): never {
   throw new TxFailure(code);
 }
 
-export function getIdentity(st: StateView, id: Uint8Array): Identity | undefined {
+export function getIdentity(st: StateReader, id: Uint8Array): Identity | undefined {
   const v = st.get(identityKeyRO(id));
   return v === undefined ? undefined : decodeIdentity(v);
 }
@@ -69,7 +69,7 @@ export function requirePatientOrDelegate(st: StateView, tx: Tx, patient: Uint8Ar
   if (!isLiveDelegate(st, patient, tx.signer, time)) fail(ReasonCode.NOT_AUTHORIZED);
 }
 
-export function hasValidCredential(st: StateView, practitioner: Uint8Array, type: number, time: number): boolean {
+export function hasValidCredential(st: StateReader, practitioner: Uint8Array, type: number, time: number): boolean {
   const v = st.get(credentialKeyRO(practitioner, type, 0));
   return v !== undefined && credentialValid(decodeCredential(v), time);
 }
