@@ -1,8 +1,15 @@
 import { equal } from '../../src/codec/bytes.js';
-import { Action, IdentityType, isEmergencyPurpose, MEDICATION_REQUEST, ReasonCode } from '../../src/tx/kinds.js';
+import {
+  Action,
+  CredentialType,
+  IdentityType,
+  isEmergencyPurpose,
+  MEDICATION_REQUEST,
+  ReasonCode,
+} from '../../src/tx/kinds.js';
 import type { StateReader } from '../exec/view.js';
 import { consentKeyRO, emergencyPairKey, identityKeyRO, recordKeyRO } from './keys.js';
-import { COVERS, coverage, coverStage, hasLicense, isGranteeType } from './rules.js';
+import { COVERS, coverage, coverStage, hasLicense, hasValidCredential, isGranteeType } from './rules.js';
 import {
   C_ID,
   type ConsentEntry,
@@ -60,12 +67,17 @@ function coveringConsent(
   return null;
 }
 
-/** The grantee's live break-glass session for the patient, if any (judged at `time`). */
+/**
+ * The grantee's live break-glass session for the patient, if any, judged at `time`: within its
+ * time box and while the practitioner still holds a valid EMERGENCY credential (revoking it, or
+ * its expiry, ends every open session of theirs at once).
+ */
 function liveSession(st: StateReader, grantee: Uint8Array, patient: Uint8Array, time: number): Uint8Array | null {
   const v = st.get(emergencyPairKey(grantee, patient));
   if (v === undefined) return null;
   const t = decodeTuple(v) as [Uint8Array, number];
-  return time < t[1] ? t[0] : null;
+  if (time >= t[1]) return null;
+  return hasValidCredential(st, grantee, CredentialType.EMERGENCY, time) ? t[0] : null;
 }
 
 /**

@@ -68,6 +68,33 @@ test('break-glass access is granted without consent, flagged emergency, time-box
   assert.is(em?.attrs.reason, 'ETREAT');
 });
 
+test('revoking the EMERGENCY credential ends open break-glass sessions: the next access is denied', async ({
+  c,
+  alice,
+  drEve,
+}) => {
+  expectOk(await c.run(breakGlass(c, drEve, alice)));
+  expectOk(await c.run(read(c, drEve, alice)));
+  const org = c.orgs[1] as Actor;
+  expectOk(
+    await c.run(
+      c.tx(TxKind.REVOKE_CREDENTIAL, org, { practitioner: drEve.id, credType: CredentialType.EMERGENCY, qualifier: 0 }),
+    ),
+  );
+  // still inside the 24-hour box, but the privilege is gone
+  expectDenied(await c.run(read(c, drEve, alice)), ReasonCode.NO_CONSENT);
+});
+
+test('an EMERGENCY credential expiring in block time ends the session with it', async ({ c, alice }) => {
+  const org = c.orgs[1] as Actor;
+  const drKim = await c.registerPractitioner('dr-kim', org, [CredentialType.LICENSE]);
+  await c.issue(org, drKim, CredentialType.EMERGENCY, c.time + 2 * HOUR);
+  expectOk(await c.run(breakGlass(c, drKim, alice)));
+  expectOk(await c.run(read(c, drKim, alice), c.time + HOUR));
+  // the session's box is 24 h; the credential ended at 2 h: judged at the block's time
+  expectDenied(await c.run(read(c, drKim, alice), c.time + 2 * HOUR), ReasonCode.NO_CONSENT);
+});
+
 test('the practitioner organization reviews the emergency once; others cannot', async ({ c, alice, drEve }) => {
   const bg = breakGlass(c, drEve, alice);
   expectOk(await c.run(bg));

@@ -182,7 +182,14 @@ export class Model {
           if (cov !== '') {
             const s = this.pairSession.get(`${who}:${patient}`);
             const emergencyPurpose = purpose === 2 || purpose === 7;
-            if (emergencyPurpose && me.type === 'practitioner' && s !== undefined && this.now < s.until)
+            // a session lasts its time box and only while the EMERGENCY credential stays valid
+            if (
+              emergencyPurpose &&
+              me.type === 'practitioner' &&
+              s !== undefined &&
+              this.now < s.until &&
+              this.credOk(who, 3)
+            )
               emergency = true;
             else code = cov;
           }
