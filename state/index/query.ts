@@ -24,6 +24,8 @@ export interface IndexQuery {
   cursor?: Uint8Array | null;
   /** Newest first. */
   reverse?: boolean;
+  /** With a filter: entries visited at most per call (default MAX_SCAN); the page may then be short. */
+  maxScan?: number;
 }
 
 export interface IndexEntry {
@@ -40,12 +42,24 @@ export interface IndexEntry {
 
 export interface IndexPage {
   entries: IndexEntry[];
-  /** Pass back as `cursor` for the next page; null when this page is the last. */
+  /**
+   * Pass back as `cursor` for the next page; null when this page is the last. A filtered page
+   * that ran out of its scan budget is short (even empty) and its cursor is the position of the
+   * last entry visited, not returned.
+   */
   cursor: Uint8Array | null;
+  /** Entries visited to make this page (the cost of the call). */
+  scanned: number;
 }
 
 export const MAX_PAGE = 1000;
 export const DEFAULT_PAGE = 100;
+/**
+ * Entries a filtered query visits per call at most: a filter that matches rarely (one record's
+ * accesses among a patient's years of disclosures) costs bounded work per page, never the whole
+ * history; the client follows the cursor.
+ */
+export const MAX_SCAN = 2 * MAX_PAGE;
 
 function withU64s(head: Uint8Array, ...ns: number[]): Uint8Array {
   const k = new Uint8Array(head.length + 8 * ns.length);
@@ -122,6 +136,9 @@ export async function queryIndex(
     }
   }
   const entries: IndexEntry[] = [];
+  const budget = filter === undefined ? Number.POSITIVE_INFINITY : Math.max(limit, q.maxScan ?? MAX_SCAN);
+  let scanned = 0;
+  let last: Position | undefined;
   for await (const [k, v] of db.iterator({ ...range, reverse })) {
     const dv = new DataView(k.buffer, k.byteOffset + head.length, GROUP_BYTES);
     const time = dv.getUint32(0) * 0x100000000 + dv.getUint32(4);
@@ -131,12 +148,44 @@ export async function queryIndex(
     for (const [receipt, seq, type, txHash, attrs] of group) {
       const e: IndexEntry = { time, height, receipt, seq, type, txHash, attrs };
       if (after !== null && (reverse ? cmp(e, after) >= 0 : cmp(e, after) <= 0)) continue;
+      // Out of budget: stop before this entry; the next call resumes right after the last one visited.
+      if (scanned === budget) return { entries, cursor: writeCursor(last as Position), scanned };
+      scanned++;
+      last = e;
       if (filter !== undefined && !filter(e)) continue;
-      if (entries.length === limit) return { entries, cursor: writeCursor(entries[limit - 1] as IndexEntry) };
+      if (entries.length === limit) return { entries, cursor: writeCursor(entries[limit - 1] as IndexEntry), scanned };
       entries.push(e);
     }
   }
-  return { entries, cursor: null };
+  return { entries, cursor: null, scanned };
+}
+
+/**
+ * One page over pages of several indexes read from the same cursor: entries merged in chain
+ * order (one listed by two indexes appears once) and cut where the first source stopped (its
+ * page full or its scan budget spent: beyond that, its entries are not known yet) and at `limit`.
+ * The cursor resumes right there, or is null when every source is done.
+ */
+export function mergePages(pages: readonly IndexPage[], limit: number, reverse = false): IndexPage {
+  const before = (a: Position, b: Position): boolean => (reverse ? cmp(a, b) > 0 : cmp(a, b) < 0);
+  let bound: Position | null = null;
+  for (const p of pages) {
+    if (p.cursor === null) continue;
+    const c = readCursor(p.cursor);
+    if (bound === null || before(c, bound)) bound = c;
+  }
+  const scanned = pages.reduce((n, p) => n + p.scanned, 0);
+  const all = pages.flatMap((p) => p.entries);
+  all.sort((a, b) => (reverse ? cmp(b, a) : cmp(a, b)));
+  const entries: IndexEntry[] = [];
+  for (const e of all) {
+    if (bound !== null && before(bound, e)) break;
+    const prev = entries[entries.length - 1];
+    if (prev !== undefined && cmp(prev, e) === 0) continue;
+    if (entries.length === limit) return { entries, cursor: writeCursor(prev as IndexEntry), scanned };
+    entries.push(e);
+  }
+  return { entries, cursor: bound === null ? null : writeCursor(bound), scanned };
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -165,7 +214,7 @@ export const accessesByGrantee = (db: Db, grantee: Uint8Array, q?: IndexQuery) =
 export async function accessesByRecord(db: Db, record: Uint8Array, q?: IndexQuery): Promise<IndexPage> {
   if (record.length !== SUBJECT_BYTES) throw new RangeError('record must be 32 bytes');
   const patient = await db.get(recordOwnerKey(record));
-  if (patient === undefined) return { entries: [], cursor: null };
+  if (patient === undefined) return { entries: [], cursor: null, scanned: 0 };
   return queryIndex(
     db,
     IndexName.DISCLOSURES,
