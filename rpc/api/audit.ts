@@ -8,7 +8,7 @@ import { splitIds } from '../../state/domain/handler.js';
 import { recordKey } from '../../state/domain/keys.js';
 import { decodeRecord } from '../../state/domain/values.js';
 import { IndexName } from '../../state/index/index.js';
-import { DEFAULT_PAGE, type IndexEntry, MAX_PAGE, queryIndex } from '../../state/index/query.js';
+import { DEFAULT_PAGE, type IndexEntry, MAX_PAGE, mergePages, queryIndex } from '../../state/index/query.js';
 import { defineMethod } from '../methods.js';
 import { Bytes0x, Hash32 } from '../schema.js';
 import { loadBlock } from './chain.js';
@@ -46,24 +46,6 @@ const KindsParam = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
 
 // ---- positions and the merged page ----
 
-const POSITION_BYTES = 22;
-
-/** The index cursor of an entry's position (state/index/query.ts layout: time, height u64; receipt u32; seq u16). */
-function cursorOf(e: IndexEntry): Uint8Array {
-  const c = new Uint8Array(POSITION_BYTES);
-  const dv = new DataView(c.buffer);
-  dv.setUint32(0, Math.floor(e.time / 0x100000000));
-  dv.setUint32(4, e.time >>> 0);
-  dv.setUint32(8, Math.floor(e.height / 0x100000000));
-  dv.setUint32(12, e.height >>> 0);
-  dv.setUint32(16, e.receipt);
-  dv.setUint16(20, e.seq);
-  return c;
-}
-
-const order = (a: IndexEntry, b: IndexEntry): number =>
-  a.time - b.time || a.height - b.height || a.receipt - b.receipt || a.seq - b.seq;
-
 interface Source {
   name: IndexName;
   subject: Uint8Array;
@@ -97,18 +79,9 @@ async function mergedPage(
       ),
     ),
   );
-  const all = pages.flatMap((p) => p.entries);
-  all.sort(q.reverse ? (a, b) => order(b, a) : order);
-  const entries: IndexEntry[] = [];
-  for (const e of all) {
-    const last = entries[entries.length - 1];
-    if (last !== undefined && order(last, e) === 0) continue;
-    entries.push(e);
-  }
-  const more = entries.length > limit || pages.some((p) => p.cursor !== null);
-  const out = entries.slice(0, limit);
-  const tail = out[out.length - 1];
-  return { entries: out, cursor: more && tail !== undefined ? to0x(cursorOf(tail)) : null };
+  // Cut where the first source stopped (a full page or a spent scan budget), so no entry is skipped.
+  const merged = mergePages(pages, limit, q.reverse === true);
+  return { entries: merged.entries, cursor: merged.cursor === null ? null : to0x(merged.cursor) };
 }
 
 /** Receipt and RFC 6962 proof against the block's eventsRoot for each entry (blocks loaded once each). */
