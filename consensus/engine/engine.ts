@@ -57,7 +57,12 @@ export class ConsensusEngine extends EngineCore {
 
   timeout(kind: TimeoutKind, height: number, round: number): Action[] {
     return this.run(() => {
-      if (height !== this.height || round !== this.round || this.step === 'decided') return;
+      if (height !== this.height || round !== this.round) return;
+      if (this.step === 'decided') {
+        // Keep the tick alive until the commit lands: a failed commit needs it to fetch the block again.
+        if (kind === 'rebroadcast') this.schedule('rebroadcast', round, this.opts.rebroadcastMs);
+        return;
+      }
       if (kind === 'heartbeat' && this.step === 'newRound') this.enterPropose(round);
       else if (kind === 'propose' && this.step === 'propose') this.signVote(VoteType.PREVOTE, null);
       else if (kind === 'prevote' && this.step === 'prevote') this.signVote(VoteType.PRECOMMIT, null);
@@ -100,6 +105,28 @@ export class ConsensusEngine extends EngineCore {
         if ('vote' in m) this.onVote(m.vote, 'peer');
         else this.onProposal(m.proposal, 'peer');
       }
+    });
+  }
+
+  /**
+   * The commit action for `height` failed: the executor refused the decided
+   * block (a body that does not match its header, a root mismatch) or could
+   * not write it. The decision stays a fact (its certificate is valid), but
+   * the body is dropped and fetched again by sync; the engine must never
+   * stay in 'decided' with nothing left to commit.
+   */
+  commitFailed(height: number, blockHash: Uint8Array): Action[] {
+    return this.run(() => {
+      const d = this.decision;
+      if (height !== this.height || this.step !== 'decided' || !d || !equal(d.blockHash, blockHash)) return;
+      const key = hashKey(blockHash);
+      this.hs.blocks.delete(key);
+      this.decision = undefined;
+      this.step = this.stepBeforeDecision;
+      this.missing = { round: d.round, key, hash: blockHash };
+      this.syncAsked = false;
+      this.askSync({ round: d.round, blockHash });
+      this.version++;
     });
   }
 
@@ -255,6 +282,7 @@ export class ConsensusEngine extends EngineCore {
   }
 
   private decide(cert: CommitCertificate, block: Uint8Array): void {
+    this.stepBeforeDecision = this.step;
     this.step = 'decided';
     this.decision = cert;
     this.missing = undefined;

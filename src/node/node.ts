@@ -1,10 +1,8 @@
 import '../polyfill.js';
 import { join } from 'node:path';
-import type { CommittedBlock } from '../../consensus/chain-executor.js';
 import { ChainExecutor, toValidatorSet } from '../../consensus/chain-executor.js';
 import { ConsensusDriver, systemClock } from '../../consensus/engine/driver.js';
 import { ConsensusEngine } from '../../consensus/engine/engine.js';
-import type { CommitCertificate } from '../../consensus/engine/types.js';
 import { defaultMempoolOptions, Mempool } from '../../consensus/mempool.js';
 import { FileStore } from '../../consensus/wal/file-wal.js';
 import { ConsensusWal } from '../../consensus/wal/wal.js';
@@ -140,6 +138,7 @@ export class Node {
         chain,
         mempool,
         verifyMany: (items) => pool.verifyMany(items),
+        kind: (k) => o.machine.kind(k),
         ...(validatorId ? { proposerId: validatorId } : {}),
         now: () => Date.now(),
         onCommitted: (c) => {
@@ -211,34 +210,11 @@ export class Node {
         rr,
         peerHeights: () => host.peerHeights(),
         headHeight: () => chain.head.height,
-        validatorSet: () => toValidatorSet(chain.validators),
-        verify: verifyVote,
-        hashBlock: (b) => executor.hashBlock(b),
-        commit: (height, block, cert) => commitSynced(height, block, cert),
+        commit: (height, block, cert) => driver.synced(height, block, cert),
         penalise: (peer) => host.scorer.penalise(peer, 50),
         log: log.child({ module: 'sync' }),
       });
       host.status.onStatus(() => sync.trigger());
-      // Resolves once the engine has durably committed a synced block (its commit runs asynchronously).
-      const commitSynced = (height: number, block: Uint8Array, cert: CommitCertificate): Promise<void> =>
-        new Promise((resolve, reject) => {
-          if (chain.head.height >= height) return resolve();
-          const onCommitted = (c: CommittedBlock): void => {
-            if (c.block.header.height < height) return;
-            done();
-            resolve();
-          };
-          const timer = setTimeout(() => {
-            done();
-            reject(new Error(`synced block ${height} was not committed`));
-          }, 30_000);
-          const done = (): void => {
-            clearTimeout(timer);
-            events.off('committed', onCommitted);
-          };
-          events.on('committed', onCommitted);
-          driver.synced(height, block, cert);
-        });
       // Gossip or consensus shows the network is ahead: refresh peer heights (at most once a second) and sync.
       let lastRefresh = 0;
       const catchUp = (): void => {
