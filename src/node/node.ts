@@ -6,12 +6,13 @@ import { ConsensusEngine } from '../../consensus/engine/engine.js';
 import { defaultMempoolOptions, Mempool } from '../../consensus/mempool.js';
 import { FileStore } from '../../consensus/wal/file-wal.js';
 import { ConsensusWal } from '../../consensus/wal/wal.js';
-import { decodeBundle, TxBundler } from '../../p2p/bundle.js';
+import { TxBundler } from '../../p2p/bundle.js';
 import { ConsensusNet } from '../../p2p/consensus-net.js';
 import { createHost, type P2pHost } from '../../p2p/host.js';
 import { defaultTxBundlerOptions } from '../../p2p/options.js';
 import { defaultSyncOptions, syncHandler, syncProtocol } from '../../p2p/sync.js';
 import { SyncManager } from '../../p2p/sync-manager.js';
+import { TxGossipValidator } from '../../p2p/tx-gossip.js';
 import { registerNodeApi } from '../../rpc/api/index.js';
 import { defaultRpcOptions, type RateLimitOptions, type RpcAddress, RpcServer } from '../../rpc/index.js';
 import { ChainState, type Indexer } from '../../state/chain.js';
@@ -161,15 +162,18 @@ export class Node {
           log: log.child({ module: 'p2p' }),
         },
       );
-      const net = new ConsensusNet({
-        host,
-        headHeight: () => chain.head.height,
-        validatorSet: () => toValidatorSet(chain.validators),
-        // Gossiped votes go through the verifier pool (priority: consensus latency matters).
-        verify: (pk, bytes, sig) => pool.verify(vote(bytes), sig, pk, { priority: true }),
-        requestSync: () => catchUp(),
-        maxProposalBytes: BLOCK_MAX_BYTES,
-      });
+      const net = new ConsensusNet(
+        { maxProposalBytes: BLOCK_MAX_BYTES },
+        {
+          host,
+          headHeight: () => chain.head.height,
+          validatorSet: () => toValidatorSet(chain.validators),
+          // Gossiped votes go through the verifier pool (priority: consensus latency matters).
+          verify: (pk, bytes, sig) => pool.verify(vote(bytes), sig, pk, { priority: true }),
+          hashBlock: (b) => executor.hashBlock(b),
+          requestSync: () => catchUp(),
+        },
+      );
       const engine = new ConsensusEngine(
         { chainId, emptyBlockIntervalMs: cfg.consensus.heartbeatMs },
         key
@@ -227,25 +231,8 @@ export class Node {
         publish: (b) => host.gossip.publish(host.topics.tx, b),
         onError: (err) => log.debug({ err: String(err) }, 'tx gossip publish failed'),
       });
-      host.gossip.subscribe(host.topics.tx, {
-        validate: async (bytes) => {
-          let items: Uint8Array[];
-          try {
-            items = decodeBundle(bytes, { maxItems: 10_000, maxItemBytes: 16 * 1024 });
-          } catch {
-            return 'reject';
-          }
-          const res = await mempool.addMany(items);
-          if (
-            res.some(
-              (r) =>
-                !r.ok && (r.code === 'TX_BAD_SIGNATURE' || r.code === 'TX_MALFORMED' || r.code === 'TX_WRONG_CHAIN'),
-            )
-          )
-            return 'reject';
-          return res.some((r) => r.ok) ? 'accept' : 'ignore';
-        },
-      });
+      const txGossip = new TxGossipValidator(defaultTxBundlerOptions, { admit: (items) => mempool.addMany(items) });
+      host.gossip.subscribe(host.topics.tx, { validate: (bytes) => txGossip.validate(bytes) });
       submit = (bytes) => node.submitTx(bytes);
       const node = new Node(log, events, cfg, chain, pool, mempool, host, driver, sync, bundler, validatorId);
       if (cfg.rpc.enabled) await node.startRpc();
