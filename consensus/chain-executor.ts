@@ -23,8 +23,6 @@ export interface ChainExecutorDeps {
   proposerId?: Uint8Array;
   /** Tx kinds, so the body check also refuses bodies no kind decodes. */
   kind?(kind: number): TxKindHandler | undefined;
-  /** Local clock, for the block-time drift rule. */
-  now(): number;
   /** After a block is durably committed: RPC subscribers, custodians, metrics. */
   onCommitted?(c: CommittedBlock): void;
   onInvalidBlock?(height: number, reason: string): void;
@@ -112,15 +110,16 @@ export class ChainExecutor implements Executor {
     return { block: bytes, hash };
   }
 
-  async validateBlock(height: number, bytes: Uint8Array): Promise<{ valid: boolean; hash: Uint8Array }> {
+  async validateBlock(height: number, bytes: Uint8Array): Promise<{ valid: boolean; hash: Uint8Array; time?: number }> {
     let hash: Uint8Array = new Uint8Array(32);
     try {
       const block = decodeBlock(bytes);
       hash = headerHash(block.header);
-      if (equalBytes(this.prepared.get(toHex(hash))?.bytes, bytes)) return { valid: true, hash };
+      const time = block.header.time;
+      if (equalBytes(this.prepared.get(toHex(hash))?.bytes, bytes)) return { valid: true, hash, time };
       const exec = await this.check(height, block, bytes, hash);
       this.remember(hash, { block, bytes, exec });
-      return { valid: true, hash };
+      return { valid: true, hash, time };
     } catch (err) {
       this.d.onInvalidBlock?.(height, isCoded(err) ? err.code : 'BLOCK_MALFORMED');
       return { valid: false, hash };
@@ -157,9 +156,7 @@ export class ChainExecutor implements Executor {
     const h = block.header;
     if (h.height !== height || height !== chain.head.height + 1)
       throw new BlockError(BlockErrorCode.WRONG_HEIGHT, { height: h.height });
-    // Drift bound against our clock, unless a certificate already proves a quorum accepted it.
-    if (!certified && h.time > this.d.now() + chain.genesis.params.maxClockDriftMs)
-      throw new BlockError(BlockErrorCode.TIME_TOO_FAR);
+    // Validity is a fact about the chain; nearness to our clock is a voting rule (the engine's maxClockDriftMs).
     if (h.time <= chain.head.time) throw new BlockError(BlockErrorCode.TIME_NOT_MONOTONIC);
     if (!chain.validators.some((v) => toHex(v.id) === toHex(h.proposer)))
       throw new BlockError(BlockErrorCode.WRONG_PROPOSER);

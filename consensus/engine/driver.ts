@@ -25,8 +25,8 @@ export interface CommitResult {
 export interface Executor {
   /** Build a block from the mempool on top of the last committed one. */
   buildBlock(height: number, round: number, time: number): Promise<{ block: Uint8Array; hash: Uint8Array }>;
-  /** Execute a proposed block; valid only if every check and root matches. */
-  validateBlock(height: number, block: Uint8Array): Promise<{ valid: boolean; hash: Uint8Array }>;
+  /** Execute a proposed block; valid only if every check and root matches. `time`: the block's time. */
+  validateBlock(height: number, block: Uint8Array): Promise<{ valid: boolean; hash: Uint8Array; time?: number }>;
   /** Apply the final block atomically (block, certificate, state, indexes). */
   commit(height: number, block: Uint8Array, cert: CommitCertificate): Promise<CommitResult>;
   /**
@@ -91,9 +91,9 @@ export class ConsensusDriver {
     if (this.d.executor.hasPendingTxs?.()) this.txsAvailable();
   }
 
-  /** A proposal whose signature the caller verified. */
+  /** A proposal whose signature and body (Executor.hashBlock) the caller verified. */
   proposal(p: Proposal): void {
-    if (!this.closed) this.feed(this.d.engine.proposal(p));
+    if (!this.closed) this.feed(this.d.engine.proposal(p, this.d.clock.now()));
   }
 
   /** A vote whose signature the caller verified. */
@@ -216,7 +216,8 @@ export class ConsensusDriver {
       case 'validateProposal':
         this.later(
           executor.validateBlock(a.height, a.block),
-          (r) => engine.proposalValidated(a.height, a.round, a.blockHash, r.valid && equal(r.hash, a.blockHash)),
+          (r) =>
+            engine.proposalValidated(a.height, a.round, a.blockHash, r.valid && equal(r.hash, a.blockHash), r.time),
           () => engine.proposalValidated(a.height, a.round, a.blockHash, false),
         );
         return;

@@ -115,7 +115,7 @@ export abstract class EngineCore {
 
   // ------------------------------------------------------------ messages
 
-  protected onProposal(p: Proposal, from: Source): void {
+  protected onProposal(p: Proposal, from: Source, now?: number): void {
     if (this.step === 'idle') return;
     if (p.height > this.height) {
       this.onFuture({ proposal: p });
@@ -133,6 +133,7 @@ export abstract class EngineCore {
     this.version++;
     if (p.round > this.round + this.opts.maxRoundsAhead) return;
     const rs = this.hs.round(p.round);
+    rs.proposalAt ??= now;
     if (rs.proposals.some((q) => equal(q.blockHash, p.blockHash))) {
       // A body dropped after a failed commit comes back with a re-sent proposal.
       this.hs.addBlock(p.blockHash, p.block);

@@ -46,8 +46,9 @@ export class ConsensusEngine extends EngineCore {
     }, true);
   }
 
-  proposal(p: Proposal): Action[] {
-    return this.run(() => this.onProposal(p, 'peer'));
+  /** A proposal whose signature and body the caller checked; `now` (our clock at arrival) enables the block-time rule. */
+  proposal(p: Proposal, now?: number): Action[] {
+    return this.run(() => this.onProposal(p, 'peer', now));
   }
 
   /** A vote whose signature the caller has verified against validator `validatorIndex`. */
@@ -71,13 +72,17 @@ export class ConsensusEngine extends EngineCore {
     });
   }
 
-  /** Result of validateProposal: valid only if execution succeeded and gave `blockHash`. */
-  proposalValidated(height: number, _round: number, blockHash: Uint8Array, valid: boolean): Action[] {
+  /**
+   * Result of validateProposal: valid only if execution succeeded and gave
+   * `blockHash`; `time` is the block's time (for the block-time rule).
+   */
+  proposalValidated(height: number, _round: number, blockHash: Uint8Array, valid: boolean, time?: number): Action[] {
     return this.run(() => {
       if (height !== this.height) return;
       const e = this.hs.blocks.get(hashKey(blockHash));
       if (!e || e.status === 'valid' || e.status === 'invalid') return;
       e.status = valid ? 'valid' : 'invalid';
+      if (time !== undefined) e.time = time;
       this.version++;
     });
   }
@@ -330,9 +335,23 @@ export class ConsensusEngine extends EngineCore {
       this.signVote(VoteType.PREVOTE, null);
       return;
     }
-    const status = this.ensureValidation(this.hs.blocks.get(hashKey(p.blockHash)) as BlockEntry);
-    if (status === 'valid') this.signVote(VoteType.PREVOTE, p.blockHash);
+    const e = this.hs.blocks.get(hashKey(p.blockHash)) as BlockEntry;
+    const status = this.ensureValidation(e);
+    if (status === 'valid') this.signVote(VoteType.PREVOTE, this.timely(e, p.polRound, rs) ? p.blockHash : null);
     else if (status === 'invalid') this.signVote(VoteType.PREVOTE, null);
+  }
+
+  /**
+   * The block-time rule for prevotes: after the previous block, and for a
+   * fresh proposal within maxClockDriftMs of our clock at its arrival, either
+   * way. Both bounds come from one option; unknown times are not judged.
+   */
+  private timely(e: BlockEntry, polRound: number, rs: RoundState): boolean {
+    if (e.time === undefined) return true;
+    if (e.time < this.minTime) return false;
+    const drift = this.opts.maxClockDriftMs;
+    if (polRound >= 0 || drift === undefined || rs.proposalAt === undefined) return true;
+    return e.time <= rs.proposalAt + drift && e.time >= rs.proposalAt - drift;
   }
 
   /** Upon PROPOSAL(v) and 2f+1 PREVOTE(round, id(v)), valid(v), first time: lock (if in prevote) and remember v. */

@@ -141,7 +141,6 @@ export class Node {
         verifyMany: (items) => pool.verifyMany(items),
         kind: (k) => o.machine.kind(k),
         ...(validatorId ? { proposerId: validatorId } : {}),
-        now: () => Date.now(),
         onCommitted: (c) => {
           events.emitCommitted(c);
           maybePrune(c.block.header.height);
@@ -175,7 +174,7 @@ export class Node {
         },
       );
       const engine = new ConsensusEngine(
-        { chainId, emptyBlockIntervalMs: cfg.consensus.heartbeatMs },
+        { chainId, emptyBlockIntervalMs: cfg.consensus.heartbeatMs, maxClockDriftMs: genesis.params.maxClockDriftMs },
         key
           ? { pubkey: key.pubkey, signer: { sign: (b) => signFast(vote(b), key.secretKey) }, verify: verifyVote }
           : { verify: verifyVote },

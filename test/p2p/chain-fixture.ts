@@ -127,7 +127,6 @@ export async function follower(): Promise<Follower> {
     mempool,
     verifyMany: async (items) => items.map((i) => verify(i.sig, i.msg, i.pk)),
     kind: (k) => kvMachine.kind(k),
-    now: () => genesis.time,
   });
   const engine = new ConsensusEngine({ chainId: genesis.chainId }, { verify: verifyVote });
   const driver = new ConsensusDriver({
