@@ -90,7 +90,7 @@ export function tampering(
 ): Responder {
   const serve = honest(source);
   return async (from, count) => {
-    const pairs = decodeSyncResponse(await serve(from, count), from, defaultSyncOptions.maxResponseBytes);
+    const pairs = decodeSyncResponse(await serve(from, count), from, defaultSyncOptions.maxResponseBytes, count);
     return encode(pairs.map((p) => (p.height === height ? tamper(p.block, p.cert) : [p.block, p.cert])));
   };
 }

@@ -1,7 +1,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeCommit } from '../../consensus/engine/messages.js';
+import {
+  decodeSyncResponse,
+  defaultSyncOptions,
+  encodeSyncRequest,
+  SyncErrorCode,
+  syncHandler,
+} from '../../p2p/sync.js';
 import { decodeBlock, headerHash } from '../../src/chain/block.js';
+import { encode } from '../../src/codec/cbor.js';
+import { isCoded } from '../../src/errors.js';
 import type { ChainState } from '../../state/chain.js';
 import {
   buildSource,
@@ -70,5 +79,44 @@ test('sync: a certificate that does not hold (signature of another block) is a b
     assert.equal(f.penalties, ['evil']);
     assert.is(f.chain.head.height, 0);
   }));
+
+test('sync server: one peer gets at most maxServingPerPeer responses built at once, all peers maxServing (SYNC_BUSY)', async () => {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => (release = r));
+  const source = {
+    headHeight: () => 10,
+    getBlock: async () => {
+      await gate;
+      return new Uint8Array(1);
+    },
+    getCert: async () => new Uint8Array(1),
+  };
+  const serve = syncHandler(source, { ...defaultSyncOptions, maxServingPerPeer: 2, maxServing: 3 });
+  const req = encodeSyncRequest(1, 1);
+  const outcome = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: unknown) => (isCoded(e) ? e.code : String(e)),
+    );
+  // While the first responses are being built: two for a, one for b, then every slot is taken.
+  const all = ['a', 'a', 'a', 'b', 'c'].map((peer) => outcome(serve(req, peer)));
+  release();
+  assert.equal(await Promise.all(all), ['ok', 'ok', SyncErrorCode.BUSY, 'ok', SyncErrorCode.BUSY]);
+  assert.is(await outcome(serve(req, 'a')), 'ok', 'slots are given back');
+});
+
+test('sync: a response with more blocks than requested is a bad response', () => {
+  const two = encode([
+    [new Uint8Array(1), new Uint8Array(1)],
+    [new Uint8Array(1), new Uint8Array(1)],
+  ]);
+  assert.is(decodeSyncResponse(two, 5, 1 << 20, 2).length, 2);
+  try {
+    decodeSyncResponse(two, 5, 1 << 20, 1);
+    assert.unreachable('more pairs than asked for');
+  } catch (err) {
+    assert.ok(isCoded(err, SyncErrorCode.BAD_RESPONSE));
+  }
+});
 
 test.run();
