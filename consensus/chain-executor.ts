@@ -1,12 +1,14 @@
 import { type Block, BlockError, BlockErrorCode, decodeBlock, encodeBlock, headerHash } from '../src/chain/block.js';
-import { decodeTx, type Tx } from '../src/chain/tx.js';
+import { checkBlockBody } from '../src/chain/block-body.js';
+import { type Tx, TxError, TxErrorCode } from '../src/chain/tx.js';
 import type { Validator } from '../src/chain/validators.js';
-import { toHex } from '../src/codec/bytes.js';
+import { equal, toHex } from '../src/codec/bytes.js';
 import type { VerifyItem } from '../src/crypto/pool/index.js';
 import { isCoded } from '../src/errors.js';
 import { txSigningMessage } from '../src/tx/sign.js';
 import type { ChainState } from '../state/chain.js';
 import type { Execution } from '../state/exec/executor.js';
+import type { TxKindHandler } from '../state/exec/machine.js';
 import type { CommitResult, Executor } from './engine/driver.js';
 import { encodeCommit } from './engine/messages.js';
 import type { CommitCertificate } from './engine/types.js';
@@ -19,8 +21,8 @@ export interface ChainExecutorDeps {
   verifyMany(items: VerifyItem[]): Promise<boolean[]>;
   /** This validator's organization id (the header's proposer), if it validates. */
   proposerId?: Uint8Array;
-  /** Local clock, for the block-time drift rule. */
-  now(): number;
+  /** Tx kinds, so the body check also refuses bodies no kind decodes. */
+  kind?(kind: number): TxKindHandler | undefined;
   /** After a block is durably committed: RPC subscribers, custodians, metrics. */
   onCommitted?(c: CommittedBlock): void;
   onInvalidBlock?(height: number, reason: string): void;
@@ -42,6 +44,8 @@ interface Prepared {
 /** Bounded: a height sees at most a few proposals (one per round). */
 const MAX_PREPARED = 16;
 
+const equalBytes = (a: Uint8Array | undefined, b: Uint8Array): boolean => a !== undefined && (a === b || equal(a, b));
+
 export const toValidatorSet = (vs: readonly Validator[]): ValidatorSet => new ValidatorSet(vs);
 
 /**
@@ -52,11 +56,39 @@ export const toValidatorSet = (vs: readonly Validator[]): ValidatorSet => new Va
  */
 export class ChainExecutor implements Executor {
   private readonly prepared = new Map<string, Prepared>();
+  /** Bodies that passed the body check, by header hash. */
+  private readonly checked = new Map<string, { bytes: Uint8Array; txs: Tx[] }>();
 
   constructor(private readonly d: ChainExecutorDeps) {}
 
-  hashBlock(block: Uint8Array): Uint8Array {
-    return headerHash(decodeBlock(block).header);
+  /** Header hash after the body check (see Executor.hashBlock); keeps the decoded txs for execution. */
+  hashBlock(bytes: Uint8Array): Uint8Array {
+    const block = decodeBlock(bytes);
+    const hash = headerHash(block.header);
+    this.body(block, hash, bytes);
+    return hash;
+  }
+
+  /** The body check, once per received block: its result is reused when the same bytes are executed. */
+  private body(block: Block, hash: Uint8Array, bytes: Uint8Array): Tx[] {
+    const k = toHex(hash);
+    const c = this.checked.get(k);
+    if (c !== undefined && equalBytes(c.bytes, bytes)) return c.txs;
+    const { chain, kind } = this.d;
+    const txs = checkBlockBody(
+      block,
+      chain.genesis.params.maxBlockTxs,
+      kind === undefined
+        ? undefined
+        : (tx) => {
+            const h = kind(tx.kind);
+            if (h === undefined) throw new TxError(TxErrorCode.UNKNOWN_KIND, { kind: tx.kind });
+            h.decodeBody(tx.body, tx);
+          },
+    );
+    if (this.checked.size >= MAX_PREPARED) this.checked.clear();
+    this.checked.set(k, { bytes, txs });
+    return txs;
   }
 
   hasPendingTxs(): boolean {
@@ -81,15 +113,16 @@ export class ChainExecutor implements Executor {
     return { block: bytes, hash };
   }
 
-  async validateBlock(height: number, bytes: Uint8Array): Promise<{ valid: boolean; hash: Uint8Array }> {
+  async validateBlock(height: number, bytes: Uint8Array): Promise<{ valid: boolean; hash: Uint8Array; time?: number }> {
     let hash: Uint8Array = new Uint8Array(32);
     try {
       const block = decodeBlock(bytes);
       hash = headerHash(block.header);
-      if (this.prepared.has(toHex(hash))) return { valid: true, hash };
-      const exec = await this.check(height, block);
+      const time = block.header.time;
+      if (equalBytes(this.prepared.get(toHex(hash))?.bytes, bytes)) return { valid: true, hash, time };
+      const exec = await this.check(height, block, bytes, hash);
       this.remember(hash, { block, bytes, exec });
-      return { valid: true, hash };
+      return { valid: true, hash, time };
     } catch (err) {
       this.d.onInvalidBlock?.(height, isCoded(err) ? err.code : 'BLOCK_MALFORMED');
       return { valid: false, hash };
@@ -99,31 +132,38 @@ export class ChainExecutor implements Executor {
   async commit(height: number, bytes: Uint8Array, cert: CommitCertificate): Promise<CommitResult> {
     const { chain, mempool } = this.d;
     let p = this.prepared.get(toHex(cert.blockHash));
+    // Only the exact bytes that were validated: a body that differs under the same header is not that block.
+    if (!equalBytes(p?.bytes, bytes)) p = undefined;
     if (p === undefined) {
       // A block we never validated (e.g. it arrived by sync with its certificate): execute it now.
       const block = decodeBlock(bytes);
-      p = { block, bytes, exec: await this.check(height, block, true) };
+      p = { block, bytes, exec: await this.check(height, block, bytes, headerHash(block.header), true) };
     }
     await chain.commit(p.block, p.exec, encodeCommit(cert), p.bytes);
     this.prepared.clear();
+    this.checked.clear();
     mempool.update(p.exec.txs, p.block.header.time);
     this.d.onCommitted?.({ block: p.block, exec: p.exec, cert });
     return { nextValidatorSet: toValidatorSet(chain.validators), blockTime: p.block.header.time };
   }
 
   /** Every rule a proposal must pass, cheapest first, signatures last but one, execution last. */
-  private async check(height: number, block: Block, certified = false): Promise<Execution> {
+  private async check(
+    height: number,
+    block: Block,
+    bytes: Uint8Array,
+    hash: Uint8Array,
+    certified = false,
+  ): Promise<Execution> {
     const { chain } = this.d;
     const h = block.header;
     if (h.height !== height || height !== chain.head.height + 1)
       throw new BlockError(BlockErrorCode.WRONG_HEIGHT, { height: h.height });
-    // Drift bound against our clock, unless a certificate already proves a quorum accepted it.
-    if (!certified && h.time > this.d.now() + chain.genesis.params.maxClockDriftMs)
-      throw new BlockError(BlockErrorCode.TIME_TOO_FAR);
+    // Validity is a fact about the chain; nearness to our clock is a voting rule (the engine's maxClockDriftMs).
     if (h.time <= chain.head.time) throw new BlockError(BlockErrorCode.TIME_NOT_MONOTONIC);
     if (!chain.validators.some((v) => toHex(v.id) === toHex(h.proposer)))
       throw new BlockError(BlockErrorCode.WRONG_PROPOSER);
-    const txs: Tx[] = block.txs.map(decodeTx);
+    const txs = this.body(block, hash, bytes);
     // A certified block was prevoted by more than 2/3 of the power, so by at least one honest
     // validator that checked every signature: a syncing node checks the certificate (sync) and
     // re-executes (roots must match) but does not redo the signatures.

@@ -21,7 +21,8 @@ export function headLength(n: number): number {
 
 /** The largest encoding that can satisfy `limits`: the size check before any parsing. */
 export function maxBundleBytes(limits: BundleLimits): number {
-  return headLength(limits.maxItems) + limits.maxItems * (headLength(limits.maxItemBytes) + limits.maxItemBytes);
+  const all = headLength(limits.maxItems) + limits.maxItems * (headLength(limits.maxItemBytes) + limits.maxItemBytes);
+  return limits.maxBytes === undefined ? all : Math.min(all, limits.maxBytes);
 }
 
 const MAJOR_BYTES = 2;
@@ -78,6 +79,10 @@ function malformed(reason: string, offset: number): P2pError {
   return new P2pError(P2pErrorCode.BUNDLE_MALFORMED, { reason, offset });
 }
 
+/** What the sender needs of the limits (the receiver's seen-cache size is not its business). */
+export type BundlerOptions = Pick<TxBundlerOptions, 'maxItems' | 'maxBytes' | 'maxDelayMs'> &
+  Partial<Pick<TxBundlerOptions, 'maxItemBytes'>>;
+
 export interface TxBundlerDeps {
   /** Sends one encoded bundle (the gossip publish); failures go to `onError`. */
   publish(bundle: Uint8Array): unknown;
@@ -97,7 +102,7 @@ export class TxBundler {
   private closed = false;
 
   constructor(
-    private readonly opts: TxBundlerOptions,
+    private readonly opts: BundlerOptions,
     private readonly deps: TxBundlerDeps,
   ) {}
 
@@ -108,7 +113,7 @@ export class TxBundler {
   add(item: Uint8Array): void {
     if (this.closed) throw new P2pError(P2pErrorCode.CLOSED, { what: 'bundler' });
     const itemBytes = headLength(item.length) + item.length;
-    if (headLength(1) + itemBytes > this.opts.maxBytes) {
+    if (item.length > (this.opts.maxItemBytes ?? item.length) || headLength(1) + itemBytes > this.opts.maxBytes) {
       throw new P2pError(P2pErrorCode.BUNDLE_ITEM_TOO_LARGE, { size: item.length, max: this.opts.maxBytes });
     }
     const n = this.items.length;

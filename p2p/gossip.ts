@@ -3,6 +3,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 import { P2pError, P2pErrorCode } from './errors.js';
 import type { P2pLogger } from './logger.js';
+import { GossipReason, type Validation, verdictOf } from './validation.js';
 
 export type GossipKind = 'tx' | 'proposal' | 'vote';
 
@@ -22,12 +23,13 @@ export function gossipTopics(chainId: string): Record<GossipKind, string> {
 /**
  * accept: deliver and forward; ignore: drop silently (duplicate, stale, not
  * ours to judge); reject: invalid, drop and penalise the peer that sent it.
+ * Validators answer with a reason (validation.ts); the verdict follows from it.
  */
 export type GossipVerdict = 'accept' | 'ignore' | 'reject';
 
 export interface TopicHandlers {
   /** Runs before delivery and before forwarding: a rejected message goes no further. */
-  validate?(data: Uint8Array, fromPeer: string): GossipVerdict | Promise<GossipVerdict>;
+  validate?(data: Uint8Array, fromPeer: string): Validation | Promise<Validation>;
   /** Receives accepted messages from other peers (never our own publishes). */
   onMessage?(data: Uint8Array, fromPeer: string): void;
 }
@@ -67,6 +69,8 @@ const VERDICT: Record<GossipVerdict, TopicValidatorResult> = {
  */
 export class Gossip {
   private readonly handlers = new Map<string, TopicHandlers>();
+  /** Messages not accepted, by reason (for metrics and tests). */
+  readonly refused = new Map<GossipReason, number>();
   private readonly onGossip = (evt: CustomEvent<GossipsubMessage>): void => this.deliver(evt.detail);
 
   constructor(
@@ -114,7 +118,9 @@ export class Gossip {
   private validatorFor(topic: string, h: TopicHandlers): TopicValidatorFn {
     const { scorer, log } = this.deps;
     const max = this.opts.maxGossipBytes;
-    const settle = (verdict: GossipVerdict, from: string): TopicValidatorResult => {
+    const settle = (v: Validation, from: string): TopicValidatorResult => {
+      const verdict = verdictOf(v);
+      if (v !== 'accept') this.refused.set(v, (this.refused.get(v) ?? 0) + 1);
       if (verdict === 'reject') scorer.onReject(from);
       else if (verdict === 'ignore') scorer.onIgnore(from);
       return VERDICT[verdict] ?? TopicValidatorResult.Ignore;
@@ -127,7 +133,7 @@ export class Gossip {
     return (peer, msg) => {
       const from = peer.toString();
       // Size limit before anything else looks at the bytes.
-      if (msg.data.length > max) return settle('reject', from);
+      if (msg.data.length > max) return settle(GossipReason.TOO_LARGE, from);
       if (h.validate === undefined) return TopicValidatorResult.Accept;
       try {
         const v = h.validate(msg.data, from);

@@ -1,6 +1,20 @@
 import '../src/polyfill.js';
 
-export { decodeBundle, encodeBundle, maxBundleBytes, TxBundler, type TxBundlerDeps } from './bundle.js';
+export {
+  type BundlerOptions,
+  decodeBundle,
+  encodeBundle,
+  maxBundleBytes,
+  TxBundler,
+  type TxBundlerDeps,
+} from './bundle.js';
+export {
+  ConsensusNet,
+  type ConsensusNetDeps,
+  type ConsensusNetOptions,
+  type ConsensusSink,
+  defaultConsensusNetOptions,
+} from './consensus-net.js';
 export { P2pError, P2pErrorCode } from './errors.js';
 export { PeerGater } from './gater.js';
 export {
@@ -27,3 +41,5 @@ export { ReqResp, type RequestHandler } from './reqresp.js';
 export { PeerScorer } from './scoring.js';
 export { peerIdOf } from './static-peers.js';
 export { type ChainStatus, STATUS_PROTOCOL, type StatusProvider, StatusService } from './status.js';
+export { type AdmitResult, type TxGossipDeps, TxGossipValidator } from './tx-gossip.js';
+export { GossipReason, SeenCache, type Validation, verdictOf } from './validation.js';

@@ -1,3 +1,5 @@
+import { TX_MAX_BYTES } from '../src/chain/tx.js';
+
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
@@ -72,22 +74,35 @@ export const defaultP2pOptions: Omit<P2pOptions, 'chainId'> = {
 export interface BundleLimits {
   maxItems: number;
   maxItemBytes: number;
+  /** Whole encoded bundle; default: the most `maxItems` items of `maxItemBytes` can take. */
+  maxBytes?: number;
 }
 
-/** Transaction bundles: one gossip message carries many txs (PLATFORM.md: gossipsub tops out at thousands of msg/s). */
+/**
+ * Transaction bundles: one gossip message carries many txs (PLATFORM.md:
+ * gossipsub tops out at thousands of msg/s). The sender flushes within these
+ * limits and the receiver refuses anything beyond them, so one peer message
+ * can cost at most `maxItems` signature checks.
+ */
 export interface TxBundlerOptions {
-  /** Flush when this many items are queued. */
+  /** Flush when this many items are queued; no bundle holds more. */
   maxItems: number;
-  /** Flush before the encoded bundle would exceed this many bytes. */
+  /** Flush before the encoded bundle would exceed this many bytes; no bundle is larger. */
   maxBytes: number;
+  /** One signed tx at most (TX_MAX_BYTES). */
+  maxItemBytes: number;
   /** Flush this long after the first queued item at the latest. */
   maxDelayMs: number;
+  /** Tx hashes remembered as admitted or invalid, so a repeat costs no signature check. */
+  seenCacheSize: number;
 }
 
 export const defaultTxBundlerOptions: TxBundlerOptions = {
   maxItems: 500,
   maxBytes: 256 * KiB,
+  maxItemBytes: TX_MAX_BYTES,
   maxDelayMs: 20,
+  seenCacheSize: 65_536,
 };
 
 export interface ReqRespOptions {

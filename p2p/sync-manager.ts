@@ -1,9 +1,8 @@
-import { verifyCommit } from '../consensus/engine/certificate.js';
+import { ConsensusErrorCode } from '../consensus/engine/errors.js';
 import { decodeCommit } from '../consensus/engine/messages.js';
-import type { CommitCertificate, Verify } from '../consensus/engine/types.js';
-import type { ValidatorSet } from '../consensus/engine/validator-set.js';
-import { equal } from '../src/codec/bytes.js';
-import { MedchainError } from '../src/errors.js';
+import type { CommitCertificate } from '../consensus/engine/types.js';
+import { BlockErrorCode } from '../src/chain/block.js';
+import { isCoded, MedchainError } from '../src/errors.js';
 import type { P2pLogger } from './logger.js';
 import type { ReqResp } from './reqresp.js';
 import { defaultSyncOptions, SyncErrorCode, type SyncedBlock, type SyncOptions, syncRange } from './sync.js';
@@ -12,20 +11,30 @@ export interface SyncManagerDeps {
   rr: Pick<ReqResp, 'request'>;
   peerHeights(): Map<string, number>;
   headHeight(): number;
-  /** The set that must sign block head+1: certificates are verified against what we track. */
-  validatorSet(): ValidatorSet;
-  verify: Verify;
-  hashBlock(block: Uint8Array): Uint8Array;
-  /** Commits a verified block (re-executing it: state roots are checked) and resolves once durable. */
+  /**
+   * Hands a synced block to consensus (ConsensusDriver.synced): it checks the
+   * body against the header and the certificate's hash, the certificate's
+   * signatures against the set it tracks, and commits (re-executing, so roots
+   * are checked). Resolves once durable; rejects with a coded error.
+   */
   commit(height: number, block: Uint8Array, cert: CommitCertificate): Promise<void>;
   penalise(peer: string): void;
   log: P2pLogger;
 }
 
+/** Refusals that prove the response was bad: the peer is penalised and another one asked. */
+const PEER_FAULTS = new Set<string>([
+  ...Object.values(BlockErrorCode),
+  ConsensusErrorCode.SYNCED_BLOCK_MISMATCH,
+  ConsensusErrorCode.SYNCED_BLOCK_REFUSED,
+]);
+
 /**
  * Catches up from peers that are ahead: one sync loop at a time, from the
- * highest peer, verifying every certificate against the validator set this
- * node tracks before committing. Progress (height, target, blocks/s) is logged.
+ * highest peer not tried yet. A bad response (undecodable, a certificate for
+ * another height, a body that does not match the certified header, a
+ * certificate that does not hold) penalises the peer, and the rest of the
+ * range is fetched from another one. Progress (height, target, blocks/s) is logged.
  */
 export class SyncManager {
   private running: Promise<void> | undefined;
@@ -70,8 +79,9 @@ export class SyncManager {
         await syncRange(this.d.rr, peer, head + 1, target, (b) => this.apply(b), this.opts);
       } catch (err) {
         tried.add(peer);
-        if (err instanceof MedchainError && err.code === SyncErrorCode.BAD_RESPONSE) this.d.penalise(peer);
-        this.d.log.warn({ peer, err: err instanceof MedchainError ? err.code : String(err) }, 'sync from peer failed');
+        const code = isCoded(err) ? err.code : String(err);
+        if (code === SyncErrorCode.BAD_RESPONSE) this.d.penalise(peer);
+        this.d.log.warn({ peer, err: code, ...(isCoded(err) ? err.meta : {}) }, 'sync from peer failed');
         continue;
       }
       const done = this.d.headHeight() - head;
@@ -80,17 +90,25 @@ export class SyncManager {
     }
   }
 
+  /** One synced block, cheap checks first; consensus does the rest (see `commit`). */
   private async apply(b: SyncedBlock): Promise<void> {
     if (b.height !== this.d.headHeight() + 1) return; // committed meanwhile by consensus
-    const cert = decodeCommit(b.cert);
-    if (cert.height !== b.height || !equal(this.d.hashBlock(b.block), cert.blockHash))
-      throw new MedchainError(SyncErrorCode.BAD_RESPONSE, { height: b.height });
+    let cert: CommitCertificate;
     try {
-      verifyCommit(cert, this.d.validatorSet(), this.d.verify, b.height);
-    } catch {
-      throw new MedchainError(SyncErrorCode.BAD_RESPONSE, { height: b.height, reason: 'certificate' });
+      // [REJECT] the certificate is a canonical, bounded encoding.
+      cert = decodeCommit(b.cert);
+    } catch (err) {
+      throw bad(b.height, 'CERT_MALFORMED', err);
     }
-    await this.d.commit(b.height, b.block, cert);
+    // [REJECT] it certifies the height it was sent for.
+    if (cert.height !== b.height) throw bad(b.height, 'CERT_WRONG_HEIGHT');
+    try {
+      await this.d.commit(b.height, b.block, cert);
+    } catch (err) {
+      // [REJECT] body vs header, header hash vs certificate, certificate signatures (checked in that order).
+      if (isCoded(err) && PEER_FAULTS.has(err.code)) throw bad(b.height, err.code, err);
+      throw err;
+    }
     if (performance.now() - this.progress.logged > 2000) this.logProgress('sync progress');
   }
 
@@ -101,4 +119,9 @@ export class SyncManager {
     this.progress.logged = now;
     this.d.log.info({ height, target: this.progress.target, blocksPerSec }, msg);
   }
+}
+
+function bad(height: number, reason: string, cause?: unknown): MedchainError<string> {
+  const detail = isCoded(cause) && cause.code !== reason ? { detail: cause.code } : {};
+  return new MedchainError(SyncErrorCode.BAD_RESPONSE, { height, reason, ...detail });
 }

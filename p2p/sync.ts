@@ -9,6 +9,8 @@ export const SyncErrorCode = {
   BAD_REQUEST: 'SYNC_BAD_REQUEST',
   BAD_RESPONSE: 'SYNC_BAD_RESPONSE',
   NO_PEER: 'SYNC_NO_PEER',
+  /** The server is answering as many requests as it allows (for this peer, or in all). */
+  BUSY: 'SYNC_BUSY',
 } as const;
 
 export interface SyncOptions {
@@ -17,9 +19,22 @@ export interface SyncOptions {
   maxResponseBytes: number;
   /** Requests kept in flight ahead of the block being committed. */
   pipeline: number;
+  /**
+   * Responses built at once for one peer, and for all: each holds up to
+   * `maxResponseBytes`, so these bound what requests can make us allocate
+   * (an honest client has at most `pipeline` requests out).
+   */
+  maxServingPerPeer: number;
+  maxServing: number;
 }
 
-export const defaultSyncOptions: SyncOptions = { maxBlocks: 64, maxResponseBytes: 16 * 1024 * 1024, pipeline: 3 };
+export const defaultSyncOptions: SyncOptions = {
+  maxBlocks: 64,
+  maxResponseBytes: 16 * 1024 * 1024,
+  pipeline: 3,
+  maxServingPerPeer: 4,
+  maxServing: 16,
+};
 
 export interface SyncedBlock {
   height: number;
@@ -38,33 +53,51 @@ export const encodeSyncRequest = (from: number, count: number): Uint8Array => en
 
 /** Server side: answers [from, count] with up to count consecutive [block, cert] pairs within the byte budget. */
 export function syncHandler(source: BlockSource, opts: SyncOptions = defaultSyncOptions) {
-  return async (req: Uint8Array): Promise<Uint8Array> => {
-    let from: number;
-    let count: number;
+  const serving = new Map<string, number>();
+  let total = 0;
+  return async (req: Uint8Array, peer = ''): Promise<Uint8Array> => {
+    const mine = serving.get(peer) ?? 0;
+    if (mine >= opts.maxServingPerPeer || total >= opts.maxServing) throw new MedchainError(SyncErrorCode.BUSY);
+    serving.set(peer, mine + 1);
+    total++;
     try {
-      const [f, c] = asTuple(decodeCanonical(req, 32), 2, 'sync.request');
-      from = asUint(f, 'sync.from');
-      count = Math.min(asUint(c, 'sync.count'), opts.maxBlocks);
-    } catch {
-      throw new MedchainError(SyncErrorCode.BAD_REQUEST);
+      return await serve(source, req, opts);
+    } finally {
+      total--;
+      const n = (serving.get(peer) ?? 1) - 1;
+      if (n === 0) serving.delete(peer);
+      else serving.set(peer, n);
     }
-    const out: [Uint8Array, Uint8Array][] = [];
-    let bytes = 0;
-    const last = Math.min(source.headHeight(), from + count - 1);
-    for (let h = Math.max(1, from); h <= last; h++) {
-      const [block, cert] = await Promise.all([source.getBlock(h), source.getCert(h)]);
-      if (block === undefined || cert === undefined) break;
-      bytes += block.length + cert.length + 16;
-      if (out.length > 0 && bytes > opts.maxResponseBytes - 64) break;
-      out.push([block, cert]);
-    }
-    return encode(out);
   };
 }
 
-export function decodeSyncResponse(bytes: Uint8Array, from: number, maxBytes: number): SyncedBlock[] {
+async function serve(source: BlockSource, req: Uint8Array, opts: SyncOptions): Promise<Uint8Array> {
+  let from: number;
+  let count: number;
   try {
-    return asArray(decodeCanonical(bytes, maxBytes), 'sync.response', 100_000).map((pair, i) => {
+    const [f, c] = asTuple(decodeCanonical(req, 32), 2, 'sync.request');
+    from = asUint(f, 'sync.from');
+    count = Math.min(asUint(c, 'sync.count'), opts.maxBlocks);
+  } catch {
+    throw new MedchainError(SyncErrorCode.BAD_REQUEST);
+  }
+  const out: [Uint8Array, Uint8Array][] = [];
+  let bytes = 0;
+  const last = Math.min(source.headHeight(), from + count - 1);
+  for (let h = Math.max(1, from); h <= last; h++) {
+    const [block, cert] = await Promise.all([source.getBlock(h), source.getCert(h)]);
+    if (block === undefined || cert === undefined) break;
+    bytes += block.length + cert.length + 16;
+    if (out.length > 0 && bytes > opts.maxResponseBytes - 64) break;
+    out.push([block, cert]);
+  }
+  return encode(out);
+}
+
+/** A response to [from, maxCount]: more pairs than asked for is a bad response too. */
+export function decodeSyncResponse(bytes: Uint8Array, from: number, maxBytes: number, maxCount: number): SyncedBlock[] {
+  try {
+    return asArray(decodeCanonical(bytes, maxBytes), 'sync.response', maxCount).map((pair, i) => {
       const [block, cert] = asTuple(pair, 2, 'sync.pair');
       return { height: from + i, block: asBytes(block, 'sync.block'), cert: asBytes(cert, 'sync.cert') };
     });
@@ -100,7 +133,7 @@ export async function syncRange(
       from: start,
       res: rr
         .request(peer, encodeSyncRequest(start, count))
-        .then((b) => decodeSyncResponse(b, start, opts.maxResponseBytes)),
+        .then((b) => decodeSyncResponse(b, start, opts.maxResponseBytes, count)),
     });
   };
   while (inflight.length < opts.pipeline && next <= to) request();

@@ -1,7 +1,9 @@
 import { equal } from '../../src/codec/bytes.js';
+import { isCoded } from '../../src/errors.js';
 import type { ConsensusWal } from '../wal/wal.js';
 import type { Action, SyncHint } from './actions.js';
 import type { ConsensusEngine } from './engine.js';
+import { ConsensusError, ConsensusErrorCode } from './errors.js';
 import type { CommitCertificate, Proposal, Vote } from './types.js';
 import type { ValidatorSet } from './validator-set.js';
 
@@ -23,11 +25,16 @@ export interface CommitResult {
 export interface Executor {
   /** Build a block from the mempool on top of the last committed one. */
   buildBlock(height: number, round: number, time: number): Promise<{ block: Uint8Array; hash: Uint8Array }>;
-  /** Execute a proposed block; valid only if every check and root matches. */
-  validateBlock(height: number, block: Uint8Array): Promise<{ valid: boolean; hash: Uint8Array }>;
+  /** Execute a proposed block; valid only if every check and root matches. `time`: the block's time. */
+  validateBlock(height: number, block: Uint8Array): Promise<{ valid: boolean; hash: Uint8Array; time?: number }>;
   /** Apply the final block atomically (block, certificate, state, indexes). */
   commit(height: number, block: Uint8Array, cert: CommitCertificate): Promise<CommitResult>;
-  /** Cheap hash of an encoded block (the header hash), to match synced blocks with certificates. */
+  /**
+   * The header hash of an encoded block whose body was checked against its
+   * header (size, tx count, every tx well-formed, tx root), without executing
+   * it; throws a coded error otherwise. A certificate or a proposal signs only
+   * the hash, so this is what binds a received body to it.
+   */
   hashBlock(block: Uint8Array): Uint8Array;
   /** Whether the mempool still holds transactions after a commit. */
   hasPendingTxs?(): boolean;
@@ -67,6 +74,8 @@ export class ConsensusDriver {
   private chain: Promise<void> = Promise.resolve();
   private readonly timers = new Set<unknown>();
   private closed = false;
+  /** Callers of synced() waiting for their height's commit to land or fail. */
+  private waiters: Array<{ height: number; resolve(): void; reject(err: unknown): void }> = [];
 
   constructor(private readonly d: DriverDeps) {}
 
@@ -82,9 +91,9 @@ export class ConsensusDriver {
     if (this.d.executor.hasPendingTxs?.()) this.txsAvailable();
   }
 
-  /** A proposal whose signature the caller verified. */
+  /** A proposal whose signature and body (Executor.hashBlock) the caller verified. */
   proposal(p: Proposal): void {
-    if (!this.closed) this.feed(this.d.engine.proposal(p));
+    if (!this.closed) this.feed(this.d.engine.proposal(p, this.d.clock.now()));
   }
 
   /** A vote whose signature the caller verified. */
@@ -96,10 +105,35 @@ export class ConsensusDriver {
     if (!this.closed) this.feed(this.d.engine.txsAvailable());
   }
 
-  /** A block from sync: dropped unless it hashes to the certificate's block hash. */
-  synced(height: number, block: Uint8Array, cert: CommitCertificate): void {
-    if (this.closed || !equal(this.d.executor.hashBlock(block), cert.blockHash)) return;
-    this.feed(this.d.engine.synced(height, block, cert));
+  /**
+   * A block from sync. Resolves once `height` is durably committed (by this
+   * block or by consensus meanwhile); rejects with a coded error if the block
+   * is refused (its body does not match the certificate's hash, the engine
+   * refuses the certificate) or its commit fails, so the caller can fetch it
+   * elsewhere. A refused block changes nothing.
+   */
+  synced(height: number, block: Uint8Array, cert: CommitCertificate): Promise<void> {
+    const { engine, executor } = this.d;
+    if (this.closed) return Promise.reject(new ConsensusError(ConsensusErrorCode.CLOSED));
+    if (height < engine.height) return Promise.resolve();
+    if (height > engine.height)
+      return Promise.reject(new ConsensusError(ConsensusErrorCode.SYNCED_NOT_NEXT, { height, next: engine.height }));
+    let hash: Uint8Array;
+    try {
+      hash = executor.hashBlock(block);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!equal(hash, cert.blockHash))
+      return Promise.reject(new ConsensusError(ConsensusErrorCode.SYNCED_BLOCK_MISMATCH, { height }));
+    const actions = engine.synced(height, block, cert);
+    const deciding = actions.some((a) => a.type === 'commit');
+    // Not deciding and not decided already (by consensus, commit pending): the certificate does not hold.
+    if (!deciding && engine.step !== 'decided')
+      return Promise.reject(new ConsensusError(ConsensusErrorCode.SYNCED_BLOCK_REFUSED, { height }));
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ height, resolve, reject }));
+    this.feed(actions);
+    return done;
   }
 
   /** Resolves once every action issued so far has run. */
@@ -112,6 +146,18 @@ export class ConsensusDriver {
     for (const t of this.timers) this.d.clock.clearTimeout(t);
     this.timers.clear();
     await this.chain;
+    this.settleWaiters(Number.MAX_SAFE_INTEGER, new ConsensusError(ConsensusErrorCode.CLOSED));
+  }
+
+  /** Settles the waiters up to `height`: resolved, or rejected with `err`. */
+  private settleWaiters(height: number, err?: unknown): void {
+    const keep: typeof this.waiters = [];
+    for (const w of this.waiters) {
+      if (w.height > height) keep.push(w);
+      else if (err === undefined) w.resolve();
+      else w.reject(err);
+    }
+    this.waiters = keep;
   }
 
   private feed(actions: Action[]): void {
@@ -170,7 +216,8 @@ export class ConsensusDriver {
       case 'validateProposal':
         this.later(
           executor.validateBlock(a.height, a.block),
-          (r) => engine.proposalValidated(a.height, a.round, a.blockHash, r.valid && equal(r.hash, a.blockHash)),
+          (r) =>
+            engine.proposalValidated(a.height, a.round, a.blockHash, r.valid && equal(r.hash, a.blockHash), r.time),
           () => engine.proposalValidated(a.height, a.round, a.blockHash, false),
         );
         return;
@@ -179,24 +226,32 @@ export class ConsensusDriver {
           executor.commit(a.height, a.block, a.cert),
           (r) => {
             this.d.onCommit?.(a.height, a.cert);
+            this.settleWaiters(a.height);
             const out = engine.committed(a.height, r.nextValidatorSet, r.blockTime);
             return executor.hasPendingTxs?.() ? [...out, ...engine.txsAvailable()] : out;
           },
-          () => [],
+          (err) => {
+            const reason = isCoded(err) ? err.code : 'unknown';
+            this.settleWaiters(
+              a.height,
+              new ConsensusError(ConsensusErrorCode.COMMIT_FAILED, { height: a.height, reason }),
+            );
+            return engine.commitFailed(a.height, a.cert.blockHash);
+          },
         );
         return;
     }
   }
 
   /** Runs executor work off the action chain; its result re-enters as an engine event. */
-  private later<T>(work: Promise<T>, ok: (r: T) => Action[], fail: () => Action[]): void {
+  private later<T>(work: Promise<T>, ok: (r: T) => Action[], fail: (err: unknown) => Action[]): void {
     work.then(
       (r) => {
         if (!this.closed) this.feed(ok(r));
       },
       (err: unknown) => {
         this.d.onError?.(err);
-        if (!this.closed) this.feed(fail());
+        if (!this.closed) this.feed(fail(err));
       },
     );
   }

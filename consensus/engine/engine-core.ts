@@ -64,6 +64,8 @@ export abstract class EngineCore {
   /** A commit quorum whose block we lack. */
   protected missing: { round: number; key: string; hash: Uint8Array } | undefined;
   protected decision: CommitCertificate | undefined;
+  /** Where to return if the decided block cannot be committed (see commitFailed). */
+  protected stepBeforeDecision: EngineStep = 'newRound';
   /** Rate limits (reset on each rebroadcast tick) for laggard help and sync requests. */
   protected helped = false;
   protected syncAsked = false;
@@ -113,7 +115,7 @@ export abstract class EngineCore {
 
   // ------------------------------------------------------------ messages
 
-  protected onProposal(p: Proposal, from: Source): void {
+  protected onProposal(p: Proposal, from: Source, now?: number): void {
     if (this.step === 'idle') return;
     if (p.height > this.height) {
       this.onFuture({ proposal: p });
@@ -131,7 +133,12 @@ export abstract class EngineCore {
     this.version++;
     if (p.round > this.round + this.opts.maxRoundsAhead) return;
     const rs = this.hs.round(p.round);
-    if (rs.proposals.some((q) => equal(q.blockHash, p.blockHash))) return;
+    rs.proposalAt ??= now;
+    if (rs.proposals.some((q) => equal(q.blockHash, p.blockHash))) {
+      // A body dropped after a failed commit comes back with a re-sent proposal.
+      this.hs.addBlock(p.blockHash, p.block);
+      return;
+    }
     const first = rs.proposals[0];
     if (first && !rs.proposalEvidenceSent) {
       rs.proposalEvidenceSent = true;

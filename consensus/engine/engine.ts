@@ -46,8 +46,9 @@ export class ConsensusEngine extends EngineCore {
     }, true);
   }
 
-  proposal(p: Proposal): Action[] {
-    return this.run(() => this.onProposal(p, 'peer'));
+  /** A proposal whose signature and body the caller checked; `now` (our clock at arrival) enables the block-time rule. */
+  proposal(p: Proposal, now?: number): Action[] {
+    return this.run(() => this.onProposal(p, 'peer', now));
   }
 
   /** A vote whose signature the caller has verified against validator `validatorIndex`. */
@@ -57,7 +58,12 @@ export class ConsensusEngine extends EngineCore {
 
   timeout(kind: TimeoutKind, height: number, round: number): Action[] {
     return this.run(() => {
-      if (height !== this.height || round !== this.round || this.step === 'decided') return;
+      if (height !== this.height || round !== this.round) return;
+      if (this.step === 'decided') {
+        // Keep the tick alive until the commit lands: a failed commit needs it to fetch the block again.
+        if (kind === 'rebroadcast') this.schedule('rebroadcast', round, this.opts.rebroadcastMs);
+        return;
+      }
       if (kind === 'heartbeat' && this.step === 'newRound') this.enterPropose(round);
       else if (kind === 'propose' && this.step === 'propose') this.signVote(VoteType.PREVOTE, null);
       else if (kind === 'prevote' && this.step === 'prevote') this.signVote(VoteType.PRECOMMIT, null);
@@ -66,13 +72,17 @@ export class ConsensusEngine extends EngineCore {
     });
   }
 
-  /** Result of validateProposal: valid only if execution succeeded and gave `blockHash`. */
-  proposalValidated(height: number, _round: number, blockHash: Uint8Array, valid: boolean): Action[] {
+  /**
+   * Result of validateProposal: valid only if execution succeeded and gave
+   * `blockHash`; `time` is the block's time (for the block-time rule).
+   */
+  proposalValidated(height: number, _round: number, blockHash: Uint8Array, valid: boolean, time?: number): Action[] {
     return this.run(() => {
       if (height !== this.height) return;
       const e = this.hs.blocks.get(hashKey(blockHash));
       if (!e || e.status === 'valid' || e.status === 'invalid') return;
       e.status = valid ? 'valid' : 'invalid';
+      if (time !== undefined) e.time = time;
       this.version++;
     });
   }
@@ -100,6 +110,28 @@ export class ConsensusEngine extends EngineCore {
         if ('vote' in m) this.onVote(m.vote, 'peer');
         else this.onProposal(m.proposal, 'peer');
       }
+    });
+  }
+
+  /**
+   * The commit action for `height` failed: the executor refused the decided
+   * block (a body that does not match its header, a root mismatch) or could
+   * not write it. The decision stays a fact (its certificate is valid), but
+   * the body is dropped and fetched again by sync; the engine must never
+   * stay in 'decided' with nothing left to commit.
+   */
+  commitFailed(height: number, blockHash: Uint8Array): Action[] {
+    return this.run(() => {
+      const d = this.decision;
+      if (height !== this.height || this.step !== 'decided' || !d || !equal(d.blockHash, blockHash)) return;
+      const key = hashKey(blockHash);
+      this.hs.blocks.delete(key);
+      this.decision = undefined;
+      this.step = this.stepBeforeDecision;
+      this.missing = { round: d.round, key, hash: blockHash };
+      this.syncAsked = false;
+      this.askSync({ round: d.round, blockHash });
+      this.version++;
     });
   }
 
@@ -255,6 +287,7 @@ export class ConsensusEngine extends EngineCore {
   }
 
   private decide(cert: CommitCertificate, block: Uint8Array): void {
+    this.stepBeforeDecision = this.step;
     this.step = 'decided';
     this.decision = cert;
     this.missing = undefined;
@@ -302,9 +335,23 @@ export class ConsensusEngine extends EngineCore {
       this.signVote(VoteType.PREVOTE, null);
       return;
     }
-    const status = this.ensureValidation(this.hs.blocks.get(hashKey(p.blockHash)) as BlockEntry);
-    if (status === 'valid') this.signVote(VoteType.PREVOTE, p.blockHash);
+    const e = this.hs.blocks.get(hashKey(p.blockHash)) as BlockEntry;
+    const status = this.ensureValidation(e);
+    if (status === 'valid') this.signVote(VoteType.PREVOTE, this.timely(e, p.polRound, rs) ? p.blockHash : null);
     else if (status === 'invalid') this.signVote(VoteType.PREVOTE, null);
+  }
+
+  /**
+   * The block-time rule for prevotes: after the previous block, and for a
+   * fresh proposal within maxClockDriftMs of our clock at its arrival, either
+   * way. Both bounds come from one option; unknown times are not judged.
+   */
+  private timely(e: BlockEntry, polRound: number, rs: RoundState): boolean {
+    if (e.time === undefined) return true;
+    if (e.time < this.minTime) return false;
+    const drift = this.opts.maxClockDriftMs;
+    if (polRound >= 0 || drift === undefined || rs.proposalAt === undefined) return true;
+    return e.time <= rs.proposalAt + drift && e.time >= rs.proposalAt - drift;
   }
 
   /** Upon PROPOSAL(v) and 2f+1 PREVOTE(round, id(v)), valid(v), first time: lock (if in prevote) and remember v. */

@@ -8,6 +8,8 @@ export interface BlockEntry {
   block: Uint8Array;
   hash: Uint8Array;
   status: BlockStatus;
+  /** Block time, once validation reported it. */
+  time?: number;
 }
 
 /** Everything seen and done in one round of the current height. */
@@ -17,6 +19,8 @@ export class RoundState {
   /** Proposals from this round's proposer; the first decides our prevote. */
   readonly proposals: Proposal[] = [];
   ownProposal: Proposal | undefined;
+  /** Our clock when this round's first proposal arrived (if the driver tells us). */
+  proposalAt: number | undefined;
   ownPrevote: Vote | undefined;
   ownPrecommit: Vote | undefined;
   // "for the first time" guards of the Tendermint rules

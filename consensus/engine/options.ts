@@ -27,6 +27,15 @@ export interface ConsensusOptions {
    * stall the network (delivery is not assumed reliable).
    */
   rebroadcastMs: number;
+  /**
+   * How far a fresh proposal's block time may be from our clock, either way
+   * (the chain's maxClockDriftMs). A validator prevotes nil on a proposal
+   * built at a time too far ahead, or too far behind (a Byzantine proposer
+   * dragging block time back, which consents and expiries are judged by).
+   * Re-proposals (polRound >= 0) are exempt: a quorum judged them when they
+   * were fresh. Undefined: not checked (simulations without a clock).
+   */
+  maxClockDriftMs?: number;
   /** Messages buffered for the next height while this one finishes. */
   maxFutureMessages: number;
   /** Rounds ahead of ours whose votes are stored in full (beyond: only who is there). */

@@ -8,6 +8,7 @@ import { lpStream } from '@libp2p/utils';
 import { sha256 } from '../../src/crypto/hash.js';
 import { decodeBundle, TxBundler } from '../bundle.js';
 import { createHost, type P2pHost } from '../host.js';
+import { GossipReason } from '../validation.js';
 
 export type BenchCommand =
   | { cmd: 'start'; chainId: string; dial?: string }
@@ -51,7 +52,7 @@ async function start(c: Extract<BenchCommand, { cmd: 'start' }>): Promise<void> 
         decodeBundle(data, LIMITS);
         return 'accept';
       } catch {
-        return 'reject';
+        return GossipReason.MALFORMED;
       }
     },
     onMessage: (data) => {

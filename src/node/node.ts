@@ -1,19 +1,18 @@
 import '../polyfill.js';
 import { join } from 'node:path';
-import type { CommittedBlock } from '../../consensus/chain-executor.js';
 import { ChainExecutor, toValidatorSet } from '../../consensus/chain-executor.js';
 import { ConsensusDriver, systemClock } from '../../consensus/engine/driver.js';
 import { ConsensusEngine } from '../../consensus/engine/engine.js';
-import type { CommitCertificate } from '../../consensus/engine/types.js';
 import { defaultMempoolOptions, Mempool } from '../../consensus/mempool.js';
 import { FileStore } from '../../consensus/wal/file-wal.js';
 import { ConsensusWal } from '../../consensus/wal/wal.js';
-import { decodeBundle, TxBundler } from '../../p2p/bundle.js';
+import { TxBundler } from '../../p2p/bundle.js';
 import { ConsensusNet } from '../../p2p/consensus-net.js';
 import { createHost, type P2pHost } from '../../p2p/host.js';
 import { defaultTxBundlerOptions } from '../../p2p/options.js';
 import { defaultSyncOptions, syncHandler, syncProtocol } from '../../p2p/sync.js';
 import { SyncManager } from '../../p2p/sync-manager.js';
+import { TxGossipValidator } from '../../p2p/tx-gossip.js';
 import { registerNodeApi } from '../../rpc/api/index.js';
 import { defaultRpcOptions, type RateLimitOptions, type RpcAddress, RpcServer } from '../../rpc/index.js';
 import { ChainState, type Indexer } from '../../state/chain.js';
@@ -141,8 +140,8 @@ export class Node {
         chain,
         mempool,
         verifyMany: (items) => pool.verifyMany(items),
+        kind: (k) => o.machine.kind(k),
         ...(validatorId ? { proposerId: validatorId } : {}),
-        now: () => Date.now(),
         onCommitted: (c) => {
           events.emitCommitted(c);
           maybePrune(c.block.header.height);
@@ -163,17 +162,20 @@ export class Node {
           log: log.child({ module: 'p2p' }),
         },
       );
-      const net = new ConsensusNet({
-        host,
-        headHeight: () => chain.head.height,
-        validatorSet: () => toValidatorSet(chain.validators),
-        // Gossiped votes go through the verifier pool (priority: consensus latency matters).
-        verify: (pk, bytes, sig) => pool.verify(vote(bytes), sig, pk, { priority: true }),
-        requestSync: () => catchUp(),
-        maxProposalBytes: BLOCK_MAX_BYTES,
-      });
+      const net = new ConsensusNet(
+        { maxProposalBytes: BLOCK_MAX_BYTES },
+        {
+          host,
+          headHeight: () => chain.head.height,
+          validatorSet: () => toValidatorSet(chain.validators),
+          // Gossiped votes go through the verifier pool (priority: consensus latency matters).
+          verify: (pk, bytes, sig) => pool.verify(vote(bytes), sig, pk, { priority: true }),
+          hashBlock: (b) => executor.hashBlock(b),
+          requestSync: () => catchUp(),
+        },
+      );
       const engine = new ConsensusEngine(
-        { chainId, emptyBlockIntervalMs: cfg.consensus.heartbeatMs },
+        { chainId, emptyBlockIntervalMs: cfg.consensus.heartbeatMs, maxClockDriftMs: genesis.params.maxClockDriftMs },
         key
           ? { pubkey: key.pubkey, signer: { sign: (b) => signFast(vote(b), key.secretKey) }, verify: verifyVote }
           : { verify: verifyVote },
@@ -212,34 +214,11 @@ export class Node {
         rr,
         peerHeights: () => host.peerHeights(),
         headHeight: () => chain.head.height,
-        validatorSet: () => toValidatorSet(chain.validators),
-        verify: verifyVote,
-        hashBlock: (b) => executor.hashBlock(b),
-        commit: (height, block, cert) => commitSynced(height, block, cert),
+        commit: (height, block, cert) => driver.synced(height, block, cert),
         penalise: (peer) => host.scorer.penalise(peer, 50),
         log: log.child({ module: 'sync' }),
       });
       host.status.onStatus(() => sync.trigger());
-      // Resolves once the engine has durably committed a synced block (its commit runs asynchronously).
-      const commitSynced = (height: number, block: Uint8Array, cert: CommitCertificate): Promise<void> =>
-        new Promise((resolve, reject) => {
-          if (chain.head.height >= height) return resolve();
-          const onCommitted = (c: CommittedBlock): void => {
-            if (c.block.header.height < height) return;
-            done();
-            resolve();
-          };
-          const timer = setTimeout(() => {
-            done();
-            reject(new Error(`synced block ${height} was not committed`));
-          }, 30_000);
-          const done = (): void => {
-            clearTimeout(timer);
-            events.off('committed', onCommitted);
-          };
-          events.on('committed', onCommitted);
-          driver.synced(height, block, cert);
-        });
       // Gossip or consensus shows the network is ahead: refresh peer heights (at most once a second) and sync.
       let lastRefresh = 0;
       const catchUp = (): void => {
@@ -252,25 +231,8 @@ export class Node {
         publish: (b) => host.gossip.publish(host.topics.tx, b),
         onError: (err) => log.debug({ err: String(err) }, 'tx gossip publish failed'),
       });
-      host.gossip.subscribe(host.topics.tx, {
-        validate: async (bytes) => {
-          let items: Uint8Array[];
-          try {
-            items = decodeBundle(bytes, { maxItems: 10_000, maxItemBytes: 16 * 1024 });
-          } catch {
-            return 'reject';
-          }
-          const res = await mempool.addMany(items);
-          if (
-            res.some(
-              (r) =>
-                !r.ok && (r.code === 'TX_BAD_SIGNATURE' || r.code === 'TX_MALFORMED' || r.code === 'TX_WRONG_CHAIN'),
-            )
-          )
-            return 'reject';
-          return res.some((r) => r.ok) ? 'accept' : 'ignore';
-        },
-      });
+      const txGossip = new TxGossipValidator(defaultTxBundlerOptions, { admit: (items) => mempool.addMany(items) });
+      host.gossip.subscribe(host.topics.tx, { validate: (bytes) => txGossip.validate(bytes) });
       submit = (bytes) => node.submitTx(bytes);
       const node = new Node(log, events, cfg, chain, pool, mempool, host, driver, sync, bundler, validatorId);
       if (cfg.rpc.enabled) await node.startRpc();

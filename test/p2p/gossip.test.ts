@@ -2,8 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeBundle, encodeBundle } from '../../p2p/bundle.js';
 import { P2pErrorCode } from '../../p2p/errors.js';
-import { type GossipVerdict, gossipTopic } from '../../p2p/gossip.js';
+import { gossipTopic } from '../../p2p/gossip.js';
 import type { P2pHost } from '../../p2p/host.js';
+import { GossipReason, type Validation } from '../../p2p/validation.js';
 import { isCoded } from '../../src/errors.js';
 import { addrOf, assertRefused, closeAll, rejects, testHost, waitFor } from './helpers.js';
 
@@ -15,11 +16,11 @@ const INVALID = 0xff;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 /** Valid = a bundle whose items do not start with 0xff. */
-function validate(data: Uint8Array): GossipVerdict {
+function validate(data: Uint8Array): Validation {
   try {
-    return decodeBundle(data, LIMITS).some((i) => i[0] === INVALID) ? 'reject' : 'accept';
+    return decodeBundle(data, LIMITS).some((i) => i[0] === INVALID) ? GossipReason.INVALID_TX : 'accept';
   } catch {
-    return 'reject';
+    return GossipReason.MALFORMED;
   }
 }
 

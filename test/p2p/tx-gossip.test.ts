@@ -1,0 +1,102 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { defaultMempoolOptions, Mempool } from '../../consensus/mempool.js';
+import { encodeBundle } from '../../p2p/bundle.js';
+import { defaultTxBundlerOptions } from '../../p2p/options.js';
+import { type AdmitResult, TxGossipValidator } from '../../p2p/tx-gossip.js';
+import { GossipReason, verdictOf } from '../../p2p/validation.js';
+import { TX_MAX_BYTES } from '../../src/chain/tx.js';
+import { utf8 } from '../../src/codec/bytes.js';
+import { verify } from '../../src/crypto/ed25519.js';
+import { kvGenesis, kvMachine, kvTx } from '../helpers/kv-machine.js';
+
+/** A validator whose admission records what it is asked and answers `answer`. */
+function counting(answer: (item: Uint8Array) => AdmitResult = () => ({ ok: true })) {
+  const admitted: Uint8Array[][] = [];
+  const v = new TxGossipValidator(defaultTxBundlerOptions, {
+    admit: async (items) => {
+      admitted.push([...items]);
+      return items.map(answer);
+    },
+  });
+  return { v, admitted };
+}
+
+const items = (n: number, size = 100): Uint8Array[] =>
+  Array.from({ length: n }, (_, i) => new Uint8Array(size).fill(i % 251));
+
+test("tx gossip: limits are the sender's: 500 items pass, 501 are rejected before any admission", async () => {
+  const { v, admitted } = counting();
+  assert.is(await v.validate(encodeBundle(items(defaultTxBundlerOptions.maxItems))), 'accept');
+  const r = await v.validate(encodeBundle(items(defaultTxBundlerOptions.maxItems + 1, 10)));
+  assert.is(r, GossipReason.MALFORMED);
+  assert.is(verdictOf(r), 'reject');
+  assert.is(admitted.length, 1, 'the oversized bundle never reached admission');
+});
+
+test("tx gossip: a bundle above the sender's byte limit, or an item above TX_MAX_BYTES, is rejected unparsed", async () => {
+  const { v, admitted } = counting();
+  const big = encodeBundle(items(40, 8000)); // 40 × 8 KB > 256 KiB
+  assert.ok(big.length > defaultTxBundlerOptions.maxBytes);
+  assert.is(await v.validate(big), GossipReason.MALFORMED);
+  assert.is(await v.validate(encodeBundle([new Uint8Array(TX_MAX_BYTES + 1)])), GossipReason.MALFORMED);
+  assert.is(admitted.length, 0);
+});
+
+test('tx gossip: a tx found invalid is rejected again from the seen-cache, without admission', async () => {
+  const { v, admitted } = counting(() => ({ ok: false, code: 'TX_BAD_SIGNATURE' }));
+  const bundle = encodeBundle(items(3));
+  assert.is(await v.validate(bundle), GossipReason.INVALID_TX);
+  assert.is(await v.validate(encodeBundle([new Uint8Array(5), ...items(3)])), GossipReason.INVALID_TX);
+  assert.is(admitted.length, 1);
+});
+
+test('tx gossip: a bundle of txs already admitted is ignored as DUPLICATE; only new items go to admission', async () => {
+  const { v, admitted } = counting();
+  const xs = items(3);
+  assert.is(await v.validate(encodeBundle(xs)), 'accept');
+  assert.is(await v.validate(encodeBundle(xs)), GossipReason.DUPLICATE);
+  assert.is(verdictOf(GossipReason.DUPLICATE), 'ignore');
+  const fresh = new Uint8Array(7);
+  assert.is(await v.validate(encodeBundle([...xs, fresh])), 'accept');
+  assert.equal(admitted[admitted.length - 1], [fresh]);
+});
+
+test('tx gossip: refusals that depend on this node (pool full, our clock) are ignored and retried later', async () => {
+  let full = true;
+  const { v, admitted } = counting(() => (full ? { ok: false, code: 'TX_MEMPOOL_FULL' } : { ok: true }));
+  const b = encodeBundle(items(2));
+  assert.is(await v.validate(b), GossipReason.NOT_ADMITTED);
+  assert.is(verdictOf(GossipReason.NOT_ADMITTED), 'ignore');
+  full = false;
+  assert.is(await v.validate(b), 'accept');
+  assert.is(admitted.length, 2);
+});
+
+test('tx gossip: with the real mempool, a repeated bundle of valid txs costs no second signature check', async () => {
+  const g = kvGenesis('gossip-test');
+  let verified = 0;
+  const mempool = new Mempool(defaultMempoolOptions, {
+    chainId: g.chainId,
+    maxTxLifetimeMs: g.params.maxTxLifetimeMs,
+    kind: (k) => kvMachine.kind(k),
+    isIncluded: () => false,
+    verifyMany: async (xs) => {
+      verified += xs.length;
+      return xs.map((i) => verify(i.sig, i.msg, i.pk));
+    },
+    now: () => g.time,
+  });
+  const v = new TxGossipValidator(defaultTxBundlerOptions, { admit: (xs) => mempool.addMany(xs) });
+  const txs = [1, 2, 3].map((i) => kvTx(g.chainId, utf8(`k${i}`), utf8('v'), g.time + 60_000).bytes);
+  assert.is(await v.validate(encodeBundle(txs)), 'accept');
+  assert.is(verified, 3);
+  assert.is(await v.validate(encodeBundle(txs)), GossipReason.DUPLICATE);
+  const forged = Uint8Array.from(kvTx(g.chainId, utf8('k4'), utf8('v'), g.time + 60_000).bytes);
+  forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1; // the last signature byte
+  assert.is(await v.validate(encodeBundle([forged])), GossipReason.INVALID_TX);
+  assert.is(await v.validate(encodeBundle([forged])), GossipReason.INVALID_TX);
+  assert.is(verified, 4, 'the forged tx was verified once');
+});
+
+test.run();
