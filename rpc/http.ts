@@ -14,7 +14,15 @@ import type { RpcOptions } from './options.js';
 import { clientKey, type RateLimiter } from './rate-limit.js';
 import { internalError, type RpcError, serverError } from './rpc-error.js';
 
+/** A handler for a path prefix beside JSON-RPC (e.g. the FHIR facade at /fhir). */
+export interface HttpMount {
+  owns(url: string | undefined): boolean;
+  onRequest(req: IncomingMessage, res: ServerResponse): void;
+}
+
 export interface HttpDeps {
+  /** Path handlers tried before JSON-RPC; connection, shutdown and rate limits still apply. */
+  mounts: HttpMount[];
   dispatcher: Dispatcher;
   limiter: RateLimiter | null;
   access: AccessCheck;
@@ -37,6 +45,11 @@ export class HttpTransport {
   readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const { deps } = this;
     req.on('error', noop);
+    const mount = deps.mounts.length === 0 ? undefined : deps.mounts.find((m) => m.owns(req.url));
+    if (mount !== undefined) {
+      this.mounted(mount, req, res);
+      return;
+    }
     const refused = this.refuse(req);
     if (refused !== null) {
       this.reject(res, refused.err, refused.close, refused.headers);
@@ -84,6 +97,24 @@ export class HttpTransport {
       this.process(body, scope, res);
     });
   };
+
+  private mounted(mount: HttpMount, req: IncomingMessage, res: ServerResponse): void {
+    const { deps } = this;
+    const key = clientKey(req.socket.remoteAddress ?? 'unknown');
+    if (deps.gate.isOver(req.socket))
+      this.reject(res, serverError('TOO_MANY_CONNECTIONS', 'Too many connections', undefined, 503), true);
+    else if (deps.state.closing)
+      this.reject(res, serverError('SHUTTING_DOWN', 'Server shutting down', undefined, 503), true);
+    else if (deps.limiter !== null && !deps.limiter.take(key, 1))
+      this.reject(res, serverError('RATE_LIMITED', 'Rate limit exceeded', undefined, 429), false, {
+        'retry-after': this.retryAfter(key),
+      });
+    else {
+      deps.inflight.inc();
+      res.once('close', () => deps.inflight.dec());
+      mount.onRequest(req, res);
+    }
+  }
 
   /** Checks that need no body, cheapest first; GET /health passes through. */
   private refuse(req: IncomingMessage): { err: RpcError; close: boolean; headers?: OutgoingHttpHeaders } | null {
