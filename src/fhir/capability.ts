@@ -52,7 +52,8 @@ export function capabilityStatement(o: { baseUrl: string; version: string; maxCo
     kind: 'instance',
     software: { name: 'MedChain', version: o.version },
     implementation: { description: 'MedChain read-only FHIR facade', url: o.baseUrl },
-    fhirVersion: '4.0.1',
+    // R4 as the official R4 JSON schema (4.0.0) enumerates it; 4.0.1 only corrected errata.
+    fhirVersion: '4.0.0',
     format: ['application/fhir+json', 'json'],
     rest: [
       {
