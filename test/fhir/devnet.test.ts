@@ -23,6 +23,7 @@ import {
 import { freePorts, TestNet, until } from '../helpers/procs.js';
 import { FhirReceiver } from './receiver.js';
 import { fhirSchemaErrors, resourcesIn } from './schema.js';
+import { sendRetry } from './send.js';
 
 let net: TestNet;
 let client: MedchainClient;
@@ -42,8 +43,8 @@ const FEED_TOKEN = 'feed-secret';
 const as = (a: Account) => new TxFactory({ chainId, account: a });
 const rand = () => crypto.getRandomValues(new Uint8Array(32));
 
-async function send(tx: { bytes: Uint8Array }, status = 'ok', code?: string): Promise<void> {
-  const r = await client.send(tx, 60_000);
+async function send(tx: { bytes: Uint8Array; hash: Uint8Array }, status = 'ok', code?: string): Promise<void> {
+  const r = await sendRetry(client, tx);
   assert.is(r.status, status, `${r.status} ${r.code ?? ''}`);
   if (code !== undefined) assert.is(r.code, code);
 }
