@@ -12,7 +12,7 @@ import type { IndexEntry } from '../../state/index/query.js';
 import { equal, to0x } from '../codec/bytes.js';
 import { type AuditSource, isAudited, outcomeOf, purposeOf, toAuditEvent } from './audit-event.js';
 import { FhirErrorCode, fhirError } from './outcome.js';
-import { idOf } from './refs.js';
+import { type IdentityKind, idOf } from './refs.js';
 import { type ConsentView, consentState, toConsent, toProvenance } from './resources.js';
 import { encodePage, type Search, type SearchType } from './search.js';
 import {
@@ -38,7 +38,19 @@ export class FhirFacade {
     private readonly src: AuditSource,
   ) {}
 
-  private readonly kind = (id: Uint8Array) => kindOf(this.api, id);
+  /** Identity kinds never change once registered: cached (bounded), unknown ids are not. */
+  private readonly kinds = new Map<string, IdentityKind>();
+  private readonly kind = (id: Uint8Array): IdentityKind | undefined => {
+    const k = Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex');
+    const hit = this.kinds.get(k);
+    if (hit !== undefined) return hit;
+    const v = kindOf(this.api, id);
+    if (v !== undefined) {
+      if (this.kinds.size >= 10_000) this.kinds.clear();
+      this.kinds.set(k, v);
+    }
+    return v;
+  };
 
   // ---- reads ----
 
