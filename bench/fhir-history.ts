@@ -2,7 +2,7 @@
  * A long audit history in process, for the FHIR facade's paging tests and `fhir.audit.page`: a
  * real ChainState on LevelDB with the medical state machine and the audit indexes (no consensus or
  * p2p), one patient with four records, practitioners with consents (one revoked, one not yet
- * valid), then `accesses` ACCESS txs in blocks of 1,000: every seventh for a purpose no consent
+ * valid), then `accesses` ACCESS txs in blocks of `perBlock` (1,000 by default): every seventh for a purpose no consent
  * covers (DENIED), the rest granted.
  */
 import { EventEmitter } from 'node:events';
@@ -45,7 +45,11 @@ export interface History {
   close(): Promise<void>;
 }
 
-export async function buildHistory(accesses: number, practitioners = 20): Promise<History> {
+/**
+ * `perBlock`: txs per block. A patient's index entries of one block are one LevelDB value (the
+ * state layer's layout), so a page decodes at most one block's worth beyond its own entries.
+ */
+export async function buildHistory(accesses: number, practitioners = 20, perBlock = 1000): Promise<History> {
   const rng = new Prng(0x66686972 ^ accesses);
   const orgSk = rng.bytes(32);
   const orgPk = publicKeyOf(orgSk);
@@ -69,9 +73,9 @@ export async function buildHistory(accesses: number, practitioners = 20): Promis
   });
   let time = t0;
   const commit = async (txs: Tx[]): Promise<void> => {
-    for (let i = 0; i < txs.length; i += 1000) {
+    for (let i = 0; i < txs.length; i += perBlock) {
       time += 1000;
-      const part = txs.slice(i, i + 1000);
+      const part = txs.slice(i, i + perBlock);
       const exec = chain.execute(time, org, part);
       const bad = exec.receipts.find((r) => r.status === TxStatus.FAILED);
       if (bad !== undefined) throw new Error(`history tx failed: ${bad.code}`);

@@ -5,7 +5,8 @@
  * AuditEvents; no HTTP). The claim: page time does not grow with history length, because a page
  * resumes at its index cursor. Reports pages/s on the longest history, each history's mean page
  * time (median over interleaved rounds), and `growth` = longest / shortest (about 1 when flat).
- * Flags: --histories 1000,20000 (ACCESS txs per history), --seconds 3 (about, per history; rounds of 0.5 s), --count 50.
+ * Flags: --per-block 100 (txs per block: one block's entries of a patient are decoded together),
+ * --histories 1000,20000 (ACCESS txs per history), --seconds 3 (about, per history; rounds of 0.5 s), --count 50.
  */
 import { loadavg } from 'node:os';
 import { to0x } from '../src/codec/bytes.js';
@@ -23,6 +24,7 @@ async function pageBench(ctx: BenchContext): Promise<BenchResult> {
   const sizes = (typeof f.histories === 'string' ? f.histories : '1000,20000').split(',').map(Number);
   const seconds = typeof f.seconds === 'string' ? Number(f.seconds) : 3;
   const count = typeof f.count === 'string' ? Number(f.count) : 50;
+  const perBlock = typeof f['per-block'] === 'string' ? Number(f['per-block']) : 100;
   const load0 = loadavg()[0] as number;
   // Build every history first, then measure them in interleaved rounds: on a shared machine the
   // load changes by the minute, and interleaving gives each history the same conditions.
@@ -37,7 +39,7 @@ async function pageBench(ctx: BenchContext): Promise<BenchResult> {
   try {
     for (const n of sizes) {
       const t0 = Date.now();
-      const h = await buildHistory(n);
+      const h = await buildHistory(n, 20, perBlock);
       ctx.log(`history of ${n} accesses built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       const facade = new FhirFacade(h.api, { chainId: 'bench', node: 'bench' });
       const query = `patient=${to0x(h.patient)}&_count=${count}`;
@@ -86,6 +88,7 @@ async function pageBench(ctx: BenchContext): Promise<BenchResult> {
     page_ms: last.page_ms,
     growth: round(last.page_ms / first.page_ms, 2),
     count,
+    per_block: perBlock,
     histories: per,
     load_avg: [round(load0, 2), round(loadavg()[0] as number, 2)],
   };
