@@ -18,6 +18,8 @@ import { internalError, type RpcError, serverError } from './rpc-error.js';
 export interface HttpMount {
   owns(url: string | undefined): boolean;
   onRequest(req: IncomingMessage, res: ServerResponse): void;
+  /** Answers a refusal (503, 429) in the mount's own format; default: the JSON-RPC error body. */
+  onRefused?(res: ServerResponse, status: number, headers: OutgoingHttpHeaders): void;
 }
 
 export interface HttpDeps {
@@ -101,19 +103,23 @@ export class HttpTransport {
   private mounted(mount: HttpMount, req: IncomingMessage, res: ServerResponse): void {
     const { deps } = this;
     const key = clientKey(req.socket.remoteAddress ?? 'unknown');
-    if (deps.gate.isOver(req.socket))
-      this.reject(res, serverError('TOO_MANY_CONNECTIONS', 'Too many connections', undefined, 503), true);
-    else if (deps.state.closing)
-      this.reject(res, serverError('SHUTTING_DOWN', 'Server shutting down', undefined, 503), true);
-    else if (deps.limiter !== null && !deps.limiter.take(key, 1))
-      this.reject(res, serverError('RATE_LIMITED', 'Rate limit exceeded', undefined, 429), false, {
-        'retry-after': this.retryAfter(key),
-      });
-    else {
+    let err: RpcError | null = null;
+    let headers: OutgoingHttpHeaders = {};
+    if (deps.gate.isOver(req.socket)) err = serverError('TOO_MANY_CONNECTIONS', 'Too many connections', undefined, 503);
+    else if (deps.state.closing) err = serverError('SHUTTING_DOWN', 'Server shutting down', undefined, 503);
+    else if (deps.limiter !== null && !deps.limiter.take(key, 1)) {
+      err = serverError('RATE_LIMITED', 'Rate limit exceeded', undefined, 429);
+      headers = { 'retry-after': this.retryAfter(key) };
+    }
+    if (err === null) {
       deps.inflight.inc();
       res.once('close', () => deps.inflight.dec());
       mount.onRequest(req, res);
+      return;
     }
+    if (err.httpStatus === 503) headers.connection = 'close';
+    if (mount.onRefused !== undefined) mount.onRefused(res, err.httpStatus, headers);
+    else this.reject(res, err, err.httpStatus === 503, headers);
   }
 
   /** Checks that need no body, cheapest first; GET /health passes through. */
