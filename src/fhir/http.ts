@@ -71,6 +71,18 @@ export class FhirHandler {
     req.resume();
   };
 
+  /** Refusals decided by the server before the request reached us (connection limit, shutdown, rate limit). */
+  readonly onRefused = (
+    res: ServerResponse,
+    status: number,
+    headers: Record<string, string | number | string[]>,
+  ): void => {
+    const e = fhirError(status === 429 ? FhirErrorCode.RATE_LIMITED : FhirErrorCode.UNAVAILABLE);
+    const extra: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) extra[k] = String(v);
+    this.send(res, e.status, operationOutcome(e), extra);
+  };
+
   private async handle(
     req: IncomingMessage,
   ): Promise<{ status: number; body: object; headers?: Record<string, string> }> {

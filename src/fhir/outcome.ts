@@ -21,6 +21,7 @@ export const FhirErrorCode = {
   UNAUTHORIZED: 'FHIR_UNAUTHORIZED',
   FORBIDDEN: 'FHIR_FORBIDDEN',
   RATE_LIMITED: 'FHIR_RATE_LIMITED',
+  UNAVAILABLE: 'FHIR_UNAVAILABLE',
   INTERNAL: 'FHIR_INTERNAL',
 } as const;
 export type FhirErrorCode = (typeof FhirErrorCode)[keyof typeof FhirErrorCode];
@@ -42,6 +43,7 @@ const TABLE: Record<FhirErrorCode, { status: number; issue: IssueType; text: str
   FHIR_UNAUTHORIZED: { status: 401, issue: 'login', text: 'Unauthorized' },
   FHIR_FORBIDDEN: { status: 403, issue: 'forbidden', text: 'Forbidden' },
   FHIR_RATE_LIMITED: { status: 429, issue: 'throttled', text: 'Rate limit exceeded' },
+  FHIR_UNAVAILABLE: { status: 503, issue: 'transient', text: 'Server busy or shutting down' },
   FHIR_INTERNAL: { status: 500, issue: 'exception', text: 'Internal error' },
 };
 

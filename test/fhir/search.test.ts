@@ -283,4 +283,20 @@ test('the operator-token hook: 401 without the token, 200 with it; metadata stay
   assert.is((await get(`${op}/metadata`)).status, 200);
 });
 
+test('over the rate limit: 429 as an OperationOutcome with Retry-After', async () => {
+  const limited = new RpcServer({ port: 0, rateLimit: { perSecond: 1, burst: 1, maxClients: 10 } });
+  limited.mount(new FhirHandler({}, { api: h.api, source: { chainId: 'x', node: 'x' }, baseUrl: () => '' }));
+  const a = await limited.listen();
+  try {
+    assert.is((await get(`${a.url}/fhir/metadata`)).status, 200);
+    const r = await get(`${a.url}/fhir/metadata`);
+    assert.is(r.status, 429);
+    assert.is(r.body.resourceType, 'OperationOutcome');
+    assert.ok(Number(r.headers.get('retry-after')) >= 1);
+    valid(r.body);
+  } finally {
+    await limited.close();
+  }
+});
+
 test.run();
