@@ -52,9 +52,18 @@ export interface Page {
   cursor: Uint8Array | null;
 }
 
+/** Index entries a page may examine per index beyond its matches: bounds a rare filter's scan. */
+export const scanBudget = (limit: number): number => Math.max(1000, 10 * limit);
+
 /**
  * One page over several indexes of a subject, from the same cursor: each index yields at most
  * `limit` matches, the union is merged in chain order, de-duplicated by position and cut.
+ *
+ * A filter runs inside the index scan, so a filter that rarely matches would scan far: each index
+ * examines at most `budget` entries per page. An index that runs out of budget stops at the last
+ * entry it examined; the page then holds only entries up to the earliest such stop (where every
+ * index is complete) and its cursor resumes there, so a page may be short, even empty, with a
+ * next link: the cost of a request is bounded whatever the history and the filter.
  */
 export async function mergedPage(
   api: NodeApi,
@@ -63,6 +72,7 @@ export async function mergedPage(
   limit: number,
   cursor: Uint8Array | null,
   filter: (e: IndexEntry) => boolean,
+  budget = scanBudget(limit),
 ): Promise<Page> {
   const q = {
     limit,
@@ -71,17 +81,47 @@ export async function mergedPage(
     ...(range?.to === undefined ? {} : { to: range.to }),
   };
   if (q.from !== undefined && q.to !== undefined && q.to <= q.from) return { entries: [], cursor: null };
-  const pages = await Promise.all(sources.map((s) => queryIndex(api.chain.db, s.name, s.subject, q, filter)));
-  const all = pages.flatMap((p) => p.entries).sort(order);
+  // Per index: the last entry examined within budget once the budget ran out (null: not cut).
+  const stops: (IndexEntry | null)[] = sources.map(() => null);
+  const pages = await Promise.all(
+    sources.map((s, i) => {
+      let examined = 0;
+      let over = false;
+      let last: IndexEntry | null = null;
+      return queryIndex(api.chain.db, s.name, s.subject, q, (e) => {
+        // Past the budget every entry is accepted unchecked, which ends the scan within `limit`
+        // more; those entries lie beyond the stop and are dropped below.
+        if (over) return true;
+        if (++examined > budget) {
+          over = true;
+          stops[i] = last;
+          return true;
+        }
+        last = e;
+        return filter(e);
+      });
+    }),
+  );
+  let cut: IndexEntry | null = null;
+  for (const st of stops) if (st !== null && (cut === null || order(st, cut) < 0)) cut = st;
+  const all = pages
+    .flatMap((p) => p.entries)
+    .filter((e) => cut === null || order(e, cut) <= 0)
+    .sort(order);
   const entries: IndexEntry[] = [];
   for (const e of all) {
     const last = entries[entries.length - 1];
     if (last !== undefined && order(last, e) === 0) continue;
     entries.push(e);
   }
-  const more = entries.length > limit || pages.some((p) => p.cursor !== null);
   const out = entries.slice(0, limit);
   const tail = out[out.length - 1];
+  if (cut !== null) {
+    // Everything up to the cut is complete: resume after the last entry returned, or after the cut.
+    const at = out.length === limit && tail !== undefined ? tail : cut;
+    return { entries: out, cursor: cursorOf(at) };
+  }
+  const more = entries.length > limit || pages.some((p) => p.cursor !== null);
   return { entries: out, cursor: more && tail !== undefined ? cursorOf(tail) : null };
 }
 

@@ -150,6 +150,14 @@ test('purpose filters by ActReason (with or without its system)', async () => {
     assert.is((x.purposeOfEvent as { coding: { code: string }[] }[])[0]?.coding[0]?.code, 'HRESCH');
 });
 
+test('a filter that never matches scans a bounded slice per page: empty pages with next links, then total 0', async () => {
+  const r = await all(`/AuditEvent?patient=${to0x(h.patient)}&purpose=PUBHLTH&_count=10`);
+  assert.is(r.resources.length, 0);
+  assert.is(r.total, 0);
+  // At most scanBudget(10) = 1,000 entries of an index examined per page: 10,000 accesses take 10 or more pages.
+  assert.ok(r.pages >= 10, `${r.pages} pages`);
+});
+
 test('agent narrows to one practitioner, alone or under the patient, with the same result', async () => {
   const doc = to0x(h.practitioners[0] as Uint8Array);
   const alone = await all(`/AuditEvent?agent=Practitioner/${doc}&_count=200`);
