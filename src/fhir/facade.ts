@@ -12,7 +12,7 @@ import type { IndexEntry } from '../../state/index/query.js';
 import { equal, to0x } from '../codec/bytes.js';
 import { type AuditSource, isAudited, outcomeOf, purposeOf, toAuditEvent } from './audit-event.js';
 import { FhirErrorCode, fhirError } from './outcome.js';
-import { type IdentityKind, idOf } from './refs.js';
+import type { IdentityKind } from './refs.js';
 import { type ConsentView, consentState, toConsent, toProvenance } from './resources.js';
 import { encodePage, type Search, type SearchType } from './search.js';
 import {
@@ -234,9 +234,6 @@ export class FhirFacade {
       authorKind: this.kind(author),
     });
   }
-
-  /** The id a resource of this entry gets (tests, the feed). */
-  static idOfRecord = idOf;
 }
 
 const hexBytes = (h: string): Uint8Array => new Uint8Array(Buffer.from(h.slice(2), 'hex'));

@@ -12,7 +12,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { CommittedBlock } from '../../consensus/chain-executor.js';
 import type { NodeApi } from '../../rpc/api/types.js';
-import { type AuditSource, auditEventId, toAuditEvent } from './audit-event.js';
+import { type AuditSource, toAuditEvent } from './audit-event.js';
 import type { FeedOptions } from './options.js';
 import { blockEntries, kindOf } from './source.js';
 
@@ -245,5 +245,3 @@ function redact(url: string): string {
     return 'invalid';
   }
 }
-
-export { auditEventId };

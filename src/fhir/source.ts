@@ -16,8 +16,7 @@ import { IndexName, recordOwnerKey } from '../../state/index/index.js';
 import { type IndexEntry, queryIndex } from '../../state/index/query.js';
 import { decodeReceipt, TxStatus } from '../chain/receipt.js';
 import { decodeTx } from '../chain/tx.js';
-import { equal, to0x } from '../codec/bytes.js';
-import { BODY_CODECS } from '../tx/bodies.js';
+import { equal } from '../codec/bytes.js';
 import { IDENTITY_TYPE_NAMES, RESOURCE_TYPES, TxKind } from '../tx/kinds.js';
 import { isAudited } from './audit-event.js';
 import type { IdentityKind } from './refs.js';
@@ -222,9 +221,8 @@ export async function grantEntry(api: NodeApi, id: Uint8Array): Promise<IndexEnt
   const { block } = await loadBlock(api, loc.height);
   const tx = decodeTx(block.txs[loc.index] as Uint8Array);
   if (tx.kind !== TxKind.GRANT_CONSENT) return undefined;
-  BODY_CODECS[TxKind.GRANT_CONSENT].decode(tx.body);
-  const entry = await entryAt(api, loc.height, loc.index, undefined, (e) => e.type === 'consent.granted');
-  return entry;
+  // A grant that failed has no event: not found.
+  return entryAt(api, loc.height, loc.index, undefined, (e) => e.type === 'consent.granted');
 }
 
 /**
@@ -279,5 +277,3 @@ export async function blockEntries(api: NodeApi, height: number): Promise<IndexE
   });
   return out;
 }
-
-export const hexKey = to0x;
