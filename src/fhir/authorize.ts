@@ -29,11 +29,27 @@ export type FhirAuthorizer = (
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
-/** The operator token: with `token` null every caller is allowed (as JSON-RPC without authToken). */
-export function operatorTokenAuthorizer(token: string | null): FhirAuthorizer {
+/** A Host header naming this machine by a loopback name or by an IP literal (with any port). */
+export function isLiteralOrLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const h = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  return h === 'localhost' || /^\d{1,3}(\.\d{1,3}){3}$/.test(h) || (h.includes(':') && /^[0-9a-fA-F:.]+$/.test(h));
+}
+
+/**
+ * The operator token: with `token` null every caller is allowed (as JSON-RPC without authToken).
+ * Browsers are kept out as JSON-RPC keeps them out: a request carrying an `Origin` not in
+ * `allowedOrigins` is refused, and without a token the Host must be an IP literal or localhost,
+ * so a web page cannot read the facade through DNS rebinding.
+ */
+export function operatorTokenAuthorizer(token: string | null, allowedOrigins: readonly string[] = []): FhirAuthorizer {
   const want = token === null ? null : digest(token);
+  const origins = new Set(allowedOrigins);
   return (a) => {
-    if (a.interaction === 'capabilities' || want === null) return null;
+    const origin = a.headers.origin;
+    if (origin !== undefined && !origins.has(origin)) return FhirErrorCode.FORBIDDEN;
+    if (a.interaction === 'capabilities') return null;
+    if (want === null) return isLiteralOrLoopbackHost(a.headers.host) ? null : FhirErrorCode.FORBIDDEN;
     const auth = a.headers.authorization;
     const ok =
       auth !== undefined &&

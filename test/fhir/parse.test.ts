@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { EventValue } from '../../src/chain/receipt.js';
+import { isLiteralOrLoopbackHost, operatorTokenAuthorizer } from '../../src/fhir/authorize.js';
 import { acceptsFhirJson } from '../../src/fhir/http.js';
 import { AUDITED_EVENTS, FhirError, parseSearch, toAuditEvent } from '../../src/fhir/index.js';
 import { addDate, dateRange, decodePage, encodePage, parseRef } from '../../src/fhir/search.js';
@@ -124,6 +125,31 @@ test('Accept: JSON kinds and wildcards pass, XML alone does not', () => {
     assert.ok(acceptsFhirJson(a), String(a));
   for (const a of ['application/fhir+xml', 'text/html', 'application/xml, text/plain'])
     assert.not.ok(acceptsFhirJson(a), a);
+});
+
+test('the operator-token hook: hosts, origins, tokens', () => {
+  for (const h of ['127.0.0.1:8545', 'localhost', '[::1]:8545', '10.0.0.5', '[fe80::1]'])
+    assert.ok(isLiteralOrLoopbackHost(h), h);
+  for (const h of [undefined, 'evil.example', 'evil.example:8545', '127.0.0.1.evil.example', 'localhost.evil'])
+    assert.not.ok(isLiteralOrLoopbackHost(h), String(h));
+  const open = operatorTokenAuthorizer(null);
+  const at = (headers: Record<string, string>, interaction: 'search' | 'capabilities' = 'search') =>
+    ({ headers, remote: '127.0.0.1', interaction, resourceType: 'Consent' }) as const;
+  assert.is(open(at({ host: '127.0.0.1:1' })), null);
+  assert.is(open(at({ host: 'rebound.example' })), 'FHIR_FORBIDDEN');
+  assert.is(open(at({ host: '127.0.0.1:1', origin: 'https://evil.example' })), 'FHIR_FORBIDDEN');
+  assert.is(
+    operatorTokenAuthorizer(null, ['https://console.example'])(
+      at({ host: '127.0.0.1', origin: 'https://console.example' }),
+    ),
+    null,
+  );
+  const op = operatorTokenAuthorizer('s3cret');
+  assert.is(op(at({ host: 'node.example' })), 'FHIR_UNAUTHORIZED');
+  assert.is(op(at({ host: 'node.example', authorization: 'Bearer s3cret' })), null);
+  assert.is(op(at({ host: 'node.example', authorization: 'bearer s3cret ' })), null);
+  assert.is(op(at({ host: 'node.example', authorization: 'Basic s3cret' })), 'FHIR_UNAUTHORIZED');
+  assert.is(op(at({ host: 'node.example' }, 'capabilities')), null);
 });
 
 test('every audited chain event type maps to an AuditEvent valid against the official R4 schema', () => {

@@ -291,6 +291,26 @@ test('the operator-token hook: 401 without the token, 200 with it; metadata stay
   assert.is((await get(`${op}/metadata`)).status, 200);
 });
 
+test('browsers are kept out: a foreign Origin is 403, and without a token a non-literal Host is 403 (DNS rebinding)', async () => {
+  const q = `/Consent?patient=${to0x(h.patient)}`;
+  assert.is((await get(q, { headers: { origin: 'https://evil.example' } })).status, 403);
+  const { request } = await import('node:http');
+  const status = await new Promise<number>((resolve, reject) => {
+    const u = new URL(`${base}${q}`);
+    const req = request(
+      { host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, headers: { host: 'rebound.example:80' } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+  assert.is(status, 403);
+  assert.is((await get(q)).status, 200);
+});
+
 test('over the rate limit: 429 as an OperationOutcome with Retry-After', async () => {
   const limited = new RpcServer({ port: 0, rateLimit: { perSecond: 1, burst: 1, maxClients: 10 } });
   limited.mount(new FhirHandler({}, { api: h.api, source: { chainId: 'x', node: 'x' }, baseUrl: () => '' }));
