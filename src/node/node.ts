@@ -328,7 +328,7 @@ export class Node {
             api: this,
             source: { chainId: this.chain.chainId, node: this.config.moniker },
             baseUrl: () => `${this.rpcAddr?.url ?? ''}/fhir`,
-            authorize: operatorTokenAuthorizer(r.token ? r.token : null),
+            authorize: operatorTokenAuthorizer(r.token ? r.token : null, server.opts.allowedOrigins),
             logger: this.log.child({ module: 'fhir' }),
           },
         ),
