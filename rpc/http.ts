@@ -14,7 +14,17 @@ import type { RpcOptions } from './options.js';
 import { clientKey, type RateLimiter } from './rate-limit.js';
 import { internalError, type RpcError, serverError } from './rpc-error.js';
 
+/** A handler for a path prefix beside JSON-RPC (e.g. the FHIR facade at /fhir). */
+export interface HttpMount {
+  owns(url: string | undefined): boolean;
+  onRequest(req: IncomingMessage, res: ServerResponse): void;
+  /** Answers a refusal (503, 429) in the mount's own format; default: the JSON-RPC error body. */
+  onRefused?(res: ServerResponse, status: number, headers: OutgoingHttpHeaders): void;
+}
+
 export interface HttpDeps {
+  /** Path handlers tried before JSON-RPC; connection, shutdown and rate limits still apply. */
+  mounts: HttpMount[];
   dispatcher: Dispatcher;
   limiter: RateLimiter | null;
   access: AccessCheck;
@@ -37,6 +47,11 @@ export class HttpTransport {
   readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const { deps } = this;
     req.on('error', noop);
+    const mount = deps.mounts.length === 0 ? undefined : deps.mounts.find((m) => m.owns(req.url));
+    if (mount !== undefined) {
+      this.mounted(mount, req, res);
+      return;
+    }
     const refused = this.refuse(req);
     if (refused !== null) {
       this.reject(res, refused.err, refused.close, refused.headers);
@@ -84,6 +99,28 @@ export class HttpTransport {
       this.process(body, scope, res);
     });
   };
+
+  private mounted(mount: HttpMount, req: IncomingMessage, res: ServerResponse): void {
+    const { deps } = this;
+    const key = clientKey(req.socket.remoteAddress ?? 'unknown');
+    let err: RpcError | null = null;
+    let headers: OutgoingHttpHeaders = {};
+    if (deps.gate.isOver(req.socket)) err = serverError('TOO_MANY_CONNECTIONS', 'Too many connections', undefined, 503);
+    else if (deps.state.closing) err = serverError('SHUTTING_DOWN', 'Server shutting down', undefined, 503);
+    else if (deps.limiter !== null && !deps.limiter.take(key, 1)) {
+      err = serverError('RATE_LIMITED', 'Rate limit exceeded', undefined, 429);
+      headers = { 'retry-after': this.retryAfter(key) };
+    }
+    if (err === null) {
+      deps.inflight.inc();
+      res.once('close', () => deps.inflight.dec());
+      mount.onRequest(req, res);
+      return;
+    }
+    if (err.httpStatus === 503) headers.connection = 'close';
+    if (mount.onRefused !== undefined) mount.onRefused(res, err.httpStatus, headers);
+    else this.reject(res, err, err.httpStatus === 503, headers);
+  }
 
   /** Checks that need no body, cheapest first; GET /health passes through. */
   private refuse(req: IncomingMessage): { err: RpcError; close: boolean; headers?: OutgoingHttpHeaders } | null {

@@ -10,7 +10,7 @@ import { AccessCheck } from './access.js';
 import type { CallContext } from './context.js';
 import { Dispatcher } from './dispatcher.js';
 import { ErrorTable } from './error-codes.js';
-import { HttpTransport } from './http.js';
+import { type HttpMount, HttpTransport } from './http.js';
 import { ConnectionGate, Inflight } from './lifecycle.js';
 import { type RpcLogger, stderrLogger } from './logger.js';
 import {
@@ -59,6 +59,7 @@ export class RpcServer {
   private readonly inflight = new Inflight();
   private readonly gate: ConnectionGate;
   private readonly httpT: HttpTransport;
+  private readonly mounts: HttpMount[] = [];
   private readonly wsT: WsTransport;
   private http: Server | null = null;
   private bound: RpcAddress | null = null;
@@ -76,6 +77,7 @@ export class RpcServer {
     this.gate = new ConnectionGate(o.maxConnections);
     const access = new AccessCheck(o);
     const shared = {
+      mounts: this.mounts,
       dispatcher: this.dispatcher,
       limiter: this.limiter,
       access,
@@ -100,6 +102,12 @@ export class RpcServer {
     const m = defineMethod(spec);
     this.registry.add(m);
     return m;
+  }
+
+  /** Serves a path prefix (e.g. /fhir) with its own handler, beside JSON-RPC on the same port. */
+  mount(handler: HttpMount): this {
+    this.mounts.push(handler);
+    return this;
   }
 
   defineTopic<F extends TSchema, E>(spec: TopicSpec<F, E>): void {

@@ -7,6 +7,7 @@ import { defaultKeystoreDir } from './cli/keyfiles.js';
 import { keysCommand } from './cli/keys.js';
 import { EXIT_HELP, Exit, fail, globals } from './cli/output.js';
 import { queryCommands } from './cli/query.js';
+import { recordsImportCommand } from './cli/records-import.js';
 import { txCommand } from './cli/tx.js';
 import { vaultCommand } from './cli/vault.js';
 
@@ -73,6 +74,7 @@ queryCommands(program);
 vaultCommand(program, () => {
   longRunning = true;
 });
+recordsImportCommand(program);
 
 /**
  * A client command is done when its action is: exit now (once stdout is flushed) rather than wait

@@ -4,6 +4,7 @@ import { type Genesis, type GenesisJson, genesisFromJson } from '../chain/genesi
 import { fromHex, toHex } from '../codec/bytes.js';
 import { publicKeyOf } from '../crypto/ed25519.js';
 import { MedchainError } from '../errors.js';
+import type { FeedOptions } from '../fhir/options.js';
 
 export const ConfigErrorCode = {
   INVALID: 'CONFIG_INVALID',
@@ -36,6 +37,11 @@ export interface NodeConfig {
   /** Superseded state-tree nodes are swept every intervalBlocks; proofs stay available for keepBlocks. */
   pruning: { enabled: boolean; keepBlocks: number; intervalBlocks: number };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
+  /**
+   * The FHIR facade at <rpc url>/fhir (on with RPC unless enabled is false) and the ITI-20 audit
+   * feed (off unless feed.url is set; cursorFile is relative to home). See docs/FHIR.md.
+   */
+  fhir?: { enabled?: boolean; feed?: (Partial<FeedOptions> & { url: string }) | null };
 }
 
 export const defaultNodeConfig: NodeConfig = {

@@ -25,6 +25,7 @@ import { SignPurpose, signingMessage } from '../crypto/domain.js';
 import { signFast, verify } from '../crypto/ed25519.js';
 import { VerifierPool } from '../crypto/pool/index.js';
 import { isCoded } from '../errors.js';
+import { AuditFeed, defaultFeedOptions, FhirHandler, operatorTokenAuthorizer } from '../fhir/index.js';
 import type { SignedVote } from '../tx/bodies.js';
 import { reportEvidence } from '../tx/builders.js';
 import { signTx } from '../tx/sign.js';
@@ -51,6 +52,7 @@ export class Node {
   private closing: Promise<void> | undefined;
   private rpcServer: RpcServer | undefined;
   private rpcAddr: RpcAddress | undefined;
+  private feed: AuditFeed | undefined;
 
   private constructor(
     readonly log: Logger,
@@ -236,6 +238,7 @@ export class Node {
       submit = (bytes) => node.submitTx(bytes);
       const node = new Node(log, events, cfg, chain, pool, mempool, host, driver, sync, bundler, validatorId);
       if (cfg.rpc.enabled) await node.startRpc();
+      node.startFeed(o.home);
       await driver.start(chain.head.height + 1, toValidatorSet(chain.validators), chain.head.time);
       log.info(
         {
@@ -280,8 +283,37 @@ export class Node {
       { logger: this.log.child({ module: 'rpc' }) },
     );
     registerNodeApi(server, this);
+    if (this.config.fhir?.enabled !== false)
+      server.mount(
+        new FhirHandler(
+          {},
+          {
+            api: this,
+            source: { chainId: this.chain.chainId, node: this.config.moniker },
+            baseUrl: () => `${this.rpcAddr?.url ?? ''}/fhir`,
+            authorize: operatorTokenAuthorizer(r.token ? r.token : null, server.opts.allowedOrigins),
+            logger: this.log.child({ module: 'fhir' }),
+          },
+        ),
+      );
     this.rpcAddr = await server.listen();
     this.rpcServer = server;
+  }
+
+  /** The ITI-20 audit feed, when config.fhir.feed.url is set. */
+  private startFeed(home: string): void {
+    const f = this.config.fhir?.feed;
+    if (f === undefined || f === null || !f.url) return;
+    const opts = { ...defaultFeedOptions, ...f };
+    this.feed = new AuditFeed(
+      { ...opts, cursorFile: inHome(home, opts.cursorFile) },
+      {
+        api: this,
+        source: { chainId: this.chain.chainId, node: this.config.moniker },
+        logger: this.log.child({ module: 'fhir-feed' }),
+      },
+    );
+    this.feed.start();
   }
 
   /** Admits a transaction submitted by a client and gossips it to peers. */
@@ -294,6 +326,7 @@ export class Node {
   /** Closes in reverse order of creation; idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.feed?.close();
       await this.rpc?.close();
       await this.sync.close();
       await this.driver.close();
