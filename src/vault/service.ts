@@ -483,7 +483,7 @@ export class VaultService {
   }
 }
 
-function parseWraps(body: Uint8Array): WrapEntry[] {
+export function parseWraps(body: Uint8Array): WrapEntry[] {
   let t: unknown;
   try {
     t = decode(body);
