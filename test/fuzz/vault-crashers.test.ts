@@ -5,9 +5,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { vaultRequestSeeds } from '../../bench/fuzz/seeds.js';
+import { vaultKeysSeeds, vaultRequestSeeds } from '../../bench/fuzz/seeds.js';
 import { decodeRequest, VaultErrorCode } from '../../src/client/vault/protocol.js';
 import { isCoded } from '../../src/errors.js';
+import { parseWraps } from '../../src/vault/service.js';
 
 /** The same CBOR with its first array head (0x80 | n, n < 24) written in the non-minimal two-byte form. */
 function nonMinimalHead(x: Uint8Array): Uint8Array {
@@ -30,6 +31,12 @@ test('vault request header with a non-minimal array head is VAULT_BAD_REQUEST (f
   const good = vaultRequestSeeds()[2] as Uint8Array;
   decodeRequest(good);
   rejects(() => decodeRequest(nonMinimalHead(good)));
+});
+
+test('vault keys body with a non-minimal array head is VAULT_BAD_REQUEST (fuzz vault-keys seed 1 #11238)', () => {
+  const good = vaultKeysSeeds()[1] as Uint8Array;
+  assert.is(parseWraps(good).length, 3);
+  rejects(() => parseWraps(nonMinimalHead(good)));
 });
 
 test.run();
