@@ -22,6 +22,8 @@ import { txSeeds } from './seeds.js';
 import { type Target, Violation } from './targets.js';
 
 const enc = new TextEncoder();
+const LONG_POLL_MS = 100;
+const CLIENT_GONE = new Error('client gone');
 
 /** Sample values by parameter name; the mutators take it from there. */
 function sampleParams(f: Fixture): Record<string, unknown> {
@@ -103,7 +105,19 @@ export function rpcTarget(): Target {
       if (dispatcher === undefined) throw new Error('rpc target: seeds() first');
       logged = null;
       const scope = new Scope('127.0.0.1', 'http', '127.0.0.1', null, null, 1);
-      const reply = await dispatcher.handle(Buffer.from(x.buffer, x.byteOffset, x.length), scope);
+      const pending = dispatcher.handle(Buffer.from(x.buffer, x.byteOffset, x.length), scope);
+      let reply: string | null;
+      if (typeof pending === 'string' || pending === null) reply = pending;
+      else {
+        // Long polls (tx_waitFinal) wait by design: the client goes away, as a real one would.
+        const d = dispatcher;
+        const timer = setTimeout(() => d.closeScope(scope, CLIENT_GONE), LONG_POLL_MS);
+        try {
+          reply = await pending;
+        } finally {
+          clearTimeout(timer);
+        }
+      }
       if (logged !== null) throw new Violation(`logged: ${logged}`);
       if (reply === null) return undefined;
       let parsed: unknown;
