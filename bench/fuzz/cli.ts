@@ -2,7 +2,7 @@
  * npm run fuzz -- [--target NAME[,NAME...]] [--inputs N] [--seed S] [--only I] [--max-input-ms MS] [--hang-ms MS] [--list]
  *
  * Each target runs in a worker thread; the main thread watches the index of the
- * input being run and, if it stops moving for --hang-ms, terminates the worker
+ * input being run and, if it stops moving for --hang-ms (wall time, default 60 s), terminates the worker
  * and reports that input as a hang (replay it with --only). One JSON line per
  * target on stdout; exit 1 on any failure.
  */
@@ -45,7 +45,7 @@ function parseArgs(argv: string[]): Args | 'list' {
     seed: num('seed', 1),
     ...(only !== undefined && { only }),
     maxInputMs: num('max-input-ms', 250),
-    hangMs: num('hang-ms', 10_000),
+    hangMs: num('hang-ms', 60_000),
   };
 }
 
@@ -66,6 +66,8 @@ async function workerMain(job: WorkerJob): Promise<void> {
 function runInWorker(target: string, args: Args): Promise<CampaignResult> {
   const progress = new SharedArrayBuffer(4);
   const cell = new Int32Array(progress);
+  // -1 until the campaign starts: loading modules and seeds is not a hang.
+  Atomics.store(cell, 0, -1);
   const opts: WorkerJob['opts'] = {
     inputs: args.inputs,
     seed: args.seed,
@@ -78,7 +80,7 @@ function runInWorker(target: string, args: Args): Promise<CampaignResult> {
     let still = 0;
     const watch = setInterval(() => {
       const i = Atomics.load(cell, 0);
-      still = i === last ? still + 500 : 0;
+      still = i === last && i >= 0 ? still + 500 : 0;
       last = i;
       if (still < args.hangMs) return;
       clearInterval(watch);
