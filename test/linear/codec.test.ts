@@ -7,13 +7,16 @@
 import { test } from 'uvu';
 import { header } from '../../bench/fuzz/seeds.js';
 import { decodeCommit, encodeCommit } from '../../consensus/engine/messages.js';
+import { defaultMempoolOptions, Mempool } from '../../consensus/mempool.js';
 import { decodeBundle, encodeBundle } from '../../p2p/bundle.js';
 import { decodeSyncResponse } from '../../p2p/sync.js';
 import { type Block, decodeBlock, encodeBlock } from '../../src/chain/block.js';
 import { assembleTx, decodeTx, encodeTxPayload } from '../../src/chain/tx.js';
 import { encode } from '../../src/codec/cbor.js';
 import { decodeBody } from '../../src/tx/bodies.js';
+import { buildTx } from '../../src/tx/builders.js';
 import { TxKind } from '../../src/tx/kinds.js';
+import { medicalStateMachine } from '../../state/domain/machine.js';
 import { assertLinear, swallow } from './linear.js';
 
 const id = (i: number): Uint8Array => {
@@ -61,6 +64,33 @@ test('gossip bundle decode is linear in its item count', async () => {
       return () => bundleDecoder(bytes);
     },
     1000,
+  );
+});
+
+test('admitting a gossip bundle to the mempool is linear in its item count', async () => {
+  const pool = () =>
+    new Mempool(defaultMempoolOptions, {
+      chainId: 'c',
+      maxTxLifetimeMs: 600_000,
+      kind: (k) => medicalStateMachine.kind(k),
+      isIncluded: () => false,
+      verifyMany: async (items) => items.map(() => true),
+      now: () => 1_000,
+    });
+  await assertLinear(
+    'mempool bundle admission',
+    (n) => {
+      const items = Array.from({ length: n }, (_, i) => {
+        const f = buildTx(
+          TxKind.REVOKE_DELEGATE,
+          { chainId: 'c', signer: id(0), pubkey: id(1), expiresAt: 60_000, nonce: id(i).subarray(0, 4) },
+          { delegate: id(2) },
+        );
+        return assembleTx(f, encodeTxPayload(f), new Uint8Array(64)).bytes;
+      });
+      return () => pool().addMany(items);
+    },
+    200,
   );
 });
 
