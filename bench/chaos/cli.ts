@@ -1,6 +1,6 @@
 /**
  * npm run chaos -- [--validators 4] [--minutes 1] [--seed 1] [--rate 10] [--faults kill,pause]
- *                  [--liveness-s 60] [--max-rss-mb 1024] [--heartbeat-ms 500]
+ *                  [--liveness-s 60] [--max-rss-mb 1024] [--heartbeat-ms 500] [--start-s 180]
  *
  * Prints the timeline on stderr and the JSON summary on stdout; exits 1 on any
  * violation, naming the seed that replays the schedule.
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     livenessMs: num('liveness-s', 60) * 1000,
     maxRssMb: num('max-rss-mb', 1024),
     heartbeatMs: num('heartbeat-ms', 500),
+    startMs: num('start-s', 180) * 1000,
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -24,6 +24,8 @@ export interface ChaosOptions {
   livenessMs: number;
   maxRssMb: number;
   heartbeatMs: number;
+  /** The devnet must reach height 2 within this (a loaded machine starts slowly). */
+  startMs: number;
   log: (line: string) => void;
 }
 
@@ -105,7 +107,7 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
   const rssPeak = net.nodes.map(() => 0);
   try {
     for (let i = 0; i < net.nodes.length; i++) net.start(i);
-    const ready = Date.now() + 90_000;
+    const ready = Date.now() + o.startMs;
     while ((await heads(net)).some((h) => h === undefined || h < 2)) {
       if (Date.now() > ready)
         throw new Error(`devnet did not start:\n${net.nodes.map((n) => n.tail.join('\n')).join('\n')}`);
