@@ -1,4 +1,4 @@
-import { asArray, asBytes, asString, asTuple, asUint, decodeCanonical, encode } from '../codec/cbor.js';
+import { asArray, asBytes, asString, asTuple, asUint, decodeCanonical, encode, shapeError } from '../codec/cbor.js';
 
 /** What a transaction did. A failed transaction changes nothing but its receipt. */
 export const TxStatus = { OK: 0, FAILED: 1, DENIED: 2 } as const;
@@ -36,7 +36,7 @@ export function decodeReceipt(bytes: Uint8Array): Receipt {
     events: asArray(events, 'receipt.events', 1024).map((e) => {
       const [type, attrs] = asTuple(e, 2, 'event');
       if (typeof attrs !== 'object' || attrs === null || Array.isArray(attrs) || attrs instanceof Uint8Array)
-        throw new Error('event attrs');
+        throw shapeError('event.attrs');
       return { type: asString(type, 'event.type', 64), attrs: attrs as Record<string, EventValue> };
     }),
   };

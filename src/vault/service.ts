@@ -10,7 +10,6 @@
  * the chain holds the original attempt and the log holds the replay.
  */
 
-import { decode } from 'cborg';
 import { decodeTx, type Tx } from '../chain/tx.js';
 import { TxFactory } from '../client/tx.js';
 import { NO_GRANT, type UnwrapKey, unwrapKey, unwrapKeyOf, WRAPPED_BYTES, wrapKey } from '../client/vault/crypto.js';
@@ -24,6 +23,7 @@ import {
   type VaultRequest,
 } from '../client/vault/protocol.js';
 import { equal, to0x } from '../codec/bytes.js';
+import { decodeCanonical } from '../codec/cbor.js';
 import { SignPurpose, signingMessage } from '../crypto/domain.js';
 import { sign, verify } from '../crypto/ed25519.js';
 import { sha256 } from '../crypto/hash.js';
@@ -483,10 +483,11 @@ export class VaultService {
   }
 }
 
-function parseWraps(body: Uint8Array): WrapEntry[] {
+export function parseWraps(body: Uint8Array): WrapEntry[] {
   let t: unknown;
   try {
-    t = decode(body);
+    // Canonical only, like every other decoder of untrusted bytes.
+    t = decodeCanonical(body, MAX_WRAPS_PER_CALL * (WRAPPED_BYTES + 100));
   } catch {
     throw new VaultError(VaultErrorCode.BAD_REQUEST, { what: 'keys encoding' });
   }

@@ -1,5 +1,6 @@
 import { decode } from 'cborg';
 import type { EventValue } from '../../src/chain/receipt.js';
+import { toHex } from '../../src/codec/bytes.js';
 import { type BatchOp, type Db, Prefix, prefixEnd } from '../store/db.js';
 import {
   GROUP_BYTES,
@@ -98,6 +99,53 @@ function writeCursor(p: Position): Uint8Array {
 const cmp = (a: Position, b: Position): number =>
   a.time - b.time || a.height - b.height || a.receipt - b.receipt || a.seq - b.seq;
 
+type GroupRow = [number, number, string, Uint8Array, Record<string, EventValue>];
+
+/**
+ * One block can hold thousands of a subject's events (a grantee's accesses to
+ * one patient, a storm of denials in the chain-wide flags). Reading and
+ * decoding that whole group again for every page resuming inside it made
+ * paging through it quadratic. A large group a page stops inside is kept
+ * decoded in a small per-db LRU; the next page starts from it by binary search
+ * without touching LevelDB. Index values of committed blocks never change.
+ */
+const LARGE_GROUP_BYTES = 16 * 1024;
+const CACHED_GROUPS = 8;
+const groupCache = new WeakMap<Db, Map<string, GroupRow[]>>();
+
+function cachedGroup(db: Db, key: Uint8Array): GroupRow[] | undefined {
+  const lru = groupCache.get(db);
+  const k = toHex(key);
+  const rows = lru?.get(k);
+  if (lru === undefined || rows === undefined) return undefined;
+  lru.delete(k);
+  lru.set(k, rows);
+  return rows;
+}
+
+function cacheGroup(db: Db, key: Uint8Array, rows: GroupRow[]): void {
+  let lru = groupCache.get(db);
+  if (lru === undefined) {
+    lru = new Map();
+    groupCache.set(db, lru);
+  }
+  lru.set(toHex(key), rows);
+  if (lru.size > CACHED_GROUPS) lru.delete(lru.keys().next().value as string);
+}
+
+/** Index of the first row after (receipt, seq) in a group, which is sorted by (receipt, seq). */
+function firstAfter(rows: readonly GroupRow[], receipt: number, seq: number): number {
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const r = rows[mid] as GroupRow;
+    if (r[0] < receipt || (r[0] === receipt && r[1] <= seq)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * One page of an index, for one subject (null for chain-wide indexes),
  * time-ranged, optionally filtered (a filter may scan past non-matching entries).
@@ -118,34 +166,23 @@ export async function queryIndex(
   head[1] = name;
   if (subject !== null) head.set(subject, 2);
   const after = q.cursor != null ? readCursor(q.cursor) : null;
-  const range: { gte: Uint8Array; lt?: Uint8Array; lte?: Uint8Array } = {
+  const range: { gte?: Uint8Array; gt?: Uint8Array; lt?: Uint8Array; lte?: Uint8Array } = {
     gte: q.from !== undefined ? withU64s(head, q.from) : head,
     lt: q.to !== undefined ? withU64s(head, q.to) : prefixEnd(head),
   };
-  if (after !== null) {
-    // resume inside the cursor's block group, skipping what the last page returned
-    if (reverse) {
-      const lte = withU64s(head, after.time, after.height);
-      if (range.lt === undefined || compareBytes(lte, range.lt) < 0) {
-        delete range.lt;
-        range.lte = lte;
-      }
-    } else {
-      const gte = withU64s(head, after.time, after.height);
-      if (compareBytes(gte, range.gte) > 0) range.gte = gte;
-    }
-  }
   const entries: IndexEntry[] = [];
   const budget = filter === undefined ? Number.POSITIVE_INFINITY : Math.max(limit, q.maxScan ?? MAX_SCAN);
   let scanned = 0;
   let last: Position | undefined;
-  for await (const [k, v] of db.iterator({ ...range, reverse })) {
-    const dv = new DataView(k.buffer, k.byteOffset + head.length, GROUP_BYTES);
-    const time = dv.getUint32(0) * 0x100000000 + dv.getUint32(4);
-    const height = dv.getUint32(8) * 0x100000000 + dv.getUint32(12);
-    const group = decode(v) as [number, number, string, Uint8Array, Record<string, EventValue>][];
-    if (reverse) group.reverse();
-    for (const [receipt, seq, type, txHash, attrs] of group) {
+  /** Adds a group's rows past the cursor; returns the page once it is full and more follow. */
+  const take = (rows: readonly GroupRow[], time: number, height: number): IndexPage | null => {
+    let start = reverse ? rows.length - 1 : 0;
+    if (after !== null && after.time === time && after.height === height) {
+      const i = firstAfter(rows, after.receipt, after.seq);
+      start = reverse ? i - 1 : i;
+    }
+    for (let i = start; reverse ? i >= 0 : i < rows.length; reverse ? i-- : i++) {
+      const [receipt, seq, type, txHash, attrs] = rows[i] as GroupRow;
       const e: IndexEntry = { time, height, receipt, seq, type, txHash, attrs };
       if (after !== null && (reverse ? cmp(e, after) >= 0 : cmp(e, after) <= 0)) continue;
       // Out of budget: stop before this entry; the next call resumes right after the last one visited.
@@ -156,6 +193,39 @@ export async function queryIndex(
       if (entries.length === limit) return { entries, cursor: writeCursor(entries[limit - 1] as IndexEntry), scanned };
       entries.push(e);
     }
+    return null;
+  };
+  if (after !== null) {
+    // resume inside the cursor's block group, skipping what the last page returned
+    const gk = withU64s(head, after.time, after.height);
+    const cached = cachedGroup(db, gk);
+    const page = cached === undefined ? null : take(cached, after.time, after.height);
+    if (page !== null) return page;
+    // A cached group is done with: the scan starts past it, else at it.
+    if (reverse) {
+      if (range.lt === undefined || compareBytes(gk, range.lt) < 0) {
+        delete range.lt;
+        if (cached === undefined) range.lte = gk;
+        else range.lt = gk;
+      }
+    } else if (
+      compareBytes(gk, range.gte as Uint8Array) > 0 ||
+      (cached !== undefined && compareBytes(gk, range.gte as Uint8Array) === 0)
+    ) {
+      delete range.gte;
+      if (cached === undefined) range.gte = gk;
+      else range.gt = gk;
+    }
+  }
+  for await (const [k, v] of db.iterator({ ...range, reverse })) {
+    const dv = new DataView(k.buffer, k.byteOffset + head.length, GROUP_BYTES);
+    const time = dv.getUint32(0) * 0x100000000 + dv.getUint32(4);
+    const height = dv.getUint32(8) * 0x100000000 + dv.getUint32(12);
+    const rows = decode(v) as GroupRow[];
+    const page = take(rows, time, height);
+    if (page === null) continue;
+    if (v.length >= LARGE_GROUP_BYTES) cacheGroup(db, k, rows);
+    return page;
   }
   return { entries, cursor: null, scanned };
 }

@@ -61,7 +61,6 @@ async function node(opts: Partial<MempoolOptions> = {}, withRule = true): Promis
     mempool,
     verifyMany,
     proposerId: chain.validators[0]?.id as Uint8Array,
-    now: () => chain.head.time,
     onInvalidBlock: (_h, reason) => invalid.push(reason),
   });
   return { chain, mempool, executor, verified, invalid };

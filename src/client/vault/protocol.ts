@@ -15,7 +15,8 @@
  *   digest   sha256(body) for put/keys; for open, the hash of the requester's ACCESS tx (the body)
  * Errors are JSON `{ error: { code, reason?, message } }` with an HTTP status.
  */
-import { decode, encode } from 'cborg';
+import { encode } from 'cborg';
+import { decodeCanonical } from '../../codec/cbor.js';
 import { MedchainError } from '../../errors.js';
 
 export const VaultErrorCode = {
@@ -81,7 +82,7 @@ export function encodeRequestPayload(r: VaultRequest): Uint8Array {
 
 const isId = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.length === 32;
 
-/** Decodes `[payload, sig]` (bounded, strict: a payload that does not re-encode to itself is refused). */
+/** Decodes `[payload, sig]` (bounded, strict: a header or payload that does not re-encode to itself is refused). */
 export function decodeRequest(bytes: Uint8Array): { req: VaultRequest; payload: Uint8Array; sig: Uint8Array } {
   const bad = (what: string): never => {
     throw new VaultError(VaultErrorCode.BAD_REQUEST, { what });
@@ -89,7 +90,8 @@ export function decodeRequest(bytes: Uint8Array): { req: VaultRequest; payload: 
   if (bytes.length > MAX_REQUEST_HEADER) bad('header size');
   let outer: unknown;
   try {
-    outer = decode(bytes);
+    // Canonical only: one header encoding per request, so a (identity, nonce) pair names one request.
+    outer = decodeCanonical(bytes, MAX_REQUEST_HEADER);
   } catch {
     return bad('header encoding');
   }
@@ -98,7 +100,7 @@ export function decodeRequest(bytes: Uint8Array): { req: VaultRequest; payload: 
   if (!(payload instanceof Uint8Array) || !(sig instanceof Uint8Array) || sig.length !== 64) return bad('header shape');
   let t: unknown;
   try {
-    t = decode(payload);
+    t = decodeCanonical(payload, MAX_REQUEST_HEADER);
   } catch {
     return bad('payload encoding');
   }

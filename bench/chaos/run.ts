@@ -1,0 +1,251 @@
+/**
+ * One chaos run: a devnet of validator processes under steady load, a seeded
+ * schedule of kill -9/restart and SIGSTOP/SIGCONT faults (never more than f at
+ * once), continuous safety checks, then liveness after the last fault heals,
+ * nothing acknowledged lost, and bounded memory. Returns the timeline and a
+ * JSON-able summary; `violations` empty means the run passed.
+ */
+import { readFileSync } from 'node:fs';
+import { Rng } from '../../consensus/sim/prng.js';
+import { findLost, SafetyCheck } from './checks.js';
+import { Load } from './load.js';
+import { ChaosNet } from './net.js';
+import { rpcCall } from './rpc.js';
+import { type Fault, type FaultKind, makeSchedule, maxFaulty, peakFaulty } from './schedule.js';
+
+export interface ChaosOptions {
+  validators: number;
+  minutes: number;
+  seed: number;
+  /** Submitted txs per second. */
+  rate: number;
+  faults: FaultKind[];
+  /** After the last fault heals, every node must pass the network's head within this. */
+  livenessMs: number;
+  maxRssMb: number;
+  heartbeatMs: number;
+  /** The devnet must reach height 2 within this (a loaded machine starts slowly). */
+  startMs: number;
+  log: (line: string) => void;
+}
+
+export interface ChaosSummary {
+  seed: number;
+  validators: number;
+  seconds: number;
+  rate: number;
+  /** Faults injected, by kind. */
+  faults: Record<string, number>;
+  /** Scheduled faults not injected because earlier victims were still recovering at the last start time. */
+  skipped_faults: number;
+  peak_faulty: number;
+  max_faulty: number;
+  longest_stall_ms: number;
+  round_changes: number;
+  recovery_ms: Record<string, { count: number; median: number; max: number }>;
+  liveness_ms: number | null;
+  height: number;
+  heights_compared: number;
+  txs: { submitted: number; refused: number; unconfirmed: number; acknowledged: number; found_on_every_node: number };
+  rss_peak_mb: number[];
+  crashes: number;
+  violations: string[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function head(net: ChaosNet, i: number): Promise<number | undefined> {
+  const n = net.nodes[i];
+  if (n === undefined || n.state !== 'up') return undefined;
+  try {
+    return (await rpcCall<{ headHeight: number }>(n.rpc, 'chain_getStatus', [], 2_000)).headHeight;
+  } catch {
+    return undefined;
+  }
+}
+
+async function heads(net: ChaosNet): Promise<(number | undefined)[]> {
+  return Promise.all(net.nodes.map((_, i) => head(net, i)));
+}
+
+function rssMb(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
+
+export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary; timeline: string[] }> {
+  const durationMs = Math.round(o.minutes * 60_000);
+  const schedule = makeSchedule({
+    seed: o.seed,
+    validators: o.validators,
+    durationMs,
+    kinds: o.faults,
+    warmupMs: 5_000,
+    quietMs: Math.max(10_000, durationMs * 0.2),
+    minFaultMs: 2_000,
+    maxFaultMs: 8_000,
+    minGapMs: 3_000,
+    maxGapMs: 9_000,
+  });
+  const timeline: string[] = [];
+  const violations: string[] = [];
+  const net = await ChaosNet.create(o.validators, o.heartbeatMs);
+  let t0 = Date.now();
+  const note = (line: string): void => {
+    const s = `+${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s ${line}`;
+    timeline.push(s);
+    o.log(s);
+  };
+  const recoveries: Record<string, number[]> = {};
+  const rssPeak = net.nodes.map(() => 0);
+  try {
+    for (let i = 0; i < net.nodes.length; i++) net.start(i);
+    const ready = Date.now() + o.startMs;
+    while ((await heads(net)).some((h) => h === undefined || h < 2)) {
+      if (Date.now() > ready)
+        throw new Error(`devnet did not start:\n${net.nodes.map((n) => n.tail.join('\n')).join('\n')}`);
+      await sleep(500);
+    }
+    t0 = Date.now();
+    note(`devnet up: ${o.validators} validators (f = ${maxFaulty(o.validators)}), ${schedule.length} faults scheduled`);
+    const safety = new SafetyCheck(net);
+    const load = new Load(net, new Rng(o.seed ^ 0x10ad), o.rate);
+    load.start();
+
+    // Faulty or not yet caught up: a node stays counted against f until it has recovered.
+    const unhealthy = new Set<number>();
+    let skipped = 0;
+    const injected: Record<string, number> = Object.fromEntries(o.faults.map((k) => [k, 0]));
+    const heal = async (f: Fault): Promise<void> => {
+      const target = Math.max(0, ...(await heads(net)).map((h) => h ?? 0));
+      const healedAt = Date.now();
+      if (f.kind === 'kill') net.start(f.node);
+      else net.resume(f.node);
+      note(`${f.kind === 'kill' ? 'restart' : 'SIGCONT'} node${f.node} (network head ${target})`);
+      while (Date.now() - healedAt < o.livenessMs) {
+        const h = await head(net, f.node);
+        if (h !== undefined && h >= target) {
+          const ms = Date.now() - healedAt;
+          recoveries[f.kind] = [...(recoveries[f.kind] ?? []), ms];
+          note(`node${f.node} caught up to ${target} in ${(ms / 1000).toFixed(1)}s after ${f.kind}`);
+          unhealthy.delete(f.node);
+          return;
+        }
+        await sleep(250);
+      }
+      unhealthy.delete(f.node);
+      violations.push(
+        `liveness: node${f.node} did not catch up within ${o.livenessMs} ms after ${f.kind} (seed ${o.seed})`,
+      );
+    };
+    const lastStart = durationMs - Math.max(10_000, durationMs * 0.2);
+    const faultRuns = schedule.map(async (f) => {
+      await sleep(f.at - (Date.now() - t0));
+      // Shifted, never dropped silently: wait while f nodes (or this one) are still faulty or recovering.
+      while (unhealthy.size >= maxFaulty(o.validators) || unhealthy.has(f.node)) {
+        if (Date.now() - t0 + f.ms > lastStart) {
+          skipped++;
+          note(`skipped ${f.kind} of node${f.node}: earlier faults still recovering`);
+          return;
+        }
+        await sleep(250);
+      }
+      unhealthy.add(f.node);
+      injected[f.kind] = (injected[f.kind] ?? 0) + 1;
+      if (f.kind === 'kill') await net.kill(f.node);
+      else net.pause(f.node);
+      note(`${f.kind === 'kill' ? 'kill -9' : 'SIGSTOP'} node${f.node} for ${(f.ms / 1000).toFixed(1)}s`);
+      await sleep(f.ms);
+      await heal(f);
+    });
+
+    // Safety as heights appear, and memory, until the run's end.
+    while (Date.now() - t0 < durationMs) {
+      await safety.checkAll();
+      net.nodes.forEach((n, i) => {
+        if (n.state === 'up') rssPeak[i] = Math.max(rssPeak[i] as number, rssMb(n.proc?.pid));
+      });
+      await sleep(2_000);
+    }
+    await Promise.all(faultRuns);
+    await load.stop();
+    note(`load stopped: ${load.submitted} submitted, ${load.acked.length} acknowledged final`);
+
+    // Liveness: after the last fault, every node passes the head the network had then.
+    const target = Math.max(0, ...(await heads(net)).map((h) => h ?? 0)) + 2;
+    const since = Date.now();
+    let liveness: number | null = null;
+    while (Date.now() - since < o.livenessMs) {
+      if ((await heads(net)).every((h) => h !== undefined && h >= target)) {
+        liveness = Date.now() - since;
+        break;
+      }
+      await sleep(250);
+    }
+    if (liveness === null)
+      violations.push(`liveness: not every node reached height ${target} within ${o.livenessMs} ms (seed ${o.seed})`);
+    else note(`every node at height >= ${target} within ${(liveness / 1000).toFixed(1)}s`);
+
+    await safety.checkAll();
+    violations.push(...safety.violations.map((v) => `${v} (seed ${o.seed})`));
+    const { found, lost } = await findLost(net, load.acked);
+    violations.push(...lost.slice(0, 20).map((v) => `${v} (seed ${o.seed})`));
+    const crashes = net.nodes.reduce((s, n) => s + n.crashes, 0);
+    if (crashes > 0) violations.push(`crash: ${crashes} node exits the harness did not cause (seed ${o.seed})`);
+    rssPeak.forEach((mb, i) => {
+      if (mb > o.maxRssMb) violations.push(`memory: node${i} peaked at ${mb.toFixed(0)} MB > ${o.maxRssMb} MB`);
+    });
+
+    // Stalls: the longest gap between the first commits of consecutive heights, on any node.
+    const first = new Map<number, number>();
+    let rounds = 0;
+    for (const n of net.nodes)
+      for (const c of n.commits) {
+        if (c.at < t0) continue;
+        first.set(c.height, Math.min(first.get(c.height) ?? Number.POSITIVE_INFINITY, c.at));
+        if (c.round > 0) rounds++;
+      }
+    const times = [...first.entries()].sort((a, b) => a[0] - b[0]).map(([, at]) => at);
+    let stall = 0;
+    for (let k = 1; k < times.length; k++) stall = Math.max(stall, (times[k] as number) - (times[k - 1] as number));
+
+    const summary: ChaosSummary = {
+      seed: o.seed,
+      validators: o.validators,
+      seconds: Math.round((Date.now() - t0) / 1000),
+      rate: o.rate,
+      faults: injected,
+      skipped_faults: skipped,
+      peak_faulty: peakFaulty(schedule),
+      max_faulty: maxFaulty(o.validators),
+      longest_stall_ms: Math.round(stall),
+      round_changes: rounds,
+      recovery_ms: Object.fromEntries(
+        Object.entries(recoveries).map(([k, v]) => [k, { count: v.length, median: median(v), max: Math.max(...v) }]),
+      ),
+      liveness_ms: liveness,
+      height: Math.max(0, ...(await heads(net)).map((h) => h ?? 0)),
+      heights_compared: safety.heights,
+      txs: {
+        submitted: load.submitted,
+        refused: load.refused,
+        unconfirmed: load.unconfirmed,
+        acknowledged: load.acked.length,
+        found_on_every_node: found,
+      },
+      rss_peak_mb: rssPeak.map((x) => Math.round(x)),
+      crashes,
+      violations,
+    };
+    return { summary, timeline };
+  } finally {
+    await net.close(violations.length > 0 && process.env.CHAOS_KEEP === '1');
+  }
+}
