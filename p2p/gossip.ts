@@ -67,6 +67,8 @@ const VERDICT: Record<GossipVerdict, TopicValidatorResult> = {
  */
 export class Gossip {
   private readonly handlers = new Map<string, TopicHandlers>();
+  /** Verdicts since start by `topic\tverdict\treason`, read by metrics at scrape time. */
+  private readonly verdicts = new Map<string, number>();
   private readonly onGossip = (evt: CustomEvent<GossipsubMessage>): void => this.deliver(evt.detail);
 
   constructor(
@@ -105,6 +107,14 @@ export class Gossip {
     return this.deps.pubsub.getSubscribers(topic).map((p) => p.toString());
   }
 
+  /** Validation verdicts since start; reason: `too_large`, `validator` or `validator_threw`. */
+  verdictCounts(): Array<{ topic: string; verdict: GossipVerdict; reason: string; count: number }> {
+    return [...this.verdicts].map(([k, count]) => {
+      const [topic, verdict, reason] = k.split('\t') as [string, GossipVerdict, string];
+      return { topic, verdict, reason, count };
+    });
+  }
+
   close(): void {
     this.deps.pubsub.removeEventListener('gossipsub:message', this.onGossip);
     for (const topic of this.handlers.keys()) this.deps.pubsub.topicValidators.delete(topic);
@@ -114,7 +124,12 @@ export class Gossip {
   private validatorFor(topic: string, h: TopicHandlers): TopicValidatorFn {
     const { scorer, log } = this.deps;
     const max = this.opts.maxGossipBytes;
-    const settle = (verdict: GossipVerdict, from: string): TopicValidatorResult => {
+    const count = (verdict: GossipVerdict, reason: string): void => {
+      const k = `${topic}\t${verdict}\t${reason}`;
+      this.verdicts.set(k, (this.verdicts.get(k) ?? 0) + 1);
+    };
+    const settle = (verdict: GossipVerdict, from: string, reason = 'validator'): TopicValidatorResult => {
+      count(verdict, reason);
       if (verdict === 'reject') scorer.onReject(from);
       else if (verdict === 'ignore') scorer.onIgnore(from);
       return VERDICT[verdict] ?? TopicValidatorResult.Ignore;
@@ -122,12 +137,13 @@ export class Gossip {
     const failed = (err: unknown): TopicValidatorResult => {
       // A throwing validator is our bug, not the peer's fault: drop without penalty.
       log.warn({ topic, err: errCode(err) }, 'gossip validator threw');
+      count('ignore', 'validator_threw');
       return TopicValidatorResult.Ignore;
     };
     return (peer, msg) => {
       const from = peer.toString();
       // Size limit before anything else looks at the bytes.
-      if (msg.data.length > max) return settle('reject', from);
+      if (msg.data.length > max) return settle('reject', from, 'too_large');
       if (h.validate === undefined) return TopicValidatorResult.Accept;
       try {
         const v = h.validate(msg.data, from);
