@@ -4,6 +4,7 @@ import { type Genesis, type GenesisJson, genesisFromJson } from '../chain/genesi
 import { fromHex, toHex } from '../codec/bytes.js';
 import { publicKeyOf } from '../crypto/ed25519.js';
 import { MedchainError } from '../errors.js';
+import { defaultOpsOptions, type OpsOptions } from '../ops/options.js';
 
 export const ConfigErrorCode = {
   INVALID: 'CONFIG_INVALID',
@@ -36,6 +37,8 @@ export interface NodeConfig {
   /** Superseded state-tree nodes are swept every intervalBlocks; proofs stay available for keepBlocks. */
   pruning: { enabled: boolean; keepBlocks: number; intervalBlocks: number };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
+  /** Operations listener (metrics, health, backup); off unless enabled. */
+  ops?: OpsOptions;
 }
 
 export const defaultNodeConfig: NodeConfig = {
@@ -46,6 +49,7 @@ export const defaultNodeConfig: NodeConfig = {
   consensus: { heartbeatMs: 5000 },
   pruning: { enabled: true, keepBlocks: 1000, intervalBlocks: 500 },
   log: { level: 'info' },
+  ops: defaultOpsOptions,
 };
 
 export const CONFIG_FILE = 'config.json';
@@ -71,6 +75,7 @@ export async function loadConfig(home: string): Promise<NodeConfig> {
     consensus: { ...defaultNodeConfig.consensus, ...parsed.consensus },
     pruning: { ...defaultNodeConfig.pruning, ...parsed.pruning },
     log: { ...defaultNodeConfig.log, ...parsed.log },
+    ops: { ...defaultOpsOptions, ...parsed.ops },
   };
 }
 
