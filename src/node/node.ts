@@ -26,6 +26,7 @@ import { SignPurpose, signingMessage } from '../crypto/domain.js';
 import { signFast, verify } from '../crypto/ed25519.js';
 import { VerifierPool } from '../crypto/pool/index.js';
 import { isCoded } from '../errors.js';
+import { NodeMetrics, type OpsServer, startOps, timedExecutor } from '../ops/index.js';
 import type { SignedVote } from '../tx/bodies.js';
 import { reportEvidence } from '../tx/builders.js';
 import { signTx } from '../tx/sign.js';
@@ -52,6 +53,9 @@ export class Node {
   private closing: Promise<void> | undefined;
   private rpcServer: RpcServer | undefined;
   private rpcAddr: RpcAddress | undefined;
+  /** Prometheus metrics, when the operations listener is enabled. */
+  metrics: NodeMetrics | undefined;
+  private ops: { server: OpsServer; url: string } | undefined;
 
   private constructor(
     readonly log: Logger,
@@ -75,9 +79,15 @@ export class Node {
     return this.rpcAddr;
   }
 
+  /** The operations listener's URL (metrics, health, backup), if enabled. */
+  get opsUrl(): string | undefined {
+    return this.ops?.url;
+  }
+
   static async create(o: NodeOptions): Promise<Node> {
     const cfg = o.config;
     const log = o.logger ?? createLogger(cfg.log.level, { node: cfg.moniker });
+    const metrics = cfg.ops?.enabled ? new NodeMetrics() : undefined;
     const genesis = o.genesis ?? (await loadGenesis(inHome(o.home, cfg.genesisFile)));
     const key =
       cfg.validatorKeyFile === undefined ? undefined : await loadValidatorKey(inHome(o.home, cfg.validatorKeyFile));
@@ -114,10 +124,14 @@ export class Node {
         const t0 = Date.now();
         chain
           .prune(p.keepBlocks)
-          .then((r) => log.info({ height, ...r, ms: Date.now() - t0 }, 'pruned state tree'))
-          .catch((err: unknown) =>
-            log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pruning failed'),
-          )
+          .then((r) => {
+            metrics?.pruned(true, (Date.now() - t0) / 1000, r.deleted);
+            log.info({ height, ...r, ms: Date.now() - t0 }, 'pruned state tree');
+          })
+          .catch((err: unknown) => {
+            metrics?.pruned(false, (Date.now() - t0) / 1000);
+            log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pruning failed');
+          })
           .finally(() => {
             pruning = false;
           });
@@ -144,6 +158,7 @@ export class Node {
         now: () => Date.now(),
         onCommitted: (c) => {
           events.emitCommitted(c);
+          metrics?.committed(c, chain.headValidators, validatorId);
           maybePrune(c.block.header.height);
         },
         onInvalidBlock: (height, reason) => log.warn({ height, reason }, 'invalid proposal'),
@@ -182,7 +197,7 @@ export class Node {
       const driver = new ConsensusDriver({
         engine,
         transport: net,
-        executor,
+        executor: metrics ? timedExecutor(executor, metrics) : executor,
         clock: systemClock,
         wal,
         onCommit: (height, cert) =>
@@ -272,7 +287,21 @@ export class Node {
       });
       submit = (bytes) => node.submitTx(bytes);
       const node = new Node(log, events, cfg, chain, pool, mempool, host, driver, sync, bundler, validatorId);
+      node.metrics = metrics;
       if (cfg.rpc.enabled) await node.startRpc();
+      if (metrics && cfg.ops)
+        node.ops = await startOps(cfg.ops, metrics, {
+          chain,
+          host,
+          sync,
+          mempool,
+          pool,
+          configuredPeers: cfg.p2p.peers.length,
+          heartbeatMs: cfg.consensus.heartbeatMs,
+          ...(validatorId ? { validatorId } : {}),
+          wsConnections: () => node.rpc?.wsConnections ?? 0,
+          log: log.child({ module: 'ops' }),
+        });
       await driver.start(chain.head.height + 1, toValidatorSet(chain.validators), chain.head.time);
       log.info(
         {
@@ -281,6 +310,7 @@ export class Node {
           peerId: host.peerId.toString(),
           validator: validatorId ? toHex(validatorId) : null,
           rpc: node.rpcAddress?.url ?? null,
+          metrics: node.opsUrl === undefined ? null : `${node.opsUrl}/metrics`,
         },
         'node started',
       );
@@ -314,7 +344,10 @@ export class Node {
         ...(r.rateLimit === null ? { rateLimit: null } : {}),
         ...(r.rateLimit ? { rateLimit: { ...defaultRpcOptions.rateLimit, ...r.rateLimit } as RateLimitOptions } : {}),
       },
-      { logger: this.log.child({ module: 'rpc' }) },
+      {
+        logger: this.log.child({ module: 'rpc' }),
+        ...(this.metrics ? { onCall: this.metrics.rpcCall.bind(this.metrics) } : {}),
+      },
     );
     registerNodeApi(server, this);
     this.rpcAddr = await server.listen();
@@ -324,6 +357,7 @@ export class Node {
   /** Admits a transaction submitted by a client and gossips it to peers. */
   async submitTx(bytes: Uint8Array): Promise<Uint8Array> {
     const hash = await this.mempool.add(bytes);
+    this.metrics?.txSubmitted(hash);
     this.bundler.add(bytes);
     return hash;
   }
@@ -331,6 +365,7 @@ export class Node {
   /** Closes in reverse order of creation; idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.ops?.server.close();
       await this.rpc?.close();
       await this.sync.close();
       await this.driver.close();
