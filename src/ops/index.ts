@@ -5,6 +5,6 @@ export { readiness } from './health.js';
 export { NodeMetrics, validatorLabel } from './metrics.js';
 export { type NodeOpsDeps, startOps } from './node-ops.js';
 export { defaultOpsOptions, defaultReadyThresholds, type OpsOptions } from './options.js';
-export { RestoreErrorCode, restoreBackup } from './restore.js';
+export { RestoreErrorCode, restoreBackup, verifyBackupFile } from './restore.js';
 export { OpsServer } from './server.js';
 export { timedExecutor } from './timed-executor.js';

@@ -82,7 +82,7 @@ export async function restoreBackup(
   try {
     const db = await openDb(tmp);
     try {
-      manifest = await copyEntries(new FileReader(fh), db);
+      manifest = await readEntries(new FileReader(fh), (ops, sync) => db.batch(ops, { sync }));
     } finally {
       await db.close();
     }
@@ -106,7 +106,19 @@ export async function restoreBackup(
   return manifest;
 }
 
-async function copyEntries(r: FileReader, db: Awaited<ReturnType<typeof openDb>>): Promise<BackupManifest> {
+/** Checks a backup file end to end (framing, digest, entry count) without writing anything. */
+export async function verifyBackupFile(file: string): Promise<BackupManifest> {
+  const fh = await open(file, 'r');
+  try {
+    return await readEntries(new FileReader(fh));
+  } finally {
+    await fh.close();
+  }
+}
+
+type Put = (ops: BatchOp[], sync: boolean) => Promise<void>;
+
+async function readEntries(r: FileReader, put?: Put): Promise<BackupManifest> {
   const hash = createHash('sha256');
   const magic = await r.read(MAGIC.length);
   if (!equal(magic, MAGIC)) throw new MedchainError(RestoreErrorCode.BAD_FILE, { reason: 'not a MedChain backup' });
@@ -124,17 +136,18 @@ async function copyEntries(r: FileReader, db: Awaited<ReturnType<typeof openDb>>
     if (vLen > MAX_VALUE_BYTES) throw new MedchainError(RestoreErrorCode.BAD_FILE, { reason: 'value length' });
     const value = await r.read(vLen);
     hash.update(lenBytes(kLen)).update(key).update(lenBytes(vLen)).update(value);
+    entries++;
+    if (put === undefined) continue;
     ops.push({ type: 'put', key, value });
     opsBytes += kLen + vLen;
-    entries++;
     if (opsBytes >= BATCH_BYTES) {
-      await db.batch(ops);
+      await put(ops, false);
       ops = [];
       opsBytes = 0;
     }
   }
   // The last batch fsyncs the log: a restore that reported success survives power loss.
-  await db.batch(ops, { sync: true });
+  await put?.(ops, true);
   const mLen = await r.u32();
   if (mLen > MAX_MANIFEST_BYTES) throw new MedchainError(RestoreErrorCode.BAD_FILE, { reason: 'manifest length' });
   let manifest: BackupManifest;
