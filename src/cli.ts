@@ -9,6 +9,7 @@ import { EXIT_HELP, Exit, fail, globals } from './cli/output.js';
 import { queryCommands } from './cli/query.js';
 import { txCommand } from './cli/tx.js';
 import { vaultCommand } from './cli/vault.js';
+import { opsCommands } from './ops/cli.js';
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -70,6 +71,7 @@ initCommand(program);
 keysCommand(program);
 txCommand(program);
 queryCommands(program);
+opsCommands(program);
 vaultCommand(program, () => {
   longRunning = true;
 });
