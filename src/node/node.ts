@@ -30,6 +30,7 @@ import { NodeMetrics, type OpsServer, startOps, timedExecutor } from '../ops/ind
 import type { SignedVote } from '../tx/bodies.js';
 import { reportEvidence } from '../tx/builders.js';
 import { signTx } from '../tx/sign.js';
+import { NODE_VERSION, PROTOCOL_VERSION } from '../version.js';
 import { inHome, loadGenesis, loadValidatorKey, type NodeConfig } from './config.js';
 import { NodeEvents } from './events.js';
 import { createLogger, type Logger } from './logger.js';
@@ -173,7 +174,13 @@ export class Node {
           allowedPeers: cfg.p2p.allowedPeers,
         },
         {
-          status: () => ({ chainId, genesisHash: chain.genesisHash, height: chain.head.height }),
+          status: () => ({
+            chainId,
+            genesisHash: chain.genesisHash,
+            height: chain.head.height,
+            protocol: PROTOCOL_VERSION,
+            version: NODE_VERSION,
+          }),
           log: log.child({ module: 'p2p' }),
         },
       );
