@@ -21,6 +21,7 @@ export class NodeMetrics {
   lastProgressAt = Date.now();
   private lastBlockTime: number | undefined;
   private readonly submitted = new Map<string, number>();
+  private commitStart: number | undefined;
 
   private readonly c = {
     blocks: new Counter({
@@ -156,6 +157,8 @@ export class NodeMetrics {
    * into it); `self` is this node's organization id if it validates.
    */
   committed(c: CommittedBlock, signers: readonly { id: Uint8Array }[], self?: Uint8Array): void {
+    if (this.commitStart !== undefined) this.c.commit.observe((performance.now() - this.commitStart) / 1000);
+    this.commitStart = undefined;
     const now = Date.now();
     const h = c.block.header;
     this.lastProgressAt = now;
@@ -186,12 +189,13 @@ export class NodeMetrics {
     }
   }
 
-  execution(phase: 'build' | 'validate', seconds: number): void {
-    this.c.exec.observe({ phase }, seconds);
+  /** The executor began committing a final block (performance.now()); committed() ends the timing. */
+  commitStarted(at: number): void {
+    this.commitStart = at;
   }
 
-  blockCommit(seconds: number): void {
-    this.c.commit.observe(seconds);
+  execution(phase: 'build' | 'validate', seconds: number): void {
+    this.c.exec.observe({ phase }, seconds);
   }
 
   pruned(ok: boolean, seconds: number, deleted = 0): void {
