@@ -303,6 +303,7 @@ export class Node {
           sync,
           mempool,
           pool,
+          dataDir: join(o.home, 'db'),
           configuredPeers: cfg.p2p.peers.length,
           heartbeatMs: cfg.consensus.heartbeatMs,
           ...(validatorId ? { validatorId } : {}),

@@ -22,6 +22,8 @@ export interface ScrapeSources {
   gossip?: CountSource;
   verifier?(): { queued: number; jobs: number; items: number };
   wsConnections?(): number;
+  /** The filesystem holding the database (bytes). */
+  disk?(): { free: number; total: number };
   /** Vault requests by outcome, if a vault runs beside the node. */
   vault?: CountSource;
 }
@@ -111,6 +113,16 @@ export function registerCollectors(reg: Registry, s: ScrapeSources, m: { lastPro
   }
   const ws = s.wsConnections;
   if (ws !== undefined) gauge(reg, 'medchain_rpc_ws_connections', 'Open JSON-RPC WebSocket connections', ws);
+  const disk = s.disk;
+  if (disk !== undefined) {
+    gauge(
+      reg,
+      'medchain_disk_free_bytes',
+      'Free bytes (for unprivileged users) on the database filesystem',
+      () => disk().free,
+    );
+    gauge(reg, 'medchain_disk_size_bytes', 'Size of the database filesystem', () => disk().total);
+  }
   if (s.vault !== undefined)
     mirrored(reg, 'medchain_vault_requests_total', 'Vault requests by outcome', ['outcome'], s.vault);
 }

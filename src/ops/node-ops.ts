@@ -1,3 +1,4 @@
+import { statfsSync } from 'node:fs';
 import type { Mempool } from '../../consensus/mempool.js';
 import type { GossipKind } from '../../p2p/gossip.js';
 import type { P2pHost } from '../../p2p/host.js';
@@ -18,6 +19,8 @@ export interface NodeOpsDeps {
   sync: { readonly syncing: boolean };
   mempool: Mempool;
   pool: VerifierPool;
+  /** The database directory (its filesystem's free space is exported). */
+  dataDir: string;
   configuredPeers: number;
   heartbeatMs: number;
   validatorId?: Uint8Array;
@@ -55,6 +58,10 @@ export async function startOps(
         .verdictCounts()
         .map((v) => [{ topic: kindOf.get(v.topic) ?? 'other', result: v.verdict, reason: v.reason }, v.count]),
     verifier: () => d.pool.stats(),
+    disk: () => {
+      const f = statfsSync(d.dataDir);
+      return { free: f.bavail * f.bsize, total: f.blocks * f.bsize };
+    },
     ...(d.wsConnections ? { wsConnections: d.wsConnections } : {}),
   });
   const readyInputs = (): ReadyInputs => {
