@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { CommittedBlock } from '../../consensus/chain-executor.js';
+import { mapKey } from '../../state/exec/keys.js';
 import { toHex } from '../codec/bytes.js';
 import { NODE_VERSION, PROTOCOL_VERSION } from '../version.js';
 import { registerCollectors, type ScrapeSources } from './collect.js';
@@ -149,7 +150,7 @@ export class NodeMetrics {
       const oldest = this.submitted.keys().next();
       if (!oldest.done) this.submitted.delete(oldest.value);
     }
-    this.submitted.set(toHex(hash), Date.now());
+    this.submitted.set(mapKey(hash), Date.now());
   }
 
   /**
@@ -180,7 +181,7 @@ export class NodeMetrics {
     });
     if (this.submitted.size > 0) {
       for (const tx of c.exec.txs) {
-        const k = toHex(tx.hash);
+        const k = mapKey(tx.hash);
         const t0 = this.submitted.get(k);
         if (t0 === undefined) continue;
         this.submitted.delete(k);
