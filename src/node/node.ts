@@ -304,6 +304,7 @@ export class Node {
           mempool,
           pool,
           dataDir: join(o.home, 'db'),
+          backupTokenFile: join(o.home, 'ops-token'),
           configuredPeers: cfg.p2p.peers.length,
           heartbeatMs: cfg.consensus.heartbeatMs,
           ...(validatorId ? { validatorId } : {}),

@@ -88,11 +88,18 @@ export function opsCommands(program: Command): void {
     .description('back up a running node at its latest final block, without stopping it (via its ops listener)')
     .requiredOption('--out <dir>', 'directory to write the backup into (chain.mcb, manifest.json)')
     .option('--ops <url>', "the node's operations listener", 'http://127.0.0.1:9545')
-    .option('--home <dir>', "also copy the node's config.json and genesis (never keys)")
-    .option('--token-file <file>', 'ops bearer token (else MEDCHAIN_OPS_TOKEN)')
+    .option(
+      '--home <dir>',
+      "the node's home: its backup token (ops-token) and, into the backup, config.json and genesis (never keys)",
+    )
+    .option('--token-file <file>', 'the ops.token of the node (else MEDCHAIN_OPS_TOKEN, else <home>/ops-token)')
     .action(async (o: { out: string; ops: string; home?: string; tokenFile?: string }, cmd: Command) => {
+      // ops.token if the node has one, else the per-start token the node keeps in its home.
+      const tokenFile =
+        o.tokenFile ??
+        (o.home !== undefined && !process.env.MEDCHAIN_OPS_TOKEN ? join(o.home, 'ops-token') : undefined);
       const token =
-        o.tokenFile !== undefined ? (await readFile(o.tokenFile, 'utf8')).trim() : process.env.MEDCHAIN_OPS_TOKEN;
+        tokenFile !== undefined ? (await readFile(tokenFile, 'utf8')).trim() : process.env.MEDCHAIN_OPS_TOKEN;
       const m = await backupNode({
         ops: o.ops,
         out: o.out,

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { statfsSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import type { Mempool } from '../../consensus/mempool.js';
 import type { GossipKind } from '../../p2p/gossip.js';
 import type { P2pHost } from '../../p2p/host.js';
@@ -21,6 +23,8 @@ export interface NodeOpsDeps {
   pool: VerifierPool;
   /** The database directory (its filesystem's free space is exported). */
   dataDir: string;
+  /** Where the backup token lives when ops.token is not set (created 0600 at start). */
+  backupTokenFile: string;
   configuredPeers: number;
   heartbeatMs: number;
   validatorId?: Uint8Array;
@@ -33,6 +37,14 @@ function peerView(host: P2pHost, configured: number): ReturnType<ScrapeSources['
   let best: number | null = null;
   for (const h of heights.values()) best = best === null ? h : Math.max(best, h);
   return { connected: host.connectedPeers().length, handshaken: heights.size, configured, bestHeight: best };
+}
+
+/** A fresh random token per start, readable only by the node's user (like the database itself). */
+async function localToken(file: string): Promise<string> {
+  const token = randomBytes(32).toString('hex');
+  await rm(file, { force: true });
+  await writeFile(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  return token;
 }
 
 /** Attaches scrape-time sources to the metrics and starts the listener. */
@@ -74,7 +86,9 @@ export async function startOps(
       now: Date.now(),
     };
   };
+  const backupToken = opts.token ? undefined : await localToken(d.backupTokenFile);
   const server = new OpsServer(opts, {
+    ...(backupToken ? { backupToken } : {}),
     metrics,
     readyInputs,
     defaults: defaultReadyThresholds(d.configuredPeers, d.heartbeatMs),

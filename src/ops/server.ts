@@ -14,27 +14,31 @@ export interface OpsServerDeps {
   defaults: ReadyThresholds;
   /** Streams a consistent backup of the node's database. */
   backup?(sink: Sink, signal: AbortSignal): Promise<BackupManifest>;
+  /** Bearer token for /backup when ops.token is not set (the node keeps it in a 0600 file in its home). */
+  backupToken?: string;
   log: { info(o: object, msg: string): void; warn(o: object, msg: string): void };
 }
 
-const isLoopback = (host: string): boolean => host === '127.0.0.1' || host === '::1' || host === 'localhost';
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 /**
- * The operations listener: `/livez`, `/readyz` (open, for probes), `/metrics` and `POST /backup`
- * (behind the bearer token when one is set). A backup is the whole chain, so off loopback it is
- * served only with a token. No CORS headers: a browser page cannot read any of it.
+ * The operations listener: `/livez`, `/readyz` (open, for probes), `/metrics` (behind ops.token
+ * when set) and `POST /backup`, which always needs a token: a backup is the whole database, past
+ * any read scope, so without ops.token only who can read the node's home (its token file) may take
+ * one. No CORS headers: a browser page cannot read any of it.
  */
 export class OpsServer {
   private server: Server | undefined;
   private backupRunning = false;
   private readonly token: Buffer | undefined;
+  private readonly backupToken: Buffer | undefined;
 
   constructor(
     private readonly opts: OpsOptions,
     private readonly deps: OpsServerDeps,
   ) {
     this.token = opts.token ? digest(opts.token) : undefined;
+    this.backupToken = opts.token ? this.token : deps.backupToken ? digest(deps.backupToken) : undefined;
   }
 
   async listen(): Promise<{ host: string; port: number; url: string }> {
@@ -71,11 +75,12 @@ export class OpsServer {
     });
   }
 
-  private authorized(req: IncomingMessage): boolean {
-    if (this.token === undefined) return true;
+  /** No expected token: open (metrics without ops.token); else a matching bearer token. */
+  private authorized(req: IncomingMessage, expected = this.token): boolean {
+    if (expected === undefined) return true;
     const h = req.headers.authorization;
     if (typeof h !== 'string' || !h.startsWith('Bearer ')) return false;
-    return timingSafeEqual(digest(h.slice(7)), this.token);
+    return timingSafeEqual(digest(h.slice(7)), expected);
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -109,10 +114,9 @@ export class OpsServer {
   }
 
   private async serveBackup(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (this.deps.backup === undefined) return send(res, 404, { error: 'backup not available' });
-    if (this.token === undefined && !isLoopback(this.opts.host))
-      return send(res, 403, { error: 'set ops.token to serve backups off loopback' });
-    if (!this.authorized(req)) return unauthorized(res);
+    if (this.deps.backup === undefined || this.backupToken === undefined)
+      return send(res, 404, { error: 'backup not available' });
+    if (!this.authorized(req, this.backupToken)) return unauthorized(res);
     if (this.backupRunning) return send(res, 409, { error: 'a backup is already running' });
     this.backupRunning = true;
     const abort = new AbortController();
