@@ -24,8 +24,6 @@ export interface ScrapeSources {
   wsConnections?(): number;
   /** The filesystem holding the database (bytes). */
   disk?(): { free: number; total: number };
-  /** Vault requests by outcome, if a vault runs beside the node. */
-  vault?: CountSource;
 }
 
 function gauge(reg: Registry, name: string, help: string, read: () => number): void {
@@ -40,7 +38,7 @@ function gauge(reg: Registry, name: string, help: string, read: () => number): v
 }
 
 /** A counter mirrored from a subsystem's cumulative counts (reset then set at each scrape). */
-function mirrored(reg: Registry, name: string, help: string, labelNames: string[], src: CountSource): void {
+export function mirrored(reg: Registry, name: string, help: string, labelNames: string[], src: CountSource): void {
   new Counter({
     name,
     help,
@@ -123,6 +121,4 @@ export function registerCollectors(reg: Registry, s: ScrapeSources, m: { lastPro
     );
     gauge(reg, 'medchain_disk_size_bytes', 'Size of the database filesystem', () => disk().total);
   }
-  if (s.vault !== undefined)
-    mirrored(reg, 'medchain_vault_requests_total', 'Vault requests by outcome', ['outcome'], s.vault);
 }

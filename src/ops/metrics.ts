@@ -3,7 +3,7 @@ import type { CommittedBlock } from '../../consensus/chain-executor.js';
 import { mapKey } from '../../state/exec/keys.js';
 import { toHex } from '../codec/bytes.js';
 import { NODE_VERSION, PROTOCOL_VERSION } from '../version.js';
-import { registerCollectors, type ScrapeSources } from './collect.js';
+import { type CountSource, mirrored, registerCollectors, type ScrapeSources } from './collect.js';
 
 /** Bounded label for a validator: its organization id's first 8 bytes (the set is governance-sized). */
 export const validatorLabel = (id: Uint8Array): string => toHex(id.subarray(0, 8));
@@ -142,6 +142,17 @@ export class NodeMetrics {
   /** Scrape-time readers of the other subsystems (heights, peers, mempool, pool, gossip, RPC). */
   attach(sources: ScrapeSources): void {
     registerCollectors(this.registry, sources, this);
+  }
+
+  /** The custodian vault run beside the node (`medchain start` with vault.enabled). */
+  attachVault(outcomes: CountSource): void {
+    mirrored(
+      this.registry,
+      'medchain_vault_requests_total',
+      'Vault requests by outcome: ok or the coded error',
+      ['outcome'],
+      outcomes,
+    );
   }
 
   /** A client tx admitted by this node: its commit will observe tx finality. */

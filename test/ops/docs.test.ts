@@ -24,6 +24,7 @@ async function families(): Promise<Set<string>> {
     wsConnections: () => 0,
     disk: () => ({ free: 1, total: 2 }),
   });
+  m.attachVault(() => [[{ outcome: 'ok' }, 1]]);
   return new Set(parseExposition(await m.scrape()).types.keys());
 }
 

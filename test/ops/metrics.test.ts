@@ -97,6 +97,16 @@ test('two registries in one process do not collide (metrics are per node, not gl
   assert.is(value(ea, 'medchain_rpc_requests_total', { method: 'chain_getStatus', outcome: 'ok' }), 1);
 });
 
+test('vault requests by outcome appear once a vault is attached', async () => {
+  const m = attached();
+  m.attachVault(() => [
+    [{ outcome: 'ok' }, 3],
+    [{ outcome: 'VAULT_DENIED' }, 1],
+  ]);
+  const e = parseExposition(await m.scrape());
+  assert.is(value(e, 'medchain_vault_requests_total', { outcome: 'VAULT_DENIED' }), 1);
+});
+
 test('the exposition parser refuses what a scraper would refuse', () => {
   assert.throws(() => parseExposition('foo 1\n'), /without a TYPE/);
   assert.throws(() => parseExposition('# TYPE foo gauge\nfoo{a="x} 1\n'), /unterminated|bad/);
