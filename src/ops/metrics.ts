@@ -21,6 +21,7 @@ export class NodeMetrics {
   /** Wall time (ms) of the last commit, or of start: readiness and the stalled alert use it. */
   lastProgressAt = Date.now();
   private lastBlockTime: number | undefined;
+  private syncing: () => boolean = () => false;
   private readonly submitted = new Map<string, number>();
   private commitStart: number | undefined;
 
@@ -141,6 +142,7 @@ export class NodeMetrics {
 
   /** Scrape-time readers of the other subsystems (heights, peers, mempool, pool, gossip, RPC). */
   attach(sources: ScrapeSources): void {
+    this.syncing = () => sources.syncing();
     registerCollectors(this.registry, sources, this);
   }
 
@@ -179,8 +181,11 @@ export class NodeMetrics {
     this.c.lastCommit.set(now / 1000);
     this.c.rounds.observe(c.cert.round);
     this.c.blockTxs.observe(c.exec.txs.length);
-    this.c.finality.observe(Math.max(0, now - h.time) / 1000);
-    if (this.lastBlockTime !== undefined) this.c.interval.observe(Math.max(0, h.time - this.lastBlockTime) / 1000);
+    // Blocks fetched by sync are old: their age is not finality latency, their spacing not live pace.
+    if (!this.syncing()) {
+      this.c.finality.observe(Math.max(0, now - h.time) / 1000);
+      if (this.lastBlockTime !== undefined) this.c.interval.observe(Math.max(0, h.time - this.lastBlockTime) / 1000);
+    }
     this.lastBlockTime = h.time;
     const signed = new Set(c.cert.signatures.map((s) => s.validatorIndex));
     const selfLabel = self === undefined ? undefined : validatorLabel(self);

@@ -79,6 +79,24 @@ test('a commit moves heights, intervals, rounds, tx finality and missed precommi
   assert.is(value(e, 'medchain_validator_missed_blocks_total'), 1);
 });
 
+test('blocks committed while syncing move heights and counters but not finality or interval', async () => {
+  const m = new NodeMetrics();
+  m.attach({
+    headHeight: () => 2,
+    validators: () => 4,
+    isValidator: () => false,
+    peers: () => ({ connected: 1, handshaken: 1, configured: 1, bestHeight: 100 }),
+    syncing: () => true,
+    mempool: () => ({ txs: 0, bytes: 0 }),
+  });
+  m.committed(block(1, 1000, 0, [0, 1, 2]), validators);
+  m.committed(block(2, 2000, 0, [0, 1, 2]), validators);
+  const e = parseExposition(await m.scrape());
+  assert.is(value(e, 'medchain_blocks_committed_total'), 2);
+  assert.is(value(e, 'medchain_block_finality_seconds_count'), 0);
+  assert.is(value(e, 'medchain_block_interval_seconds_count'), 0);
+});
+
 test('no label value looks like an id longer than a validator label (no tx, patient or peer ids)', async () => {
   const m = attached();
   m.committed(block(1, 1000, 0, [0]), validators, id(1));
