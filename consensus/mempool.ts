@@ -60,6 +60,8 @@ export class Mempool {
   private readonly perSender = new Map<string, number>();
   private bytes = 0;
   private readonly listeners: Array<() => void> = [];
+  /** Admission results since start (`admitted` or the coded reason), read by metrics at scrape time. */
+  private readonly outcomes = new Map<string, number>();
 
   constructor(
     private readonly opts: MempoolOptions,
@@ -68,6 +70,14 @@ export class Mempool {
 
   get size(): number {
     return this.txs.size;
+  }
+
+  get byteSize(): number {
+    return this.bytes;
+  }
+
+  admissionCounts(): ReadonlyMap<string, number> {
+    return this.outcomes;
   }
 
   /** Called when transactions become available (the engine proposes promptly). */
@@ -109,7 +119,7 @@ export class Mempool {
         results[i] = { ok: false, code: isCoded(err) ? err.code : TxErrorCode.MALFORMED };
       }
     }
-    if (pending.length === 0) return results;
+    if (pending.length === 0) return this.counted(results);
     const valid = await this.deps.verifyMany(
       pending.map(({ tx }) => ({ msg: txSigningMessage(tx), sig: tx.signature, pk: tx.pubkey })),
     );
@@ -126,6 +136,14 @@ export class Mempool {
     if (added.length > 0) {
       this.deps.prefetch?.(added);
       for (const fn of this.listeners) fn();
+    }
+    return this.counted(results);
+  }
+
+  private counted(results: AddResult[]): AddResult[] {
+    for (const r of results) {
+      const k = r.ok ? 'admitted' : r.code;
+      this.outcomes.set(k, (this.outcomes.get(k) ?? 0) + 1);
     }
     return results;
   }

@@ -71,6 +71,8 @@ export class Gossip {
   private readonly handlers = new Map<string, TopicHandlers>();
   /** Messages not accepted, by reason (for metrics and tests). */
   readonly refused = new Map<GossipReason, number>();
+  /** Verdicts since start by `topic\tverdict\treason`, read by metrics at scrape time. */
+  private readonly verdicts = new Map<string, number>();
   private readonly onGossip = (evt: CustomEvent<GossipsubMessage>): void => this.deliver(evt.detail);
 
   constructor(
@@ -109,6 +111,14 @@ export class Gossip {
     return this.deps.pubsub.getSubscribers(topic).map((p) => p.toString());
   }
 
+  /** Validation verdicts since start; reason: `accept`, a GossipReason code, or `validator_threw`. */
+  verdictCounts(): Array<{ topic: string; verdict: GossipVerdict; reason: string; count: number }> {
+    return [...this.verdicts].map(([k, count]) => {
+      const [topic, verdict, reason] = k.split('\t') as [string, GossipVerdict, string];
+      return { topic, verdict, reason, count };
+    });
+  }
+
   close(): void {
     this.deps.pubsub.removeEventListener('gossipsub:message', this.onGossip);
     for (const topic of this.handlers.keys()) this.deps.pubsub.topicValidators.delete(topic);
@@ -118,8 +128,13 @@ export class Gossip {
   private validatorFor(topic: string, h: TopicHandlers): TopicValidatorFn {
     const { scorer, log } = this.deps;
     const max = this.opts.maxGossipBytes;
+    const count = (verdict: GossipVerdict, reason: string): void => {
+      const k = `${topic}\t${verdict}\t${reason}`;
+      this.verdicts.set(k, (this.verdicts.get(k) ?? 0) + 1);
+    };
     const settle = (v: Validation, from: string): TopicValidatorResult => {
       const verdict = verdictOf(v);
+      count(verdict, v);
       if (v !== 'accept') this.refused.set(v, (this.refused.get(v) ?? 0) + 1);
       if (verdict === 'reject') scorer.onReject(from);
       else if (verdict === 'ignore') scorer.onIgnore(from);
@@ -128,6 +143,7 @@ export class Gossip {
     const failed = (err: unknown): TopicValidatorResult => {
       // A throwing validator is our bug, not the peer's fault: drop without penalty.
       log.warn({ topic, err: errCode(err) }, 'gossip validator threw');
+      count('ignore', 'validator_threw');
       return TopicValidatorResult.Ignore;
     };
     return (peer, msg) => {

@@ -14,23 +14,36 @@ export interface ChainStatus {
   chainId: string;
   genesisHash: Uint8Array;
   height: number;
+  /** Peer protocol version (src/version.ts); absent = a node from before versions (protocol 0). */
+  protocol?: number;
+  /** Node release, informational. */
+  version?: string;
 }
+
+const MAX_VERSION = 32;
 
 /** Our current status, asked at each exchange (the height moves). */
 export type StatusProvider = () => ChainStatus;
 
 export function encodeStatus(s: ChainStatus): Uint8Array {
-  return encode([s.chainId, s.genesisHash, s.height]);
+  if (s.protocol === undefined) return encode([s.chainId, s.genesisHash, s.height]);
+  return encode([s.chainId, s.genesisHash, s.height, s.protocol, s.version ?? '']);
 }
 
 export function decodeStatus(bytes: Uint8Array): ChainStatus {
   try {
-    const t = asTuple(decodeCanonical(bytes, MAX_STATUS_BYTES), 3, 'status');
-    return {
+    const v = decodeCanonical(bytes, MAX_STATUS_BYTES);
+    const t = asTuple(v, Array.isArray(v) && v.length === 5 ? 5 : 3, 'status');
+    const s: ChainStatus = {
       chainId: asString(t[0], 'status.chainId', MAX_CHAIN_ID),
       genesisHash: asBytes(t[1], 'status.genesisHash', 32),
       height: asUint(t[2], 'status.height'),
     };
+    if (t.length === 5) {
+      s.protocol = asUint(t[3], 'status.protocol', 0xffff);
+      s.version = asString(t[4], 'status.version', MAX_VERSION);
+    }
+    return s;
   } catch (err) {
     throw new P2pError(P2pErrorCode.STATUS_MALFORMED, { cause: errCode(err) });
   }
@@ -186,6 +199,20 @@ export class StatusService {
     const ours = this.deps.local();
     if (theirs.chainId !== ours.chainId || !equal(theirs.genesisHash, ours.genesisHash)) {
       this.deps.log.warn({ peer, chainId: theirs.chainId }, 'peer on another chain or genesis; banning');
+      this.deps.ban(peer, this.opts.incompatibleBanMs);
+      conn.abort(new P2pError(P2pErrorCode.STATUS_MISMATCH, { peer }));
+      return;
+    }
+    if ((theirs.protocol ?? 0) !== (ours.protocol ?? 0)) {
+      this.deps.log.warn(
+        {
+          peer,
+          peerProtocol: theirs.protocol ?? 0,
+          peerVersion: theirs.version ?? null,
+          ourProtocol: ours.protocol ?? 0,
+        },
+        'peer speaks an incompatible protocol version; refusing it (upgrade one of the two nodes)',
+      );
       this.deps.ban(peer, this.opts.incompatibleBanMs);
       conn.abort(new P2pError(P2pErrorCode.STATUS_MISMATCH, { peer }));
       return;

@@ -24,6 +24,8 @@ export interface DispatcherDeps {
   registry: MethodRegistry;
   errors: ErrorTable;
   logger: RpcLogger;
+  /** Every call of a registered method, with its outcome and handler latency (metrics). */
+  onCall?(method: string, outcome: 'ok' | 'error', seconds: number): void;
 }
 
 const PARSE_ERROR = errorJson(null, { code: JsonRpcCode.PARSE_ERROR, message: 'Parse error' });
@@ -122,13 +124,25 @@ export class Dispatcher {
 
   private invoke(method: RpcMethod, params: Record<string, unknown>, id: JsonRpcId | undefined, scope: Scope): Reply {
     const ctx = new CallContext(scope, method, id);
+    const onCall = this.deps.onCall;
+    const t0 = onCall === undefined ? 0 : performance.now();
+    const observe = (outcome: 'ok' | 'error'): void => onCall?.(method.name, outcome, (performance.now() - t0) / 1000);
     let out: unknown;
     try {
       out = method.spec.handler(params, ctx);
     } catch (err) {
+      observe('error');
       return this.fail(err, method, id);
     }
-    if (isThenable(out)) return this.settle(out, ctx);
+    if (isThenable(out)) {
+      if (onCall !== undefined)
+        out.then(
+          () => observe('ok'),
+          () => observe('error'),
+        );
+      return this.settle(out, ctx);
+    }
+    observe('ok');
     return this.succeed(out, method, id);
   }
 

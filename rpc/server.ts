@@ -36,6 +36,8 @@ export interface RpcServerDeps {
   errors?: ErrorTable;
   /** Clock of the rate limiter (ms, monotonic). */
   now?: () => number;
+  /** Every call of a registered method, with its outcome and latency (metrics). */
+  onCall?(method: string, outcome: 'ok' | 'error', seconds: number): void;
 }
 
 export interface RpcAddress {
@@ -73,7 +75,12 @@ export class RpcServer {
     const o = this.opts;
     this.topics = new Topics(o.maxSubscriptionsPerConnection, o.validateResults, this.logger);
     this.limiter = o.rateLimit === null ? null : new RateLimiter(o.rateLimit, deps.now);
-    this.dispatcher = new Dispatcher(o, { registry: this.registry, errors: this.errors, logger: this.logger });
+    this.dispatcher = new Dispatcher(o, {
+      registry: this.registry,
+      errors: this.errors,
+      logger: this.logger,
+      ...(deps.onCall ? { onCall: deps.onCall } : {}),
+    });
     this.gate = new ConnectionGate(o.maxConnections);
     const access = new AccessCheck(o);
     const shared = {

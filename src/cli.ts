@@ -10,6 +10,7 @@ import { queryCommands } from './cli/query.js';
 import { recordsImportCommand } from './cli/records-import.js';
 import { txCommand } from './cli/tx.js';
 import { vaultCommand } from './cli/vault.js';
+import { opsCommands } from './ops/cli.js';
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -71,6 +72,7 @@ initCommand(program);
 keysCommand(program);
 txCommand(program);
 queryCommands(program);
+opsCommands(program);
 vaultCommand(program, () => {
   longRunning = true;
 });

@@ -4,6 +4,7 @@ import { type Block, decodeBlock, headerHash } from '../../src/chain/block.js';
 import { decodeTx } from '../../src/chain/tx.js';
 import { from0x, to0x } from '../../src/codec/bytes.js';
 import { MedchainError } from '../../src/errors.js';
+import { NODE_VERSION, PROTOCOL_VERSION } from '../../src/version.js';
 import { defineMethod } from '../methods.js';
 import { Bytes0x, Hash32, TimeMs, Uint } from '../schema.js';
 import { HeaderJson, headerToJson, ValidatorJson, validatorToJson } from './json.js';
@@ -51,6 +52,8 @@ export function chainMethods(api: NodeApi) {
         stateRoot: Hash32(),
         syncing: Type.Boolean(),
         mempoolSize: Uint(),
+        nodeVersion: Type.String(),
+        protocolVersion: Uint(),
       }),
       handler: () => {
         const h = api.chain.head;
@@ -65,6 +68,8 @@ export function chainMethods(api: NodeApi) {
           stateRoot: to0x(h.stateRoot),
           syncing: api.syncing(),
           mempoolSize: api.mempoolSize(),
+          nodeVersion: NODE_VERSION,
+          protocolVersion: PROTOCOL_VERSION,
         };
       },
     }),

@@ -8,6 +8,7 @@ import { fromHex, toHex } from '../codec/bytes.js';
 import { publicKeyOf, randomSecretKey } from '../crypto/ed25519.js';
 import { defaultNodeConfig } from '../node/config.js';
 import { initHome, writeGenesis } from '../node/home.js';
+import { defaultOpsOptions } from '../ops/options.js';
 import { onShutdown } from './shutdown.js';
 
 export interface DevnetOptions {
@@ -19,6 +20,8 @@ export interface DevnetOptions {
   chainId: string;
   /** Block heartbeat when idle (consent expiry needs time to advance). */
   heartbeatMs: number;
+  /** First operations (metrics/health) port; none when absent. */
+  opsPort?: number;
   log: (line: string) => void;
 }
 
@@ -30,11 +33,12 @@ export const defaultDevnetOptions: Omit<DevnetOptions, 'log'> = {
   rpcPort: 8545,
   chainId: 'medchain-devnet',
   heartbeatMs: 2000,
+  opsPort: 9545,
 };
 
 interface DevnetManifest {
   chainId: string;
-  nodes: Array<{ name: string; home: string; rpc: string; peerId: string; orgSecretKey: string }>;
+  nodes: Array<{ name: string; home: string; rpc: string; metrics?: string; peerId: string; orgSecretKey: string }>;
 }
 
 const MANIFEST = 'devnet.json';
@@ -65,6 +69,7 @@ export async function createDevnet(o: Omit<DevnetOptions, 'log'>): Promise<Devne
         p2p: { ...defaultNodeConfig.p2p, listen: [p2p] },
         rpc: { ...defaultNodeConfig.rpc, port: o.rpcPort + i },
         consensus: { heartbeatMs: o.heartbeatMs },
+        ...(o.opsPort === undefined ? {} : { ops: { ...defaultOpsOptions, enabled: true, port: o.opsPort + i } }),
       },
       { validator: true },
     );
@@ -77,6 +82,7 @@ export async function createDevnet(o: Omit<DevnetOptions, 'log'>): Promise<Devne
       name,
       home: dir,
       rpc: `http://127.0.0.1:${o.rpcPort + i}`,
+      ...(o.opsPort === undefined ? {} : { metrics: `http://127.0.0.1:${o.opsPort + i}/metrics` }),
       peerId,
       orgSecretKey: toHex(orgSecretKey),
     });
@@ -159,7 +165,7 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     return child;
   });
   o.log('JSON-RPC endpoints:');
-  for (const n of manifest.nodes) o.log(`  ${n.name}  ${n.rpc}`);
+  for (const n of manifest.nodes) o.log(`  ${n.name}  ${n.rpc}${n.metrics ? `  metrics ${n.metrics}` : ''}`);
   o.log('Ctrl+C stops all nodes.');
   const exited = children.map((c) => new Promise<void>((r) => (c.exitCode !== null ? r() : c.once('exit', () => r()))));
   onShutdown(async () => {

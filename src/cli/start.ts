@@ -52,6 +52,8 @@ export async function startNode(homeArg: string, g: GlobalOpts): Promise<void> {
       throw err;
     }
   }
+  const outcomes = vault?.outcomes;
+  if (outcomes !== undefined) node.metrics?.attachVault(() => [...outcomes].map(([outcome, n]) => [{ outcome }, n]));
   const stop = onShutdown(async () => {
     await vault?.close();
     await node.close();

@@ -5,6 +5,7 @@ import { fromHex, toHex } from '../codec/bytes.js';
 import { publicKeyOf } from '../crypto/ed25519.js';
 import { MedchainError } from '../errors.js';
 import type { FeedOptions } from '../fhir/options.js';
+import { defaultOpsOptions, type OpsOptions } from '../ops/options.js';
 
 export const ConfigErrorCode = {
   INVALID: 'CONFIG_INVALID',
@@ -42,6 +43,8 @@ export interface NodeConfig {
    * feed (off unless feed.url is set; cursorFile is relative to home). See docs/FHIR.md.
    */
   fhir?: { enabled?: boolean; feed?: (Partial<FeedOptions> & { url: string }) | null };
+  /** Operations listener (metrics, health, backup); off unless enabled. */
+  ops?: OpsOptions;
 }
 
 export const defaultNodeConfig: NodeConfig = {
@@ -52,6 +55,7 @@ export const defaultNodeConfig: NodeConfig = {
   consensus: { heartbeatMs: 5000 },
   pruning: { enabled: true, keepBlocks: 1000, intervalBlocks: 500 },
   log: { level: 'info' },
+  ops: defaultOpsOptions,
 };
 
 export const CONFIG_FILE = 'config.json';
@@ -77,6 +81,7 @@ export async function loadConfig(home: string): Promise<NodeConfig> {
     consensus: { ...defaultNodeConfig.consensus, ...parsed.consensus },
     pruning: { ...defaultNodeConfig.pruning, ...parsed.pruning },
     log: { ...defaultNodeConfig.log, ...parsed.log },
+    ops: { ...defaultOpsOptions, ...parsed.ops },
   };
 }
 

@@ -26,9 +26,11 @@ import { signFast, verify } from '../crypto/ed25519.js';
 import { VerifierPool } from '../crypto/pool/index.js';
 import { isCoded } from '../errors.js';
 import { AuditFeed, defaultFeedOptions, FhirHandler, operatorTokenAuthorizer } from '../fhir/index.js';
+import { NodeMetrics, type OpsServer, startOps, timedExecutor } from '../ops/index.js';
 import type { SignedVote } from '../tx/bodies.js';
 import { reportEvidence } from '../tx/builders.js';
 import { signTx } from '../tx/sign.js';
+import { NODE_VERSION, PROTOCOL_VERSION } from '../version.js';
 import { inHome, loadGenesis, loadValidatorKey, type NodeConfig } from './config.js';
 import { NodeEvents } from './events.js';
 import { createLogger, type Logger } from './logger.js';
@@ -53,6 +55,9 @@ export class Node {
   private rpcServer: RpcServer | undefined;
   private rpcAddr: RpcAddress | undefined;
   private feed: AuditFeed | undefined;
+  /** Prometheus metrics, when the operations listener is enabled. */
+  metrics: NodeMetrics | undefined;
+  private ops: { server: OpsServer; url: string } | undefined;
 
   private constructor(
     readonly log: Logger,
@@ -76,9 +81,15 @@ export class Node {
     return this.rpcAddr;
   }
 
+  /** The operations listener's URL (metrics, health, backup), if enabled. */
+  get opsUrl(): string | undefined {
+    return this.ops?.url;
+  }
+
   static async create(o: NodeOptions): Promise<Node> {
     const cfg = o.config;
     const log = o.logger ?? createLogger(cfg.log.level, { node: cfg.moniker });
+    const metrics = cfg.ops?.enabled ? new NodeMetrics() : undefined;
     const genesis = o.genesis ?? (await loadGenesis(inHome(o.home, cfg.genesisFile)));
     const key =
       cfg.validatorKeyFile === undefined ? undefined : await loadValidatorKey(inHome(o.home, cfg.validatorKeyFile));
@@ -116,10 +127,14 @@ export class Node {
         const t0 = Date.now();
         chain
           .prune(p.keepBlocks)
-          .then((r) => log.info({ height, ...r, ms: Date.now() - t0 }, 'pruned state tree'))
-          .catch((err: unknown) =>
-            log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pruning failed'),
-          )
+          .then((r) => {
+            metrics?.pruned(true, (Date.now() - t0) / 1000, r.deleted);
+            log.info({ height, ...r, ms: Date.now() - t0 }, 'pruned state tree');
+          })
+          .catch((err: unknown) => {
+            metrics?.pruned(false, (Date.now() - t0) / 1000);
+            log.warn({ err: err instanceof Error ? err.message : String(err) }, 'pruning failed');
+          })
           .finally(() => {
             pruning = false;
           });
@@ -146,6 +161,7 @@ export class Node {
         ...(validatorId ? { proposerId: validatorId } : {}),
         onCommitted: (c) => {
           events.emitCommitted(c);
+          metrics?.committed(c, chain.headValidators, validatorId);
           maybePrune(c.block.header.height);
         },
         onInvalidBlock: (height, reason) => log.warn({ height, reason }, 'invalid proposal'),
@@ -160,7 +176,13 @@ export class Node {
           allowedPeers: cfg.p2p.allowedPeers,
         },
         {
-          status: () => ({ chainId, genesisHash: chain.genesisHash, height: chain.head.height }),
+          status: () => ({
+            chainId,
+            genesisHash: chain.genesisHash,
+            height: chain.head.height,
+            protocol: PROTOCOL_VERSION,
+            version: NODE_VERSION,
+          }),
           log: log.child({ module: 'p2p' }),
         },
       );
@@ -187,7 +209,7 @@ export class Node {
       const driver = new ConsensusDriver({
         engine,
         transport: net,
-        executor,
+        executor: metrics ? timedExecutor(executor, metrics) : executor,
         clock: systemClock,
         wal,
         onCommit: (height, cert) =>
@@ -237,8 +259,24 @@ export class Node {
       host.gossip.subscribe(host.topics.tx, { validate: (bytes) => txGossip.validate(bytes) });
       submit = (bytes) => node.submitTx(bytes);
       const node = new Node(log, events, cfg, chain, pool, mempool, host, driver, sync, bundler, validatorId);
+      node.metrics = metrics;
       if (cfg.rpc.enabled) await node.startRpc();
       node.startFeed(o.home);
+      if (metrics && cfg.ops)
+        node.ops = await startOps(cfg.ops, metrics, {
+          chain,
+          host,
+          sync,
+          mempool,
+          pool,
+          dataDir: join(o.home, 'db'),
+          backupTokenFile: join(o.home, 'ops-token'),
+          configuredPeers: cfg.p2p.peers.length,
+          heartbeatMs: cfg.consensus.heartbeatMs,
+          ...(validatorId ? { validatorId } : {}),
+          wsConnections: () => node.rpc?.wsConnections ?? 0,
+          log: log.child({ module: 'ops' }),
+        });
       await driver.start(chain.head.height + 1, toValidatorSet(chain.validators), chain.head.time);
       log.info(
         {
@@ -247,6 +285,7 @@ export class Node {
           peerId: host.peerId.toString(),
           validator: validatorId ? toHex(validatorId) : null,
           rpc: node.rpcAddress?.url ?? null,
+          metrics: node.opsUrl === undefined ? null : `${node.opsUrl}/metrics`,
         },
         'node started',
       );
@@ -280,7 +319,10 @@ export class Node {
         ...(r.rateLimit === null ? { rateLimit: null } : {}),
         ...(r.rateLimit ? { rateLimit: { ...defaultRpcOptions.rateLimit, ...r.rateLimit } as RateLimitOptions } : {}),
       },
-      { logger: this.log.child({ module: 'rpc' }) },
+      {
+        logger: this.log.child({ module: 'rpc' }),
+        ...(this.metrics ? { onCall: this.metrics.rpcCall.bind(this.metrics) } : {}),
+      },
     );
     registerNodeApi(server, this);
     if (this.config.fhir?.enabled !== false)
@@ -319,6 +361,7 @@ export class Node {
   /** Admits a transaction submitted by a client and gossips it to peers. */
   async submitTx(bytes: Uint8Array): Promise<Uint8Array> {
     const hash = await this.mempool.add(bytes);
+    this.metrics?.txSubmitted(hash);
     this.bundler.add(bytes);
     return hash;
   }
@@ -327,6 +370,7 @@ export class Node {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.feed?.close();
+      await this.ops?.server.close();
       await this.rpc?.close();
       await this.sync.close();
       await this.driver.close();

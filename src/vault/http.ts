@@ -77,10 +77,19 @@ export async function listenVault(
   service: VaultService,
   host: string,
   port: number,
-): Promise<{ server: Server; url: string }> {
+): Promise<{ server: Server; url: string; outcomes: ReadonlyMap<string, number> }> {
   const maxBody = service.opts.maxRecordBytes;
+  // Requests by outcome (`ok` or the coded error) since start, for the node's metrics.
+  const outcomes = new Map<string, number>();
+  const count = (k: string): void => void outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
   const server = createServer((req, res) => {
-    handle(req, res).catch((err) => sendError(res, err));
+    handle(req, res).then(
+      () => count('ok'),
+      (err) => {
+        count(err instanceof VaultError ? err.code : 'VAULT_INTERNAL');
+        sendError(res, err);
+      },
+    );
   });
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '';
@@ -136,5 +145,5 @@ export async function listenVault(
     server.listen(port, host, () => resolve());
   });
   const a = server.address() as AddressInfo;
-  return { server, url: `http://${a.address}:${a.port}` };
+  return { server, url: `http://${a.address}:${a.port}`, outcomes };
 }

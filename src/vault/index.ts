@@ -18,6 +18,8 @@ export { type Refusal, VaultStore } from './store.js';
 export interface RunningVault {
   url: string;
   service: VaultService;
+  /** Requests by outcome (`ok` or the coded error) since start. */
+  outcomes: ReadonlyMap<string, number>;
   close(): Promise<void>;
 }
 
@@ -43,8 +45,9 @@ export async function startVault(
   if (opts.followErasures) await followErasures(service, deps.rpcUrl, deps.log, ctl.signal, deps.rpcToken);
   let server: Server;
   let url: string;
+  let outcomes: ReadonlyMap<string, number>;
   try {
-    ({ server, url } = await listenVault(service, opts.host, opts.port));
+    ({ server, url, outcomes } = await listenVault(service, opts.host, opts.port));
   } catch (err) {
     ctl.abort();
     await pool?.close();
@@ -55,6 +58,7 @@ export async function startVault(
   return {
     url,
     service,
+    outcomes,
     async close() {
       ctl.abort();
       server.closeAllConnections();

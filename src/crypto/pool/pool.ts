@@ -78,6 +78,8 @@ export class VerifierPool {
   private timer: NodeJS.Timeout | undefined;
   private nextId = 1;
   private closed = false;
+  /** Jobs and signatures sent to workers since start (metrics: items / jobs = batch size). */
+  private readonly sent = { jobs: 0, items: 0 };
 
   constructor(opts: Partial<VerifierPoolOptions> = {}) {
     this.opts = { ...defaultVerifierPoolOptions, ...opts };
@@ -89,6 +91,11 @@ export class VerifierPool {
 
   get workers(): number {
     return this.slots.length;
+  }
+
+  /** Requests waiting (buffered or queued for a worker) and cumulative jobs/items sent. */
+  stats(): { queued: number; jobs: number; items: number } {
+    return { queued: this.pending.length + this.queue.length, ...this.sent };
   }
 
   verify(msg: Uint8Array, sig: Uint8Array, pk: Uint8Array, opts: VerifyOptions = {}): Promise<boolean> {
@@ -104,7 +111,7 @@ export class VerifierPool {
         return;
       }
       const buf = packJob([item], [0], 0, 1);
-      this.enqueue({ buf, done: (bits) => resolve(bitAt(bits, 0)), fail: reject }, opts.priority === true);
+      this.enqueue({ buf, done: (bits) => resolve(bitAt(bits, 0)), fail: reject }, opts.priority === true, 1);
     });
   }
 
@@ -128,7 +135,7 @@ export class VerifierPool {
             for (let j = from; j < to; j++) out[idx[j] as number] = bitAt(bits, j - from);
             resolve();
           };
-          this.enqueue({ buf, done, fail: reject }, false);
+          this.enqueue({ buf, done, fail: reject }, false, to - from);
         }),
       );
     }
@@ -183,10 +190,12 @@ export class VerifierPool {
     const fail = (e: Error): void => {
       for (const p of batch) p.reject(e);
     };
-    this.enqueue({ buf, done, fail }, false);
+    this.enqueue({ buf, done, fail }, false, items.length);
   }
 
-  private enqueue(job: Job, priority: boolean): void {
+  private enqueue(job: Job, priority: boolean, items: number): void {
+    this.sent.jobs++;
+    this.sent.items += items;
     if (priority) this.queue.unshift(job);
     else this.queue.push(job);
     this.dispatch();

@@ -1,0 +1,10 @@
+export { writeBackup } from './backup.js';
+export type { BackupManifest } from './backup-format.js';
+export type { ScrapeSources } from './collect.js';
+export { readiness } from './health.js';
+export { NodeMetrics, validatorLabel } from './metrics.js';
+export { type NodeOpsDeps, startOps } from './node-ops.js';
+export { defaultOpsOptions, defaultReadyThresholds, type OpsOptions } from './options.js';
+export { RestoreErrorCode, restoreBackup, verifyBackupFile } from './restore.js';
+export { OpsServer } from './server.js';
+export { timedExecutor } from './timed-executor.js';
