@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultChainParams, type Genesis, identityId } from '../chain/genesis.js';
 import { fromHex, toHex } from '../codec/bytes.js';
 import { publicKeyOf, randomSecretKey } from '../crypto/ed25519.js';
-import { defaultNodeConfig } from '../node/config.js';
+import { defaultNodeConfig, loadConfig, saveConfig, writePrivateFile } from '../node/config.js';
 import { initHome, writeGenesis } from '../node/home.js';
 import { onShutdown } from './shutdown.js';
 
@@ -86,14 +86,13 @@ export async function createDevnet(o: Omit<DevnetOptions, 'log'>): Promise<Devne
   await writeGenesis(join(home, 'genesis.json'), genesis);
   // Every validator keeps connections to the others and admits only them (permissioned).
   for (const [i, p] of prepared.entries()) {
-    const file = join(p.dir, 'config.json');
-    const cfg = JSON.parse(await readFile(file, 'utf8'));
+    const cfg = await loadConfig(p.dir);
     cfg.p2p.peers = peers.filter((_, j) => j !== i);
     cfg.p2p.allowedPeers = prepared.map((q) => q.peerId);
-    await writeFile(file, `${JSON.stringify(cfg, null, 2)}\n`);
+    await saveConfig(p.dir, cfg);
   }
   const manifest: DevnetManifest = { chainId: o.chainId, nodes };
-  await writeFile(join(home, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+  await writePrivateFile(join(home, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
 

@@ -3,8 +3,9 @@ import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { hex, unhex } from '../client/client.js';
-import { decryptKey, encryptKey, type KeystoreFile, type ScryptParams } from '../client/keystore.js';
+import { decryptKey, encryptKey, KeystoreErrorCode, type KeystoreFile, type ScryptParams } from '../client/keystore.js';
 import type { Account } from '../client/tx.js';
+import { isCoded } from '../errors.js';
 import { CliError, Exit, type GlobalOpts, usage } from './output.js';
 
 export const defaultKeystoreDir = (): string =>
@@ -23,7 +24,10 @@ export async function readKeyFile(g: GlobalOpts, name: string): Promise<Keystore
   try {
     return JSON.parse(await readFile(fileOf(g, name), 'utf8')) as KeystoreFile;
   } catch {
-    throw new CliError(`no key named ${name} in ${g.keystore}`, Exit.KEY);
+    throw new CliError(
+      `no key named ${name} in ${g.keystore}: see \`medchain keys list\`, or create it with \`medchain keys new ${name}\``,
+      Exit.KEY,
+    );
   }
 }
 
@@ -111,7 +115,18 @@ function ask(prompt: string): Promise<string> {
 /** Opens a named key (asks for its password). */
 export async function openKey(g: GlobalOpts, name: string): Promise<Account> {
   const file = await readKeyFile(g, name);
-  return decryptKey(file, await password(g, `Password for ${name}: `));
+  try {
+    return await decryptKey(file, await password(g, `Password for ${name}: `));
+  } catch (err) {
+    if (isCoded(err, KeystoreErrorCode.BAD_PASSWORD))
+      throw new CliError(
+        `wrong password for key ${name} (${fileOf(g, name)}): check --password-file or MEDCHAIN_PASSWORD`,
+        Exit.KEY,
+      );
+    if (isCoded(err, KeystoreErrorCode.BAD_FILE))
+      throw new CliError(`key file ${fileOf(g, name)} is damaged or not a MedChain key file`, Exit.KEY);
+    throw err;
+  }
 }
 
 /** An id argument: 0x hex, or `@name` for the id of a key in the keystore (no password needed). */

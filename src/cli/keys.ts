@@ -2,16 +2,20 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { hex } from '../client/client.js';
-import { defaultScrypt } from '../client/keystore.js';
+import { checkScrypt, defaultScrypt, MIN_SCRYPT_N } from '../client/keystore.js';
 import { accountFromSecret, generateAccount } from '../client/tx.js';
 import { readDevnet } from './devnet.js';
-import { listKeyFiles, password, readKeyFile, writeKeyFile } from './keyfiles.js';
+import { listKeyFiles, openKey, password, readKeyFile, writeKeyFile } from './keyfiles.js';
 import { emit, fields, globals, table, usage } from './output.js';
 
+/** The keystore's own rule (KEYSTORE_WEAK_PARAMS), checked while parsing so usage errors exit 2. */
 const scryptN = (v: string): number => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 2 || n > 2 ** 20 || (n & (n - 1)) !== 0)
-    throw new InvalidArgumentError('a power of two between 2 and 2^20');
+  try {
+    checkScrypt({ ...defaultScrypt, N: n });
+  } catch {
+    throw new InvalidArgumentError(`KEYSTORE_WEAK_PARAMS: a power of two from ${MIN_SCRYPT_N} (2^14) to 2^20`);
+  }
   return n;
 };
 
@@ -113,8 +117,7 @@ export function keysCommand(program: Command): void {
       const g = globals(cmd);
       const k = await readKeyFile(g, name);
       if (o.check) {
-        const { decryptKey } = await import('../client/keystore.js');
-        const a = await decryptKey(k, await password(g, `Password for ${name}: `));
+        const a = await openKey(g, name);
         if (hex(a.publicKey) !== k.publicKey) throw usage('key file does not match its public key');
       }
       const v = {

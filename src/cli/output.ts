@@ -107,7 +107,12 @@ export function fail(err: unknown, json: boolean): number {
   } else if (isCoded(err) && err.code.startsWith('KEYSTORE_')) {
     code = Exit.KEY;
     reason = err.code;
-    message = err.code === 'KEYSTORE_BAD_PASSWORD' ? 'wrong password for the key file' : 'unreadable key file';
+    message =
+      err.code === 'KEYSTORE_BAD_PASSWORD'
+        ? 'wrong password for the key file'
+        : err.code === 'KEYSTORE_WEAK_PARAMS'
+          ? 'scrypt parameters too weak for a key file (N at least 2^14, r at least 8)'
+          : 'unreadable key file';
   }
   if (json) process.stdout.write(`${JSON.stringify({ error: { reason, message, exitCode: code } })}\n`);
   process.stderr.write(`error: ${message}\n`);

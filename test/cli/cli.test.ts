@@ -4,7 +4,7 @@
  * access, the audit trail verified offline), `--json` output and the exit codes scripts rely on.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,11 +92,11 @@ test('--help at every level exits 0; bad usage exits 2', async () => {
 });
 
 test('keys: import the devnet organizations, create keys, list and show them', async () => {
-  const imp = await ok('--json', 'keys', 'import-devnet', '--home', net.dir, '--scrypt-n', '1024');
+  const imp = await ok('--json', 'keys', 'import-devnet', '--home', net.dir, '--scrypt-n', '16384');
   assert.is(imp.json[0].name, 'hospital-a');
-  await ok('keys', 'new', 'alice', '--scrypt-n', '1024');
-  await ok('keys', 'new', 'drbob', '--scrypt-n', '1024');
-  assert.is((await medchain('keys', 'new', 'alice', '--scrypt-n', '1024')).code, 2, 'never overwrites a key');
+  await ok('keys', 'new', 'alice', '--scrypt-n', '16384');
+  await ok('keys', 'new', 'drbob', '--scrypt-n', '16384');
+  assert.is((await medchain('keys', 'new', 'alice', '--scrypt-n', '16384')).code, 2, 'never overwrites a key');
   const list = await ok('--json', 'keys', 'list');
   assert.equal(
     list.json.map((k: { name: string }) => k.name),
@@ -105,7 +105,9 @@ test('keys: import the devnet organizations, create keys, list and show them', a
   const show = await ok('--json', 'keys', 'show', 'alice', '--check');
   assert.is(show.json.passwordOk, true);
   env.MEDCHAIN_PASSWORD = 'wrong';
-  assert.is((await medchain('keys', 'show', 'alice', '--check')).code, 6);
+  const wrong = await medchain('keys', 'show', 'alice', '--check');
+  assert.is(wrong.code, 6);
+  assert.match(wrong.stderr, /wrong password for key alice/);
   env.MEDCHAIN_PASSWORD = 'correct horse battery staple';
   assert.is((await medchain('keys', 'show', 'nobody')).code, 6);
 });
@@ -232,11 +234,20 @@ test('queries print tables or JSON; a missing thing exits 3, an unreachable node
   assert.is((await medchain('--rpc', 'http://127.0.0.1:1', 'status')).code, 4);
 });
 
-test('init creates a node home', async () => {
+test('keys new refuses a weak scrypt cost: --scrypt-n 2 exits 2 with KEYSTORE_WEAK_PARAMS', async () => {
+  const r = await medchain('keys', 'new', 'weak', '--scrypt-n', '2');
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, /KEYSTORE_WEAK_PARAMS/);
+  assert.is((await medchain('keys', 'show', 'weak')).code, 6, 'no key file was written');
+});
+
+test('init creates a node home whose config.json and validator key only the owner can read (0600)', async () => {
   const home = join(keystore, 'node-home');
   writeFileSync(join(keystore, 'g.json'), '{}');
   const r = await ok('--json', 'init', '--home', home, '--validator', '--genesis', join(keystore, 'g.json'));
   assert.match(r.json.validatorPubkey, /^0x[0-9a-f]{64}$/);
+  assert.is(statSync(join(home, 'config.json')).mode & 0o777, 0o600);
+  assert.is(statSync(join(home, 'validator-key.json')).mode & 0o777, 0o600);
 });
 
 test.run();
