@@ -7,6 +7,7 @@ import { defaultKeystoreDir } from './cli/keyfiles.js';
 import { keysCommand } from './cli/keys.js';
 import { EXIT_HELP, Exit, fail, globals } from './cli/output.js';
 import { queryCommands } from './cli/query.js';
+import { recordsCommand } from './cli/records.js';
 import { txCommand } from './cli/tx.js';
 import { vaultCommand } from './cli/vault.js';
 
@@ -70,6 +71,7 @@ initCommand(program);
 keysCommand(program);
 txCommand(program);
 queryCommands(program);
+recordsCommand(program);
 vaultCommand(program, () => {
   longRunning = true;
 });

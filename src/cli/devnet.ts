@@ -134,6 +134,10 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
   } else {
     manifest = await createDevnet(o);
     o.log(`created devnet ${manifest.chainId} with ${o.validators} validators in ${home}`);
+    if (o.fresh)
+      o.log(
+        'a new chain: hospital keys from an earlier devnet no longer exist on it; `medchain keys import-devnet --force` replaces them, and patients and practitioners register again',
+      );
   }
   const children: ChildProcess[] = manifest.nodes.map((n) => {
     // Own process group (Ctrl+C reaches only the launcher, which stops the nodes in order) and an

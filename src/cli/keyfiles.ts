@@ -55,15 +55,16 @@ export async function writeKeyFile(
   name: string,
   password: string,
   scrypt?: ScryptParams,
+  overwrite = false,
 ): Promise<KeystoreFile> {
   const file = fileOf(g, name);
   await mkdir(resolve(g.keystore), { recursive: true, mode: 0o700 });
   const k = await encryptKey(account, password, name, scrypt);
-  // wx: never overwrite a key.
+  // wx: never overwrite a key unless asked to (import-devnet --force).
   try {
-    await writeFile(file, `${JSON.stringify(k, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    await writeFile(file, `${JSON.stringify(k, null, 2)}\n`, { mode: 0o600, flag: overwrite ? 'w' : 'wx' });
   } catch {
-    throw usage(`a key named ${name} already exists`);
+    throw usage(`a key named ${name} already exists in ${g.keystore}: pick another name (keys are never overwritten)`);
   }
   await chmod(file, 0o600);
   return k;

@@ -71,23 +71,45 @@ export function keysCommand(program: Command): void {
     .description("import the devnet's organization keys as hospital-a, hospital-b, ... (for trying things out)")
     .option('--home <dir>', 'devnet directory', 'data/devnet')
     .option('--scrypt-n <n>', 'scrypt cost (power of two)', scryptN, defaultScrypt.N)
-    .action(async (o: { home: string; scryptN: number }, cmd: Command) => {
+    .option('--force', 'replace hospital keys left from another devnet (after `npm run devnet -- --fresh`)', false)
+    .action(async (o: { home: string; scryptN: number; force: boolean }, cmd: Command) => {
       const g = globals(cmd);
-      const m = await readDevnet(o.home);
-      const pw = await password(g, 'New password: ', true);
-      const out: ReturnType<typeof publicView>[] = [];
-      for (const [i, n] of m.nodes.entries()) {
-        const name = `hospital-${String.fromCharCode(97 + i)}`;
-        out.push(
-          publicView(
-            await writeKeyFile(g, accountFromSecret(n.orgSecretKey), name, pw, { ...defaultScrypt, N: o.scryptN }),
-          ),
+      let m: Awaited<ReturnType<typeof readDevnet>>;
+      try {
+        m = await readDevnet(o.home);
+      } catch {
+        throw usage(`no devnet in ${o.home}: start one first (npm start), or give --home`);
+      }
+      const accounts = m.nodes.map((n, i) => ({
+        name: `hospital-${String.fromCharCode(97 + i)}`,
+        account: accountFromSecret(n.orgSecretKey),
+      }));
+      // The keystore is tied to the chain its keys came from: a key of the same name from another
+      // devnet is an error with a way forward, never silently kept (its identity does not exist here).
+      const existing = new Map((await listKeyFiles(g)).map((k) => [k.name, k.publicKey]));
+      const stale = accounts.filter(
+        (a) => existing.has(a.name) && existing.get(a.name) !== hex(a.account.publicKey).toLowerCase(),
+      );
+      if (stale.length > 0 && !o.force)
+        throw usage(
+          `${stale.map((a) => a.name).join(', ')} in ${g.keystore} belong to another devnet (was it started with --fresh?): ` +
+            're-run with --force to replace them with this devnet’s keys',
         );
+      const pw = await password(g, 'New password: ', true);
+      const out: (ReturnType<typeof publicView> & { status: string })[] = [];
+      for (const a of accounts) {
+        const same = existing.get(a.name) === hex(a.account.publicKey).toLowerCase();
+        if (same) {
+          out.push({ ...publicView(await readKeyFile(g, a.name)), status: 'already imported' });
+          continue;
+        }
+        const k = await writeKeyFile(g, a.account, a.name, pw, { ...defaultScrypt, N: o.scryptN }, o.force);
+        out.push({ ...publicView(k), status: existing.has(a.name) ? 'replaced' : 'imported' });
       }
       emit(g, out, () =>
         table(
-          ['NAME', 'ID', 'PUBLIC KEY'],
-          out.map((k) => [k.name, k.id, k.publicKey]),
+          ['NAME', 'ID', 'PUBLIC KEY', 'STATUS'],
+          out.map((k) => [k.name, k.id, k.publicKey, k.status]),
         ),
       );
     });
