@@ -43,11 +43,26 @@ program
 program
   .command('devnet')
   .description('run a local devnet: one validator process per hospital on loopback (resumes from --home)')
-  .option('--validators <n>', 'number of validators', int, defaultDevnetOptions.validators)
+  .addOption(
+    new Option('--validators <n>', 'number of validators')
+      .argParser(int)
+      .env('MEDCHAIN_DEVNET_VALIDATORS')
+      .default(defaultDevnetOptions.validators),
+  )
   .option('--home <dir>', 'devnet directory', defaultDevnetOptions.home)
   .option('--fresh', 'delete the devnet directory and start a new chain', false)
-  .option('--base-port <port>', 'first p2p port', int, defaultDevnetOptions.basePort)
-  .option('--rpc-port <port>', 'first JSON-RPC port', int, defaultDevnetOptions.rpcPort)
+  .addOption(
+    new Option('--base-port <port>', 'first p2p port')
+      .argParser(int)
+      .env('MEDCHAIN_DEVNET_P2P_PORT')
+      .default(defaultDevnetOptions.basePort),
+  )
+  .addOption(
+    new Option('--rpc-port <port>', 'first JSON-RPC port')
+      .argParser(int)
+      .env('MEDCHAIN_DEVNET_RPC_PORT')
+      .default(defaultDevnetOptions.rpcPort),
+  )
   .option('--heartbeat-ms <ms>', 'block interval when idle', int, defaultDevnetOptions.heartbeatMs)
   .action(
     async (o: {
