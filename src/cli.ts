@@ -64,6 +64,7 @@ program
       .default(defaultDevnetOptions.rpcPort),
   )
   .option('--heartbeat-ms <ms>', 'block interval when idle', int, defaultDevnetOptions.heartbeatMs)
+  .option('--verbose', "print every node's log lines instead of one status line per node", false)
   .action(
     async (o: {
       validators: number;
@@ -72,6 +73,7 @@ program
       basePort: number;
       rpcPort: number;
       heartbeatMs: number;
+      verbose: boolean;
     }) => {
       longRunning = true;
       await (await import('./cli/devnet.js')).runDevnet({

@@ -8,6 +8,7 @@ import { fromHex, toHex } from '../codec/bytes.js';
 import { publicKeyOf, randomSecretKey } from '../crypto/ed25519.js';
 import { defaultNodeConfig, loadConfig, saveConfig, writePrivateFile } from '../node/config.js';
 import { initHome, writeGenesis } from '../node/home.js';
+import { levelOf, StatusBoard } from './devnet-status.js';
 import { onShutdown } from './shutdown.js';
 
 export interface DevnetOptions {
@@ -19,6 +20,8 @@ export interface DevnetOptions {
   chainId: string;
   /** Block heartbeat when idle (consent expiry needs time to advance). */
   heartbeatMs: number;
+  /** Every node log line; else one status line per node, plus the nodes' warnings and errors. */
+  verbose?: boolean;
   log: (line: string) => void;
 }
 
@@ -139,6 +142,9 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
         'a new chain: hospital keys from an earlier devnet no longer exist on it; `medchain keys import-devnet --force` replaces them, and patients and practitioners register again',
       );
   }
+  // The calm terminal: a status board, and only warnings and errors from the nodes (--verbose: all).
+  const board = o.verbose === true ? undefined : new StatusBoard(manifest.nodes);
+  const say = (line: string): void => (board === undefined ? o.log(line) : board.log(line));
   const children: ChildProcess[] = manifest.nodes.map((n) => {
     // Own process group (Ctrl+C reaches only the launcher, which stops the nodes in order) and an
     // IPC channel whose loss tells a node its launcher died.
@@ -151,21 +157,29 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
       buf += d.toString();
       let nl = buf.indexOf('\n');
       while (nl >= 0) {
-        o.log(pretty(n.name, buf.slice(0, nl)));
+        const line = buf.slice(0, nl);
+        // Lines that are not JSON (a crash's stack trace) always get through.
+        if (board === undefined || (levelOf(line) ?? 60) >= 40) say(pretty(n.name, line));
         buf = buf.slice(nl + 1);
         nl = buf.indexOf('\n');
       }
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.on('exit', (code, signal) => o.log(`${n.name} exited (${signal ?? code})`));
+    child.on('exit', (code, signal) => say(`${n.name} exited (${signal ?? code})`));
     return child;
   });
   o.log('JSON-RPC endpoints:');
   for (const n of manifest.nodes) o.log(`  ${n.name}  ${n.rpc}`);
-  o.log('Ctrl+C stops all nodes.');
+  o.log(
+    board === undefined
+      ? 'Ctrl+C stops all nodes.'
+      : 'Ctrl+C stops all nodes. One status line per node below; --verbose prints every log line.',
+  );
+  board?.start();
   const exited = children.map((c) => new Promise<void>((r) => (c.exitCode !== null ? r() : c.once('exit', () => r()))));
   onShutdown(async () => {
+    board?.stop();
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(exited);
   }, o.log);
