@@ -8,6 +8,7 @@ import { fromHex, toHex } from '../codec/bytes.js';
 import { publicKeyOf, randomSecretKey } from '../crypto/ed25519.js';
 import { defaultNodeConfig, loadConfig, saveConfig, writePrivateFile } from '../node/config.js';
 import { initHome, writeGenesis } from '../node/home.js';
+import { formatLogLine } from '../node/logger.js';
 import { levelOf, StatusBoard } from './devnet-status.js';
 import { onShutdown } from './shutdown.js';
 
@@ -107,25 +108,6 @@ export async function readDevnet(home: string): Promise<DevnetManifest> {
 export const devnetOrgKey = (m: DevnetManifest, i: number): Uint8Array =>
   fromHex((m.nodes[i] as DevnetManifest['nodes'][0]).orgSecretKey);
 
-/** Short human line from a node's JSON log line. */
-function pretty(name: string, line: string): string {
-  try {
-    const j = JSON.parse(line) as Record<string, unknown>;
-    const { level, time, msg, pid: _p, hostname: _h, node: _n, module, ...rest } = j;
-    const lvl =
-      ({ 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' } as Record<number, string>)[
-        level as number
-      ] ?? '';
-    const kv = Object.entries(rest)
-      .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-      .join(' ');
-    const t = typeof time === 'string' ? time.slice(11, 23) : '';
-    return `${name.padEnd(6)} ${t} ${lvl} ${module ? `[${String(module)}] ` : ''}${String(msg)} ${kv}`;
-  } catch {
-    return `${name.padEnd(6)} ${line}`;
-  }
-}
-
 /** `medchain devnet`: creates (or resumes) a devnet and runs one process per validator until Ctrl+C. */
 export async function runDevnet(o: DevnetOptions): Promise<void> {
   const home = resolve(o.home);
@@ -159,7 +141,7 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
       while (nl >= 0) {
         const line = buf.slice(0, nl);
         // Lines that are not JSON (a crash's stack trace) always get through.
-        if (board === undefined || (levelOf(line) ?? 60) >= 40) say(pretty(n.name, line));
+        if (board === undefined || (levelOf(line) ?? 60) >= 40) say(formatLogLine(n.name, line));
         buf = buf.slice(nl + 1);
         nl = buf.indexOf('\n');
       }

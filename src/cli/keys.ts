@@ -6,7 +6,7 @@ import { checkScrypt, defaultScrypt, MIN_SCRYPT_N } from '../client/keystore.js'
 import { accountFromSecret, generateAccount } from '../client/tx.js';
 import { readDevnet } from './devnet.js';
 import { listKeyFiles, openKey, password, readKeyFile, writeKeyFile } from './keyfiles.js';
-import { emit, fields, globals, table, usage } from './output.js';
+import { CliError, Exit, emit, fields, globals, table, usage } from './output.js';
 
 /** The keystore's own rule (KEYSTORE_WEAK_PARAMS), checked while parsing so usage errors exit 2. */
 const scryptN = (v: string): number => {
@@ -51,7 +51,17 @@ export function keysCommand(program: Command): void {
     .option('--scrypt-n <n>', 'scrypt cost (power of two)', scryptN, defaultScrypt.N)
     .action(async (name: string, o: { secretFile: string; id?: string; scryptN: number }, cmd: Command) => {
       const g = globals(cmd);
-      const text = (await readFile(o.secretFile, 'utf8')).trim();
+      let text: string;
+      try {
+        text = (await readFile(o.secretFile, 'utf8')).trim();
+      } catch {
+        throw new CliError(
+          `cannot read the secret key file ${o.secretFile}: it holds the organization's identity secret key ` +
+            '(32 bytes as hex, from your key ceremony; its public key is the one genesis names). ' +
+            'On a devnet, `medchain keys import-devnet` imports the hospitals’ keys instead',
+          Exit.KEY,
+        );
+      }
       let account: ReturnType<typeof accountFromSecret>;
       try {
         account = accountFromSecret(text, o.id);

@@ -128,7 +128,8 @@ export function vaultCommand(program: Command, onLongRunning: () => void): void 
     .option('--key-file <file>', 'or: a file with the secret key as plain hex, mode 0600 (unencrypted; prefer --key)')
     .action(async (o: { dir: string; host: string; port: number; key?: string; keyFile?: string }, cmd: Command) => {
       const g = globals(cmd);
-      const log = createLogger('info', { module: 'vault' });
+      // Like the node's lines in the devnet on a terminal; JSON lines for log shippers otherwise.
+      const log = createLogger('info', { module: 'vault' }, { pretty: process.stdout.isTTY === true });
       // The key (and its password) first: nothing starts without it.
       const secretKey = await loadCustodianKey(g, o, log);
       onLongRunning();

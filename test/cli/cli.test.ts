@@ -110,6 +110,9 @@ test('keys: import the devnet organizations, create keys, list and show them', a
   assert.match(wrong.stderr, /wrong password for key alice/);
   env.MEDCHAIN_PASSWORD = 'correct horse battery staple';
   assert.is((await medchain('keys', 'show', 'nobody')).code, 6);
+  const noFile = await medchain('keys', 'import', 'org', '--secret-file', join(keystore, 'org.key'));
+  assert.is(noFile.code, 6, 'a missing org.key is a key file error, not a crash');
+  assert.match(noFile.stderr, /cannot read the secret key file .*org\.key.*key ceremony/);
 });
 
 let record = '';
