@@ -130,9 +130,29 @@ export async function openKey(g: GlobalOpts, name: string): Promise<Account> {
   }
 }
 
-/** An id argument: 0x hex, or `@name` for the id of a key in the keystore (no password needed). */
+/** The short form tables print (`0x1234abcd…a1b2c3`, or with "..."): prefix and suffix. */
+const SHORT_ID = /^(0x[0-9a-fA-F]{4,62})(?:…|\.\.\.)([0-9a-fA-F]{4,62})$/;
+
+/**
+ * An id argument: 0x hex; `@name` for the id of a key in the keystore (no password needed); or a
+ * short form a table printed, when exactly one identity in the keystore matches it.
+ */
 export async function idArg(g: GlobalOpts, v: string): Promise<string> {
   if (v.startsWith('@')) return (await readKeyFile(g, v.slice(1))).id;
+  const s = SHORT_ID.exec(v);
+  if (s !== null) {
+    const [pre, suf] = [(s[1] as string).toLowerCase(), (s[2] as string).toLowerCase()];
+    const hits = (await listKeyFiles(g)).filter((k) => {
+      const id = k.id.toLowerCase();
+      return id.length === 66 && id.startsWith(pre) && id.endsWith(suf);
+    });
+    if (hits.length === 1) return (hits[0] as KeystoreFile).id;
+    throw usage(
+      hits.length === 0
+        ? `${v} matches no identity in the keystore: give the full 0x id (--json prints full ids) or @name`
+        : `${v} matches several identities in the keystore: give the full 0x id or @name`,
+    );
+  }
   try {
     const b = unhex(v);
     if (b.length !== 32) throw new Error();

@@ -244,6 +244,20 @@ test('keys new refuses a weak scrypt cost: --scrypt-n 2 exits 2 with KEYSTORE_WE
   assert.is((await medchain('keys', 'show', 'weak')).code, 6, 'no key file was written');
 });
 
+test('tables name identities (keystore name next to a short id); a printed short id is accepted back', async () => {
+  const audit = await ok('audit', '@alice', '--kinds', 'access');
+  assert.match(audit.stdout, /drbob 0x[0-9a-f]{8}…[0-9a-f]{6}\s+GRANTED TREAT/);
+  const vals = await ok('query', 'validators');
+  assert.match(vals.stdout, /hospital-a 0x[0-9a-f]{8}…[0-9a-f]{6}/);
+  const shortId = /drbob (0x[0-9a-f]{8}…[0-9a-f]{6})/.exec(audit.stdout)?.[1] as string;
+  const id = await ok('--json', 'query', 'identity', shortId);
+  const full = await ok('--json', 'query', 'identity', '@drbob');
+  assert.is(id.json.identity.id, full.json.identity.id);
+  const none = await medchain('query', 'identity', '0x00000000…000000');
+  assert.is(none.code, 2);
+  assert.match(none.stderr, /matches no identity in the keystore/);
+});
+
 test('init creates a node home whose config.json and validator key only the owner can read (0600)', async () => {
   const home = join(keystore, 'node-home');
   writeFileSync(join(keystore, 'g.json'), '{}');
