@@ -89,6 +89,19 @@ export const short = (h: string | null | undefined): string =>
 export const when = (ms: number | null | undefined): string =>
   typeof ms === 'number' && ms > 0 ? new Date(ms).toISOString() : '-';
 
+/** What to do next, per JSON-RPC error reason (the string code in error.data.code). */
+const RPC_NEXT: [RegExp, string][] = [
+  [
+    /UNKNOWN_IDENTITY|NOT_REGISTERED/,
+    'the identity is not registered on this chain; after `npm run devnet -- --fresh` re-import the hospital keys (`medchain keys import-devnet --force`) and register patients and practitioners again',
+  ],
+  [/WRONG_CHAIN/, '--rpc (MEDCHAIN_RPC) points to a node of another chain'],
+  [/TX_EXPIRED/, 'the tx expired before the node saw it: check this machine’s clock and retry'],
+  [/NOT_FOUND$/, 'check the id (tables print short ids; --json prints full ones)'],
+  [/^-32601$/, '`medchain --help` lists the commands; rpc.discover lists the node’s methods'],
+  [/UNAUTHORIZED|FORBIDDEN|TOKEN/, 'this read needs a signed-in session or the node’s operator token'],
+];
+
 /** Maps any failure to a message on stderr (or a JSON error with --json) and an exit code. */
 export function fail(err: unknown, json: boolean): number {
   let code: number = Exit.ERROR;
@@ -100,10 +113,12 @@ export function fail(err: unknown, json: boolean): number {
   } else if (err instanceof RpcClientError) {
     code = Exit.RPC;
     reason = err.reason;
-    message = `${err.message} (${err.code})`;
+    const next = RPC_NEXT.find(([re]) => re.test(err.reason))?.[1];
+    message = `${err.message} (${err.code})${next === undefined ? '' : `: ${next}`}`;
   } else if (err instanceof TransportError) {
     code = Exit.UNREACHABLE;
     reason = 'UNREACHABLE';
+    message = `${err.message}: is a node running there? Check --rpc or MEDCHAIN_RPC (\`npm start\` runs a local devnet)`;
   } else if (isCoded(err) && err.code.startsWith('KEYSTORE_')) {
     code = Exit.KEY;
     reason = err.code;

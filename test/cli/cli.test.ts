@@ -234,7 +234,9 @@ test('queries print tables or JSON; a missing thing exits 3, an unreachable node
   const missing = await medchain('--json', 'query', 'consent', `0x${'00'.repeat(32)}`);
   assert.is(missing.code, 3);
   assert.is(missing.json.error.reason, 'CONSENT_NOT_FOUND');
-  assert.is((await medchain('--rpc', 'http://127.0.0.1:1', 'status')).code, 4);
+  const down = await medchain('--rpc', 'http://127.0.0.1:1', 'status');
+  assert.is(down.code, 4);
+  assert.match(down.stderr, /is a node running there\? Check --rpc or MEDCHAIN_RPC/);
 });
 
 test('keys new refuses a weak scrypt cost: --scrypt-n 2 exits 2 with KEYSTORE_WEAK_PARAMS', async () => {
