@@ -72,7 +72,14 @@ for (const doc of docs) {
     const env = await envFor(dir);
     const s = new DocSession(dir, env, doc);
     try {
-      for (const b of blocks) await s.run(b);
+      for (const b of blocks) {
+        const t0 = Date.now();
+        await s.run(b);
+        // Where the doc test spends its time (CI logs): one line per block.
+        process.stdout.write(
+          `  ${doc}:${b.line} ${b.lang}${b.background ? ' (background)' : ''} ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+        );
+      }
     } finally {
       await s.close();
       // The devnet's nodes leave when their launcher does; wait for the RPC port to close.
