@@ -24,6 +24,11 @@ const program = new Command()
   .name('medchain')
   .description('MedChain: a proof-of-authority blockchain node for medical records')
   .addOption(new Option('--rpc <url>', 'JSON-RPC URL of the node').env('MEDCHAIN_RPC').default('http://127.0.0.1:8545'))
+  .addOption(
+    new Option('--rpc-token <token>', "the node's bearer token (config.json rpc.token); prefer the env var").env(
+      'MEDCHAIN_RPC_TOKEN',
+    ),
+  )
   .option('--json', 'machine-readable JSON output', false)
   .addOption(new Option('--keystore <dir>', 'directory of key files').default(defaultKeystoreDir()))
   .option('--password-file <file>', 'read the key password from a file (else MEDCHAIN_PASSWORD, else a prompt)')

@@ -33,7 +33,7 @@ Exit codes:
   5  the chain said no (tx included as denied/failed; access check denied)
   6  key file error (wrong password, unknown key)
 
-Environment: MEDCHAIN_RPC (default node URL), MEDCHAIN_KEYSTORE (key directory),
+Environment: MEDCHAIN_RPC (default node URL), MEDCHAIN_RPC_TOKEN (its bearer token), MEDCHAIN_KEYSTORE (key directory),
 MEDCHAIN_PASSWORD (key password, for scripts; prefer --password-file).`;
 
 export class CliError extends Error {
@@ -49,6 +49,8 @@ export const usage = (message: string): CliError => new CliError(message, Exit.U
 
 export interface GlobalOpts {
   rpc: string;
+  /** Bearer token for nodes that require one (MEDCHAIN_RPC_TOKEN). */
+  rpcToken?: string;
   json: boolean;
   keystore: string;
   passwordFile?: string;
@@ -56,7 +58,9 @@ export interface GlobalOpts {
 
 export const globals = (cmd: Command): GlobalOpts => cmd.optsWithGlobals() as GlobalOpts;
 
-export const clientOf = (g: GlobalOpts): MedchainClient => MedchainClient.http(g.rpc);
+/** The one place a client command connects: a session or token for scoped reads goes here. */
+export const clientOf = (g: GlobalOpts): MedchainClient =>
+  MedchainClient.http(g.rpc, g.rpcToken === undefined ? {} : { token: g.rpcToken });
 
 /** Prints a result: JSON with --json, else the human rendering. */
 export function emit(g: GlobalOpts, value: unknown, human: () => string): void {

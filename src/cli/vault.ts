@@ -133,7 +133,15 @@ export function vaultCommand(program: Command, onLongRunning: () => void): void 
       // The key (and its password) first: nothing starts without it.
       const secretKey = await loadCustodianKey(g, o, log);
       onLongRunning();
-      const v = await runVault({ rpc: g.rpc, dir: o.dir, host: o.host, port: o.port, secretKey, log });
+      const v = await runVault({
+        rpc: g.rpc,
+        rpcToken: g.rpcToken,
+        dir: o.dir,
+        host: o.host,
+        port: o.port,
+        secretKey,
+        log,
+      });
       process.stdout.write(`${JSON.stringify({ vault: v.url })}\n`);
       onShutdown(() => v.close());
     });
