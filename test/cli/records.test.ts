@@ -184,13 +184,13 @@ test('after a consent expires in block time, records open exits 5 naming EXPIRED
     '--purposes',
     'ETREAT',
     '--until',
-    '+6s',
+    '+60s',
   );
   assert.equal(
     JSON.parse(await ok('records', 'open', '--from', 'drcarol', '--record', meds, '--purpose', 'ETREAT')),
     fx.medication,
   );
-  await until('consent expiry in block time', 60_000, async () =>
+  await until('consent expiry in block time', 150_000, async () =>
     (await medchain('query', 'access', '@drcarol', meds, '--purpose', 'ETREAT')).code === 5 ? true : undefined,
   );
   const r = await medchain('records', 'open', '--from', 'drcarol', '--record', meds, '--purpose', 'ETREAT');
