@@ -30,7 +30,15 @@ export interface DispatcherDeps {
 
 const PARSE_ERROR = errorJson(null, { code: JsonRpcCode.PARSE_ERROR, message: 'Parse error' });
 const EMPTY_BATCH = errorJson(null, { code: JsonRpcCode.INVALID_REQUEST, message: 'Invalid Request: empty batch' });
-const METHOD_NOT_FOUND = { code: JsonRpcCode.METHOD_NOT_FOUND, message: 'Method not found' };
+/** Names the method (bounded: it is the caller's input) and where the list of methods is. */
+const methodNotFound = (name: string) => {
+  const shown = name.length > 64 ? `${name.slice(0, 64)}…` : name;
+  return {
+    code: JsonRpcCode.METHOD_NOT_FOUND,
+    message: `Method not found: ${JSON.stringify(shown)}; rpc.discover lists every method`,
+    data: { method: shown },
+  };
+};
 
 const invalidRequest = (id: JsonRpcId, reason: string): string =>
   errorJson(id, { code: JsonRpcCode.INVALID_REQUEST, message: `Invalid Request: ${reason}` });
@@ -116,7 +124,7 @@ export class Dispatcher {
     if (params !== undefined && (typeof params !== 'object' || params === null))
       return invalidRequest(rid, 'params must be an array or an object');
     const method = this.deps.registry.get(req.method);
-    if (method === undefined) return id === undefined ? null : errorJson(id, METHOD_NOT_FOUND);
+    if (method === undefined) return id === undefined ? null : errorJson(id, methodNotFound(req.method));
     const parsed = method.parseParams(params);
     if (parsed instanceof RpcError) return id === undefined ? null : errorJson(id, parsed.toObject());
     return this.invoke(method, parsed, id, scope);

@@ -7,6 +7,7 @@ import { defaultKeystoreDir } from './cli/keyfiles.js';
 import { keysCommand } from './cli/keys.js';
 import { EXIT_HELP, Exit, fail, globals } from './cli/output.js';
 import { queryCommands } from './cli/query.js';
+import { recordsCommand } from './cli/records.js';
 import { recordsImportCommand } from './cli/records-import.js';
 import { txCommand } from './cli/tx.js';
 import { vaultCommand } from './cli/vault.js';
@@ -25,6 +26,11 @@ const program = new Command()
   .name('medchain')
   .description('MedChain: a proof-of-authority blockchain node for medical records')
   .addOption(new Option('--rpc <url>', 'JSON-RPC URL of the node').env('MEDCHAIN_RPC').default('http://127.0.0.1:8545'))
+  .addOption(
+    new Option('--rpc-token <token>', "the node's bearer token (config.json rpc.token); prefer the env var").env(
+      'MEDCHAIN_RPC_TOKEN',
+    ),
+  )
   .option('--json', 'machine-readable JSON output', false)
   .addOption(new Option('--keystore <dir>', 'directory of key files').default(defaultKeystoreDir()))
   .option('--password-file <file>', 'read the key password from a file (else MEDCHAIN_PASSWORD, else a prompt)')
@@ -44,12 +50,28 @@ program
 program
   .command('devnet')
   .description('run a local devnet: one validator process per hospital on loopback (resumes from --home)')
-  .option('--validators <n>', 'number of validators', int, defaultDevnetOptions.validators)
+  .addOption(
+    new Option('--validators <n>', 'number of validators')
+      .argParser(int)
+      .env('MEDCHAIN_DEVNET_VALIDATORS')
+      .default(defaultDevnetOptions.validators),
+  )
   .option('--home <dir>', 'devnet directory', defaultDevnetOptions.home)
   .option('--fresh', 'delete the devnet directory and start a new chain', false)
-  .option('--base-port <port>', 'first p2p port', int, defaultDevnetOptions.basePort)
-  .option('--rpc-port <port>', 'first JSON-RPC port', int, defaultDevnetOptions.rpcPort)
+  .addOption(
+    new Option('--base-port <port>', 'first p2p port')
+      .argParser(int)
+      .env('MEDCHAIN_DEVNET_P2P_PORT')
+      .default(defaultDevnetOptions.basePort),
+  )
+  .addOption(
+    new Option('--rpc-port <port>', 'first JSON-RPC port')
+      .argParser(int)
+      .env('MEDCHAIN_DEVNET_RPC_PORT')
+      .default(defaultDevnetOptions.rpcPort),
+  )
   .option('--heartbeat-ms <ms>', 'block interval when idle', int, defaultDevnetOptions.heartbeatMs)
+  .option('--verbose', "print every node's log lines instead of one status line per node", false)
   .action(
     async (o: {
       validators: number;
@@ -58,6 +80,7 @@ program
       basePort: number;
       rpcPort: number;
       heartbeatMs: number;
+      verbose: boolean;
     }) => {
       longRunning = true;
       await (await import('./cli/devnet.js')).runDevnet({
@@ -73,6 +96,7 @@ keysCommand(program);
 txCommand(program);
 queryCommands(program);
 opsCommands(program);
+recordsCommand(program);
 vaultCommand(program, () => {
   longRunning = true;
 });

@@ -36,6 +36,17 @@ export const EntryProofJson = Type.Object({
   receiptProof: MerkleProofJson,
 });
 
+/**
+ * Audit answers carry the head they were read at, but their proofs are receipt inclusion proofs:
+ * each verifies against its own entry's block eventsRoot, not against the head stateRoot.
+ */
+const AuditAtHead = {
+  ...AtHead,
+  stateRoot: Hash32(
+    "the head stateRoot when the page was read; entry proofs do NOT verify against it: each verifies against the eventsRoot of its own entry's block (chain_getHeader at entry.height)",
+  ),
+};
+
 const AuditEntryJson = Type.Composite([EntryJson, Type.Object({ proof: Type.Optional(EntryProofJson) })]);
 
 const KindsParam = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
@@ -130,7 +141,7 @@ export function auditMethods(api: NodeApi) {
     defineMethod({
       name: 'audit_query',
       summary:
-        'The audit trail of one patient, record or grantee (exactly one): accesses, denials, emergencies, consents, records, suspensions, in chain order, time-ranged and paged, optionally with receipt inclusion proofs against eventsRoot',
+        'The audit trail of one patient, record or grantee (exactly one): accesses, denials, emergencies, consents, records, suspensions, in chain order, time-ranged and paged, optionally with receipt inclusion proofs, each against the eventsRoot of its own entry’s block (not the head stateRoot)',
       params: [
         { name: 'patient', schema: Id('patient id'), required: false },
         { name: 'record', schema: Id('record id'), required: false },
@@ -139,7 +150,7 @@ export function auditMethods(api: NodeApi) {
         { name: 'page', schema: PageParam, required: false },
         ProofsParam,
       ],
-      result: Type.Object({ ...AtHead, entries: Type.Array(AuditEntryJson), cursor: Cursor }),
+      result: Type.Object({ ...AuditAtHead, entries: Type.Array(AuditEntryJson), cursor: Cursor }),
       errors: [ApiErrorCode.AUDIT_NO_SUBJECT, ApiErrorCode.AUDIT_BAD_CURSOR, ApiErrorCode.AUDIT_BAD_RANGE],
       handler: async (p) => {
         const given = [p.patient, p.record, p.grantee].filter((x) => x !== undefined).length;
@@ -191,14 +202,14 @@ export function auditMethods(api: NodeApi) {
     defineMethod({
       name: 'audit_disclosures',
       summary:
-        "A patient's accounting of disclosures (HIPAA §164.528): every access to the patient's records and every emergency access, granted or denied, with the recipient, purpose and time",
+        "A patient's accounting of disclosures (HIPAA §164.528): every access to the patient's records and every emergency access, granted or denied, with the recipient, purpose and time, optionally with receipt inclusion proofs, each against its own block's eventsRoot",
       params: [
         { name: 'patient', schema: Id('patient id') },
         { name: 'page', schema: PageParam, required: false },
         ProofsParam,
       ],
       result: Type.Object({
-        ...AtHead,
+        ...AuditAtHead,
         disclosures: Type.Array(
           Type.Composite([
             AuditEntryJson,

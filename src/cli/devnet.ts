@@ -1,14 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultChainParams, type Genesis, identityId } from '../chain/genesis.js';
 import { fromHex, toHex } from '../codec/bytes.js';
 import { publicKeyOf, randomSecretKey } from '../crypto/ed25519.js';
-import { defaultNodeConfig } from '../node/config.js';
+import { defaultNodeConfig, loadConfig, saveConfig, writePrivateFile } from '../node/config.js';
 import { initHome, writeGenesis } from '../node/home.js';
+import { formatLogLine } from '../node/logger.js';
 import { defaultOpsOptions } from '../ops/options.js';
+import { levelOf, StatusBoard } from './devnet-status.js';
 import { onShutdown } from './shutdown.js';
 
 export interface DevnetOptions {
@@ -22,6 +24,8 @@ export interface DevnetOptions {
   heartbeatMs: number;
   /** First operations (metrics/health) port; none when absent. */
   opsPort?: number;
+  /** Every node log line; else one status line per node, plus the nodes' warnings and errors. */
+  verbose?: boolean;
   log: (line: string) => void;
 }
 
@@ -92,14 +96,13 @@ export async function createDevnet(o: Omit<DevnetOptions, 'log'>): Promise<Devne
   await writeGenesis(join(home, 'genesis.json'), genesis);
   // Every validator keeps connections to the others and admits only them (permissioned).
   for (const [i, p] of prepared.entries()) {
-    const file = join(p.dir, 'config.json');
-    const cfg = JSON.parse(await readFile(file, 'utf8'));
+    const cfg = await loadConfig(p.dir);
     cfg.p2p.peers = peers.filter((_, j) => j !== i);
     cfg.p2p.allowedPeers = prepared.map((q) => q.peerId);
-    await writeFile(file, `${JSON.stringify(cfg, null, 2)}\n`);
+    await saveConfig(p.dir, cfg);
   }
   const manifest: DevnetManifest = { chainId: o.chainId, nodes };
-  await writeFile(join(home, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+  await writePrivateFile(join(home, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
 
@@ -110,25 +113,6 @@ export async function readDevnet(home: string): Promise<DevnetManifest> {
 
 export const devnetOrgKey = (m: DevnetManifest, i: number): Uint8Array =>
   fromHex((m.nodes[i] as DevnetManifest['nodes'][0]).orgSecretKey);
-
-/** Short human line from a node's JSON log line. */
-function pretty(name: string, line: string): string {
-  try {
-    const j = JSON.parse(line) as Record<string, unknown>;
-    const { level, time, msg, pid: _p, hostname: _h, node: _n, module, ...rest } = j;
-    const lvl =
-      ({ 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' } as Record<number, string>)[
-        level as number
-      ] ?? '';
-    const kv = Object.entries(rest)
-      .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-      .join(' ');
-    const t = typeof time === 'string' ? time.slice(11, 23) : '';
-    return `${name.padEnd(6)} ${t} ${lvl} ${module ? `[${String(module)}] ` : ''}${String(msg)} ${kv}`;
-  } catch {
-    return `${name.padEnd(6)} ${line}`;
-  }
-}
 
 /** `medchain devnet`: creates (or resumes) a devnet and runs one process per validator until Ctrl+C. */
 export async function runDevnet(o: DevnetOptions): Promise<void> {
@@ -141,7 +125,14 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
   } else {
     manifest = await createDevnet(o);
     o.log(`created devnet ${manifest.chainId} with ${o.validators} validators in ${home}`);
+    if (o.fresh)
+      o.log(
+        'a new chain: hospital keys from an earlier devnet no longer exist on it; `medchain keys import-devnet --force` replaces them, and patients and practitioners register again',
+      );
   }
+  // The calm terminal: a status board, and only warnings and errors from the nodes (--verbose: all).
+  const board = o.verbose === true ? undefined : new StatusBoard(manifest.nodes);
+  const say = (line: string): void => (board === undefined ? o.log(line) : board.log(line));
   const children: ChildProcess[] = manifest.nodes.map((n) => {
     // Own process group (Ctrl+C reaches only the launcher, which stops the nodes in order) and an
     // IPC channel whose loss tells a node its launcher died.
@@ -154,21 +145,29 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
       buf += d.toString();
       let nl = buf.indexOf('\n');
       while (nl >= 0) {
-        o.log(pretty(n.name, buf.slice(0, nl)));
+        const line = buf.slice(0, nl);
+        // Lines that are not JSON (a crash's stack trace) always get through.
+        if (board === undefined || (levelOf(line) ?? 60) >= 40) say(formatLogLine(n.name, line));
         buf = buf.slice(nl + 1);
         nl = buf.indexOf('\n');
       }
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.on('exit', (code, signal) => o.log(`${n.name} exited (${signal ?? code})`));
+    child.on('exit', (code, signal) => say(`${n.name} exited (${signal ?? code})`));
     return child;
   });
   o.log('JSON-RPC endpoints:');
   for (const n of manifest.nodes) o.log(`  ${n.name}  ${n.rpc}${n.metrics ? `  metrics ${n.metrics}` : ''}`);
-  o.log('Ctrl+C stops all nodes.');
+  o.log(
+    board === undefined
+      ? 'Ctrl+C stops all nodes.'
+      : 'Ctrl+C stops all nodes. One status line per node below; --verbose prints every log line.',
+  );
+  board?.start();
   const exited = children.map((c) => new Promise<void>((r) => (c.exitCode !== null ? r() : c.once('exit', () => r()))));
   onShutdown(async () => {
+    board?.stop();
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(exited);
   }, o.log);

@@ -3,8 +3,9 @@ import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { hex, unhex } from '../client/client.js';
-import { decryptKey, encryptKey, type KeystoreFile, type ScryptParams } from '../client/keystore.js';
+import { decryptKey, encryptKey, KeystoreErrorCode, type KeystoreFile, type ScryptParams } from '../client/keystore.js';
 import type { Account } from '../client/tx.js';
+import { isCoded } from '../errors.js';
 import { CliError, Exit, type GlobalOpts, usage } from './output.js';
 
 export const defaultKeystoreDir = (): string =>
@@ -23,7 +24,10 @@ export async function readKeyFile(g: GlobalOpts, name: string): Promise<Keystore
   try {
     return JSON.parse(await readFile(fileOf(g, name), 'utf8')) as KeystoreFile;
   } catch {
-    throw new CliError(`no key named ${name} in ${g.keystore}`, Exit.KEY);
+    throw new CliError(
+      `no key named ${name} in ${g.keystore}: see \`medchain keys list\`, or create it with \`medchain keys new ${name}\``,
+      Exit.KEY,
+    );
   }
 }
 
@@ -51,15 +55,16 @@ export async function writeKeyFile(
   name: string,
   password: string,
   scrypt?: ScryptParams,
+  overwrite = false,
 ): Promise<KeystoreFile> {
   const file = fileOf(g, name);
   await mkdir(resolve(g.keystore), { recursive: true, mode: 0o700 });
   const k = await encryptKey(account, password, name, scrypt);
-  // wx: never overwrite a key.
+  // wx: never overwrite a key unless asked to (import-devnet --force).
   try {
-    await writeFile(file, `${JSON.stringify(k, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    await writeFile(file, `${JSON.stringify(k, null, 2)}\n`, { mode: 0o600, flag: overwrite ? 'w' : 'wx' });
   } catch {
-    throw usage(`a key named ${name} already exists`);
+    throw usage(`a key named ${name} already exists in ${g.keystore}: pick another name (keys are never overwritten)`);
   }
   await chmod(file, 0o600);
   return k;
@@ -111,12 +116,43 @@ function ask(prompt: string): Promise<string> {
 /** Opens a named key (asks for its password). */
 export async function openKey(g: GlobalOpts, name: string): Promise<Account> {
   const file = await readKeyFile(g, name);
-  return decryptKey(file, await password(g, `Password for ${name}: `));
+  try {
+    return await decryptKey(file, await password(g, `Password for ${name}: `));
+  } catch (err) {
+    if (isCoded(err, KeystoreErrorCode.BAD_PASSWORD))
+      throw new CliError(
+        `wrong password for key ${name} (${fileOf(g, name)}): check --password-file or MEDCHAIN_PASSWORD`,
+        Exit.KEY,
+      );
+    if (isCoded(err, KeystoreErrorCode.BAD_FILE))
+      throw new CliError(`key file ${fileOf(g, name)} is damaged or not a MedChain key file`, Exit.KEY);
+    throw err;
+  }
 }
 
-/** An id argument: 0x hex, or `@name` for the id of a key in the keystore (no password needed). */
+/** The short form tables print (`0x1234abcd…a1b2c3`, or with "..."): prefix and suffix. */
+const SHORT_ID = /^(0x[0-9a-fA-F]{4,62})(?:…|\.\.\.)([0-9a-fA-F]{4,62})$/;
+
+/**
+ * An id argument: 0x hex; `@name` for the id of a key in the keystore (no password needed); or a
+ * short form a table printed, when exactly one identity in the keystore matches it.
+ */
 export async function idArg(g: GlobalOpts, v: string): Promise<string> {
   if (v.startsWith('@')) return (await readKeyFile(g, v.slice(1))).id;
+  const s = SHORT_ID.exec(v);
+  if (s !== null) {
+    const [pre, suf] = [(s[1] as string).toLowerCase(), (s[2] as string).toLowerCase()];
+    const hits = (await listKeyFiles(g)).filter((k) => {
+      const id = k.id.toLowerCase();
+      return id.length === 66 && id.startsWith(pre) && id.endsWith(suf);
+    });
+    if (hits.length === 1) return (hits[0] as KeystoreFile).id;
+    throw usage(
+      hits.length === 0
+        ? `${v} matches no identity in the keystore: give the full 0x id (--json prints full ids) or @name`
+        : `${v} matches several identities in the keystore: give the full 0x id or @name`,
+    );
+  }
   try {
     const b = unhex(v);
     if (b.length !== 32) throw new Error();

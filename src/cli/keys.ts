@@ -2,16 +2,20 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { hex } from '../client/client.js';
-import { defaultScrypt } from '../client/keystore.js';
+import { checkScrypt, defaultScrypt, MIN_SCRYPT_N } from '../client/keystore.js';
 import { accountFromSecret, generateAccount } from '../client/tx.js';
 import { readDevnet } from './devnet.js';
-import { listKeyFiles, password, readKeyFile, writeKeyFile } from './keyfiles.js';
-import { emit, fields, globals, table, usage } from './output.js';
+import { listKeyFiles, openKey, password, readKeyFile, writeKeyFile } from './keyfiles.js';
+import { CliError, Exit, emit, fields, globals, table, usage } from './output.js';
 
+/** The keystore's own rule (KEYSTORE_WEAK_PARAMS), checked while parsing so usage errors exit 2. */
 const scryptN = (v: string): number => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 2 || n > 2 ** 20 || (n & (n - 1)) !== 0)
-    throw new InvalidArgumentError('a power of two between 2 and 2^20');
+  try {
+    checkScrypt({ ...defaultScrypt, N: n });
+  } catch {
+    throw new InvalidArgumentError(`KEYSTORE_WEAK_PARAMS: a power of two from ${MIN_SCRYPT_N} (2^14) to 2^20`);
+  }
   return n;
 };
 
@@ -47,7 +51,17 @@ export function keysCommand(program: Command): void {
     .option('--scrypt-n <n>', 'scrypt cost (power of two)', scryptN, defaultScrypt.N)
     .action(async (name: string, o: { secretFile: string; id?: string; scryptN: number }, cmd: Command) => {
       const g = globals(cmd);
-      const text = (await readFile(o.secretFile, 'utf8')).trim();
+      let text: string;
+      try {
+        text = (await readFile(o.secretFile, 'utf8')).trim();
+      } catch {
+        throw new CliError(
+          `cannot read the secret key file ${o.secretFile}: it holds the organization's identity secret key ` +
+            '(32 bytes as hex, from your key ceremony; its public key is the one genesis names). ' +
+            'On a devnet, `medchain keys import-devnet` imports the hospitals’ keys instead',
+          Exit.KEY,
+        );
+      }
       let account: ReturnType<typeof accountFromSecret>;
       try {
         account = accountFromSecret(text, o.id);
@@ -67,23 +81,45 @@ export function keysCommand(program: Command): void {
     .description("import the devnet's organization keys as hospital-a, hospital-b, ... (for trying things out)")
     .option('--home <dir>', 'devnet directory', 'data/devnet')
     .option('--scrypt-n <n>', 'scrypt cost (power of two)', scryptN, defaultScrypt.N)
-    .action(async (o: { home: string; scryptN: number }, cmd: Command) => {
+    .option('--force', 'replace hospital keys left from another devnet (after `npm run devnet -- --fresh`)', false)
+    .action(async (o: { home: string; scryptN: number; force: boolean }, cmd: Command) => {
       const g = globals(cmd);
-      const m = await readDevnet(o.home);
-      const pw = await password(g, 'New password: ', true);
-      const out: ReturnType<typeof publicView>[] = [];
-      for (const [i, n] of m.nodes.entries()) {
-        const name = `hospital-${String.fromCharCode(97 + i)}`;
-        out.push(
-          publicView(
-            await writeKeyFile(g, accountFromSecret(n.orgSecretKey), name, pw, { ...defaultScrypt, N: o.scryptN }),
-          ),
+      let m: Awaited<ReturnType<typeof readDevnet>>;
+      try {
+        m = await readDevnet(o.home);
+      } catch {
+        throw usage(`no devnet in ${o.home}: start one first (npm start), or give --home`);
+      }
+      const accounts = m.nodes.map((n, i) => ({
+        name: `hospital-${String.fromCharCode(97 + i)}`,
+        account: accountFromSecret(n.orgSecretKey),
+      }));
+      // The keystore is tied to the chain its keys came from: a key of the same name from another
+      // devnet is an error with a way forward, never silently kept (its identity does not exist here).
+      const existing = new Map((await listKeyFiles(g)).map((k) => [k.name, k.publicKey]));
+      const stale = accounts.filter(
+        (a) => existing.has(a.name) && existing.get(a.name) !== hex(a.account.publicKey).toLowerCase(),
+      );
+      if (stale.length > 0 && !o.force)
+        throw usage(
+          `${stale.map((a) => a.name).join(', ')} in ${g.keystore} belong to another devnet (was it started with --fresh?): ` +
+            're-run with --force to replace them with this devnet’s keys',
         );
+      const pw = await password(g, 'New password: ', true);
+      const out: (ReturnType<typeof publicView> & { status: string })[] = [];
+      for (const a of accounts) {
+        const same = existing.get(a.name) === hex(a.account.publicKey).toLowerCase();
+        if (same) {
+          out.push({ ...publicView(await readKeyFile(g, a.name)), status: 'already imported' });
+          continue;
+        }
+        const k = await writeKeyFile(g, a.account, a.name, pw, { ...defaultScrypt, N: o.scryptN }, o.force);
+        out.push({ ...publicView(k), status: existing.has(a.name) ? 'replaced' : 'imported' });
       }
       emit(g, out, () =>
         table(
-          ['NAME', 'ID', 'PUBLIC KEY'],
-          out.map((k) => [k.name, k.id, k.publicKey]),
+          ['NAME', 'ID', 'PUBLIC KEY', 'STATUS'],
+          out.map((k) => [k.name, k.id, k.publicKey, k.status]),
         ),
       );
     });
@@ -113,8 +149,7 @@ export function keysCommand(program: Command): void {
       const g = globals(cmd);
       const k = await readKeyFile(g, name);
       if (o.check) {
-        const { decryptKey } = await import('../client/keystore.js');
-        const a = await decryptKey(k, await password(g, `Password for ${name}: `));
+        const a = await openKey(g, name);
         if (hex(a.publicKey) !== k.publicKey) throw usage('key file does not match its public key');
       }
       const v = {

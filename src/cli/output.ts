@@ -33,7 +33,7 @@ Exit codes:
   5  the chain said no (tx included as denied/failed; access check denied)
   6  key file error (wrong password, unknown key)
 
-Environment: MEDCHAIN_RPC (default node URL), MEDCHAIN_KEYSTORE (key directory),
+Environment: MEDCHAIN_RPC (default node URL), MEDCHAIN_RPC_TOKEN (its bearer token), MEDCHAIN_KEYSTORE (key directory),
 MEDCHAIN_PASSWORD (key password, for scripts; prefer --password-file).`;
 
 export class CliError extends Error {
@@ -49,6 +49,8 @@ export const usage = (message: string): CliError => new CliError(message, Exit.U
 
 export interface GlobalOpts {
   rpc: string;
+  /** Bearer token for nodes that require one (MEDCHAIN_RPC_TOKEN). */
+  rpcToken?: string;
   json: boolean;
   keystore: string;
   passwordFile?: string;
@@ -56,7 +58,9 @@ export interface GlobalOpts {
 
 export const globals = (cmd: Command): GlobalOpts => cmd.optsWithGlobals() as GlobalOpts;
 
-export const clientOf = (g: GlobalOpts): MedchainClient => MedchainClient.http(g.rpc);
+/** The one place a client command connects: a session or token for scoped reads goes here. */
+export const clientOf = (g: GlobalOpts): MedchainClient =>
+  MedchainClient.http(g.rpc, g.rpcToken === undefined ? {} : { token: g.rpcToken });
 
 /** Prints a result: JSON with --json, else the human rendering. */
 export function emit(g: GlobalOpts, value: unknown, human: () => string): void {
@@ -89,6 +93,19 @@ export const short = (h: string | null | undefined): string =>
 export const when = (ms: number | null | undefined): string =>
   typeof ms === 'number' && ms > 0 ? new Date(ms).toISOString() : '-';
 
+/** What to do next, per JSON-RPC error reason (the string code in error.data.code). */
+const RPC_NEXT: [RegExp, string][] = [
+  [
+    /UNKNOWN_IDENTITY|NOT_REGISTERED/,
+    'the identity is not registered on this chain; after `npm run devnet -- --fresh` re-import the hospital keys (`medchain keys import-devnet --force`) and register patients and practitioners again',
+  ],
+  [/WRONG_CHAIN/, '--rpc (MEDCHAIN_RPC) points to a node of another chain'],
+  [/TX_EXPIRED/, 'the tx expired before the node saw it: check this machine’s clock and retry'],
+  [/NOT_FOUND$/, 'check the id (tables print short ids; --json prints full ones)'],
+  [/^-32601$/, '`medchain --help` lists the commands; rpc.discover lists the node’s methods'],
+  [/UNAUTHORIZED|FORBIDDEN|TOKEN/, 'this read needs a signed-in session or the node’s operator token'],
+];
+
 /** Maps any failure to a message on stderr (or a JSON error with --json) and an exit code. */
 export function fail(err: unknown, json: boolean): number {
   let code: number = Exit.ERROR;
@@ -100,14 +117,21 @@ export function fail(err: unknown, json: boolean): number {
   } else if (err instanceof RpcClientError) {
     code = Exit.RPC;
     reason = err.reason;
-    message = `${err.message} (${err.code})`;
+    const next = RPC_NEXT.find(([re]) => re.test(err.reason))?.[1];
+    message = `${err.message} (${err.code})${next === undefined ? '' : `: ${next}`}`;
   } else if (err instanceof TransportError) {
     code = Exit.UNREACHABLE;
     reason = 'UNREACHABLE';
+    message = `${err.message}: is a node running there? Check --rpc or MEDCHAIN_RPC (\`npm start\` runs a local devnet)`;
   } else if (isCoded(err) && err.code.startsWith('KEYSTORE_')) {
     code = Exit.KEY;
     reason = err.code;
-    message = err.code === 'KEYSTORE_BAD_PASSWORD' ? 'wrong password for the key file' : 'unreadable key file';
+    message =
+      err.code === 'KEYSTORE_BAD_PASSWORD'
+        ? 'wrong password for the key file'
+        : err.code === 'KEYSTORE_WEAK_PARAMS'
+          ? 'scrypt parameters too weak for a key file (N at least 2^14, r at least 8)'
+          : 'unreadable key file';
   }
   if (json) process.stdout.write(`${JSON.stringify({ error: { reason, message, exitCode: code } })}\n`);
   process.stderr.write(`error: ${message}\n`);

@@ -4,6 +4,7 @@ import type { MedchainClient } from '../client/client.js';
 import type { AuditEntry, HeaderJson, ValidatorJson } from '../client/types.js';
 import { verifyAuditEntry, verifyCommit } from '../client/verify.js';
 import { idArg } from './keyfiles.js';
+import { Names } from './names.js';
 import { CliError, clientOf, Exit, emit, fields, type GlobalOpts, globals, short, table, when } from './output.js';
 import { timeArg } from './tx.js';
 
@@ -47,7 +48,11 @@ async function q(
 
 const cursorLine = (c: string | null): string => (c === null ? '' : `\nmore: --cursor ${c}`);
 
-function entryRows(entries: AuditEntry[], verified?: boolean[]) {
+/** Who acted in an entry: the grantee of an access or consent, else the signer. */
+const actorOf = (e: AuditEntry): string | null =>
+  (e.attrs.grantee as string | undefined) ?? (e.attrs.by as string | undefined) ?? null;
+
+function entryRows(entries: AuditEntry[], names: Names, verified?: boolean[]) {
   return entries.map((e, i) => {
     const a = e.attrs;
     const detail =
@@ -58,13 +63,7 @@ function entryRows(entries: AuditEntry[], verified?: boolean[]) {
           : e.type.startsWith('record.')
             ? `record ${short(a.record as string)} ${a.resourceType ?? ''}`
             : ((a.code as string | undefined) ?? '');
-    const row = [
-      when(e.time),
-      e.height,
-      e.type,
-      short((a.grantee as string | undefined) ?? (a.by as string | undefined) ?? null),
-      detail.trim(),
-    ];
+    const row = [when(e.time), e.height, e.type, names.label(actorOf(e)), detail.trim()];
     return verified === undefined ? row : [...row, verified[i] ? 'ok' : 'FAILED'];
   });
 }
@@ -124,13 +123,15 @@ export function queryCommands(program: Command): void {
     .action((id: string, _o, cmd: Command) =>
       q(cmd, async (c, g, idOf) => {
         const r = await c.call('credential_list', { practitioner: await idOf(id) });
+        const names = await Names.load(g, c);
+        if (!g.json) await names.resolve(r.credentials.map((x) => x.issuer));
         emit(g, r, () =>
           table(
             ['TYPE', 'QUALIFIER', 'ISSUER', 'FROM', 'UNTIL', 'REVOKED', 'VALID'],
             r.credentials.map((x) => [
               x.type,
               x.qualifier,
-              short(x.issuer),
+              names.label(x.issuer),
               when(x.validFrom),
               when(x.validUntil),
               when(x.revokedAt),
@@ -169,13 +170,15 @@ export function queryCommands(program: Command): void {
     (id: string, o: PageOpts, cmd: Command) =>
       q(cmd, async (c, g, idOf) => {
         const r = await c.call('record_listByPatient', { patient: await idOf(id), page: pageOf(o) });
+        const names = await Names.load(g, c);
+        if (!g.json) await names.resolve(r.records.map((x) => x.custodian));
         emit(
           g,
           r,
           () =>
             table(
               ['RECORD', 'TYPE', 'CREATED', 'CUSTODIAN', 'ERASED'],
-              r.records.map((x) => [x.id, x.resourceType, when(x.createdAt), short(x.custodian), x.erased]),
+              r.records.map((x) => [x.id, x.resourceType, when(x.createdAt), names.label(x.custodian), x.erased]),
             ) + cursorLine(r.cursor),
         );
       }),
@@ -230,6 +233,8 @@ export function queryCommands(program: Command): void {
               page: pageOf(o),
               ...(status && { status }),
             });
+      const names = await Names.load(g, c);
+      if (!g.json) await names.resolve(r.consents.flatMap((x) => [x.patient, x.grantee]));
       emit(
         g,
         r,
@@ -239,8 +244,8 @@ export function queryCommands(program: Command): void {
             r.consents.map((x) => [
               x.id,
               x.status,
-              short(x.patient),
-              short(x.grantee),
+              names.label(x.patient),
+              names.label(x.grantee),
               x.purposes.join(','),
               when(x.expiresAt),
             ]),
@@ -318,10 +323,12 @@ export function queryCommands(program: Command): void {
     .action((_o, cmd: Command) =>
       q(cmd, async (c, g) => {
         const r = await c.call('chain_getValidators');
+        const names = await Names.load(g, c);
+        if (!g.json) await names.resolve(r.map((v) => v.id));
         emit(g, r, () =>
           table(
             ['ORGANIZATION', 'PUBLIC KEY', 'POWER'],
-            r.map((v) => [v.id, v.pubkey, v.power]),
+            r.map((v) => [names.label(v.id), short(v.pubkey), v.power]),
           ),
         );
       }),
@@ -359,13 +366,15 @@ export function queryCommands(program: Command): void {
       const entries: AuditEntry[] = 'disclosures' in r ? r.disclosures : r.entries;
       let verified: boolean[] | undefined;
       if (o.verify) verified = await verifyAll(c, entries);
+      const names = await Names.load(g, c);
+      if (!g.json) await names.resolve(entries.map(actorOf));
       emit(
         g,
         verified === undefined ? r : { ...r, verified },
         () =>
           table(
             ['TIME', 'HEIGHT', 'EVENT', 'BY', 'DETAIL', ...(verified ? ['PROOF'] : [])],
-            entryRows(entries, verified),
+            entryRows(entries, names, verified),
           ) + cursorLine(r.cursor),
       );
       if (verified?.some((v) => !v)) throw new CliError('some entries failed verification', Exit.ERROR);

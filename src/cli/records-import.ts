@@ -27,13 +27,13 @@ export function recordsImportCommand(program: Command): void {
     .description('import a FHIR R4 Bundle: each resource encrypted here, stored in the vault, anchored on chain')
     .argument('<bundle.json>', 'a FHIR R4 Bundle (e.g. a Synthea patient bundle)')
     .requiredOption('--from <key>', 'key (in the keystore) that signs: the patient, or a live delegate')
-    .requiredOption('--vault <url>', "the custodian's vault (http://host:port)")
+    .option('--vault <url>', "the custodian's vault (http://host:port; default: the records command's --vault)")
     .option('--patient <id>', 'the patient the records belong to (0x id or @keyname; default: the --from identity)')
-    .action(async (file: string, o: { from: string; vault: string; patient?: string }, cmd: Command) => {
+    .action(async (file: string, o: { from: string; vault?: string; patient?: string }, cmd: Command) => {
       const g = globals(cmd);
       let vaultUrl: URL;
       try {
-        vaultUrl = new URL(o.vault);
+        vaultUrl = new URL(o.vault ?? String(cmd.parent?.opts().vault));
       } catch {
         throw usage('--vault must be a URL (http://host:port)');
       }

@@ -8,6 +8,7 @@ import type { Tx } from '../chain/tx.js';
 import type { MedchainClient } from '../client/client.js';
 import { type Account, type PurposeName, TxFactory } from '../client/tx.js';
 import { RESOURCE_TYPES, type ResourceType } from '../tx/kinds.js';
+import { requireIdentity, requireRecords } from './checks.js';
 import { idArg, openKey } from './keyfiles.js';
 import { CliError, clientOf, Exit, emit, fields, type GlobalOpts, globals } from './output.js';
 
@@ -64,21 +65,31 @@ async function run(
   derived?: string,
 ): Promise<void> {
   const g = globals(cmd);
-  const o = cmd.opts() as Record<string, unknown> & { from: string; wait: boolean; timeoutMs: number };
+  const o = cmd.opts() as Record<string, unknown> & {
+    from: string;
+    wait: boolean;
+    timeoutMs: number;
+    quiet?: boolean;
+  };
   const client = clientOf(g);
   const { chainId } = await client.status();
   const account = await openKey(g, o.from);
   const f = new TxFactory({ chainId, account });
   const tx = await build({ g, f, client, id: (v) => idArg(g, v), key: (name) => openKey(g, name) }, o);
   const hash = await client.submit(tx);
-  const extra = derived === undefined ? {} : { [derived]: hash };
+  const quiet = o.quiet === true && !g.json;
   if (!o.wait) {
-    emit(g, { hash, ...extra, status: 'submitted' }, () =>
-      fields({ hash, ...extra, status: 'submitted (not waiting)' }),
-    );
+    const extra = derived === undefined ? {} : { [derived]: hash };
+    if (quiet) process.stdout.write(`${hash}\n`);
+    else
+      emit(g, { hash, ...extra, status: 'submitted' }, () =>
+        fields({ hash, ...extra, status: 'submitted (not waiting)' }),
+      );
     return;
   }
   const r = await client.waitFinal(hash, o.timeoutMs);
+  // A tx that was denied or failed created nothing: never print a consent/session/proposal id for it.
+  const extra = derived === undefined || r.status !== 'ok' ? {} : { [derived]: hash };
   const out = {
     hash,
     ...extra,
@@ -88,17 +99,35 @@ async function run(
     time: r.time,
     events: r.events,
   };
-  emit(g, out, () =>
-    fields({
-      hash,
-      ...extra,
-      status: r.status + (r.code ? ` (${r.code})` : ''),
-      height: r.height,
-      events: r.events.map((e) => e.type),
-    }),
-  );
-  if (r.status !== 'ok') throw new CliError(`transaction ${r.status}: ${r.code}`, Exit.DENIED);
+  if (quiet) {
+    if (r.status === 'ok') process.stdout.write(`${hash}\n`);
+  } else
+    emit(g, out, () =>
+      fields({
+        hash,
+        ...extra,
+        status: r.status + (r.code ? ` (${r.code})` : ''),
+        height: r.height,
+        events: r.events.map((e) => e.type),
+      }),
+    );
+  if (r.status !== 'ok')
+    throw new CliError(
+      `transaction ${hash} was included as ${r.status}: ${r.code}${derived === undefined ? '' : `; no ${derived} was created`}` +
+        `${NEXT_STEP[r.code ?? ''] ?? ''}`,
+      Exit.DENIED,
+    );
 }
+
+/** A hint per chain reason code: what to do about it. */
+const NEXT_STEP: Record<string, string> = {
+  UNKNOWN_IDENTITY:
+    ' (the signer or a named identity is not registered on this chain; after `npm run devnet -- --fresh`, re-import the devnet keys with `medchain keys import-devnet --force`)',
+  NO_CONSENT: ' (no live consent covers this record, action and purpose)',
+  REVOKED: ' (the consent was revoked)',
+  EXPIRED: ' (expired in block time)',
+  NOT_AUTHORIZED: ' (the signer may not do this)',
+};
 
 function kind(tx: Command, name: string, description: string): Command {
   return tx
@@ -106,6 +135,7 @@ function kind(tx: Command, name: string, description: string): Command {
     .description(description)
     .requiredOption('--from <key>', 'key (in the keystore) of the identity that signs')
     .option('--no-wait', 'return once the node admitted the tx, without waiting for finality')
+    .option('-q, --quiet', 'print only the id (consent, session, proposal or tx hash) once final and ok', false)
     .addOption(new Option('--timeout-ms <ms>', 'how long to wait for finality').argParser(uintArg).default(30_000));
 }
 
@@ -258,17 +288,23 @@ export function txCommand(program: Command): void {
     .action((_o, cmd: Command) =>
       run(
         cmd,
-        async (c, o) =>
-          c.f.grantConsent({
+        async (c, o) => {
+          const grantee = await c.id(o.grantee as string);
+          const records = await Promise.all((o.record as string[]).map(c.id));
+          // A typo would otherwise give a consent that protects nothing: refuse before signing.
+          await requireIdentity(c.client, grantee, 'grantee');
+          await requireRecords(c.client, records);
+          return c.f.grantConsent({
             ...(o.patient !== undefined && { patient: await c.id(o.patient as string) }),
-            grantee: await c.id(o.grantee as string),
-            records: await Promise.all((o.record as string[]).map(c.id)),
+            grantee,
+            records,
             types: o.types as ResourceType[],
             purposes: o.purposes as PurposeName[],
             actions: o.actions as ('read' | 'write')[],
             ...(o.notBefore !== undefined && { notBefore: o.notBefore as number }),
             ...(o.until !== undefined ? { expiresAt: o.until as number } : { hours: o.hours as number }),
-          }),
+          });
+        },
         'consent',
       ),
     );

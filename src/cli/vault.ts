@@ -6,7 +6,7 @@
  */
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { fromHex } from '../codec/bytes.js';
 import { createLogger, type Logger } from '../node/logger.js';
 import { type RunningVault, startVault } from '../vault/index.js';
@@ -118,16 +118,30 @@ export function vaultCommand(program: Command, onLongRunning: () => void): void 
     .description('run the custodian vault: encrypted records served under on-chain consent, shredded on erasure')
     .option('--dir <dir>', 'vault LevelDB directory', 'data/vault')
     .option('--host <host>', 'listen address', defaultVaultOptions.host)
-    .option('--port <port>', 'listen port', (v) => Number(v), defaultVaultOptions.port)
+    .addOption(
+      new Option('--port <port>', 'listen port')
+        .argParser((v) => Number(v))
+        .env('MEDCHAIN_VAULT_PORT')
+        .default(defaultVaultOptions.port),
+    )
     .option('--key <name>', "the custodian organization's key in the keystore (asks for its password)")
     .option('--key-file <file>', 'or: a file with the secret key as plain hex, mode 0600 (unencrypted; prefer --key)')
     .action(async (o: { dir: string; host: string; port: number; key?: string; keyFile?: string }, cmd: Command) => {
       const g = globals(cmd);
-      const log = createLogger('info', { module: 'vault' });
+      // Like the node's lines in the devnet on a terminal; JSON lines for log shippers otherwise.
+      const log = createLogger('info', { module: 'vault' }, { pretty: process.stdout.isTTY === true });
       // The key (and its password) first: nothing starts without it.
       const secretKey = await loadCustodianKey(g, o, log);
       onLongRunning();
-      const v = await runVault({ rpc: g.rpc, dir: o.dir, host: o.host, port: o.port, secretKey, log });
+      const v = await runVault({
+        rpc: g.rpc,
+        rpcToken: g.rpcToken,
+        dir: o.dir,
+        host: o.host,
+        port: o.port,
+        secretKey,
+        log,
+      });
       process.stdout.write(`${JSON.stringify({ vault: v.url })}\n`);
       onShutdown(() => v.close());
     });

@@ -15,6 +15,8 @@ import { type Account, accountFromSecret } from './tx.js';
 export const KeystoreErrorCode = {
   BAD_PASSWORD: 'KEYSTORE_BAD_PASSWORD',
   BAD_FILE: 'KEYSTORE_BAD_FILE',
+  /** Refused at creation: a scrypt cost a GPU guesses through cheaply (or one too costly to open). */
+  WEAK_PARAMS: 'KEYSTORE_WEAK_PARAMS',
 } as const;
 
 export interface KeystoreFile {
@@ -41,6 +43,24 @@ export interface ScryptParams {
 export const defaultScrypt: ScryptParams = { N: 2 ** 17, r: 8, p: 1 };
 /** Bounds on what a file may ask for, so a crafted file cannot make us allocate gigabytes. */
 const MAX_N = 2 ** 20;
+/** The weakest cost a new key file may get: 2^14 with r = 8 (16 MiB per guess), the classic floor. */
+export const MIN_SCRYPT_N = 2 ** 14;
+
+/** Refuses scrypt parameters too weak (or too costly) for a new key file: KEYSTORE_WEAK_PARAMS. */
+export function checkScrypt(p: ScryptParams): void {
+  const ok =
+    Number.isInteger(p.N) &&
+    p.N >= MIN_SCRYPT_N &&
+    p.N <= MAX_N &&
+    (p.N & (p.N - 1)) === 0 &&
+    Number.isInteger(p.r) &&
+    p.r >= 8 &&
+    p.r <= 32 &&
+    Number.isInteger(p.p) &&
+    p.p >= 1 &&
+    p.p <= 16;
+  if (!ok) throw new MedchainError(KeystoreErrorCode.WEAK_PARAMS, { N: p.N, r: p.r, p: p.p, minN: MIN_SCRYPT_N });
+}
 
 const enc = new TextEncoder();
 const aad = (f: Pick<KeystoreFile, 'name' | 'id' | 'publicKey'>): Uint8Array =>
@@ -56,6 +76,7 @@ export async function encryptKey(
   name: string,
   params: ScryptParams = defaultScrypt,
 ): Promise<KeystoreFile> {
+  checkScrypt(params);
   const salt = randomBytes(32);
   const nonce = randomBytes(24);
   const meta = { name, id: hex(account.id), publicKey: hex(account.publicKey) };

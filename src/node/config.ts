@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { type Genesis, type GenesisJson, genesisFromJson } from '../chain/genesis.js';
 import { fromHex, toHex } from '../codec/bytes.js';
@@ -85,8 +85,17 @@ export async function loadConfig(home: string): Promise<NodeConfig> {
   };
 }
 
+/**
+ * Writes a file only its owner may read (0600, also when it already existed with a wider mode):
+ * config.json may hold the RPC token, key files hold keys.
+ */
+export async function writePrivateFile(file: string, text: string): Promise<void> {
+  await writeFile(file, text, { mode: 0o600 });
+  await chmod(file, 0o600);
+}
+
 export const saveConfig = (home: string, cfg: NodeConfig): Promise<void> =>
-  writeFile(join(home, CONFIG_FILE), `${JSON.stringify(cfg, null, 2)}\n`);
+  writePrivateFile(join(home, CONFIG_FILE), `${JSON.stringify(cfg, null, 2)}\n`);
 
 export const inHome = (home: string, p: string): string => (isAbsolute(p) ? p : resolve(home, p));
 
@@ -115,6 +124,4 @@ export async function loadValidatorKey(file: string): Promise<ValidatorKey> {
 }
 
 export const saveValidatorKey = (file: string, sk: Uint8Array): Promise<void> =>
-  writeFile(file, `${JSON.stringify({ secretKey: toHex(sk), pubkey: toHex(publicKeyOf(sk)) }, null, 2)}\n`, {
-    mode: 0o600,
-  });
+  writePrivateFile(file, `${JSON.stringify({ secretKey: toHex(sk), pubkey: toHex(publicKeyOf(sk)) }, null, 2)}\n`);

@@ -4,7 +4,7 @@
  * access, the audit trail verified offline), `--json` output and the exit codes scripts rely on.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,11 +92,11 @@ test('--help at every level exits 0; bad usage exits 2', async () => {
 });
 
 test('keys: import the devnet organizations, create keys, list and show them', async () => {
-  const imp = await ok('--json', 'keys', 'import-devnet', '--home', net.dir, '--scrypt-n', '1024');
+  const imp = await ok('--json', 'keys', 'import-devnet', '--home', net.dir, '--scrypt-n', '16384');
   assert.is(imp.json[0].name, 'hospital-a');
-  await ok('keys', 'new', 'alice', '--scrypt-n', '1024');
-  await ok('keys', 'new', 'drbob', '--scrypt-n', '1024');
-  assert.is((await medchain('keys', 'new', 'alice', '--scrypt-n', '1024')).code, 2, 'never overwrites a key');
+  await ok('keys', 'new', 'alice', '--scrypt-n', '16384');
+  await ok('keys', 'new', 'drbob', '--scrypt-n', '16384');
+  assert.is((await medchain('keys', 'new', 'alice', '--scrypt-n', '16384')).code, 2, 'never overwrites a key');
   const list = await ok('--json', 'keys', 'list');
   assert.equal(
     list.json.map((k: { name: string }) => k.name),
@@ -105,9 +105,14 @@ test('keys: import the devnet organizations, create keys, list and show them', a
   const show = await ok('--json', 'keys', 'show', 'alice', '--check');
   assert.is(show.json.passwordOk, true);
   env.MEDCHAIN_PASSWORD = 'wrong';
-  assert.is((await medchain('keys', 'show', 'alice', '--check')).code, 6);
+  const wrong = await medchain('keys', 'show', 'alice', '--check');
+  assert.is(wrong.code, 6);
+  assert.match(wrong.stderr, /wrong password for key alice/);
   env.MEDCHAIN_PASSWORD = 'correct horse battery staple';
   assert.is((await medchain('keys', 'show', 'nobody')).code, 6);
+  const noFile = await medchain('keys', 'import', 'org', '--secret-file', join(keystore, 'org.key'));
+  assert.is(noFile.code, 6, 'a missing org.key is a key file error, not a crash');
+  assert.match(noFile.stderr, /cannot read the secret key file .*org\.key.*key ceremony/);
 });
 
 let record = '';
@@ -229,14 +234,39 @@ test('queries print tables or JSON; a missing thing exits 3, an unreachable node
   const missing = await medchain('--json', 'query', 'consent', `0x${'00'.repeat(32)}`);
   assert.is(missing.code, 3);
   assert.is(missing.json.error.reason, 'CONSENT_NOT_FOUND');
-  assert.is((await medchain('--rpc', 'http://127.0.0.1:1', 'status')).code, 4);
+  const down = await medchain('--rpc', 'http://127.0.0.1:1', 'status');
+  assert.is(down.code, 4);
+  assert.match(down.stderr, /is a node running there\? Check --rpc or MEDCHAIN_RPC/);
 });
 
-test('init creates a node home', async () => {
+test('keys new refuses a weak scrypt cost: --scrypt-n 2 exits 2 with KEYSTORE_WEAK_PARAMS', async () => {
+  const r = await medchain('keys', 'new', 'weak', '--scrypt-n', '2');
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, /KEYSTORE_WEAK_PARAMS/);
+  assert.is((await medchain('keys', 'show', 'weak')).code, 6, 'no key file was written');
+});
+
+test('tables name identities (keystore name next to a short id); a printed short id is accepted back', async () => {
+  const audit = await ok('audit', '@alice', '--kinds', 'access');
+  assert.match(audit.stdout, /drbob 0x[0-9a-f]{8}…[0-9a-f]{6}\s+GRANTED TREAT/);
+  const vals = await ok('query', 'validators');
+  assert.match(vals.stdout, /hospital-a 0x[0-9a-f]{8}…[0-9a-f]{6}/);
+  const shortId = /drbob (0x[0-9a-f]{8}…[0-9a-f]{6})/.exec(audit.stdout)?.[1] as string;
+  const id = await ok('--json', 'query', 'identity', shortId);
+  const full = await ok('--json', 'query', 'identity', '@drbob');
+  assert.is(id.json.identity.id, full.json.identity.id);
+  const none = await medchain('query', 'identity', '0x00000000…000000');
+  assert.is(none.code, 2);
+  assert.match(none.stderr, /matches no identity in the keystore/);
+});
+
+test('init creates a node home whose config.json and validator key only the owner can read (0600)', async () => {
   const home = join(keystore, 'node-home');
   writeFileSync(join(keystore, 'g.json'), '{}');
   const r = await ok('--json', 'init', '--home', home, '--validator', '--genesis', join(keystore, 'g.json'));
   assert.match(r.json.validatorPubkey, /^0x[0-9a-f]{64}$/);
+  assert.is(statSync(join(home, 'config.json')).mode & 0o777, 0o600);
+  assert.is(statSync(join(home, 'validator-key.json')).mode & 0o777, 0o600);
 });
 
 test.run();

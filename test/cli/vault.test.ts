@@ -97,7 +97,7 @@ test.before(async () => {
   net.startAll();
   await net.waitHeight(0, 1, 30_000);
   env = { ...process.env, MEDCHAIN_RPC: net.nodes[0]?.rpc, MEDCHAIN_KEYSTORE: keystore, MEDCHAIN_PASSWORD: PASSWORD };
-  const imp = spawnCli(['--json', 'keys', 'import-devnet', '--home', net.dir, '--scrypt-n', '1024']);
+  const imp = spawnCli(['--json', 'keys', 'import-devnet', '--home', net.dir, '--scrypt-n', '16384']);
   assert.is(await imp.exited, 0, imp.out());
   orgId = (JSON.parse(imp.out()) as { name: string; id: string }[]).find((k) => k.name === 'hospital-a')?.id ?? '';
   assert.match(orgId, /^0x[0-9a-f]{64}$/);

@@ -5,7 +5,7 @@ import { decryptKey, encryptKey, KeystoreErrorCode } from '../../src/client/keys
 import { generateAccount } from '../../src/client/tx.js';
 import { isCoded } from '../../src/errors.js';
 
-const FAST = { N: 1024, r: 8, p: 1 };
+const FAST = { N: 2 ** 14, r: 8, p: 1 };
 
 async function rejects(p: Promise<unknown>, code: string): Promise<void> {
   try {
@@ -46,6 +46,14 @@ test('rejects KEYSTORE_BAD_FILE for malformed files and absurd scrypt costs', as
     KeystoreErrorCode.BAD_FILE,
   );
   await rejects(decryptKey({ ...f, version: 2 }, 'pw'), KeystoreErrorCode.BAD_FILE);
+});
+
+test('rejects KEYSTORE_WEAK_PARAMS for a new key file with a cheap scrypt cost', async () => {
+  const a = generateAccount();
+  await rejects(encryptKey(a, 'pw', 'alice', { N: 2, r: 8, p: 1 }), KeystoreErrorCode.WEAK_PARAMS);
+  await rejects(encryptKey(a, 'pw', 'alice', { N: 2 ** 13, r: 8, p: 1 }), KeystoreErrorCode.WEAK_PARAMS);
+  await rejects(encryptKey(a, 'pw', 'alice', { N: 2 ** 14, r: 1, p: 1 }), KeystoreErrorCode.WEAK_PARAMS);
+  await rejects(encryptKey(a, 'pw', 'alice', { N: 3 * 2 ** 14, r: 8, p: 1 }), KeystoreErrorCode.WEAK_PARAMS);
 });
 
 test.run();

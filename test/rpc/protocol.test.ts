@@ -89,7 +89,9 @@ t('params that are not an array or object are -32600', async ({ d }) => {
 });
 
 t('unknown method is -32601', async ({ d }) => {
-  assert.is((await call(d.url, 'test_nope', [])).error?.code, -32601);
+  const e = (await call(d.url, 'test_nope', [])).error;
+  assert.is(e?.code, -32601);
+  assert.is(e?.message, 'Method not found: "test_nope"; rpc.discover lists every method');
   assert.is((await call(d.url, 'rpc.nope')).error?.code, -32601);
 });
 
