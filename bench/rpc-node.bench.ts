@@ -211,7 +211,14 @@ const batchBody = (checks: [string, string, string][], proof: boolean): string =
 async function accessBench(id: string, ctx: BenchContext, proof: boolean): Promise<BenchResult> {
   fixture ??= buildFixture(ctx);
   const f = await fixture;
-  const r = await measureRpc(id, ctx, (server) => registerNodeApi(server, f.api), batchBody(f.checks, proof));
+  const r = await measureRpc(
+    id,
+    ctx,
+    (server) => {
+      registerNodeApi(server, f.api);
+    },
+    batchBody(f.checks, proof),
+  );
   // measureRpc counts requests; each request is a batch of 100 decisions.
   return {
     id,
@@ -228,7 +235,14 @@ export const benchmarks: Benchmark[] = [
     async run(ctx) {
       fixture ??= buildFixture(ctx);
       const f = await fixture;
-      const r = await measureRpc('rpc.status', ctx, (server) => registerNodeApi(server, f.api), STATUS_BODY);
+      const r = await measureRpc(
+        'rpc.status',
+        ctx,
+        (server) => {
+          registerNodeApi(server, f.api);
+        },
+        STATUS_BODY,
+      );
       return { ...r, goal_ratio: 0.6 };
     },
   },
