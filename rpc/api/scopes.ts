@@ -28,6 +28,8 @@ export interface ScopeRule {
 }
 
 const PUBLIC: ScopeRule = { doc: 'public', pre: () => 'public' };
+/** Documented for clarity; a method without an entry is treated the same. */
+const OPERATOR: ScopeRule = { doc: 'operator', pre: () => [] };
 const id = (p: P, k: string): Uint8Array => idOf(p[k] as string);
 const patientOf = (k: string): ScopeRule => ({
   doc: 'patient (self or live delegate)',
@@ -96,6 +98,7 @@ export const SCOPES: Readonly<Record<string, ScopeRule>> = {
     pre: (p) => (p.fullTxs === true ? [] : 'public'),
   },
   tx_submit: PUBLIC,
+  net_peers: OPERATOR,
   tx_get: {
     doc: "the tx's signer (or its organization), or whom its events name",
     pre: (p, api) => txSubjects(api, id(p, 'hash')),
