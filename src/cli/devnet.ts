@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultChainParams, type Genesis, identityId } from '../chain/genesis.js';
@@ -34,6 +35,8 @@ export const defaultDevnetOptions: Omit<DevnetOptions, 'log'> = {
 
 interface DevnetManifest {
   chainId: string;
+  /** The nodes' JSON-RPC operator token (reads everything; clients take it from MEDCHAIN_RPC_TOKEN). */
+  rpcToken?: string;
   nodes: Array<{ name: string; home: string; rpc: string; peerId: string; orgSecretKey: string }>;
 }
 
@@ -52,6 +55,8 @@ export async function createDevnet(o: Omit<DevnetOptions, 'log'>): Promise<Devne
     validators: [],
   };
   const peers: string[] = [];
+  // Personal data is never open without a token: the devnet's nodes share one operator token.
+  const rpcToken = randomBytes(32).toString('hex');
   const prepared: Array<{ dir: string; peerId: string; p2p: string }> = [];
   for (let i = 0; i < o.validators; i++) {
     const name = `node${i}`;
@@ -63,7 +68,7 @@ export async function createDevnet(o: Omit<DevnetOptions, 'log'>): Promise<Devne
         moniker: name,
         genesisFile: '../genesis.json',
         p2p: { ...defaultNodeConfig.p2p, listen: [p2p] },
-        rpc: { ...defaultNodeConfig.rpc, port: o.rpcPort + i },
+        rpc: { ...defaultNodeConfig.rpc, port: o.rpcPort + i, token: rpcToken },
         consensus: { heartbeatMs: o.heartbeatMs },
       },
       { validator: true },
@@ -91,8 +96,9 @@ export async function createDevnet(o: Omit<DevnetOptions, 'log'>): Promise<Devne
     cfg.p2p.peers = peers.filter((_, j) => j !== i);
     cfg.p2p.allowedPeers = prepared.map((q) => q.peerId);
     await writeFile(file, `${JSON.stringify(cfg, null, 2)}\n`);
+    await chmod(file, 0o600);
   }
-  const manifest: DevnetManifest = { chainId: o.chainId, nodes };
+  const manifest: DevnetManifest = { chainId: o.chainId, rpcToken, nodes };
   await writeFile(join(home, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
   return manifest;
 }
@@ -160,6 +166,8 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
   });
   o.log('JSON-RPC endpoints:');
   for (const n of manifest.nodes) o.log(`  ${n.name}  ${n.rpc}`);
+  if (manifest.rpcToken !== undefined)
+    o.log(`Operator token (reads everything): export MEDCHAIN_RPC_TOKEN=${manifest.rpcToken}`);
   o.log('Ctrl+C stops all nodes.');
   const exited = children.map((c) => new Promise<void>((r) => (c.exitCode !== null ? r() : c.once('exit', () => r()))));
   onShutdown(async () => {
