@@ -31,13 +31,15 @@ const PUBLIC: ScopeRule = { doc: 'public', pre: () => 'public' };
 /** Documented for clarity; a method without an entry is treated the same. */
 const OPERATOR: ScopeRule = { doc: 'operator', pre: () => [] };
 const id = (p: P, k: string): Uint8Array => idOf(p[k] as string);
+/** The id param as given (0x hex, checked by its schema): decoded only when the memo misses. */
+const ref = (p: P, k: string): string => (p[k] as string).toLowerCase();
 const patientOf = (k: string): ScopeRule => ({
   doc: 'patient (self or live delegate)',
-  pre: (p) => [{ kind: 'patient', id: id(p, k) }],
+  pre: (p) => [{ kind: 'patient', id: ref(p, k) }],
 });
 const partyOf = (k: string, who: string): ScopeRule => ({
   doc: `${who} (self) or its organization`,
-  pre: (p) => [{ kind: 'party', id: id(p, k) }],
+  pre: (p) => [{ kind: 'party', id: ref(p, k) }],
 });
 
 /** Subjects of a committed tx: its signer (and the signer's organization), and everyone its events name. */
@@ -141,15 +143,18 @@ export const SCOPES: Readonly<Record<string, ScopeRule>> = {
   consent_listByGrantee: partyOf('grantee', 'grantee'),
   access_check: {
     doc: "the grantee (self) or its organization; the record's patient (or delegate) or custodian",
-    pre: (p, api) => [{ kind: 'party', id: id(p, 'grantee') }, ...recordSubjects(api, id(p, 'record'), false)],
+    pre: (p) => [
+      { kind: 'party', id: ref(p, 'grantee') },
+      { kind: 'record', id: ref(p, 'record'), grantees: false },
+    ],
   },
   audit_query: {
     doc: 'patient/record: the patient (self or live delegate); grantee: the grantee or its organization',
     pre: (p, api) => {
       const given = [p.patient, p.record, p.grantee].filter((x) => x !== undefined).length;
       if (given !== 1) return [];
-      if (p.patient !== undefined) return [{ kind: 'patient', id: id(p, 'patient') }];
-      if (p.grantee !== undefined) return [{ kind: 'party', id: id(p, 'grantee') }];
+      if (p.patient !== undefined) return [{ kind: 'patient', id: ref(p, 'patient') }];
+      if (p.grantee !== undefined) return [{ kind: 'party', id: ref(p, 'grantee') }];
       return recordSubjects(api, id(p, 'record'), false).filter((s) => s.kind === 'patient');
     },
   },

@@ -5,44 +5,62 @@
  */
 import { equal } from '../../src/codec/bytes.js';
 import { IdentityType } from '../../src/tx/kinds.js';
-import { consentKey, emergencyPairKey, recordKey } from '../../state/domain/keys.js';
+import { consentKey, emergencyPairKey, identityKeyRO, recordKey } from '../../state/domain/keys.js';
 import { consentDead, isLiveDelegate } from '../../state/domain/rules.js';
-import { C_RECORDS, C_TYPES, decodeConsents, decodeRecord, decodeTuple } from '../../state/domain/values.js';
+import {
+  C_RECORDS,
+  C_TYPES,
+  decodeConsents,
+  decodeIdentity,
+  decodeRecord,
+  decodeTuple,
+} from '../../state/domain/values.js';
 import type { StateView } from '../../state/exec/view.js';
 import type { Session } from '../auth/caller.js';
 import { getIdentity, idOf, readState } from './domain.js';
 import type { NodeApi } from './types.js';
 
+/** An id as bytes, or as the 0x hex a param carried (decoded only if needed; memoized by it). */
+export type IdRef = Uint8Array | string;
+
 export type Subject =
   /** A patient's own data: the patient, or a live delegate (guardian, proxy) acting for them. */
-  | { readonly kind: 'patient'; readonly id: Uint8Array }
+  | { readonly kind: 'patient'; readonly id: IdRef }
   /** A practitioner's or organization's data: itself, or the organization it belongs to (its staff, its patients' onboarding). */
-  | { readonly kind: 'party'; readonly id: Uint8Array }
+  | { readonly kind: 'party'; readonly id: IdRef }
   /** That organization only (a record's custodian). */
-  | { readonly kind: 'org'; readonly id: Uint8Array }
+  | { readonly kind: 'org'; readonly id: IdRef }
   /** A record's metadata: a grantee holding a live consent in scope of it, or a live break-glass session on its patient. */
-  | { readonly kind: 'grantee'; readonly patient: Uint8Array; readonly record: Uint8Array; readonly type: number };
+  | { readonly kind: 'grantee'; readonly patient: Uint8Array; readonly record: Uint8Array; readonly type: number }
+  /** A record's subjects (recordSubjects), read from state only if the subjects before it did not already allow. */
+  | { readonly kind: 'record'; readonly id: IdRef; readonly grantees: boolean };
 
-export const subjectId = (s: Subject): Uint8Array => (s.kind === 'grantee' ? s.record : s.id);
+const bytesOf = (x: IdRef): Uint8Array => (typeof x === 'string' ? idOf(x) : x);
 
 function view(api: NodeApi): StateView {
   const store = api.chain.store;
   return { get: (k: Uint8Array) => store.get(k), has: (k: Uint8Array) => store.get(k) !== undefined } as StateView;
 }
 
-export function mayRead(api: NodeApi, me: Session, s: Subject): boolean {
+function decide(api: NodeApi, me: Session, s: Subject): boolean {
   const id = me.identity;
   switch (s.kind) {
-    case 'patient':
-      return equal(id, s.id) || isLiveDelegate(view(api), s.id, id, api.chain.head.time);
-    case 'party': {
-      if (equal(id, s.id)) return true;
-      if (me.role !== 'organization') return false;
-      const who = getIdentity(api, s.id);
-      return who !== undefined && who.org.length === 32 && equal(who.org, id);
+    case 'patient': {
+      const sid = bytesOf(s.id);
+      return equal(id, sid) || isLiveDelegate(view(api), sid, id, api.chain.head.time);
     }
+    case 'party': {
+      const sid = bytesOf(s.id);
+      if (equal(id, sid)) return true;
+      if (me.role !== 'organization') return false;
+      const v = api.chain.store.get(identityKeyRO(sid));
+      const org = v === undefined ? undefined : decodeIdentity(v).org;
+      return org !== undefined && org.length === 32 && equal(org, id);
+    }
+    case 'record':
+      return mayReadAny(api, me, recordSubjects(api, bytesOf(s.id), s.grantees));
     case 'org':
-      return me.role === 'organization' && equal(id, s.id);
+      return me.role === 'organization' && equal(id, bytesOf(s.id));
     case 'grantee': {
       if (me.role === 'patient') return false;
       const time = api.chain.head.time;
@@ -59,8 +77,37 @@ export function mayRead(api: NodeApi, me: Session, s: Subject): boolean {
   }
 }
 
-export const mayReadAny = (api: NodeApi, me: Session, subjects: readonly Subject[]): boolean =>
-  subjects.some((s) => mayRead(api, me, s));
+/**
+ * Decisions of one session at one head, by subject kind and param hex: an EHR gateway checking its
+ * staff over and over pays the state reads once per block. Bounded; dropped when the head moves.
+ */
+interface Memo {
+  at: unknown;
+  map: Map<string, boolean>;
+}
+const memos = new WeakMap<Session, Memo>();
+const MEMO_MAX = 4096;
+
+export function mayRead(api: NodeApi, me: Session, s: Subject): boolean {
+  if (s.kind === 'grantee' || typeof s.id !== 'string') return decide(api, me, s);
+  const head = api.chain.head;
+  let memo = memos.get(me);
+  if (memo === undefined || memo.at !== head || memo.map.size >= MEMO_MAX) {
+    memo = { at: head, map: new Map() };
+    memos.set(me, memo);
+  }
+  const key = s.kind === 'record' ? `${s.kind}${s.grantees ? '+' : ''}${s.id}` : `${s.kind}${s.id}`;
+  const hit = memo.map.get(key);
+  if (hit !== undefined) return hit;
+  const v = decide(api, me, s);
+  memo.map.set(key, v);
+  return v;
+}
+
+export function mayReadAny(api: NodeApi, me: Session, subjects: readonly Subject[]): boolean {
+  for (let i = 0; i < subjects.length; i++) if (mayRead(api, me, subjects[i] as Subject)) return true;
+  return false;
+}
 
 /** A record's subjects: its patient, its custodian (metadata), grantees it is shared with. */
 export function recordSubjects(api: NodeApi, record: Uint8Array, grantees = true): Subject[] {
