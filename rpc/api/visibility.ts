@@ -133,11 +133,12 @@ export function identitySubjects(api: NodeApi, id: Uint8Array): Subject[] | null
   ];
 }
 
-const asId = (v: unknown): Uint8Array | null =>
+/** Event ids as bytes, or as the 0x hex of published JSON (kept as hex: decoded only on a memo miss). */
+const asId = (v: unknown): IdRef | null =>
   v instanceof Uint8Array && v.length === 32
     ? v
     : typeof v === 'string' && v.length === 66 && v.startsWith('0x')
-      ? idOf(v)
+      ? v.toLowerCase()
       : null;
 
 /** Event attributes that name whom the event is about. */
