@@ -26,7 +26,7 @@ export type IdRef = Uint8Array | string;
 export type Subject =
   /** A patient's own data: the patient, or a live delegate (guardian, proxy) acting for them. */
   | { readonly kind: 'patient'; readonly id: IdRef }
-  /** A practitioner's or organization's data: itself, or the organization it belongs to (its staff, its patients' onboarding). */
+  /** An identity's own doing (a signer, a grantee): itself, or the organization employing it (practitioners). */
   | { readonly kind: 'party'; readonly id: IdRef }
   /** That organization only (a record's custodian). */
   | { readonly kind: 'org'; readonly id: IdRef }
@@ -53,9 +53,10 @@ function decide(api: NodeApi, me: Session, s: Subject): boolean {
       const sid = bytesOf(s.id);
       if (equal(id, sid)) return true;
       if (me.role !== 'organization') return false;
+      // Its staff only: a patient's onboarding organization does not read what the patient signs.
       const v = api.chain.store.get(identityKeyRO(sid));
-      const org = v === undefined ? undefined : decodeIdentity(v).org;
-      return org !== undefined && org.length === 32 && equal(org, id);
+      const who = v === undefined ? undefined : decodeIdentity(v);
+      return who !== undefined && who.type === IdentityType.PRACTITIONER && equal(who.org, id);
     }
     case 'record':
       return mayReadAny(api, me, recordSubjects(api, bytesOf(s.id), s.grantees));
@@ -129,7 +130,7 @@ export function identitySubjects(api: NodeApi, id: Uint8Array): Subject[] | null
   if (i.type !== IdentityType.PATIENT) return null;
   return [
     { kind: 'patient', id },
-    { kind: 'party', id },
+    { kind: 'org', id: i.org },
   ];
 }
 

@@ -61,6 +61,8 @@ export interface ScopedNode {
   otherRecord: Uint8Array;
   consent: Uint8Array;
   accessTx: Uint8Array;
+  /** The patient's SET_DELEGATE (names the patient and the delegate only). */
+  delegateTx: Uint8Array;
   /** Commits txs as the next block (each must not fail). */
   commit(txs: TxFields[], allowDenied?: boolean): Promise<Tx[]>;
   env(w: Who): b.Envelope;
@@ -149,7 +151,7 @@ export async function startScopedNode(): Promise<ScopedNode> {
       custodian: custodian.id,
       purpose: 1,
     });
-  await commit([
+  const second = await commit([
     license(doctor, orgA),
     license(doctorB, orgB),
     add(patient, record, orgA),
@@ -212,6 +214,7 @@ export async function startScopedNode(): Promise<ScopedNode> {
     otherRecord,
     consent: (grant as Tx).hash,
     accessTx: (acc as Tx).hash,
+    delegateTx: (second[4] as Tx).hash,
     commit,
     env,
     close: async () => {

@@ -168,6 +168,8 @@ test('transactions: the signer (and its organization) and whom the receipt names
   await expectScope(ctx, 'tx_get', { hash }, allowed);
   await expectScope(ctx, 'tx_getReceipt', { hash }, allowed);
   await expectScope(ctx, 'tx_waitFinal', { hash, timeoutMs: 1000 }, allowed);
+  // What a patient signs is the patient's: the organization that onboarded it does not read it.
+  await expectScope(ctx, 'tx_getReceipt', { hash: hex(ctx.n.delegateTx) }, ['operator', 'patient', 'delegate']);
   await expectUnknown(ctx, 'tx_getReceipt', { hash: UNKNOWN }, 'TX_NOT_FOUND');
   await expectUnknown(ctx, 'tx_get', { hash: UNKNOWN }, 'TX_NOT_FOUND');
 });
