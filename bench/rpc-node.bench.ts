@@ -217,6 +217,7 @@ export async function buildFixture(ctx: BenchContext): Promise<Fixture> {
   };
 }
 
+const BENCH_TOKEN = 'bench-operator-token';
 const STATUS_BODY = '{"jsonrpc":"2.0","id":1,"method":"chain_getStatus"}';
 const batchBody = (checks: [string, string, string][], proof: boolean): string =>
   JSON.stringify(
@@ -232,6 +233,8 @@ async function accessBench(id: string, ctx: BenchContext, proof: boolean): Promi
       registerNodeApi(server, f.api);
     },
     batchBody(f.checks, proof),
+    // Decisions on anyone's records are the operator's (a hospital's own gateway); rpc.scope.* times a session.
+    { server: { authToken: BENCH_TOKEN }, headers: { authorization: `Bearer ${BENCH_TOKEN}` } },
   );
   // measureRpc counts requests; each request is a batch of 100 decisions.
   return {

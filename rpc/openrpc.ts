@@ -37,7 +37,7 @@ export interface OpenRpcDocument {
   methods: OpenRpcMethod[];
   components: { errors: Record<string, OpenRpcError> };
   /** Subscription topics: `subscribe(topic, filter?)` then `subscription` notifications carrying events. */
-  'x-topics': { name: string; summary?: string; filter: unknown; event?: unknown }[];
+  'x-topics': { name: string; summary?: string; filter: unknown; event?: unknown; 'x-scope'?: string }[];
 }
 
 /** TypeBox marks schemas with symbol keys; JSON drops them, leaving plain JSON Schema. */
@@ -89,6 +89,7 @@ export function buildOpenRpc(
       ...(t.summary !== undefined && { summary: t.summary }),
       filter: plain(t.filter),
       ...(t.event !== undefined && { event: plain(t.event) }),
+      ...(guard !== null && { 'x-scope': guard.topicScopeOf(t.name) }),
     })),
   };
 }

@@ -106,9 +106,13 @@ export class NodeGuard implements Guard {
     if (caller.kind !== 'identity' || !mayReadAny(this.api, caller.session, subjects)) throw outOfScope();
   }
 
+  topicScopeOf(topic: string): string {
+    return TOPIC_SCOPES[topic] ?? OPERATOR_ONLY;
+  }
+
   maySubscribe(topic: string, caller: Caller): boolean {
     if (caller.kind === 'operator' || TOPIC_SCOPES[topic] === 'public') return true;
-    return caller.kind === 'identity' && this.auth.judge(caller.session) === null;
+    return TOPIC_SCOPES[topic] !== undefined && caller.kind === 'identity' && this.auth.judge(caller.session) === null;
   }
 
   mayReceive(topic: string, caller: Caller, event: unknown): boolean {

@@ -13,6 +13,8 @@ export interface Guard {
   run(method: RpcMethod, params: Record<string, unknown>, ctx: RpcContext, invoke: () => unknown): unknown;
   /** The scope documented for a method (OpenRPC `x-scope`). */
   scopeOf(method: string): string;
+  /** The scope documented for a topic (OpenRPC x-topics `x-scope`). */
+  topicScopeOf(topic: string): string;
   /** Whether `caller` may subscribe to `topic` at all (public topics: everyone). */
   maySubscribe(topic: string, caller: Caller): boolean;
   /** Whether one event of `topic` may reach a subscriber. */

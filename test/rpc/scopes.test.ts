@@ -82,6 +82,7 @@ test('every registered method has a scope (a new method is closed until someone 
   const r = await call(n.url, 'chain_getCommit', { block: 1 }, { anonymous: true });
   assert.is.not(r.error?.data?.code, 'OUT_OF_SCOPE');
   assert.is(doc.methods.find((m) => m.name === 'net_peers')?.['x-scope'], 'operator');
+  for (const t of doc['x-topics']) assert.type(t['x-scope'], 'string', t.name);
 });
 
 test('public: status, headers, commits, validators, discovery, block tx hashes', async (ctx) => {
