@@ -23,7 +23,13 @@ export class SessionStore {
   add(s: Session, now: number): boolean {
     const mine = this.byIdentity.get(s.idHex) ?? [];
     // An identity signing in again pushes out its own oldest session, never anyone else's.
-    while (mine.length >= this.maxPerIdentity) this.byToken.delete(mine.shift() as string);
+    while (mine.length >= this.maxPerIdentity) {
+      const token = mine.shift() as string;
+      // Ended, not just forgotten: a WS connection may still hold it.
+      const old = this.byToken.get(token);
+      if (old !== undefined) old.ended = 'replaced';
+      this.byToken.delete(token);
+    }
     if (this.byToken.size >= this.max) this.purge(now);
     if (this.byToken.size >= this.max) return false;
     mine.push(s.token);
