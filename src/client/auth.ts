@@ -5,8 +5,10 @@
  */
 import * as ed from '@noble/ed25519';
 import { SignPurpose, signingMessage } from '../crypto/domain.js';
-import { hex } from './client.js';
 import type { Account } from './tx.js';
+
+// Local, so that client.ts (which uses this module) and this module do not import each other.
+const hex = (b: Uint8Array): string => `0x${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')}`;
 
 export interface ChallengeReply {
   nonce: string;
