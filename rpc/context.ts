@@ -1,3 +1,4 @@
+import { type Caller, PUBLIC } from './auth/caller.js';
 import type { JsonRpcId } from './json.js';
 import type { RpcContext, RpcMethod } from './methods.js';
 
@@ -5,6 +6,8 @@ export type Transport = 'http' | 'ws';
 
 /** What the subscription built-ins need from a WS connection. */
 export interface SubscriptionSink {
+  /** Who holds the subscriptions: events are judged against this caller when published. */
+  readonly caller: Caller;
   /** Ids of this connection's live subscriptions. */
   readonly subscriptions: Set<string>;
   /** Sends one text frame (or drops the connection if it cannot keep up). */
@@ -26,6 +29,8 @@ export class Scope {
   closed = false;
   /** Async calls of this scope not settled yet. */
   pending = 0;
+  /** Set by the transport from the bearer token; a WS connection may sign in (or out) in band. */
+  caller: Caller = PUBLIC;
 
   constructor(
     readonly remote: string,
@@ -73,6 +78,10 @@ export class CallContext implements RpcContext {
 
   get transport(): Transport {
     return this.scope.transport;
+  }
+
+  get caller(): Caller {
+    return this.scope.caller;
   }
 
   get signal(): AbortSignal {

@@ -4,6 +4,7 @@
  * handlers stay synchronous end to end: no promise, timer or AbortController unless needed.
  */
 import { isUtf8 } from 'node:buffer';
+import type { Guard } from './auth/guard.js';
 import { CallContext, type Scope } from './context.js';
 import { type ErrorTable, JsonRpcCode } from './error-codes.js';
 import { errorJson, exceedsDepth, isValidId, type JsonRpcId, successJson } from './json.js';
@@ -18,6 +19,8 @@ export interface DispatcherOptions {
   maxBatchLength: number;
   requestTimeoutMs: number;
   validateResults: boolean;
+  /** Calls one WS connection may have in progress; more get TOO_MANY_PENDING. */
+  maxPendingPerConnection: number;
 }
 
 export interface DispatcherDeps {
@@ -53,6 +56,8 @@ export class Dispatcher {
   /** Async calls not yet settled, so shutdown can abort them all. */
   private readonly pending = new Set<CallContext>();
   private sweeper: NodeJS.Timeout | null = null;
+  /** Scope rules (the node API sets one); null: every method is open to whoever passed the gate. */
+  guard: Guard | null = null;
 
   constructor(
     private readonly opts: DispatcherOptions,
@@ -131,13 +136,27 @@ export class Dispatcher {
   }
 
   private invoke(method: RpcMethod, params: Record<string, unknown>, id: JsonRpcId | undefined, scope: Scope): Reply {
+    // Bounded work per connection: a WS client cannot park unlimited waits (tx_waitFinal) on us.
+    if (scope.transport === 'ws' && scope.pending >= this.opts.maxPendingPerConnection)
+      return id === undefined
+        ? null
+        : errorJson(
+            id,
+            serverError('TOO_MANY_PENDING', 'Too many calls in progress on this connection', {
+              max: this.opts.maxPendingPerConnection,
+            }).toObject(),
+          );
     const ctx = new CallContext(scope, method, id);
     const onCall = this.deps.onCall;
     const t0 = onCall === undefined ? 0 : performance.now();
     const observe = (outcome: 'ok' | 'error'): void => onCall?.(method.name, outcome, (performance.now() - t0) / 1000);
+    const guard = this.guard;
     let out: unknown;
     try {
-      out = method.spec.handler(params, ctx);
+      out =
+        guard === null
+          ? method.spec.handler(params, ctx)
+          : guard.run(method, params, ctx, () => method.spec.handler(params, ctx));
     } catch (err) {
       observe('error');
       return this.fail(err, method, id);

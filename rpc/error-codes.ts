@@ -15,6 +15,7 @@
  * | 7000..7999        | net_    (p2p, peers)                                         |
  * | 8000..8999        | identity_ (identities, credentials, governance)              |
  * | 9000..9999        | record_ (record pointers)                                    |
+ * | 10000..10999      | auth_   (sign-in, sessions)                                  |
  *
  * A MedchainError whose string code is not in the table maps to DOMAIN_ERROR (-32000); the string
  * code is always in `error.data.code`, so clients can rely on it even before a number is assigned.
@@ -60,6 +61,13 @@ export const ServerCode = {
   METHOD_NOT_ALLOWED: -32012,
   /** HTTP 415: POST body not declared application/json. */
   UNSUPPORTED_MEDIA_TYPE: -32013,
+  /**
+   * The caller's scope (public, a signed-in identity, the operator) does not cover this call. One
+   * answer whether the subject exists or not, so a refusal reveals nothing about it.
+   */
+  OUT_OF_SCOPE: -32014,
+  /** A WS connection already has maxPendingPerConnection calls in progress. */
+  TOO_MANY_PENDING: -32015,
 } as const;
 export type ServerCodeName = keyof typeof ServerCode;
 
@@ -73,6 +81,7 @@ export const DOMAIN_RANGES = {
   net: [7000, 7999],
   identity: [8000, 8999],
   record: [9000, 9999],
+  auth: [10000, 10999],
 } as const satisfies Record<string, readonly [number, number]>;
 export type DomainNamespace = keyof typeof DOMAIN_RANGES;
 
@@ -82,6 +91,16 @@ export type DomainNamespace = keyof typeof DOMAIN_RANGES;
  */
 export const DOMAIN_ERROR_CODES: { readonly [N in DomainNamespace]?: Readonly<Record<string, number>> } = {
   tx: { CODEC_OVERSIZE: 2001, CODEC_MALFORMED: 2002, CODEC_NON_CANONICAL: 2003, CODEC_SHAPE: 2004 },
+  auth: {
+    AUTH_UNKNOWN_CHALLENGE: 10001,
+    AUTH_CHALLENGE_EXPIRED: 10002,
+    AUTH_KEY_NOT_CURRENT: 10003,
+    AUTH_BAD_SIGNATURE: 10004,
+    AUTH_SUSPENDED: 10005,
+    AUTH_SESSION_EXPIRED: 10006,
+    AUTH_SESSION_ENDED: 10007,
+    AUTH_TOO_MANY_SESSIONS: 10008,
+  },
 };
 
 /** String code → number, with range and uniqueness checks at definition time. */

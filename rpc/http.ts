@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { type AccessCheck, errorBody, isJsonContentType } from './access.js';
+import { type Caller, PUBLIC } from './auth/caller.js';
 import { Scope } from './context.js';
 import type { Dispatcher } from './dispatcher.js';
 import { errorJson } from './json.js';
@@ -12,7 +13,7 @@ import type { ConnectionGate, Inflight } from './lifecycle.js';
 import type { RpcLogger } from './logger.js';
 import type { RpcOptions } from './options.js';
 import { clientKey, type RateLimiter } from './rate-limit.js';
-import { internalError, type RpcError, serverError } from './rpc-error.js';
+import { internalError, RpcError, serverError } from './rpc-error.js';
 
 /** A handler for a path prefix beside JSON-RPC (e.g. the FHIR facade at /fhir). */
 export interface HttpMount {
@@ -35,6 +36,12 @@ export interface HttpDeps {
   state: { closing: boolean };
 }
 
+interface Refusal {
+  err: RpcError;
+  close: boolean;
+  headers?: OutgoingHttpHeaders;
+}
+
 const noop = (): void => {};
 const CLOSED = new Error('connection closed');
 
@@ -53,7 +60,7 @@ export class HttpTransport {
       return;
     }
     const refused = this.refuse(req);
-    if (refused !== null) {
+    if ('err' in refused) {
       this.reject(res, refused.err, refused.close, refused.headers);
       return;
     }
@@ -71,6 +78,7 @@ export class HttpTransport {
       return;
     }
     const scope = new Scope(remote, 'http', key, deps.limiter, null, 1);
+    scope.caller = refused;
     deps.inflight.inc();
     res.once('close', () => {
       deps.inflight.dec();
@@ -122,24 +130,24 @@ export class HttpTransport {
     else this.reject(res, err, err.httpStatus === 503, headers);
   }
 
-  /** Checks that need no body, cheapest first; GET /health passes through. */
-  private refuse(req: IncomingMessage): { err: RpcError; close: boolean; headers?: OutgoingHttpHeaders } | null {
+  /** Checks that need no body, cheapest first; the caller when they pass (GET /health: public). */
+  private refuse(req: IncomingMessage): Refusal | Caller {
     const { deps } = this;
     if (deps.gate.isOver(req.socket))
       return { err: serverError('TOO_MANY_CONNECTIONS', 'Too many connections', undefined, 503), close: true };
     if (deps.state.closing)
       return { err: serverError('SHUTTING_DOWN', 'Server shutting down', undefined, 503), close: true };
     if (req.method !== 'POST') {
-      if (req.method === 'GET' && req.url === '/health') return null;
+      if (req.method === 'GET' && req.url === '/health') return PUBLIC;
       const err = serverError('METHOD_NOT_ALLOWED', 'Use POST', undefined, 405);
       return { err, close: false, headers: { allow: 'POST' } };
     }
     const headers = req.headers;
-    const denied = deps.access.check(headers);
-    if (denied !== null)
-      return denied.httpStatus === 401
-        ? { err: denied, close: false, headers: { 'www-authenticate': 'Bearer' } }
-        : { err: denied, close: false };
+    const caller = deps.access.check(headers);
+    if (caller instanceof RpcError)
+      return caller.httpStatus === 401
+        ? { err: caller, close: false, headers: { 'www-authenticate': 'Bearer' } }
+        : { err: caller, close: false };
     if (!isJsonContentType(headers['content-type'])) {
       const err = serverError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json', undefined, 415);
       return { err, close: false };
@@ -148,7 +156,7 @@ export class HttpTransport {
     // Declared too large: refused before a byte of the body is read.
     if (declared !== undefined && Number(declared) > this.opts.maxBodyBytes)
       return { err: this.tooLargeError(), close: true };
-    return null;
+    return caller;
   }
 
   private process(body: Buffer, scope: Scope, res: ServerResponse): void {

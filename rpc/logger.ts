@@ -2,6 +2,8 @@
 export interface RpcLogger {
   error(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
+  /** Reads of personal data (who read whom); pino's info. Absent: not logged. */
+  info?(obj: object, msg: string): void;
   debug(obj: object, msg: string): void;
 }
 

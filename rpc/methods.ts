@@ -4,6 +4,7 @@
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Caller } from './auth/caller.js';
 import { JsonRpcCode } from './error-codes.js';
 import { RpcError } from './rpc-error.js';
 
@@ -22,6 +23,8 @@ export interface RpcContext {
   /** Remote address of the client. */
   readonly remote: string;
   readonly transport: 'http' | 'ws';
+  /** Who is calling (public, the operator, or a signed-in identity). */
+  readonly caller: Caller;
 }
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {};

@@ -1,5 +1,6 @@
 /** The OpenRPC 1.2 document of `rpc.discover`, generated from the same schemas that validate calls. */
 import type { TSchema } from '@sinclair/typebox';
+import type { Guard } from './auth/guard.js';
 import { type ErrorTable, JsonRpcCode, ServerCode } from './error-codes.js';
 import type { RpcMethod } from './methods.js';
 import type { TopicSpec } from './topics.js';
@@ -26,6 +27,8 @@ export interface OpenRpcMethod {
   result: OpenRpcContentDescriptor;
   errors?: OpenRpcError[];
   deprecated?: boolean;
+  /** Who may call it (docs/API-SCOPES.md): public, operator, or the identities the chain relates to the subject. */
+  'x-scope'?: string;
 }
 
 export interface OpenRpcDocument {
@@ -34,7 +37,7 @@ export interface OpenRpcDocument {
   methods: OpenRpcMethod[];
   components: { errors: Record<string, OpenRpcError> };
   /** Subscription topics: `subscribe(topic, filter?)` then `subscription` notifications carrying events. */
-  'x-topics': { name: string; summary?: string; filter: unknown; event?: unknown }[];
+  'x-topics': { name: string; summary?: string; filter: unknown; event?: unknown; 'x-scope'?: string }[];
 }
 
 /** TypeBox marks schemas with symbol keys; JSON drops them, leaving plain JSON Schema. */
@@ -45,6 +48,7 @@ export function buildOpenRpc(
   methods: RpcMethod[],
   topics: TopicSpec[],
   table: ErrorTable,
+  guard: Guard | null = null,
 ): OpenRpcDocument {
   const topicNames = topics.map((t) => t.name);
   const docMethods = methods.map((m): OpenRpcMethod => {
@@ -66,6 +70,7 @@ export function buildOpenRpc(
     if (s.errors !== undefined && s.errors.length > 0)
       out.errors = s.errors.map((code) => ({ code: table.numberOf(code), message: code, data: { code } }));
     if (s.deprecated === true) out.deprecated = true;
+    if (guard !== null) out['x-scope'] = guard.scopeOf(s.name);
     return out;
   });
 
@@ -84,6 +89,7 @@ export function buildOpenRpc(
       ...(t.summary !== undefined && { summary: t.summary }),
       filter: plain(t.filter),
       ...(t.event !== undefined && { event: plain(t.event) }),
+      ...(guard !== null && { 'x-scope': guard.topicScopeOf(t.name) }),
     })),
   };
 }

@@ -13,7 +13,11 @@ export interface RpcOptions {
   host: string;
   /** 0 picks a free port (tests). */
   port: number;
-  /** When set, HTTP requests and WS upgrades need `Authorization: Bearer <token>`. */
+  /**
+   * The operator token: `Authorization: Bearer <token>` reads everything. Without a guard (scope
+   * rules) every HTTP request and WS upgrade needs it; with one, other callers are public or
+   * signed-in identities and each method's scope decides.
+   */
   authToken: string | null;
   /**
    * Browser origins allowed to call (exact `Origin` header values). Requests carrying any other
@@ -29,6 +33,8 @@ export interface RpcOptions {
   /** One WS message (the socket is closed with 1009 beyond). */
   maxWsMessageBytes: number;
   maxSubscriptionsPerConnection: number;
+  /** Calls in progress per WS connection (e.g. tx_waitFinal); beyond it a call gets TOO_MANY_PENDING. */
+  maxPendingPerConnection: number;
   /** A WS consumer whose unsent data exceeds this is disconnected rather than buffered without limit. */
   wsMaxBufferedBytes: number;
   /** Ping period for WS liveness; a connection that missed the previous pong is dropped. 0 disables. */
@@ -64,6 +70,7 @@ export const defaultRpcOptions: RpcOptions = {
   maxBatchLength: 100,
   maxWsMessageBytes: 1024 * 1024,
   maxSubscriptionsPerConnection: 32,
+  maxPendingPerConnection: 64,
   wsMaxBufferedBytes: 4 * 1024 * 1024,
   wsPingIntervalMs: 30_000,
   requestTimeoutMs: 10_000,

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import { AccessCheck } from './access.js';
+import type { Guard } from './auth/guard.js';
 import type { CallContext } from './context.js';
 import { Dispatcher } from './dispatcher.js';
 import { ErrorTable } from './error-codes.js';
@@ -52,7 +53,7 @@ export interface RpcAddress {
 export class RpcServer {
   readonly opts: RpcOptions;
   readonly errors: ErrorTable;
-  private readonly logger: RpcLogger;
+  readonly logger: RpcLogger;
   private readonly registry = new MethodRegistry();
   private readonly topics: Topics;
   private readonly limiter: RateLimiter | null;
@@ -63,6 +64,8 @@ export class RpcServer {
   private readonly httpT: HttpTransport;
   private readonly mounts: HttpMount[] = [];
   private readonly wsT: WsTransport;
+  private readonly access: AccessCheck;
+  private guard: Guard | null = null;
   private http: Server | null = null;
   private bound: RpcAddress | null = null;
   private closing: Promise<void> | null = null;
@@ -83,6 +86,7 @@ export class RpcServer {
     });
     this.gate = new ConnectionGate(o.maxConnections);
     const access = new AccessCheck(o);
+    this.access = access;
     const shared = {
       mounts: this.mounts,
       dispatcher: this.dispatcher,
@@ -117,6 +121,18 @@ export class RpcServer {
     return this;
   }
 
+  /**
+   * Installs scope rules: from then on callers without the operator token are public or signed-in
+   * identities (sessions of guard.auth), and every call and event is judged by the guard.
+   */
+  setGuard(guard: Guard): void {
+    this.guard = guard;
+    this.dispatcher.guard = guard;
+    this.access.auth = guard.auth;
+    this.topics.guard = guard;
+    this.doc = null;
+  }
+
   defineTopic<F extends TSchema, E>(spec: TopicSpec<F, E>): void {
     this.topics.define(spec);
   }
@@ -132,7 +148,7 @@ export class RpcServer {
     if (this.doc?.key !== key)
       this.doc = {
         key,
-        doc: buildOpenRpc(this.opts, this.registry.list(), this.topics.list(), this.errors),
+        doc: buildOpenRpc(this.opts, this.registry.list(), this.topics.list(), this.errors, this.guard),
       };
     return this.doc.doc;
   }

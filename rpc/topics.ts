@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Guard } from './auth/guard.js';
 import type { SubscriptionSink } from './context.js';
 import { JsonRpcCode } from './error-codes.js';
 import { notificationJson } from './json.js';
@@ -41,6 +42,8 @@ export class Topics {
   private readonly topics = new Map<string, Topic>();
   private readonly byId = new Map<string, { topic: Topic; sub: Subscription }>();
   version = 0;
+  /** Scope rules: who may subscribe, and which events reach whom. */
+  guard: Guard | null = null;
 
   constructor(
     private readonly maxPerConnection: number,
@@ -81,6 +84,8 @@ export class Topics {
         path,
       });
     }
+    if (this.guard !== null && !this.guard.maySubscribe(name, sink.caller))
+      throw serverError('OUT_OF_SCOPE', 'Not in the caller scope');
     if (sink.subscriptions.size >= this.maxPerConnection)
       throw serverError('TOO_MANY_SUBSCRIPTIONS', 'Too many subscriptions', { max: this.maxPerConnection });
     const id = `0x${randomBytes(16).toString('hex')}`;
@@ -132,6 +137,8 @@ export class Topics {
         continue;
       }
       if (!hit) continue;
+      // Judged at delivery: the subscriber's session may have ended since it subscribed.
+      if (this.guard !== null && !this.guard.mayReceive(name, sub.sink.caller, event)) continue;
       json ??= JSON.stringify(event) ?? 'null';
       sub.sink.send(notificationJson(sub.id, json));
       sent++;

@@ -8,13 +8,14 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { type AccessCheck, errorBody } from './access.js';
+import type { Caller } from './auth/caller.js';
 import { Scope, type SubscriptionSink } from './context.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { ConnectionGate, Inflight } from './lifecycle.js';
 import type { RpcLogger } from './logger.js';
 import type { RpcOptions } from './options.js';
 import { clientKey, type RateLimiter } from './rate-limit.js';
-import { type RpcError, serverError } from './rpc-error.js';
+import { RpcError, serverError } from './rpc-error.js';
 import type { Topics } from './topics.js';
 
 export interface WsDeps {
@@ -55,18 +56,18 @@ export class WsTransport {
   readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', noop);
     const { deps } = this;
-    const refused = deps.gate.isOver(socket as Socket)
+    const checked = deps.gate.isOver(socket as Socket)
       ? serverError('TOO_MANY_CONNECTIONS', 'Too many connections', undefined, 503)
       : deps.state.closing
         ? serverError('SHUTTING_DOWN', 'Server shutting down', undefined, 503)
         : deps.access.check(req.headers);
-    if (refused !== null) {
-      rejectUpgrade(socket, refused);
+    if (checked instanceof RpcError) {
+      rejectUpgrade(socket, checked);
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const remote = req.socket.remoteAddress ?? 'unknown';
-      this.connections.add(new WsConnection(ws, remote, this));
+      this.connections.add(new WsConnection(ws, remote, this, checked));
     });
   };
 
@@ -96,14 +97,20 @@ class WsConnection implements SubscriptionSink {
     private readonly ws: WebSocket,
     remote: string,
     private readonly t: WsTransport,
+    caller: Caller,
   ) {
     this.scope = new Scope(remote, 'ws', clientKey(remote), t.deps.limiter, this, 0);
+    this.scope.caller = caller;
     ws.on('message', (data) => this.onMessage(data));
     ws.on('pong', () => {
       this.alive = true;
     });
     ws.on('error', (err) => t.deps.logger.debug({ err: err.message, remote }, 'rpc: ws error'));
     ws.once('close', () => this.onClose());
+  }
+
+  get caller(): Caller {
+    return this.scope.caller;
   }
 
   send(text: string): void {

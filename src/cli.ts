@@ -34,6 +34,7 @@ const program = new Command()
   .option('--json', 'machine-readable JSON output', false)
   .addOption(new Option('--keystore <dir>', 'directory of key files').default(defaultKeystoreDir()))
   .option('--password-file <file>', 'read the key password from a file (else MEDCHAIN_PASSWORD, else a prompt)')
+  .option('--as <key>', 'queries: sign in to the node as this key (else the MEDCHAIN_RPC_TOKEN operator token)')
   .addHelpText('after', EXIT_HELP)
   .showHelpAfterError()
   .exitOverride();

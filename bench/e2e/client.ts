@@ -78,9 +78,10 @@ export class Conn {
 
 /** A single call (status queries, receipts). */
 export async function call<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
+  const token = process.env.MEDCHAIN_RPC_TOKEN;
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
     signal: AbortSignal.timeout(30_000),
   });

@@ -73,6 +73,8 @@ export class E2eNet {
       heartbeatMs: o.heartbeatMs,
     });
     net.chainId = m.chainId;
+    // Receipts are not public: the load generator (forked later, same environment) reads as the operator.
+    if (m.rpcToken !== undefined) process.env.MEDCHAIN_RPC_TOKEN = m.rpcToken;
     net.nodes = (await readDevnet(net.dir)).nodes.map((n) => ({ ...n, tail: [], commits: [] }));
     if (!o.pruning)
       for (const n of net.nodes) {

@@ -1,12 +1,16 @@
 import { Type } from '@sinclair/typebox';
 import { headerHash } from '../../src/chain/block.js';
 import { to0x } from '../../src/codec/bytes.js';
+import { Auth, type AuthOptions, defaultAuthOptions } from '../auth/auth.js';
 import type { RpcServer } from '../server.js';
 import { accessMethods } from './access.js';
 import { auditMethods } from './audit.js';
+import { authMethods } from './auth.js';
 import { chainMethods } from './chain.js';
 import { consentMethods } from './consent.js';
+import { getIdentity } from './domain.js';
 import { defineNodeErrors } from './errors.js';
+import { NodeGuard } from './guard.js';
 import { identityMethods } from './identity.js';
 import { EventJson, eventToJson, HeaderJson, headerToJson } from './json.js';
 import { netMethods } from './net.js';
@@ -18,9 +22,14 @@ import type { NodeApi } from './types.js';
 export { NODE_ERROR_CODES } from './errors.js';
 export type { NodeApi } from './types.js';
 
+const noAuth = (): Auth => {
+  throw new Error('sign-in is not set up (registerNodeApi sets it up)');
+};
+
 /** Every method of the node API, compiled (the client derives its types from this list). */
-export function nodeMethods(api: NodeApi) {
+export function nodeMethods(api: NodeApi, auth: () => Auth = noAuth) {
   return [
+    ...authMethods(auth),
     ...chainMethods(api),
     ...txMethods(api),
     ...stateMethods(api),
@@ -74,10 +83,38 @@ export function matchEvent(f: EventsFilter | undefined, e: { type: string; attrs
   return true;
 }
 
-/** Registers the node's JSON-RPC methods, their error numbers and the subscription topics. */
-export function registerNodeApi(server: RpcServer, api: NodeApi): void {
+export interface NodeApiOptions {
+  auth?: Partial<AuthOptions>;
+  /** Wall clock of sign-in (tests move it). */
+  now?: () => number;
+}
+
+/** Sign-in against the node's committed state: an identity's current key, type and suspension. */
+export function createAuth(api: NodeApi, o: NodeApiOptions = {}): Auth {
+  return new Auth(
+    { ...defaultAuthOptions, ...o.auth },
+    {
+      chainId: api.chain.chainId,
+      genesisHash: to0x(api.chain.genesisHash),
+      identity: (id) => getIdentity(api, id),
+      head: () => api.chain.head,
+    },
+    o.now,
+  );
+}
+
+/** Sessions are purged of expired entries this often (they are also purged when the store fills). */
+const PURGE_EVERY_BLOCKS = 64;
+
+/**
+ * Registers the node's JSON-RPC methods, their error numbers, the subscription topics and the
+ * scope rules (sign-in sessions; the server's authToken is the operator's).
+ */
+export function registerNodeApi(server: RpcServer, api: NodeApi, o: NodeApiOptions = {}): Auth {
   defineNodeErrors(server.errors);
-  server.register(...nodeMethods(api));
+  const auth = createAuth(api, o);
+  server.register(...nodeMethods(api, () => auth));
+  server.setGuard(new NodeGuard(auth, api, server.logger));
   server.defineTopic({
     name: 'newHeads',
     summary: 'Every new block header',
@@ -104,6 +141,7 @@ export function registerNodeApi(server: RpcServer, api: NodeApi): void {
     match: (f, e: { type: string; attrs: Record<string, unknown> }) => matchEvent(f as EventsFilter | undefined, e),
   });
   api.events.on('committed', ({ block, exec }) => {
+    if (block.header.height % PURGE_EVERY_BLOCKS === 0) auth.purge();
     const header = headerToJson(block.header, headerHash(block.header));
     server.publish('newHeads', header);
     server.publish('finalized', { header, txs: exec.txs.map((t) => to0x(t.hash)) });
@@ -116,4 +154,5 @@ export function registerNodeApi(server: RpcServer, api: NodeApi): void {
           txHash: to0x(r.txHash),
         });
   });
+  return auth;
 }

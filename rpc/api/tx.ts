@@ -1,14 +1,14 @@
 import { Type } from '@sinclair/typebox';
-import type { CommittedBlock } from '../../consensus/chain-executor.js';
 import { MerkleTree } from '../../src/chain/merkle.js';
 import { decodeReceipt } from '../../src/chain/receipt.js';
 import { decodeTx } from '../../src/chain/tx.js';
-import { equal, from0x, to0x } from '../../src/codec/bytes.js';
+import { from0x, to0x } from '../../src/codec/bytes.js';
 import { MedchainError } from '../../src/errors.js';
 import { defineMethod } from '../methods.js';
 import { Bytes0x, Hash32, TimeMs, Uint } from '../schema.js';
 import { loadBlock } from './chain.js';
 import { MerkleProofJson, ReceiptJson, receiptToJson } from './json.js';
+import { TxWaiters } from './tx-waiters.js';
 import type { NodeApi } from './types.js';
 
 export const TxRpcErrorCode = { NOT_FOUND: 'TX_NOT_FOUND', WAIT_TIMEOUT: 'TX_WAIT_TIMEOUT' } as const;
@@ -56,32 +56,7 @@ const ReceiptWithProof = Type.Composite([
 ]);
 
 export function txMethods(api: NodeApi) {
-  const waitFor = (
-    hash: Uint8Array,
-    ms: number,
-    signal: AbortSignal,
-  ): Promise<{ height: number; index: number } | null> =>
-    new Promise((resolve) => {
-      const onCommit = (c: CommittedBlock): void => {
-        const index = c.exec.txs.findIndex((t) => equal(t.hash, hash));
-        if (index >= 0) done({ height: c.block.header.height, index });
-      };
-      const timer = setTimeout(() => done(null), ms);
-      const done = (v: { height: number; index: number } | null): void => {
-        clearTimeout(timer);
-        api.events.off('committed', onCommit);
-        resolve(v);
-      };
-      signal.addEventListener('abort', () => done(null));
-      // Subscribe first, then look: a block committed while the index is read is not missed.
-      api.events.on('committed', onCommit);
-      api.chain.blocks.getTxLocation(hash).then(
-        (loc) => {
-          if (loc !== undefined) done(loc);
-        },
-        () => {},
-      );
-    });
+  const waiters = new TxWaiters(api);
 
   return [
     defineMethod({
@@ -157,7 +132,7 @@ export function txMethods(api: NodeApi) {
       timeoutMs: MAX_WAIT_MS + 5_000,
       handler: async (p, ctx) => {
         const hash = from0x(p.hash);
-        const loc = await waitFor(hash, Math.min(p.timeoutMs ?? 30_000, MAX_WAIT_MS), ctx.signal);
+        const loc = await waiters.wait(hash, Math.min(p.timeoutMs ?? 30_000, MAX_WAIT_MS), ctx.signal);
         if (loc === null) throw new MedchainError(TxRpcErrorCode.WAIT_TIMEOUT);
         return receiptAt(api, loc.height, loc.index);
       },

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -42,6 +43,8 @@ export const defaultDevnetOptions: Omit<DevnetOptions, 'log'> = {
 
 interface DevnetManifest {
   chainId: string;
+  /** The nodes' JSON-RPC operator token (reads everything; clients take it from MEDCHAIN_RPC_TOKEN). */
+  rpcToken?: string;
   nodes: Array<{ name: string; home: string; rpc: string; metrics?: string; peerId: string; orgSecretKey: string }>;
 }
 
@@ -60,6 +63,8 @@ export async function createDevnet(o: Omit<DevnetOptions, 'log'>): Promise<Devne
     validators: [],
   };
   const peers: string[] = [];
+  // Personal data is never open without a token: the devnet's nodes share one operator token.
+  const rpcToken = randomBytes(32).toString('hex');
   const prepared: Array<{ dir: string; peerId: string; p2p: string }> = [];
   for (let i = 0; i < o.validators; i++) {
     const name = `node${i}`;
@@ -71,7 +76,7 @@ export async function createDevnet(o: Omit<DevnetOptions, 'log'>): Promise<Devne
         moniker: name,
         genesisFile: '../genesis.json',
         p2p: { ...defaultNodeConfig.p2p, listen: [p2p] },
-        rpc: { ...defaultNodeConfig.rpc, port: o.rpcPort + i },
+        rpc: { ...defaultNodeConfig.rpc, port: o.rpcPort + i, token: rpcToken },
         consensus: { heartbeatMs: o.heartbeatMs },
         ...(o.opsPort === undefined ? {} : { ops: { ...defaultOpsOptions, enabled: true, port: o.opsPort + i } }),
       },
@@ -101,7 +106,7 @@ export async function createDevnet(o: Omit<DevnetOptions, 'log'>): Promise<Devne
     cfg.p2p.allowedPeers = prepared.map((q) => q.peerId);
     await saveConfig(p.dir, cfg);
   }
-  const manifest: DevnetManifest = { chainId: o.chainId, nodes };
+  const manifest: DevnetManifest = { chainId: o.chainId, rpcToken, nodes };
   await writePrivateFile(join(home, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
@@ -159,6 +164,8 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
   });
   o.log('JSON-RPC endpoints:');
   for (const n of manifest.nodes) o.log(`  ${n.name}  ${n.rpc}${n.metrics ? `  metrics ${n.metrics}` : ''}`);
+  if (manifest.rpcToken !== undefined)
+    o.log(`Operator token (reads everything): export MEDCHAIN_RPC_TOKEN=${manifest.rpcToken}`);
   o.log(
     board === undefined
       ? 'Ctrl+C stops all nodes.'

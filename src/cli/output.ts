@@ -54,6 +54,8 @@ export interface GlobalOpts {
   json: boolean;
   keystore: string;
   passwordFile?: string;
+  /** Queries sign in as this keystore key. */
+  as?: string;
 }
 
 export const globals = (cmd: Command): GlobalOpts => cmd.optsWithGlobals() as GlobalOpts;

@@ -1,9 +1,9 @@
 /** `medchain status`, `medchain query ...` and `medchain audit <patient>`: read the chain over JSON-RPC. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import type { MedchainClient } from '../client/client.js';
+import { MedchainClient } from '../client/client.js';
 import type { AuditEntry, HeaderJson, ValidatorJson } from '../client/types.js';
 import { verifyAuditEntry, verifyCommit } from '../client/verify.js';
-import { idArg } from './keyfiles.js';
+import { idArg, openKey } from './keyfiles.js';
 import { Names } from './names.js';
 import { CliError, clientOf, Exit, emit, fields, type GlobalOpts, globals, short, table, when } from './output.js';
 import { timeArg } from './tx.js';
@@ -43,7 +43,9 @@ async function q(
   fn: (c: MedchainClient, g: GlobalOpts, id: (v: string) => Promise<string>) => Promise<void>,
 ): Promise<void> {
   const g = globals(cmd);
-  await fn(clientOf(g), g, (v) => idArg(g, v));
+  // Personal data needs a scope: a signed-in key (--as), else the operator token of the environment.
+  const client = g.as === undefined ? clientOf(g) : MedchainClient.http(g.rpc, { account: await openKey(g, g.as) });
+  await fn(client, g, (v) => idArg(g, v));
 }
 
 const cursorLine = (c: string | null): string => (c === null ? '' : `\nmore: --cursor ${c}`);

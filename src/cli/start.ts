@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { medicalStateMachine } from '../../state/domain/index.js';
@@ -27,6 +28,9 @@ export async function startNode(homeArg: string, g: GlobalOpts): Promise<void> {
     const keyFile = vcfg.keyFile === undefined ? undefined : inHome(home, vcfg.keyFile);
     vaultKey = await loadCustodianKey(g, { key: vcfg.key, keyFile }, vlog, keyConfigFields);
   }
+  // The vault reads personal data (access checks, pointers) as the node's operator: a node without
+  // an rpc.token gets one for this run, in memory only.
+  if (vaultKey !== undefined && config.rpc.token === undefined) config.rpc.token = randomBytes(32).toString('hex');
   const node = await Node.create({
     home,
     config,

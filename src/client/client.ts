@@ -3,6 +3,8 @@
  * params and results are typed from the server's own method definitions (./types.ts). Runs in
  * browsers and Node (Node < 22 needs the `ws` package for WebSocket, loaded on demand).
  */
+import { SessionKeeper, SIGN_IN_AGAIN } from './auth.js';
+import type { Account } from './tx.js';
 import type { JsonRpcError, MethodName, NoParamMethod, Params, Result } from './types.js';
 
 /** A JSON-RPC error reply: `code` is the stable number, `reason` the string code (e.g. TX_EXPIRED). */
@@ -32,8 +34,19 @@ export class TransportError extends Error {
 }
 
 export interface ClientOptions {
-  /** Bearer token of a node that requires one. */
+  /**
+   * The node's operator token (reads everything). Without `token` and `account`, Node.js clients
+   * take MEDCHAIN_RPC_TOKEN from the environment (the devnet's and test nodes' token).
+   */
   token?: string;
+  /**
+   * Sign in as this account's on-chain identity (auth_challenge/auth_login) on first use, and again
+   * before the session expires or when the node ends it (key rotated, suspended). Over WebSocket
+   * the connection itself is signed in. Takes precedence over `token`.
+   */
+  account?: Account;
+  /** With `account`: refuse to sign a challenge of another chain. */
+  chainId?: string;
   /** Per-call timeout (ms), default 65 s (tx_waitFinal waits up to 60 s). */
   timeoutMs?: number;
   /** fetch implementation (default: globalThis.fetch). */
@@ -67,20 +80,39 @@ export type BatchCall = { [N in MethodName]: { method: N; params?: Params<N> } }
 export type BatchResult<T = unknown> = { ok: true; result: T } | { ok: false; error: RpcClientError };
 
 interface Transport {
-  send(msgs: object[], expectReplies: boolean): Promise<Reply[]>;
+  /** `bearer` overrides the static token (an HTTP session); WS ignores it (signed in in band). */
+  send(msgs: object[], expectReplies: boolean, bearer?: string | null): Promise<Reply[]>;
   close(): Promise<void>;
+}
+
+/** The operator token from the environment (Node.js only; browsers have no process). */
+function envToken(): string | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const t = env?.MEDCHAIN_RPC_TOKEN;
+  return t === undefined || t === '' ? undefined : t;
+}
+
+/** The static bearer token of a client: its own, else the environment's, none when it signs in. */
+function staticToken(o: ClientOptions): string | undefined {
+  if (o.account !== undefined) return undefined;
+  return o.token ?? envToken();
 }
 
 class HttpTransport implements Transport {
   constructor(
     private readonly url: string,
     private readonly o: ClientOptions,
-  ) {}
+  ) {
+    this.token = staticToken(o);
+  }
 
-  async send(msgs: object[]): Promise<Reply[]> {
+  private readonly token: string | undefined;
+
+  async send(msgs: object[], _expect: boolean, bearer?: string | null): Promise<Reply[]> {
     const f = this.o.fetch ?? globalThis.fetch;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (this.o.token !== undefined) headers.authorization = `Bearer ${this.o.token}`;
+    const token = bearer === undefined ? this.token : bearer;
+    if (token !== undefined && token !== null) headers.authorization = `Bearer ${token}`;
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), this.o.timeoutMs ?? 65_000);
     let res: Response;
@@ -148,7 +180,8 @@ class WsTransport implements Transport {
 
   static async open(url: string, o: ClientOptions): Promise<WsTransport> {
     const Ctor = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket ?? (await loadWs());
-    const headers = o.token === undefined ? undefined : { headers: { authorization: `Bearer ${o.token}` } };
+    const token = staticToken(o);
+    const headers = token === undefined ? undefined : { headers: { authorization: `Bearer ${token}` } };
     const ws = headers === undefined ? new Ctor(url) : new Ctor(url, headers);
     await new Promise<void>((resolve, reject) => {
       ws.onopen = () => resolve();
@@ -218,21 +251,73 @@ export interface Topics {
 
 export class MedchainClient {
   private nextId = 1;
+  /** The account's session, when the client signs in. */
+  private readonly keeper: SessionKeeper | null;
+  private renewTimer: ReturnType<typeof setTimeout> | null = null;
 
   private constructor(
     private readonly t: Transport,
     readonly url: string,
-  ) {}
+    opts: ClientOptions,
+  ) {
+    this.keeper =
+      opts.account === undefined ? null : new SessionKeeper(opts.account, (m, p) => this.plain(m, p), opts.chainId);
+  }
 
   /** A client over HTTP POST (each call one request; batches in one). */
   static http(url: string, opts: ClientOptions = {}): MedchainClient {
-    return new MedchainClient(new HttpTransport(url, opts), url);
+    return new MedchainClient(new HttpTransport(url, opts), url, opts);
   }
 
-  /** A client over one WebSocket (needed for subscriptions). Accepts http:// or ws:// URLs. */
+  /**
+   * A client over one WebSocket (needed for subscriptions). Accepts http:// or ws:// URLs. With an
+   * account the connection signs in at once and renews itself, so subscriptions keep flowing.
+   */
   static async ws(url: string, opts: ClientOptions = {}): Promise<MedchainClient> {
     const wsUrl = url.replace(/^http/, 'ws');
-    return new MedchainClient(await WsTransport.open(wsUrl, opts), wsUrl);
+    const c = new MedchainClient(await WsTransport.open(wsUrl, opts), wsUrl, opts);
+    if (c.keeper !== null) await c.keepSignedIn();
+    return c;
+  }
+
+  /** WS: sign in now and again before expiry, in band. */
+  private async keepSignedIn(): Promise<void> {
+    if (this.keeper === null) return;
+    this.keeper.invalidate();
+    const started = Date.now();
+    await this.keeper.token();
+    const r = (await this.plain('auth_session', undefined)) as { expiresAt: number | null };
+    const lifetimeMs = r.expiresAt === null ? 60_000 : Math.max(1_000, (r.expiresAt - Date.now()) * 0.8);
+    this.renewTimer = setTimeout(
+      () => {
+        this.keepSignedIn().catch(() => {});
+      },
+      lifetimeMs - (Date.now() - started),
+    );
+    (this.renewTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** One call with no session (sign-in itself); rejects on a JSON-RPC error. */
+  private async plain(method: string, params: unknown): Promise<unknown> {
+    const msg: Record<string, unknown> = { jsonrpc: '2.0', id: this.nextId++, method };
+    if (params !== undefined) msg.params = params;
+    const [reply] = await this.t.send([msg], true, null);
+    if (reply === undefined) throw new TransportError('empty reply');
+    if (reply.error !== undefined) throw new RpcClientError(reply.error);
+    return reply.result;
+  }
+
+  /** Sends with the session (signing in first if needed); signs in again once if the node ended it. */
+  private async exchange(msgs: object[], expectReplies: boolean): Promise<Reply[]> {
+    if (this.keeper === null) return this.t.send(msgs, expectReplies);
+    const http = this.t instanceof HttpTransport;
+    const bearer = http ? await this.keeper.token() : undefined;
+    const replies = await this.t.send(msgs, expectReplies, bearer);
+    if (!replies.some(needsSignIn)) return replies;
+    this.keeper.invalidate();
+    if (http) return this.t.send(msgs, expectReplies, await this.keeper.token());
+    await this.keeper.token();
+    return this.t.send(msgs, expectReplies);
   }
 
   /** Calls a method with by-name params; rejects with RpcClientError on a JSON-RPC error. */
@@ -247,7 +332,7 @@ export class MedchainClient {
     const id = this.nextId++;
     const msg: Record<string, unknown> = { jsonrpc: '2.0', id, method };
     if (params !== undefined) msg.params = params;
-    const [reply] = await this.t.send([msg], true);
+    const [reply] = await this.exchange([msg], true);
     if (reply === undefined) throw new TransportError('empty reply');
     if (reply.error !== undefined) throw new RpcClientError(reply.error);
     return reply.result;
@@ -257,7 +342,7 @@ export class MedchainClient {
   async notify(method: string, params?: unknown): Promise<void> {
     const msg: Record<string, unknown> = { jsonrpc: '2.0', method };
     if (params !== undefined) msg.params = params;
-    await this.t.send([msg], false);
+    await this.exchange([msg], false);
   }
 
   /** Several calls in one JSON-RPC batch; results in call order, each ok or failed on its own. */
@@ -269,7 +354,7 @@ export class MedchainClient {
       if (c.params !== undefined) m.params = c.params;
       return m;
     });
-    const replies = await this.t.send(msgs, true);
+    const replies = await this.exchange(msgs, true);
     const byId = new Map(replies.map((r) => [r.id, r]));
     return calls.map((_, i) => {
       const r = byId.get(first + i);
@@ -324,9 +409,15 @@ export class MedchainClient {
   }
 
   close(): Promise<void> {
+    if (this.renewTimer !== null) clearTimeout(this.renewTimer);
     return this.t.close();
   }
 }
+
+const needsSignIn = (r: Reply): boolean => {
+  const code = r.error?.data?.code;
+  return typeof code === 'string' && SIGN_IN_AGAIN.has(code);
+};
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 export function hex(b: Uint8Array): string {

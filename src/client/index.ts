@@ -1,4 +1,5 @@
 /** The MedChain client SDK: typed JSON-RPC client, tx builders signing with @noble/ed25519, key files, offline proof checks. */
+export { answerChallenge, type ChallengeReply, type LoginReply, SessionKeeper, SignInError } from './auth.js';
 export {
   type BatchCall,
   type BatchResult,

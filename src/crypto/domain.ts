@@ -15,6 +15,8 @@ export const SignPurpose = {
   PROPOSAL: 'proposal',
   VAULT_REQUEST: 'vault-request',
   DELETION_RECEIPT: 'deletion-receipt',
+  /** A node's sign-in challenge (JSON-RPC auth_login): never valid as a tx or vote. */
+  SIGN_IN: 'sign-in',
 } as const;
 export type SignPurpose = (typeof SignPurpose)[keyof typeof SignPurpose];
 

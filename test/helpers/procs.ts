@@ -3,7 +3,8 @@
  * loopback ports, nodes started and killed individually, queried over JSON-RPC.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,6 +12,25 @@ import { fileURLToPath } from 'node:url';
 import { createDevnet, readDevnet } from '../../src/cli/devnet.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
+
+/**
+ * The operator token of every test node (personal data is never open without one). It lives in
+ * MEDCHAIN_RPC_TOKEN, which the SDK's clients, the CLI processes tests spawn (they inherit the
+ * environment) and the helpers' raw calls all pick up, so suites read as the operator unless they
+ * sign in as someone.
+ */
+export function operatorToken(): string {
+  process.env.MEDCHAIN_RPC_TOKEN ??= randomBytes(32).toString('hex');
+  return process.env.MEDCHAIN_RPC_TOKEN;
+}
+
+/** Writes the operator token into a node home's config.json (mode 0600: it holds a secret). */
+export function giveOperatorToken(home: string): void {
+  const file = join(home, 'config.json');
+  const cfg = JSON.parse(readFileSync(file, 'utf8')) as { rpc?: Record<string, unknown> };
+  cfg.rpc = { ...cfg.rpc, token: operatorToken() };
+  writeFileSync(file, `${JSON.stringify(cfg, null, 2)}\n`, { mode: 0o600 });
+}
 
 export async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
@@ -35,7 +55,7 @@ export async function rpc<T = unknown>(url: string, method: string, params: unkn
     try {
       res = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${operatorToken()}` },
         body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
       });
     } catch (err) {
@@ -93,6 +113,7 @@ export class TestNet {
     });
     const m = await readDevnet(net.dir);
     net.nodes = m.nodes.map((n) => ({ name: n.name, home: n.home, rpc: n.rpc, output: [] }));
+    for (const n of net.nodes) giveOperatorToken(n.home);
     return net;
   }
 
@@ -196,7 +217,7 @@ export async function addFullNode(net: TestNet, name = 'full'): Promise<TestNode
         open: false,
         allowedPeers: validatorCfgs[0].p2p.allowedPeers,
       },
-      rpc: { enabled: true, host: '127.0.0.1', port: rpcPort as number },
+      rpc: { enabled: true, host: '127.0.0.1', port: rpcPort as number, token: operatorToken() },
     },
     { validator: false },
   );

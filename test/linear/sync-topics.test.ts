@@ -7,6 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { test } from 'uvu';
 import { defaultSyncOptions, encodeSyncRequest, syncHandler, syncRange } from '../../p2p/sync.js';
 import { matchEvent } from '../../rpc/api/index.js';
+import { OPERATOR } from '../../rpc/auth/caller.js';
 import type { SubscriptionSink } from '../../rpc/context.js';
 import { Topics } from '../../rpc/topics.js';
 import { assertLinear } from './linear.js';
@@ -71,7 +72,7 @@ test('publishing an event is linear in the number of filtered subscriptions', as
         filter: Type.Object({ patient: Type.Optional(Type.String()), kinds: Type.Optional(Type.Array(Type.String())) }),
         match: (f, e: { type: string; attrs: Record<string, unknown> }) => matchEvent(f as never, e),
       });
-      const sink: SubscriptionSink = { subscriptions: new Set(), send: () => {} };
+      const sink: SubscriptionSink = { subscriptions: new Set(), send: () => {}, caller: OPERATOR };
       for (let i = 0; i < n; i++)
         topics.subscribe(sink, 'events', { patient: hex(i % 7), kinds: ['access', 'x', 'y'] });
       const event = { type: 'access', attrs: { patient: hex(3) } };

@@ -19,6 +19,18 @@ export interface PostOptions {
   localAddress?: string;
   /** Write the body in pieces (chunked transfer) instead of with a Content-Length. */
   chunked?: boolean;
+  /** Send no Authorization header even when MEDCHAIN_RPC_TOKEN (the test nodes' operator token) is set. */
+  anonymous?: boolean;
+}
+
+/**
+ * Test nodes (test/helpers/procs.ts) read personal data only with their operator token, which the
+ * helpers put in MEDCHAIN_RPC_TOKEN: calls carry it unless they set their own header or ask not to.
+ */
+export function withDefaultToken(headers: OutgoingHttpHeaders = {}, anonymous = false): OutgoingHttpHeaders {
+  const token = process.env.MEDCHAIN_RPC_TOKEN;
+  if (anonymous || token === undefined || token === '' || headers.authorization !== undefined) return headers;
+  return { ...headers, authorization: `Bearer ${token}` };
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -33,7 +45,7 @@ export function post(url: string, body: string | Buffer | null, opts: PostOption
         port: u.port,
         path: opts.path ?? '/',
         method: opts.method ?? 'POST',
-        headers: { ...JSON_HEADERS, ...opts.headers },
+        headers: { ...JSON_HEADERS, ...withDefaultToken(opts.headers, opts.anonymous) },
         agent: false,
         ...(opts.localAddress !== undefined && { localAddress: opts.localAddress }),
       },
@@ -124,18 +136,18 @@ export class WsClient {
     ws.on('error', () => {});
   }
 
-  static connect(url: string, headers: Record<string, string> = {}): Promise<WsClient> {
+  static connect(url: string, headers: Record<string, string> = {}, anonymous = false): Promise<WsClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { headers });
+      const ws = new WebSocket(url, { headers: withDefaultToken(headers, anonymous) as Record<string, string> });
       ws.once('open', () => resolve(new WsClient(ws)));
       ws.once('error', reject);
     });
   }
 
   /** The HTTP status of a refused upgrade. */
-  static refusedStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  static refusedStatus(url: string, headers: Record<string, string> = {}, anonymous = false): Promise<number> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { headers });
+      const ws = new WebSocket(url, { headers: withDefaultToken(headers, anonymous) as Record<string, string> });
       ws.once('unexpected-response', (_req, res) => {
         resolve(res.statusCode ?? 0);
         res.resume();

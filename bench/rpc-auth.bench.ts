@@ -1,0 +1,161 @@
+/**
+ * Sign-in and scope checks, on the fixture of rpc-node.bench.ts (10,000 patients, 200 practitioners):
+ *   rpc.auth.login           sign-ins/s on the node (auth_challenge + auth_login, one ed25519 verify
+ *                            each), against raw ed25519 verifies/s on the same message size
+ *   rpc.scope.access_check   access_check batches of 100 by the hospital's signed-in session (every
+ *                            grantee is its staff) against the same batches on a server without scope
+ *                            rules, dispatched in process (parse, validation, guard, handler, reply),
+ *                            alternating slices in the same run (goal ratio >= 0.9)
+ *   rpc.scope.audit_query    audit_query batches of 10 (a practitioner's trail, 5 entries each) the same way
+ * Figures: batches per CPU-second with scope rules (ops_per_s) and without (limit_ops_per_s), and their ratio.
+ */
+import { nodeMethods, registerNodeApi } from '../rpc/api/index.js';
+import { type Caller, OPERATOR } from '../rpc/auth/caller.js';
+import { Scope } from '../rpc/context.js';
+import type { Dispatcher } from '../rpc/dispatcher.js';
+import { RpcServer } from '../rpc/server.js';
+import { answerChallenge } from '../src/client/auth.js';
+import { to0x } from '../src/codec/bytes.js';
+import { SignPurpose, signingMessage } from '../src/crypto/domain.js';
+import { signFast, verify } from '../src/crypto/ed25519.js';
+import { round } from './measure.js';
+import { loadFlags } from './rpc-load.js';
+import { type Fixture, sharedFixture } from './rpc-node.bench.js';
+import type { BenchContext, Benchmark, BenchResult } from './types.js';
+
+async function loginBench(ctx: BenchContext): Promise<BenchResult> {
+  const f = await sharedFixture(ctx);
+  const server = new RpcServer({ port: 0, rateLimit: null });
+  const auth = registerNodeApi(server, f.api, { auth: { maxSessionsPerIdentity: 1 } });
+  const n = 2000;
+  // The client's signatures are made outside the timed part: the node's cost is what counts.
+  const challenges = [];
+  // CPU time of this thread: other jobs on a shared machine inflate wall time, not this.
+  const cpuMs = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1000;
+  let t = process.cpuUsage();
+  for (let i = 0; i < n; i++) challenges.push(auth.challenge(f.org.id));
+  const challengeMs = cpuMs(process.cpuUsage(t));
+  const answers = challenges.map((c) => answerChallenge(f.org, c));
+  t = process.cpuUsage();
+  for (const a of answers)
+    auth.login(a.nonce, Buffer.from(a.pubkey.slice(2), 'hex'), Buffer.from(a.signature.slice(2), 'hex'));
+  const loginMs = cpuMs(process.cpuUsage(t));
+  // Limit: raw verifies of a message of the same size, same key, in the same run.
+  const msg = signingMessage(
+    SignPurpose.SIGN_IN,
+    f.api.chain.chainId,
+    new TextEncoder().encode(challenges[0]?.message),
+  );
+  const sig = signFast(msg, f.org.secretKey);
+  t = process.cpuUsage();
+  for (let i = 0; i < n; i++) verify(sig, msg, f.org.publicKey);
+  const verifyMs = cpuMs(process.cpuUsage(t));
+  const ops = (n * 1000) / (challengeMs + loginMs);
+  const limit = (n * 1000) / verifyMs;
+  return {
+    id: 'rpc.auth.login',
+    ops_per_s: round(ops),
+    limit_ops_per_s: round(limit),
+    ratio: round(ops / limit, 3),
+    challenge_us: round((challengeMs * 1000) / n, 1),
+    login_us: round((loginMs * 1000) / n, 1),
+  };
+}
+
+/**
+ * Dispatches `body` as one request of `caller` for about `ms`; returns requests per CPU-second of
+ * this thread (in process: no sockets; CPU time, so other jobs on a shared machine matter less).
+ */
+async function dispatchRate(server: RpcServer, caller: Caller, body: Buffer, ms: number): Promise<number> {
+  const d = (server as unknown as { dispatcher: Dispatcher }).dispatcher;
+  let n = 0;
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  while (performance.now() - t0 < ms) {
+    const scope = new Scope('127.0.0.1', 'http', '127.0.0.1', null, null, 0);
+    scope.caller = caller;
+    const r = d.handle(body, scope);
+    if (typeof r !== 'string') await r;
+    n++;
+  }
+  const c = process.cpuUsage(c0);
+  return (n * 1e6) / (c.user + c.system);
+}
+
+/**
+ * The same batch through a server without scope rules and one with them (a signed-in hospital
+ * session, reads logged), alternating slices in the same run; best slice of each.
+ */
+async function scopeBench(id: string, ctx: BenchContext, body: string, f: Fixture, goal: number): Promise<BenchResult> {
+  const fl = loadFlags(ctx);
+  const plain = new RpcServer({ port: 0, rateLimit: null });
+  plain.register(...nodeMethods(f.api));
+  const scoped = new RpcServer({ port: 0, rateLimit: null });
+  // Reads are logged at info on a real node; here to a sink that serializes them, so the cost counts.
+  let logged = 0;
+  (scoped.logger as { info?: (o: object, m: string) => void }).info = (o) => {
+    logged += JSON.stringify(o).length > 0 ? 1 : 0;
+  };
+  const auth = registerNodeApi(scoped, f.api);
+  const a = answerChallenge(f.org, auth.challenge(f.org.id));
+  const session = auth.login(a.nonce, Buffer.from(a.pubkey.slice(2), 'hex'), Buffer.from(a.signature.slice(2), 'hex'));
+  const caller: Caller = { kind: 'identity', session };
+  const buf = Buffer.from(body);
+  // Every member must be in the caller's scope, or the comparison would time cheap refusals.
+  const d = (scoped as unknown as { dispatcher: Dispatcher }).dispatcher;
+  const s0 = new Scope('127.0.0.1', 'http', '127.0.0.1', null, null, 0);
+  s0.caller = caller;
+  const first = JSON.parse((await d.handle(buf, s0)) as string) as { error?: unknown }[];
+  const refused = first.filter((r) => r.error !== undefined);
+  if (refused.length > 0) throw new Error(`${id}: ${refused.length} members refused: ${JSON.stringify(refused[0])}`);
+  const sliceMs = Math.max(200, fl.durationMs / 2);
+  let base = 0;
+  let ops = 0;
+  for (let i = 0; i < 2 * fl.rounds; i++) {
+    const b = await dispatchRate(plain, OPERATOR, buf, sliceMs);
+    const r = await dispatchRate(scoped, caller, buf, sliceMs);
+    base = Math.max(base, b);
+    ops = Math.max(ops, r);
+    ctx.log(`round ${i + 1}: no auth ${Math.round(b)} req/s, scoped ${Math.round(r)} req/s`);
+  }
+  if (logged === 0) throw new Error(`${id}: no read was logged`);
+  return { id, ops_per_s: round(ops), limit_ops_per_s: round(base), ratio: round(ops / base, 3), goal_ratio: goal };
+}
+
+const checkBody = (f: Fixture): string =>
+  JSON.stringify(
+    f.checks.map(([g, r, p], i) => ({
+      jsonrpc: '2.0',
+      id: i,
+      method: 'access_check',
+      params: [g, r, 'read', p, false],
+    })),
+  );
+
+const auditBody = (f: Fixture): string =>
+  JSON.stringify(
+    f.practitioners.slice(0, 10).map((g, i) => ({
+      jsonrpc: '2.0',
+      id: i,
+      method: 'audit_query',
+      params: { grantee: to0x(g), page: { limit: 5 } },
+    })),
+  );
+
+export const benchmarks: Benchmark[] = [
+  { id: 'rpc.auth.login', run: loginBench },
+  {
+    id: 'rpc.scope.access_check',
+    async run(ctx) {
+      const f = await sharedFixture(ctx);
+      return scopeBench('rpc.scope.access_check', ctx, checkBody(f), f, 0.9);
+    },
+  },
+  {
+    id: 'rpc.scope.audit_query',
+    async run(ctx) {
+      const f = await sharedFixture(ctx);
+      return scopeBench('rpc.scope.audit_query', ctx, auditBody(f), f, 0.9);
+    },
+  },
+];

@@ -1,0 +1,158 @@
+/**
+ * The node's guard: judges each call against the scope table (rpc/api/scopes.ts) and each event
+ * against its subscriber, and logs every read of personal data (caller, method, subjects; never
+ * values). Refusals are one coded error, OUT_OF_SCOPE, whether or not the subject exists.
+ */
+import { isCoded } from '../../src/errors.js';
+import type { Auth } from '../auth/auth.js';
+import { type Caller, callerLabel, PUBLIC, roleOf } from '../auth/caller.js';
+import type { Guard } from '../auth/guard.js';
+import type { CallContext } from '../context.js';
+import type { RpcLogger } from '../logger.js';
+import type { RpcContext, RpcMethod } from '../methods.js';
+import { serverError } from '../rpc-error.js';
+import { SCOPES, type ScopeRule, TOPIC_SCOPES } from './scopes.js';
+import type { NodeApi } from './types.js';
+import { eventSubjects, mayReadAny, type Subject } from './visibility.js';
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+
+export const outOfScope = () => serverError('OUT_OF_SCOPE', 'Not in the caller scope');
+const OPERATOR_ONLY = 'operator';
+
+export class NodeGuard implements Guard {
+  constructor(
+    readonly auth: Auth,
+    private readonly api: NodeApi,
+    private readonly logger: RpcLogger,
+    private readonly table: Readonly<Record<string, ScopeRule>> = SCOPES,
+  ) {}
+
+  scopeOf(method: string): string {
+    const r = this.table[method];
+    return r === undefined
+      ? OPERATOR_ONLY
+      : r.doc === 'public' || r.doc === OPERATOR_ONLY
+        ? r.doc
+        : `${r.doc}; operator`;
+  }
+
+  run(method: RpcMethod, params: Record<string, unknown>, ctx: RpcContext, invoke: () => unknown): unknown {
+    const rule = this.table[method.name];
+    let caller = ctx.caller;
+    if (caller.kind === 'identity') {
+      const ended = this.auth.judge(caller.session);
+      if (ended !== null) {
+        // A dead session may still do what the public may (sign in again, read headers).
+        if (rule === undefined || rule.doc !== 'public') throw ended;
+        caller = PUBLIC;
+        (ctx as CallContext).scope.caller = PUBLIC;
+      }
+    }
+    if (caller.kind === 'operator') {
+      if (rule === undefined || rule.doc !== 'public') this.logRead(caller, method.name, params);
+      return invoke();
+    }
+    if (rule === undefined) throw outOfScope();
+    if (rule.pre !== undefined) {
+      const s = rule.pre(params, this.api);
+      if (isThenable(s)) return s.then((v) => this.afterPre(v as Subjects, rule, params, caller, method, invoke));
+      return this.afterPre(s, rule, params, caller, method, invoke);
+    }
+    return this.runPost(rule, params, caller, method, invoke);
+  }
+
+  private afterPre(
+    s: Subjects,
+    rule: ScopeRule,
+    params: P,
+    caller: Caller,
+    method: RpcMethod,
+    invoke: Invoke,
+  ): unknown {
+    if (s !== 'public') {
+      this.allow(caller, s);
+      this.logRead(caller, method.name, params);
+    }
+    return rule.post === undefined ? invoke() : this.runPost(rule, params, caller, method, invoke);
+  }
+
+  /** The handler first, then the subjects of what it found; its not-found errors are refused alike. */
+  private async runPost(
+    rule: ScopeRule,
+    params: P,
+    caller: Caller,
+    method: RpcMethod,
+    invoke: Invoke,
+  ): Promise<unknown> {
+    if (caller.kind === 'public' || rule.post === undefined) throw outOfScope();
+    let result: unknown;
+    try {
+      result = await invoke();
+    } catch (err) {
+      if (rule.mask?.some((code) => isCoded(err, code))) throw outOfScope();
+      throw err;
+    }
+    const s = await rule.post(params, result, this.api);
+    if (s !== 'public') {
+      this.allow(caller, s);
+      this.logRead(caller, method.name, params);
+    }
+    return result;
+  }
+
+  private allow(caller: Caller, subjects: readonly Subject[]): void {
+    if (caller.kind !== 'identity' || !mayReadAny(this.api, caller.session, subjects)) throw outOfScope();
+  }
+
+  topicScopeOf(topic: string): string {
+    return TOPIC_SCOPES[topic] ?? OPERATOR_ONLY;
+  }
+
+  maySubscribe(topic: string, caller: Caller): boolean {
+    if (caller.kind === 'operator' || TOPIC_SCOPES[topic] === 'public') return true;
+    return TOPIC_SCOPES[topic] !== undefined && caller.kind === 'identity' && this.auth.judge(caller.session) === null;
+  }
+
+  mayReceive(topic: string, caller: Caller, event: unknown): boolean {
+    if (caller.kind === 'operator' || TOPIC_SCOPES[topic] === 'public') return true;
+    if (caller.kind !== 'identity' || this.auth.judge(caller.session) !== null) return false;
+    const attrs = (event as { attrs?: Record<string, unknown> }).attrs ?? {};
+    const s = eventSubjects(attrs);
+    // Events that name no one (governance, evidence) reach every signed-in subscriber.
+    return s.length === 0 || mayReadAny(this.api, caller.session, s);
+  }
+
+  /** Who read whose data: the method and the ids asked about, never values. */
+  private logRead(caller: Caller, method: string, params: P): void {
+    const info = this.logger.info;
+    if (info === undefined) return;
+    info.call(
+      this.logger,
+      {
+        read: method,
+        caller: callerLabel(caller),
+        role: roleOf(caller),
+        subject: subjectOf(params),
+        at: Date.now(),
+      },
+      'rpc: personal data read',
+    );
+  }
+}
+
+/** The id params of a call (ids are pseudonymous; no other param is logged). */
+const ID_PARAMS = ['patient', 'record', 'grantee', 'practitioner', 'id', 'consent', 'hash', 'key'] as const;
+function subjectOf(params: P): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of ID_PARAMS) {
+    const v = params[k];
+    if (typeof v === 'string' && v.length <= 130) out[k] = v;
+  }
+  return out;
+}
+
+type P = Record<string, unknown>;
+type Subjects = readonly Subject[] | 'public';
+type Invoke = () => unknown;

@@ -1,0 +1,103 @@
+/**
+ * Sign-in for the SDK: answers a node's auth_challenge with the account's key (under the sign-in
+ * signing domain of the chain) and keeps the session, signing in again before it expires or as
+ * soon as the node says it ended. Runs in browsers (noble ed25519, no node: imports).
+ */
+import * as ed from '@noble/ed25519';
+import { SignPurpose, signingMessage } from '../crypto/domain.js';
+import type { Account } from './tx.js';
+
+// Local, so that client.ts (which uses this module) and this module do not import each other.
+const hex = (b: Uint8Array): string => `0x${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')}`;
+
+export interface ChallengeReply {
+  nonce: string;
+  identity: string;
+  chainId: string;
+  issuedAt: number;
+  expiresAt: number;
+  message: string;
+}
+
+export interface LoginReply {
+  token: string;
+  identity: string;
+  role: string;
+  expiresAt: number;
+}
+
+export class SignInError extends Error {
+  constructor(readonly code: 'AUTH_BAD_CHALLENGE') {
+    super(code);
+    this.name = 'SignInError';
+  }
+}
+
+/**
+ * The auth_login params for a challenge. Refuses to sign a challenge that is not for this account
+ * or (when given) this chain: a node cannot make the SDK sign for someone else.
+ */
+export function answerChallenge(
+  account: Account,
+  ch: ChallengeReply,
+  chainId?: string,
+): { nonce: string; pubkey: string; signature: string } {
+  const lines = ch.message.split('\n');
+  const ok =
+    ch.identity.toLowerCase() === hex(account.id) &&
+    lines[1] === ch.identity &&
+    lines.includes(`Chain ID: ${ch.chainId}`) &&
+    lines.includes(`Nonce: ${ch.nonce}`) &&
+    (chainId === undefined || chainId === ch.chainId);
+  if (!ok) throw new SignInError('AUTH_BAD_CHALLENGE');
+  const msg = signingMessage(SignPurpose.SIGN_IN, ch.chainId, new TextEncoder().encode(ch.message));
+  return { nonce: ch.nonce, pubkey: hex(account.publicKey), signature: hex(ed.sign(msg, account.secretKey)) };
+}
+
+/** Codes with which a node says "sign in (again)". */
+export const SIGN_IN_AGAIN: ReadonlySet<string> = new Set([
+  'UNAUTHORIZED',
+  'AUTH_SESSION_EXPIRED',
+  'AUTH_SESSION_ENDED',
+]);
+
+/** Renew this long before the node's expiry (clock skew, slow calls). */
+const RENEW_MARGIN = 0.2;
+
+/** The session of one account on one node. */
+export class SessionKeeper {
+  private session: { token: string; renewAt: number } | null = null;
+  private pending: Promise<string> | null = null;
+
+  constructor(
+    private readonly account: Account,
+    /** A call without credentials (the public methods auth_challenge and auth_login). */
+    private readonly call: (method: string, params: unknown) => Promise<unknown>,
+    private readonly chainId?: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A live session token: signs in on first use and again before expiry. */
+  token(): Promise<string> {
+    if (this.session !== null && this.now() < this.session.renewAt) return Promise.resolve(this.session.token);
+    this.pending ??= this.login().finally(() => {
+      this.pending = null;
+    });
+    return this.pending;
+  }
+
+  /** The node refused the session: the next token() signs in again. */
+  invalidate(): void {
+    this.session = null;
+  }
+
+  private async login(): Promise<string> {
+    const started = this.now();
+    const ch = (await this.call('auth_challenge', { identity: hex(this.account.id) })) as ChallengeReply;
+    const r = (await this.call('auth_login', answerChallenge(this.account, ch, this.chainId))) as LoginReply;
+    // The node's clock may differ from ours: keep its lifetime, measured from our start.
+    const lifetime = r.expiresAt - ch.issuedAt;
+    this.session = { token: r.token, renewAt: started + lifetime * (1 - RENEW_MARGIN) };
+    return r.token;
+  }
+}
