@@ -73,9 +73,8 @@ test.before.each(async (ctx) => {
   const chain: VaultChain = {
     chainId: CHAIN,
     identityKey: async () => undefined,
-    checkAccess: async () => {
-      throw new Error('unused');
-    },
+    waitFinal: async () => undefined,
+    head: async () => ({ height: 0, time: 0 }),
     record: async (id): Promise<PointerView> => {
       ctx.lookups++;
       return {
