@@ -221,13 +221,16 @@ export class VaultService {
       const wraps = parseWraps(body);
       const meta = this.deps.store.getMeta(record);
       if (meta === undefined) throw new VaultError(VaultErrorCode.NOT_FOUND);
-      // The uploader, or the record's patient on chain, may deposit keys.
-      let allowed = equal(meta.uploader, req.identity);
-      if (!allowed) {
+      // The record's patient on chain may deposit or replace any key; the uploader may only add
+      // keys for grantees that have none (it seeds the owner's and escrow copies): an uploader
+      // replacing the escrow or a grantee's copy could break break-glass or a consent.
+      const st = this.deps.store;
+      const replaces = wraps.some((w) => st.getWrap(record, w.grantee) !== undefined);
+      if (replaces || !equal(meta.uploader, req.identity)) {
         const p = await this.deps.chain.record(record);
-        allowed = p !== undefined && !p.erased && equal(p.patient, req.identity);
+        if (p === undefined || p.erased || !equal(p.patient, req.identity))
+          throw new VaultError(VaultErrorCode.NOT_AUTHORIZED, { what: replaces ? 'replace key' : 'deposit key' });
       }
-      if (!allowed) throw new VaultError(VaultErrorCode.NOT_AUTHORIZED);
       await this.deps.store.putWraps(record, wraps);
       return { stored: wraps.length };
     } catch (err) {

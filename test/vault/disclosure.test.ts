@@ -3,11 +3,14 @@
  * on the chain's final ok receipt of the requester's ACCESS tx for exactly that record, in a block
  * recent against the vault's clock; unauthenticated requests are never relayed to the mempool.
  */
+
+import { encode } from 'cborg';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateAccount } from '../../src/client/tx.js';
+import { WRAPPED_BYTES } from '../../src/client/vault/crypto.js';
 import { VaultErrorCode } from '../../src/client/vault/protocol.js';
-import { equal, utf8 } from '../../src/codec/bytes.js';
+import { equal, to0x, utf8 } from '../../src/codec/bytes.js';
 import { sha256 } from '../../src/crypto/hash.js';
 import { isCoded } from '../../src/errors.js';
 import { signedHeader, VaultFixture } from './fake-chain.js';
@@ -174,6 +177,28 @@ test('(a) a future-dated put replayed after a restart is REPLAYED', async ({ f }
   f.clock.now += 1_000;
   f.service = f.newService();
   await refused(f.service.put(h, record, blob), VaultErrorCode.REPLAYED);
+});
+
+test('an uploader who is not the patient cannot replace a deposited key; the patient can', async ({ f }) => {
+  const { record } = await f.storeRecord(utf8('allergy'));
+  const ptr = f.chain.pointers.get(to0x(record));
+  const meta = f.store.getMeta(record);
+  assert.ok(ptr && meta);
+  // The blob was uploaded by the doctor (on the patient's behalf).
+  await f.store.putRecord(
+    record,
+    { ...meta, uploader: doc.id },
+    (await f.store.getBlob(meta.locator, meta.size)) as Uint8Array,
+  );
+  const bogus = encode([[f.org.id, new Uint8Array(32), new Uint8Array(WRAPPED_BYTES)]]);
+  const keys = (a: typeof doc) =>
+    f.service.putKeys(
+      signedHeader(a, f.org.id, 'keys', record, f.patient.id, sha256(bogus), '', f.clock.now),
+      record,
+      bogus,
+    );
+  await refused(keys(doc), VaultErrorCode.NOT_AUTHORIZED, undefined);
+  assert.is((await keys(f.patient)).stored, 1);
 });
 
 test.run();
