@@ -107,7 +107,10 @@ function stubChain(
   }, blockMs);
   const chain: VaultChain = {
     chainId: CHAIN,
-    identityKey: async (id) => keys.get(hex(id)),
+    identity: async (id) => {
+      const pubkey = keys.get(hex(id));
+      return pubkey === undefined ? undefined : { pubkey, suspended: false };
+    },
     record: async (id) => {
       const locator = f.records.get(hex(id));
       return locator === undefined

@@ -1,7 +1,7 @@
 /**
  * Authentication of a signed vault request, before any body is read or anything is submitted:
  * size-bounded decode → op, vault and record binding → freshness → signature → replay (nonce) →
- * the identity's current key on chain. Cheap checks first; the chain read comes last, so junk
+ * the identity's current key on chain, in good standing. Cheap checks first; the chain read comes last, so junk
  * costs a decode and at most one verify.
  *
  * Replay: nonces live in memory for 2 × maxSkew; a request signed before this process started is
@@ -21,7 +21,7 @@ import { equal, to0x, utf8 } from '../codec/bytes.js';
 import { SignPurpose, signingMessage } from '../crypto/domain.js';
 import { verify } from '../crypto/ed25519.js';
 import { sha256 } from '../crypto/hash.js';
-import type { VaultChain } from './chain.js';
+import type { IdentityView, VaultChain } from './chain.js';
 import type { VaultStore } from './store.js';
 
 export interface Verifier {
@@ -43,7 +43,7 @@ const KEY_CACHE_MAX = 100_000;
 
 export class RequestAuth {
   private readonly nonces = new Map<string, number>();
-  private readonly keys = new Map<string, { pk: Uint8Array | undefined; until: number }>();
+  private readonly keys = new Map<string, { who: IdentityView | undefined; until: number }>();
   /** Requests signed before this instant (the service's start) are STALE. */
   readonly notBefore: number;
 
@@ -84,8 +84,10 @@ export class RequestAuth {
     const persist = req.time >= now;
     if (!(await this.seenOnce(`${to0x(req.identity)}/${to0x(req.nonce)}`, 2 * this.opts.maxSkewMs + 1, persist)))
       throw new VaultError(VaultErrorCode.REPLAYED);
-    const pk = await this.currentKey(req.identity);
-    if (pk === undefined || !equal(pk, req.pubkey)) throw new VaultError(VaultErrorCode.KEY_MISMATCH);
+    const who = await this.identity(req.identity);
+    if (who === undefined || !equal(who.pubkey, req.pubkey)) throw new VaultError(VaultErrorCode.KEY_MISMATCH);
+    // A suspended identity acts nowhere (its ACCESS would be denied on chain anyway).
+    if (who.suspended) throw new VaultError(VaultErrorCode.NOT_AUTHORIZED, { reason: 'SUSPENDED' });
     return { req };
   }
 
@@ -108,15 +110,18 @@ export class RequestAuth {
     return true;
   }
 
-  /** The identity's current key on chain, cached for keyCacheMs (rotation takes effect within it). */
-  async currentKey(id: Uint8Array): Promise<Uint8Array | undefined> {
+  /**
+   * The identity's current key and standing on chain, cached for keyCacheMs (a rotation or a
+   * suspension takes effect within it).
+   */
+  async identity(id: Uint8Array): Promise<IdentityView | undefined> {
     const k = to0x(id);
     const now = this.deps.now();
     const hit = this.keys.get(k);
-    if (hit !== undefined && hit.until > now) return hit.pk;
-    const pk = await this.deps.chain.identityKey(id);
+    if (hit !== undefined && hit.until > now) return hit.who;
+    const who = await this.deps.chain.identity(id);
     if (this.keys.size >= KEY_CACHE_MAX) this.keys.clear();
-    this.keys.set(k, { pk, until: now + this.opts.keyCacheMs });
-    return pk;
+    this.keys.set(k, { who, until: now + this.opts.keyCacheMs });
+    return who;
   }
 }

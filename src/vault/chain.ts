@@ -15,6 +15,11 @@ export interface PointerView {
   deletionReceipt: Uint8Array | null;
 }
 
+export interface IdentityView {
+  pubkey: Uint8Array;
+  suspended: boolean;
+}
+
 /** A tx's receipt in a final (committed) block, as tx_waitFinal returns it (JSON values). */
 export interface FinalReceipt {
   txHash: string;
@@ -28,8 +33,8 @@ export interface FinalReceipt {
 
 export interface VaultChain {
   readonly chainId: string;
-  /** The identity's current public key (undefined: not registered). */
-  identityKey(id: Uint8Array): Promise<Uint8Array | undefined>;
+  /** The identity's current public key and standing (undefined: not registered). */
+  identity(id: Uint8Array): Promise<IdentityView | undefined>;
   record(id: Uint8Array): Promise<PointerView | undefined>;
   /** Submits signed tx bytes to the mempool; throws if the node refuses them. Returns the tx hash. */
   submit(tx: Uint8Array): Promise<string>;
@@ -52,9 +57,9 @@ export class RpcVaultChain implements VaultChain {
     return new RpcVaultChain(client, (await client.status()).chainId);
   }
 
-  async identityKey(id: Uint8Array): Promise<Uint8Array | undefined> {
+  async identity(id: Uint8Array): Promise<IdentityView | undefined> {
     const r = await this.client.call('identity_get', { id: hex(id) });
-    return r.identity === null ? undefined : from0x(r.identity.pubkey);
+    return r.identity === null ? undefined : { pubkey: from0x(r.identity.pubkey), suspended: r.identity.suspended };
   }
 
   async record(id: Uint8Array): Promise<PointerView | undefined> {

@@ -10,7 +10,7 @@ import { defaultVaultOptions, VAULT_VERIFY_BATCHING, type VaultOptions } from '.
 import { type VaultLogger, VaultService } from './service.js';
 import { VaultStore } from './store.js';
 
-export { type FinalReceipt, type PointerView, RpcVaultChain, type VaultChain } from './chain.js';
+export { type FinalReceipt, type IdentityView, type PointerView, RpcVaultChain, type VaultChain } from './chain.js';
 export { type Disclosure, judgeDisclosure } from './disclosure.js';
 export { defaultVaultOptions, type VaultOptions } from './options.js';
 export { type Served, type VaultLogger, VaultService, verifyReceipt } from './service.js';

@@ -145,6 +145,15 @@ test('finding 6: an open signed by a key that is not the identity’s current ke
   assert.is(f.chain.submits, 0);
 });
 
+test('a suspended identity is refused NOT_AUTHORIZED SUSPENDED and nothing is relayed', async ({ f }) => {
+  const { record } = await f.storeRecord(utf8('allergy'));
+  f.grant(doc, record, 'TREAT', 3_600_000);
+  f.chain.suspended.add(to0x(doc.id));
+  const q = f.openRequest(doc, [record], 'TREAT');
+  await refused(f.service.open(q.header, record, q.body), VaultErrorCode.NOT_AUTHORIZED, 'SUSPENDED');
+  assert.is(f.chain.submits, 0);
+});
+
 test('finding 6: a stale open request is refused and its tx not relayed', async ({ f }) => {
   const { record } = await f.storeRecord(utf8('allergy'));
   f.clock.now += 120_000;

@@ -18,7 +18,7 @@ import { sign } from '../../src/crypto/ed25519.js';
 import { sha256 } from '../../src/crypto/hash.js';
 import { type AccessBody, decodeBody } from '../../src/tx/bodies.js';
 import { PURPOSE_NAMES, TxKind } from '../../src/tx/kinds.js';
-import type { FinalReceipt, PointerView } from '../../src/vault/chain.js';
+import type { FinalReceipt, IdentityView, PointerView } from '../../src/vault/chain.js';
 import { defaultVaultOptions, type VaultOptions } from '../../src/vault/options.js';
 import { VaultService } from '../../src/vault/service.js';
 import { VaultStore } from '../../src/vault/store.js';
@@ -62,8 +62,11 @@ export class FakeChain {
     this.identities.set(to0x(a.id), a.publicKey);
   }
 
-  async identityKey(id: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.identities.get(to0x(id));
+  readonly suspended = new Set<string>();
+
+  async identity(id: Uint8Array): Promise<IdentityView | undefined> {
+    const pubkey = this.identities.get(to0x(id));
+    return pubkey === undefined ? undefined : { pubkey, suspended: this.suspended.has(to0x(id)) };
   }
 
   async record(id: Uint8Array): Promise<PointerView | undefined> {

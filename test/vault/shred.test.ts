@@ -72,7 +72,7 @@ test.before.each(async (ctx) => {
   await putRecord(ctx.store, record, utf8('ciphertext'));
   const chain: VaultChain = {
     chainId: CHAIN,
-    identityKey: async () => undefined,
+    identity: async () => undefined,
     waitFinal: async () => undefined,
     head: async () => ({ height: 0, time: 0 }),
     record: async (id): Promise<PointerView> => {
