@@ -138,9 +138,13 @@ export async function listenVault(
     if (req.method === 'PUT' && sub === '') {
       const a = await service.authenticate(requestHeader(req), 'put', record);
       const len = declaredLength(req, o.maxRecordBytes);
-      await service.admitUpload(a, record, len);
-      const r = await service.put(a, record, await readBody(req, len));
-      json(res, 201, { locator: to0x(r.locator) });
+      const held = await service.admitUpload(a, record, len);
+      try {
+        const r = await service.put(held, record, await readBody(req, len));
+        json(res, 201, { locator: to0x(r.locator) });
+      } finally {
+        held.release();
+      }
       return;
     }
     if (req.method === 'PUT' && sub === '/keys') {

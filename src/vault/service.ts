@@ -83,6 +83,9 @@ export class VaultService {
   /** Refusals of unauthenticated or rate-limited requests, counted by code (never stored row by row). */
   readonly junk = new Map<string, number>();
   private readonly perIdentity: TokenBuckets;
+  /** Upload bytes admitted but not yet stored, per identity (hex) and in total. */
+  private readonly reservedBy = new Map<string, number>();
+  private reservedTotal = 0;
   private readonly pointers = new Map<string, { patient: Uint8Array; locator: Uint8Array }>();
   /** Records whose ATTEST_DELETION this process submitted, with the tx's expiry (no twin before it). */
   private readonly inFlight = new Map<string, number>();
@@ -166,29 +169,60 @@ export class VaultService {
   // ---- put: store a ciphertext ----
 
   /** Size and quota checks of an upload of `size` bytes before its body is read (refusals logged). */
-  async admitUpload(a: Authed, record: Uint8Array, size: number): Promise<void> {
+  /**
+   * Reserves `size` bytes of the identity's quota and of the vault's space until `release` is
+   * called (after the put): concurrent uploads cannot all pass the check and overshoot it.
+   */
+  async admitUpload(
+    a: Authed,
+    record: Uint8Array,
+    size: number,
+  ): Promise<Authed & { reserved: number; release(): void }> {
     try {
       this.checkUpload(a, size);
     } catch (err) {
       await this.refuse(err, 'put', record, a.req.identity);
       throw err;
     }
+    const id = to0x(a.req.identity);
+    this.reservedBy.set(id, (this.reservedBy.get(id) ?? 0) + size);
+    this.reservedTotal += size;
+    const held = { ...a, reserved: size };
+    let done = false;
+    return Object.assign(held, {
+      release: () => {
+        if (done) return;
+        done = true;
+        this.reservedTotal -= size;
+        const left = (this.reservedBy.get(id) ?? 0) - size;
+        if (left > 0) this.reservedBy.set(id, left);
+        else this.reservedBy.delete(id);
+      },
+    });
   }
 
-  private checkUpload(a: Authed, size: number): void {
+  /** Counts stored and reserved bytes; a put holding a reservation does not count itself twice. */
+  private checkUpload(a: Authed & { reserved?: number }, size: number): void {
     if (size > this.opts.maxRecordBytes)
       throw new VaultError(VaultErrorCode.TOO_LARGE, { size, max: this.opts.maxRecordBytes });
     const st = this.deps.store;
-    if (st.totalBytes + size > this.opts.maxTotalBytes)
+    const mine = a.reserved ?? 0;
+    if (st.totalBytes + this.reservedTotal - mine + size > this.opts.maxTotalBytes)
       throw new VaultError(VaultErrorCode.TOO_LARGE, { what: 'vault full' });
-    if (st.uploadedBy(a.req.identity) + size > this.opts.maxBytesPerIdentity)
+    const by = st.uploadedBy(a.req.identity) + (this.reservedBy.get(to0x(a.req.identity)) ?? 0) - mine;
+    if (by + size > this.opts.maxBytesPerIdentity)
       throw new VaultError(VaultErrorCode.QUOTA_EXCEEDED, { max: this.opts.maxBytesPerIdentity });
   }
 
-  async put(h: Uint8Array | Authed, record: Uint8Array, blob: Uint8Array): Promise<{ locator: Uint8Array }> {
-    const { req } = await this.authed(h, 'put', record);
+  async put(
+    h: Uint8Array | (Authed & { reserved?: number }),
+    record: Uint8Array,
+    blob: Uint8Array,
+  ): Promise<{ locator: Uint8Array }> {
+    const a = await this.authed(h, 'put', record);
+    const { req } = a;
     try {
-      this.checkUpload({ req }, blob.length);
+      this.checkUpload(a, blob.length);
       const locator = sha256(blob);
       if (!equal(locator, req.digest)) throw new VaultError(VaultErrorCode.LOCATOR_MISMATCH);
       const st = this.deps.store;

@@ -82,6 +82,30 @@ test('finding 8: an upload over the identity’s quota is refused 413 QUOTA_EXCE
   assert.is(r.body.error?.code, VaultErrorCode.QUOTA_EXCEEDED);
 });
 
+test('finding 8: concurrent uploads cannot overshoot the quota: bytes are reserved at admission', async (ctx) => {
+  await setup(ctx, { maxBytesPerIdentity: 1_000 });
+  const f = ctx.f;
+  const blob = new Uint8Array(600).fill(7);
+  const rec = (i: number) => new Uint8Array(32).fill(i);
+  const auth = (i: number) =>
+    f.service.authenticate(
+      signedHeader(f.patient, f.org.id, 'put', rec(i), f.patient.id, sha256(blob), '', f.clock.now),
+      'put',
+      rec(i),
+    );
+  const first = await f.service.admitUpload(await auth(1), rec(1), 600);
+  // A second upload admitted while the first body is still arriving would overshoot.
+  const second = f.service.admitUpload(await auth(2), rec(2), 600);
+  await second.then(
+    () => assert.unreachable('admitted'),
+    (err) => assert.is(err.code, VaultErrorCode.QUOTA_EXCEEDED),
+  );
+  // The holder's own put is not counted twice.
+  await f.service.put(first, rec(1), blob);
+  first.release();
+  assert.is(f.store.uploadedBy(f.patient.id), 600);
+});
+
 test('finding 8: an upload without a declared length is refused BAD_REQUEST', async (ctx) => {
   await setup(ctx);
   const r = await send(ctx.url, `/v1/records/${to0x(new Uint8Array(32).fill(1))}`, {
