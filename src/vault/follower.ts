@@ -56,6 +56,7 @@ export function followErasures(
             if (signal.aborted) return;
             service.attestPending().catch((err) => log.warn({ err: String(err) }, 'attestation check failed'));
             service.collectUnanchored().catch((err) => log.warn({ err: String(err) }, 'blob collection failed'));
+            service.purgeNonces().catch((err) => log.warn({ err: String(err) }, 'nonce purge failed'));
           }, ATTEST_EVERY_MS);
           signal.addEventListener('abort', done, { once: true });
         });

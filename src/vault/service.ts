@@ -467,6 +467,11 @@ export class VaultService {
     return receipt;
   }
 
+  /** Deletes expired persisted nonces (they accrue one per open); returns how many stay. */
+  async purgeNonces(): Promise<number> {
+    return (await this.deps.store.loadNonces(this.now())).length;
+  }
+
   /**
    * Deletes blobs uploaded more than unanchoredGraceMs ago that no pointer on chain anchors (no
    * pointer, or one naming another blob or patient): uploads nobody registered cannot pile up.

@@ -245,7 +245,14 @@ export class VaultStore {
     await this.db.put(dbKey(T_NONCE, key), v);
   }
 
-  /** Live persisted nonces (expired ones are deleted on the way). */
+  /** Rows of the persisted nonce table (expired ones included until the next loadNonces). */
+  async nonceRows(): Promise<number> {
+    let n = 0;
+    for await (const _ of this.db.keys({ gte: Uint8Array.of(T_NONCE), lt: Uint8Array.of(T_NONCE + 1) })) n++;
+    return n;
+  }
+
+  /** Live persisted nonces; expired ones are deleted on the way (also the periodic purge). */
   async loadNonces(now: number): Promise<{ key: Uint8Array; until: number }[]> {
     const live: { key: Uint8Array; until: number }[] = [];
     const dead: Uint8Array[] = [];

@@ -178,6 +178,17 @@ test('one disclosure per ACCESS tx: a new request carrying a served tx is REPLAY
   await refused(f.service.open(h3, record, q.body), VaultErrorCode.REPLAYED);
 });
 
+test('persisted access-tx nonces are purged once expired', async ({ f }) => {
+  const { record } = await f.storeRecord(utf8('allergy'));
+  f.grant(doc, record, 'TREAT', 3_600_000);
+  const q = f.openRequest(doc, [record], 'TREAT');
+  await f.service.open(q.header, record, q.body);
+  assert.ok((await f.store.nonceRows()) > 0);
+  f.clock.now += 10 * 60_000;
+  assert.is(await f.service.purgeNonces(), 0);
+  assert.is(await f.store.nonceRows(), 0);
+});
+
 test('(a) a future-dated put replayed after a restart is REPLAYED', async ({ f }) => {
   const record = crypto.getRandomValues(new Uint8Array(32));
   const blob = utf8('ciphertext');
