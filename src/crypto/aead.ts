@@ -32,12 +32,15 @@ function words(b: Uint8Array, n: number): Uint32Array {
   return w;
 }
 
-/** HChaCha20(key, nonce[0..16]) as 32 bytes. */
+/** HChaCha20(key, nonce[0..16]) as 32 bytes; the key's and the subkey's words are zeroed after. */
 export function hchacha20(key: Uint8Array, nonce16: Uint8Array): Buffer {
   const out = new Uint32Array(8);
-  hchacha(SIGMA, words(key, 8), words(nonce16, 4), out);
+  const k = words(key, 8);
+  hchacha(SIGMA, k, words(nonce16, 4), out);
   const b = Buffer.alloc(32);
   for (let i = 0; i < 8; i++) b.writeUInt32LE(out[i] as number, i * 4);
+  k.fill(0);
+  out.fill(0);
   return b;
 }
 

@@ -3,19 +3,8 @@
  * its implementation over the node's JSON-RPC: the node stays the control plane.
  */
 
-import { hex, MedchainClient } from '../client/client.js';
+import { hex, MedchainClient, RpcClientError } from '../client/client.js';
 import { from0x } from '../codec/bytes.js';
-
-export interface AccessVerdict {
-  granted: boolean;
-  /** Reason code of a denial (NO_CONSENT, EXPIRED, ERASED, UNKNOWN_RECORD, ...). */
-  code: string | null;
-  /** The record's patient (null: unknown record). */
-  patient: Uint8Array | null;
-  consent: Uint8Array | null;
-  emergency: boolean;
-  session: Uint8Array | null;
-}
 
 export interface PointerView {
   patient: Uint8Array;
@@ -26,15 +15,33 @@ export interface PointerView {
   deletionReceipt: Uint8Array | null;
 }
 
+export interface IdentityView {
+  pubkey: Uint8Array;
+  suspended: boolean;
+}
+
+/** A tx's receipt in a final (committed) block, as tx_waitFinal returns it (JSON values). */
+export interface FinalReceipt {
+  txHash: string;
+  height: number;
+  /** The including block's time (ms of block time). */
+  time: number;
+  status: 'ok' | 'failed' | 'denied';
+  code: string;
+  events: { type: string; attrs: Record<string, string | number | boolean | null> }[];
+}
+
 export interface VaultChain {
   readonly chainId: string;
-  /** The identity's current public key (undefined: not registered). */
-  identityKey(id: Uint8Array): Promise<Uint8Array | undefined>;
-  /** The chain's decision on a read by `grantee` of `record` for `purpose`, at the latest finalized block. */
-  checkAccess(grantee: Uint8Array, record: Uint8Array, purpose: string): Promise<AccessVerdict>;
+  /** The identity's current public key and standing (undefined: not registered). */
+  identity(id: Uint8Array): Promise<IdentityView | undefined>;
   record(id: Uint8Array): Promise<PointerView | undefined>;
   /** Submits signed tx bytes to the mempool; throws if the node refuses them. Returns the tx hash. */
   submit(tx: Uint8Array): Promise<string>;
+  /** The tx's receipt once it is in a final block; undefined if it is not within `timeoutMs`. */
+  waitFinal(txHash: string, timeoutMs: number): Promise<FinalReceipt | undefined>;
+  /** The node's head block: height and block time. */
+  head(): Promise<{ height: number; time: number }>;
 }
 
 const opt = (s: string | null): Uint8Array | null => (s === null ? null : from0x(s));
@@ -50,27 +57,9 @@ export class RpcVaultChain implements VaultChain {
     return new RpcVaultChain(client, (await client.status()).chainId);
   }
 
-  async identityKey(id: Uint8Array): Promise<Uint8Array | undefined> {
+  async identity(id: Uint8Array): Promise<IdentityView | undefined> {
     const r = await this.client.call('identity_get', { id: hex(id) });
-    return r.identity === null ? undefined : from0x(r.identity.pubkey);
-  }
-
-  async checkAccess(grantee: Uint8Array, record: Uint8Array, purpose: string): Promise<AccessVerdict> {
-    const d = await this.client.call('access_check', {
-      grantee: hex(grantee),
-      record: hex(record),
-      action: 'read',
-      purpose: purpose as 'TREAT',
-      proof: false,
-    });
-    return {
-      granted: d.granted,
-      code: d.code,
-      patient: opt(d.patient),
-      consent: opt(d.consent),
-      emergency: d.emergency,
-      session: opt(d.session),
-    };
+    return r.identity === null ? undefined : { pubkey: from0x(r.identity.pubkey), suspended: r.identity.suspended };
   }
 
   async record(id: Uint8Array): Promise<PointerView | undefined> {
@@ -87,5 +76,20 @@ export class RpcVaultChain implements VaultChain {
 
   submit(tx: Uint8Array): Promise<string> {
     return this.client.submit(tx);
+  }
+
+  async waitFinal(txHash: string, timeoutMs: number): Promise<FinalReceipt | undefined> {
+    try {
+      const r = await this.client.waitFinal(txHash, Math.max(1, Math.ceil(timeoutMs)));
+      return { txHash: r.txHash, height: r.height, time: r.time, status: r.status, code: r.code, events: r.events };
+    } catch (err) {
+      if (err instanceof RpcClientError && err.reason === 'TX_WAIT_TIMEOUT') return undefined;
+      throw err;
+    }
+  }
+
+  async head(): Promise<{ height: number; time: number }> {
+    const s = await this.client.status();
+    return { height: s.headHeight, time: s.headTime };
   }
 }

@@ -11,13 +11,14 @@ import type { VaultLogger, VaultService } from './service.js';
 
 const ATTEST_EVERY_MS = 60_000;
 
+/** `ready`: the first reconcile is done (or the follower stopped); `done`: the loop has ended. */
 export function followErasures(
   service: VaultService,
   rpcUrl: string,
   log: VaultLogger,
   signal: AbortSignal,
   token?: string,
-): Promise<void> {
+): { ready: Promise<void>; done: Promise<void> } {
   let ready: () => void = () => {};
   const first = new Promise<void>((r) => {
     ready = r;
@@ -54,6 +55,8 @@ export function followErasures(
           const a = setInterval(() => {
             if (signal.aborted) return;
             service.attestPending().catch((err) => log.warn({ err: String(err) }, 'attestation check failed'));
+            service.collectUnanchored().catch((err) => log.warn({ err: String(err) }, 'blob collection failed'));
+            service.purgeNonces().catch((err) => log.warn({ err: String(err) }, 'nonce purge failed'));
           }, ATTEST_EVERY_MS);
           signal.addEventListener('abort', done, { once: true });
         });
@@ -63,11 +66,20 @@ export function followErasures(
         await client?.close().catch(() => undefined);
       }
       if (signal.aborted) break;
-      await new Promise((r) => setTimeout(r, backoff));
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, backoff);
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            r();
+          },
+          { once: true },
+        );
+      });
       backoff = Math.min(backoff * 2, 5_000);
     }
     ready();
   };
-  void run();
-  return first;
+  return { ready: first, done: run() };
 }

@@ -5,8 +5,12 @@
  *   POST /v1/records/:id/open     body: the requester's signed ACCESS tx → blob, with headers
  *        x-medchain-wrapped, x-medchain-grant, x-medchain-emergency, x-medchain-session, x-medchain-access-tx
  *   GET  /v1/records/:id/receipt  → the signed deletion receipt
- *   GET  /v1/refusals             → the refusal log (ids and codes only)
+ *   GET  /v1/refusals?limit=&before=  → the refusal log, newest first (custodian-signed `refusals`
+ *        request, or `authorization: Bearer <operator token>`)
  *   GET  /v1/health
+ * Every request is charged to its address's rate first; a signed request is authenticated from
+ * its header before its body is read, and the body is read up to its declared content-length,
+ * bounded per op. Connections beyond maxConnections are dropped.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,24 +22,31 @@ import {
   VaultErrorCode,
 } from '../client/vault/protocol.js';
 import { from0x, to0x } from '../codec/bytes.js';
-import type { VaultService } from './service.js';
+import { TokenBuckets } from './rate.js';
+import { MAX_KEYS_BODY, MAX_OPEN_BODY, type VaultService } from './service.js';
 
 const ROUTE = /^\/v1\/records\/(0x[0-9a-fA-F]{64})(\/keys|\/open|\/receipt)?$/;
+const REFUSALS = /^\/v1\/refusals(?:\?limit=(\d{1,4}))?(?:[?&]before=([0-9a-f]{24}))?$/;
 
-function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
+/** The body's declared length: required, and at most `max`. */
+function declaredLength(req: IncomingMessage, max: number): number {
+  const h = req.headers['content-length'];
+  if (h === undefined || !/^\d{1,12}$/.test(h))
+    throw new VaultError(VaultErrorCode.BAD_REQUEST, { what: 'content-length' });
+  const len = Number(h);
+  if (len > max) throw new VaultError(VaultErrorCode.TOO_LARGE, { size: len, max });
+  return len;
+}
+
+/** Reads exactly `len` bytes (node:http enforces content-length framing; more is refused). */
+function readBody(req: IncomingMessage, len: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    const len = Number(req.headers['content-length'] ?? 0);
-    if (len > max) {
-      reject(new VaultError(VaultErrorCode.TOO_LARGE, { size: len, max }));
-      req.resume();
-      return;
-    }
     const chunks: Buffer[] = [];
     let n = 0;
     req.on('data', (c: Buffer) => {
       n += c.length;
-      if (n > max) {
-        reject(new VaultError(VaultErrorCode.TOO_LARGE, { max }));
+      if (n > len) {
+        reject(new VaultError(VaultErrorCode.TOO_LARGE, { max: len }));
         req.destroy();
         return;
       }
@@ -62,15 +73,20 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(s);
 }
 
-function sendError(res: ServerResponse, err: unknown): void {
+/** A coded error; if the body was never read, the connection is closed after it (no draining a large upload). */
+function sendError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (!req.complete) res.setHeader('connection', 'close');
   if (err instanceof VaultError) {
     const reason = typeof err.meta.reason === 'string' ? err.meta.reason : undefined;
     json(res, HTTP_STATUS[err.code], {
       error: { code: err.code, ...(reason ? { reason } : {}), message: err.message },
     });
-    return;
-  }
-  json(res, 500, { error: { code: 'VAULT_INTERNAL', message: 'internal error' } });
+  } else json(res, 500, { error: { code: 'VAULT_INTERNAL', message: 'internal error' } });
+  if (!req.complete) res.on('finish', () => req.destroy());
 }
 
 export async function listenVault(
@@ -78,7 +94,8 @@ export async function listenVault(
   host: string,
   port: number,
 ): Promise<{ server: Server; url: string; outcomes: ReadonlyMap<string, number> }> {
-  const maxBody = service.opts.maxRecordBytes;
+  const o = service.opts;
+  const perAddress = new TokenBuckets(o.ratePerAddress, () => performance.now());
   // Requests by outcome (`ok` or the coded error) since start, for the node's metrics.
   const outcomes = new Map<string, number>();
   const count = (k: string): void => void outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
@@ -87,18 +104,33 @@ export async function listenVault(
       () => count('ok'),
       (err) => {
         count(err instanceof VaultError ? err.code : 'VAULT_INTERNAL');
-        sendError(res, err);
+        sendError(req, res, err);
       },
     );
   });
+  server.maxConnections = o.maxConnections;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!perAddress.take(req.socket.remoteAddress ?? '')) {
+      const e = new VaultError(VaultErrorCode.RATE_LIMITED);
+      service.countJunk(e);
+      throw e;
+    }
     const url = req.url ?? '';
     if (req.method === 'GET' && url === '/v1/health') {
       json(res, 200, { ok: true, custodian: to0x(service.custodianId) });
       return;
     }
-    if (req.method === 'GET' && url === '/v1/refusals') {
-      json(res, 200, { refusals: await service.deps.store.refusals() });
+    const rf = req.method === 'GET' ? REFUSALS.exec(url) : null;
+    if (rf !== null) {
+      const auth = req.headers.authorization;
+      const token = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
+      const header = req.headers[REQUEST_HEADER] === undefined ? undefined : requestHeader(req);
+      const page = await service.refusals(
+        { ...(token === undefined ? {} : { token }), ...(header === undefined ? {} : { header }) },
+        rf[1] === undefined ? 100 : Number(rf[1]),
+        rf[2],
+      );
+      json(res, 200, page);
       return;
     }
     const m = ROUTE.exec(url);
@@ -113,19 +145,25 @@ export async function listenVault(
       return;
     }
     if (req.method === 'PUT' && sub === '') {
-      const header = requestHeader(req);
-      const r = await service.put(header, record, await readBody(req, maxBody));
-      json(res, 201, { locator: to0x(r.locator) });
+      const a = await service.authenticate(requestHeader(req), 'put', record);
+      const len = declaredLength(req, o.maxRecordBytes);
+      const held = await service.admitUpload(a, record, len);
+      try {
+        const r = await service.put(held, record, await readBody(req, len));
+        json(res, 201, { locator: to0x(r.locator) });
+      } finally {
+        held.release();
+      }
       return;
     }
     if (req.method === 'PUT' && sub === '/keys') {
-      const header = requestHeader(req);
-      json(res, 201, await service.putKeys(header, record, await readBody(req, 64 * 1024)));
+      const a = await service.authenticate(requestHeader(req), 'keys', record);
+      json(res, 201, await service.putKeys(a, record, await readBody(req, declaredLength(req, MAX_KEYS_BODY))));
       return;
     }
     if (req.method === 'POST' && sub === '/open') {
-      const header = requestHeader(req);
-      const s = await service.open(header, record, await readBody(req, 8 * 1024));
+      const a = await service.authenticate(requestHeader(req), 'open', record);
+      const s = await service.open(a, record, await readBody(req, declaredLength(req, MAX_OPEN_BODY)));
       res.writeHead(200, {
         'content-type': 'application/octet-stream',
         'content-length': s.blob.length,

@@ -10,7 +10,8 @@ import { defaultVaultOptions, VAULT_VERIFY_BATCHING, type VaultOptions } from '.
 import { type VaultLogger, VaultService } from './service.js';
 import { VaultStore } from './store.js';
 
-export { type AccessVerdict, type PointerView, RpcVaultChain, type VaultChain } from './chain.js';
+export { type FinalReceipt, type IdentityView, type PointerView, RpcVaultChain, type VaultChain } from './chain.js';
+export { type Disclosure, judgeDisclosure } from './disclosure.js';
 export { defaultVaultOptions, type VaultOptions } from './options.js';
 export { type Served, type VaultLogger, VaultService, verifyReceipt } from './service.js';
 export { type Refusal, VaultStore } from './store.js';
@@ -28,7 +29,12 @@ export async function startVault(
   o: Partial<VaultOptions> & { dir: string },
   deps: { rpcUrl: string; rpcToken?: string; custodianSecretKey: Uint8Array; log: VaultLogger; chain?: VaultChain },
 ): Promise<RunningVault> {
-  const opts: VaultOptions = { ...defaultVaultOptions, ...o };
+  // The node's operator token also opens the vault's refusal log, unless one is configured.
+  const opts: VaultOptions = {
+    ...defaultVaultOptions,
+    ...(deps.rpcToken === undefined ? {} : { operatorToken: deps.rpcToken }),
+    ...o,
+  };
   const store = await VaultStore.open(opts.dir);
   const chain = deps.chain ?? (await RpcVaultChain.connect(deps.rpcUrl, deps.rpcToken));
   const publicKey = publicKeyOf(deps.custodianSecretKey);
@@ -42,16 +48,26 @@ export async function startVault(
     ...(pool === undefined ? {} : { verifier: pool }),
   });
   const ctl = new AbortController();
-  if (opts.followErasures) await followErasures(service, deps.rpcUrl, deps.log, ctl.signal, deps.rpcToken);
+  let follower: Promise<void> = Promise.resolve();
+  const stop = async (): Promise<void> => {
+    ctl.abort();
+    await follower;
+    await service.close();
+    await pool?.close();
+    await store.close();
+  };
   let server: Server;
   let url: string;
   let outcomes: ReadonlyMap<string, number>;
   try {
+    if (opts.followErasures) {
+      const f = followErasures(service, deps.rpcUrl, deps.log, ctl.signal, deps.rpcToken);
+      follower = f.done;
+      await f.ready;
+    }
     ({ server, url, outcomes } = await listenVault(service, opts.host, opts.port));
   } catch (err) {
-    ctl.abort();
-    await pool?.close();
-    await store.close();
+    await stop();
     throw err;
   }
   deps.log.info({ url, custodian: Buffer.from(service.custodianId).toString('hex') }, 'vault listening');
@@ -60,11 +76,9 @@ export async function startVault(
     service,
     outcomes,
     async close() {
-      ctl.abort();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
-      await pool?.close();
-      await store.close();
+      await stop();
     },
   };
 }

@@ -1,13 +1,13 @@
 /**
  * The custodian vault's logic, without HTTP: store ciphertexts and wrapped keys, serve a record
- * only for a signed, fresh request that the chain's access rule grants, with the requester's
- * ACCESS tx in the mempool first (no audit, no data), and shred on erasure.
+ * only under the disclosure invariant (disclosure.ts: the requester's ACCESS tx for exactly that
+ * record is in a final block with status ok, and that block is recent), and shred on erasure.
  *
- * Audit rule: every request whose signature checks and whose ACCESS tx is seen for the first time
- * has that tx submitted, whatever the vault decides next, so the chain's accounting of disclosures
- * holds every attempt (granted or denied by the chain's own rule); every refusal is also kept in
- * the vault's refusal log with its code and the tx hash. A replay carries an already-submitted tx:
- * the chain holds the original attempt and the log holds the replay.
+ * Audit rule: only an authenticated request (auth.ts: signature, freshness, nonce, the signer is a
+ * registered identity's current key) has its ACCESS tx submitted; the vault then waits for the
+ * chain's verdict and answers with it. Refusals of authenticated requests are kept in the refusal
+ * log with their code and tx hash; unauthenticated junk is only counted by code, so it cannot fill
+ * the log.
  */
 
 import { decodeTx, type Tx } from '../chain/tx.js';
@@ -15,7 +15,6 @@ import { TxFactory } from '../client/tx.js';
 import { NO_GRANT, type UnwrapKey, unwrapKey, unwrapKeyOf, WRAPPED_BYTES, wrapKey } from '../client/vault/crypto.js';
 import {
   type DeletionReceipt,
-  decodeRequest,
   receiptPayload,
   VaultError,
   VaultErrorCode,
@@ -30,9 +29,12 @@ import { sha256 } from '../crypto/hash.js';
 import type { AccessBody } from '../tx/bodies.js';
 import { decodeBody } from '../tx/bodies.js';
 import { PURPOSE_NAMES, TxKind } from '../tx/kinds.js';
-import type { AccessVerdict, VaultChain } from './chain.js';
+import { type Authed, RequestAuth, type Verifier } from './auth.js';
+import type { VaultChain } from './chain.js';
+import { type Disclosure, judgeDisclosure } from './disclosure.js';
 import type { VaultOptions } from './options.js';
-import type { VaultStore, WrapEntry } from './store.js';
+import { TokenBuckets } from './rate.js';
+import type { Refusal, VaultStore, WrapEntry } from './store.js';
 
 export interface VaultLogger {
   info(obj: object, msg?: string): void;
@@ -47,9 +49,7 @@ export interface VaultDeps {
   log: VaultLogger;
   now?: () => number;
   /** Verifies request signatures off the main thread (a VerifierPool); default: in line. */
-  verifier?: {
-    verify(msg: Uint8Array, sig: Uint8Array, pk: Uint8Array, o: { batchable: boolean }): Promise<boolean>;
-  };
+  verifier?: Verifier;
 }
 
 export interface Served {
@@ -61,15 +61,31 @@ export interface Served {
   accessTx: string;
 }
 
+export type ServiceOptions = Omit<VaultOptions, 'dir' | 'host' | 'port'>;
+
 const MAX_WRAPS_PER_CALL = 64;
+/** Largest body of each op, read only after the header authenticates. */
+export const MAX_KEYS_BODY = MAX_WRAPS_PER_CALL * (WRAPPED_BYTES + 100);
+export const MAX_OPEN_BODY = 8 * 1024;
 /** Deletion attestations (re)submitted per attestPending pass at most. */
 const MAX_ATTESTS_PER_PASS = 1_000;
 /** A resent attestation waits this long past the previous tx's expiry (mempool grace + a block). */
 const RESEND_AFTER_EXPIRY_MS = 60_000;
+/**
+ * An ACCESS tx cannot be included in a block later than its expiry; past expiry plus this margin
+ * (a block interval and clock disagreement) the vault stops waiting: NOT_FINAL, no data.
+ */
+const EXPIRY_MARGIN_MS = 2_000;
+const ZERO_ID = new Uint8Array(32);
 
 export class VaultService {
-  private readonly nonces = new Map<string, number>();
-  private readonly keys = new Map<string, { pk: Uint8Array | undefined; until: number }>();
+  readonly auth: RequestAuth;
+  /** Refusals of unauthenticated or rate-limited requests, counted by code (never stored row by row). */
+  readonly junk = new Map<string, number>();
+  private readonly perIdentity: TokenBuckets;
+  /** Upload bytes admitted but not yet stored, per identity (hex) and in total. */
+  private readonly reservedBy = new Map<string, number>();
+  private reservedTotal = 0;
   private readonly pointers = new Map<string, { patient: Uint8Array; locator: Uint8Array }>();
   /** Records whose ATTEST_DELETION this process submitted, with the tx's expiry (no twin before it). */
   private readonly inFlight = new Map<string, number>();
@@ -77,86 +93,68 @@ export class VaultService {
   private readonly shredding = new Map<string, Promise<DeletionReceipt | undefined>>();
   private readonly escrow: UnwrapKey;
   private readonly now: () => number;
-  /**
-   * Nonces are remembered in memory only: a request signed before this service started is
-   * refused STALE_REQUEST, so no request can be replayed across a restart.
-   */
-  private readonly notBefore: number;
+  /** Persisted nonces loaded: every request waits for it. */
+  private readonly ready: Promise<void>;
 
   constructor(
-    readonly opts: Omit<VaultOptions, 'dir' | 'host' | 'port'>,
+    readonly opts: ServiceOptions,
     readonly deps: VaultDeps,
   ) {
     this.escrow = unwrapKeyOf(deps.custodian.secretKey);
     this.now = deps.now ?? Date.now;
-    this.notBefore = this.now();
+    this.auth = new RequestAuth(opts, {
+      chain: deps.chain,
+      store: deps.store,
+      vault: deps.custodian.id,
+      now: this.now,
+      ...(deps.verifier === undefined ? {} : { verifier: deps.verifier }),
+    });
+    this.perIdentity = new TokenBuckets(opts.ratePerIdentity, this.now);
+    deps.store.maxRefusals = opts.maxRefusals;
+    this.ready = this.auth.load();
   }
 
   get custodianId(): Uint8Array {
     return this.deps.custodian.id;
   }
 
+  /** Waits for running shreds and attestation passes (close them before the store). */
+  async close(): Promise<void> {
+    await this.ready.catch(() => undefined);
+    await Promise.allSettled([...this.shredding.values(), this.attestRun]);
+  }
+
   // ---- requests ----
 
-  /** Parses and authenticates a request header (size, decode, vault, op, record, signature). */
-  private async authenticate(header: Uint8Array, op: VaultOp, record: Uint8Array): Promise<{ req: VaultRequest }> {
-    const { req, payload, sig } = decodeRequest(header);
-    if (req.op !== op) throw new VaultError(VaultErrorCode.BAD_REQUEST, { what: 'op' });
-    if (!equal(req.vault, this.deps.custodian.id)) throw new VaultError(VaultErrorCode.BAD_REQUEST, { what: 'vault' });
-    if (!equal(req.record, record)) throw new VaultError(VaultErrorCode.BAD_REQUEST, { what: 'record' });
-    // Signature last among the stateless checks.
-    const msg = signingMessage(SignPurpose.VAULT_REQUEST, this.deps.chain.chainId, payload);
-    const v = this.deps.verifier;
-    if (!(v === undefined ? verify(sig, msg, req.pubkey) : await v.verify(msg, sig, req.pubkey, { batchable: true })))
-      throw new VaultError(VaultErrorCode.BAD_SIGNATURE);
-    return { req };
-  }
-
-  private fresh(req: VaultRequest): void {
-    if (Math.abs(this.now() - req.time) > this.opts.maxSkewMs)
-      throw new VaultError(VaultErrorCode.STALE_REQUEST, { skewMs: this.now() - req.time });
-    if (req.time < this.notBefore)
-      throw new VaultError(VaultErrorCode.STALE_REQUEST, { what: 'signed before restart' });
-  }
-
-  /** Marks (identity, nonce) used; false if it was already. */
-  private firstSight(id: string): boolean {
-    const now = this.now();
-    const seen = this.nonces.get(id);
-    if (seen !== undefined && seen > now) return false;
-    if (this.nonces.size >= this.opts.maxNonces) {
-      for (const [k, until] of this.nonces) if (until <= now) this.nonces.delete(k);
-      // Still full of live nonces: refuse rather than forget one (a forgotten nonce could be replayed).
-      if (this.nonces.size >= this.opts.maxNonces) throw new VaultError(VaultErrorCode.UNAVAILABLE, { what: 'nonces' });
+  /**
+   * Authenticates a request header (auth.ts) and charges the identity's request rate. A failure is
+   * counted, not logged row by row: the caller is not (yet) anyone.
+   */
+  async authenticate(header: Uint8Array, op: VaultOp, record: Uint8Array): Promise<Authed> {
+    try {
+      await this.ready;
+      const a = await this.auth.authenticate(header, op, record);
+      if (!this.perIdentity.take(to0x(a.req.identity))) throw new VaultError(VaultErrorCode.RATE_LIMITED);
+      return a;
+    } catch (err) {
+      this.countJunk(err);
+      throw err;
     }
-    this.nonces.set(id, now + 2 * this.opts.maxSkewMs + 1);
-    return true;
   }
 
-  private async currentKey(id: Uint8Array): Promise<Uint8Array | undefined> {
-    const k = to0x(id);
-    const hit = this.keys.get(k);
-    const now = this.now();
-    if (hit !== undefined && hit.until > now) return hit.pk;
-    const pk = await this.deps.chain.identityKey(id);
-    if (this.keys.size >= 100_000) this.keys.clear();
-    this.keys.set(k, { pk, until: now + this.opts.keyCacheMs });
-    return pk;
+  countJunk(err: unknown): void {
+    const code = err instanceof VaultError ? err.code : 'VAULT_INTERNAL';
+    this.junk.set(code, (this.junk.get(code) ?? 0) + 1);
   }
 
-  private async requireIdentity(req: VaultRequest): Promise<void> {
-    const pk = await this.currentKey(req.identity);
-    if (pk === undefined || !equal(pk, req.pubkey)) throw new VaultError(VaultErrorCode.KEY_MISMATCH);
-  }
-
-  private async refuse(err: unknown, op: string, record: Uint8Array, identity: Uint8Array | null, accessTx?: string) {
+  private async refuse(err: unknown, op: string, record: Uint8Array, identity: Uint8Array, accessTx?: string) {
     if (!(err instanceof VaultError)) return;
-    const r = {
+    const r: Refusal = {
       time: this.now(),
       op,
       code: err.code,
       record: to0x(record),
-      identity: identity === null ? '' : to0x(identity),
+      identity: to0x(identity),
       ...(typeof err.meta.reason === 'string' ? { reason: err.meta.reason } : {}),
       ...(accessTx === undefined ? {} : { accessTx }),
     };
@@ -164,23 +162,70 @@ export class VaultService {
     await this.deps.store.logRefusal(r);
   }
 
+  private authed(h: Uint8Array | Authed, op: VaultOp, record: Uint8Array): Promise<Authed> {
+    return h instanceof Uint8Array ? this.authenticate(h, op, record) : Promise.resolve(h);
+  }
+
   // ---- put: store a ciphertext ----
 
-  async put(header: Uint8Array, record: Uint8Array, blob: Uint8Array): Promise<{ locator: Uint8Array }> {
-    let who: Uint8Array | null = null;
+  /** Size and quota checks of an upload of `size` bytes before its body is read (refusals logged). */
+  /**
+   * Reserves `size` bytes of the identity's quota and of the vault's space until `release` is
+   * called (after the put): concurrent uploads cannot all pass the check and overshoot it.
+   */
+  async admitUpload(
+    a: Authed,
+    record: Uint8Array,
+    size: number,
+  ): Promise<Authed & { reserved: number; release(): void }> {
     try {
-      if (blob.length > this.opts.maxRecordBytes)
-        throw new VaultError(VaultErrorCode.TOO_LARGE, { size: blob.length, max: this.opts.maxRecordBytes });
-      const { req } = await this.authenticate(header, 'put', record);
-      who = req.identity;
-      this.fresh(req);
-      if (!this.firstSight(`${to0x(req.identity)}/${to0x(req.nonce)}`)) throw new VaultError(VaultErrorCode.REPLAYED);
+      this.checkUpload(a, size);
+    } catch (err) {
+      await this.refuse(err, 'put', record, a.req.identity);
+      throw err;
+    }
+    const id = to0x(a.req.identity);
+    this.reservedBy.set(id, (this.reservedBy.get(id) ?? 0) + size);
+    this.reservedTotal += size;
+    const held = { ...a, reserved: size };
+    let done = false;
+    return Object.assign(held, {
+      release: () => {
+        if (done) return;
+        done = true;
+        this.reservedTotal -= size;
+        const left = (this.reservedBy.get(id) ?? 0) - size;
+        if (left > 0) this.reservedBy.set(id, left);
+        else this.reservedBy.delete(id);
+      },
+    });
+  }
+
+  /** Counts stored and reserved bytes; a put holding a reservation does not count itself twice. */
+  private checkUpload(a: Authed & { reserved?: number }, size: number): void {
+    if (size > this.opts.maxRecordBytes)
+      throw new VaultError(VaultErrorCode.TOO_LARGE, { size, max: this.opts.maxRecordBytes });
+    const st = this.deps.store;
+    const mine = a.reserved ?? 0;
+    if (st.totalBytes + this.reservedTotal - mine + size > this.opts.maxTotalBytes)
+      throw new VaultError(VaultErrorCode.TOO_LARGE, { what: 'vault full' });
+    const by = st.uploadedBy(a.req.identity) + (this.reservedBy.get(to0x(a.req.identity)) ?? 0) - mine;
+    if (by + size > this.opts.maxBytesPerIdentity)
+      throw new VaultError(VaultErrorCode.QUOTA_EXCEEDED, { max: this.opts.maxBytesPerIdentity });
+  }
+
+  async put(
+    h: Uint8Array | (Authed & { reserved?: number }),
+    record: Uint8Array,
+    blob: Uint8Array,
+  ): Promise<{ locator: Uint8Array }> {
+    const a = await this.authed(h, 'put', record);
+    const { req } = a;
+    try {
+      this.checkUpload(a, blob.length);
       const locator = sha256(blob);
       if (!equal(locator, req.digest)) throw new VaultError(VaultErrorCode.LOCATOR_MISMATCH);
-      await this.requireIdentity(req);
       const st = this.deps.store;
-      if (st.totalBytes + blob.length > this.opts.maxTotalBytes)
-        throw new VaultError(VaultErrorCode.TOO_LARGE, { what: 'vault full' });
       const old = st.getMeta(record);
       if (old !== undefined) {
         if (equal(old.locator, locator) && equal(old.uploader, req.identity)) return { locator };
@@ -195,84 +240,88 @@ export class VaultService {
       );
       return { locator };
     } catch (err) {
-      await this.refuse(err, 'put', record, who);
+      await this.refuse(err, 'put', record, req.identity);
       throw err;
     }
   }
 
   // ---- keys: deposit wrapped keys ----
 
-  async putKeys(header: Uint8Array, record: Uint8Array, body: Uint8Array): Promise<{ stored: number }> {
-    let who: Uint8Array | null = null;
+  async putKeys(h: Uint8Array | Authed, record: Uint8Array, body: Uint8Array): Promise<{ stored: number }> {
+    const { req } = await this.authed(h, 'keys', record);
     try {
-      if (body.length > MAX_WRAPS_PER_CALL * (WRAPPED_BYTES + 100))
-        throw new VaultError(VaultErrorCode.TOO_LARGE, { size: body.length });
-      const { req } = await this.authenticate(header, 'keys', record);
-      who = req.identity;
-      this.fresh(req);
-      if (!this.firstSight(`${to0x(req.identity)}/${to0x(req.nonce)}`)) throw new VaultError(VaultErrorCode.REPLAYED);
+      if (body.length > MAX_KEYS_BODY) throw new VaultError(VaultErrorCode.TOO_LARGE, { size: body.length });
       if (!equal(sha256(body), req.digest)) throw new VaultError(VaultErrorCode.BAD_REQUEST, { what: 'digest' });
-      await this.requireIdentity(req);
       const wraps = parseWraps(body);
       const meta = this.deps.store.getMeta(record);
       if (meta === undefined) throw new VaultError(VaultErrorCode.NOT_FOUND);
-      // The uploader, or the record's patient on chain, may deposit keys.
-      let allowed = equal(meta.uploader, req.identity);
-      if (!allowed) {
+      // The record's patient on chain may deposit or replace any key; the uploader may only add
+      // keys for grantees that have none (it seeds the owner's and escrow copies): an uploader
+      // replacing the escrow or a grantee's copy could break break-glass or a consent.
+      const st = this.deps.store;
+      const replaces = wraps.some((w) => st.getWrap(record, w.grantee) !== undefined);
+      if (replaces || !equal(meta.uploader, req.identity)) {
         const p = await this.deps.chain.record(record);
-        allowed = p !== undefined && !p.erased && equal(p.patient, req.identity);
+        if (p === undefined || p.erased || !equal(p.patient, req.identity))
+          throw new VaultError(VaultErrorCode.NOT_AUTHORIZED, { what: replaces ? 'replace key' : 'deposit key' });
       }
-      if (!allowed) throw new VaultError(VaultErrorCode.NOT_AUTHORIZED);
       await this.deps.store.putWraps(record, wraps);
       return { stored: wraps.length };
     } catch (err) {
-      await this.refuse(err, 'keys', record, who);
+      await this.refuse(err, 'keys', record, req.identity);
       throw err;
     }
   }
 
   // ---- open: serve a ciphertext and the requester's wrapped key ----
 
-  async open(header: Uint8Array, record: Uint8Array, txBytes: Uint8Array): Promise<Served> {
-    let who: Uint8Array | null = null;
+  /**
+   * Serves a record under the disclosure invariant: the (authenticated) requester's ACCESS tx is
+   * submitted, the vault waits until it is in a final block (bounded by finalityTimeoutMs and the
+   * tx's expiry), and serves only if the chain's receipt grants exactly this record in a block
+   * recent against the vault's clock (judgeDisclosure).
+   */
+  async open(h: Uint8Array | Authed, record: Uint8Array, txBytes: Uint8Array): Promise<Served> {
+    const { req } = await this.authed(h, 'open', record);
     let txHash: string | undefined;
     try {
-      const { req } = await this.authenticate(header, 'open', record);
-      who = req.identity;
       const tx = this.accessTx(req, txBytes);
       txHash = to0x(tx.hash);
-      // A replay (same nonce or same tx) is refused; its tx is already on chain from its first sight.
-      const n1 = this.firstSight(`${to0x(req.identity)}/${to0x(req.nonce)}`);
-      const n2 = n1 && this.firstSight(`tx/${txHash}`);
-      if (!n1 || !n2) throw new VaultError(VaultErrorCode.REPLAYED);
-      try {
-        this.fresh(req);
-      } catch (err) {
-        // Still put the attempt on chain when its tx is includable (best effort).
-        await this.deps.chain.submit(tx.bytes).catch(() => undefined);
-        throw err;
-      }
-      // Audit first: no tx in the mempool, no data.
+      // One disclosure per ACCESS tx, across restarts too (a new request may carry an old tx).
+      const ttl = this.opts.finalityTimeoutMs + this.opts.maxChainLagMs + 2 * this.opts.maxSkewMs;
+      if (!(await this.auth.seenOnce(`tx/${txHash}`, ttl, true))) throw new VaultError(VaultErrorCode.REPLAYED);
+      const waitMs = Math.min(this.opts.finalityTimeoutMs, tx.expiresAt + EXPIRY_MARGIN_MS - this.now());
+      if (waitMs <= 0) throw new VaultError(VaultErrorCode.NOT_FINAL, { reason: 'TX_EXPIRED' });
       try {
         await this.deps.chain.submit(tx.bytes);
       } catch (err) {
-        throw new VaultError(VaultErrorCode.AUDIT_FAILED, {
-          reason: err instanceof Error && 'reason' in err ? String(err.reason) : 'submit',
-        });
+        const reason = err instanceof Error && 'reason' in err ? String(err.reason) : 'submit';
+        // Already in the mempool or on chain (the requester sent it too): its receipt decides.
+        if (reason !== 'TX_DUPLICATE') throw new VaultError(VaultErrorCode.AUDIT_FAILED, { reason });
       }
-      await this.requireIdentity(req);
-      const v = await this.deps.chain.checkAccess(req.identity, record, req.purpose);
-      if (!v.granted) throw new VaultError(VaultErrorCode.DENIED, { reason: v.code ?? 'DENIED' });
-      if (v.patient === null || !equal(v.patient, req.patient))
-        throw new VaultError(VaultErrorCode.DENIED, { reason: 'UNKNOWN_RECORD' });
-      return await this.serve(req, record, v, txHash);
+      const rc = await this.deps.chain.waitFinal(txHash, waitMs);
+      if (rc === undefined) {
+        const head = await this.deps.chain.head().catch(() => undefined);
+        if (head === undefined || this.now() - head.time > this.opts.maxChainLagMs)
+          throw new VaultError(VaultErrorCode.CHAIN_STALE, { reason: 'HEAD' });
+        throw new VaultError(VaultErrorCode.NOT_FINAL);
+      }
+      const d = judgeDisclosure(
+        rc,
+        { grantee: req.identity, patient: req.patient, record, purpose: req.purpose },
+        { now: this.now(), maxChainLagMs: this.opts.maxChainLagMs, maxSkewMs: this.opts.maxSkewMs },
+      );
+      return await this.serve(req, record, d, tx.hash);
     } catch (err) {
-      await this.refuse(err, 'open', record, who, txHash);
+      await this.refuse(err, 'open', record, req.identity, txHash);
       throw err;
     }
   }
 
-  /** The requester's ACCESS tx: bound to the request (hash = digest), to its identity, record, patient and purpose. */
+  /**
+   * The requester's ACCESS tx: bound to the request (hash = digest), to its identity, key,
+   * patient and purpose, and naming exactly the requested record (disclosure.ts says why).
+   */
   private accessTx(req: VaultRequest, bytes: Uint8Array): Tx {
     const bad = (what: string): never => {
       throw new VaultError(VaultErrorCode.BAD_REQUEST, { what });
@@ -288,12 +337,12 @@ export class VaultService {
     if (!equal(tx.signer, req.identity) || !equal(tx.pubkey, req.pubkey)) bad('access tx signer');
     const b = decodeBody(tx) as AccessBody;
     if (!equal(b.patient, req.patient)) bad('access tx patient');
-    if (!b.records.some((r) => equal(r, req.record))) bad('access tx record');
+    if (b.records.length !== 1 || !equal(b.records[0] as Uint8Array, req.record)) bad('access tx record');
     if (PURPOSE_NAMES[b.purpose] !== req.purpose) bad('access tx purpose');
     return tx;
   }
 
-  private async serve(req: VaultRequest, record: Uint8Array, v: AccessVerdict, accessTx: string): Promise<Served> {
+  private async serve(req: VaultRequest, record: Uint8Array, d: Disclosure, accessTx: Uint8Array): Promise<Served> {
     const st = this.deps.store;
     const meta = st.getMeta(record);
     if (meta === undefined) throw new VaultError(VaultErrorCode.NOT_FOUND);
@@ -312,24 +361,60 @@ export class VaultService {
     const blob = await st.getBlob(meta.locator, meta.size);
     if (blob === undefined) throw new VaultError(VaultErrorCode.NOT_FOUND);
     let w: WrapEntry | undefined = st.getWrap(record, req.identity);
-    if (w === undefined || v.emergency) w = await this.rewrap(req, record, v);
+    if (w === undefined || d.emergency) w = this.rewrap(req, record, d.session ?? accessTx);
     if (w === undefined) throw new VaultError(VaultErrorCode.NO_KEY);
-    return { blob, wrapped: w.wrapped, grant: w.grant, emergency: v.emergency, session: v.session, accessTx };
+    return {
+      blob,
+      wrapped: w.wrapped,
+      grant: w.grant,
+      emergency: d.emergency,
+      session: d.session,
+      accessTx: to0x(accessTx),
+    };
   }
 
   /**
    * A granted requester without a deposited key (break-glass, or a consent by resource type): the
-   * custodian's escrow copy is re-wrapped for them, bound to the session or consent id.
+   * custodian's escrow copy is re-wrapped for them, bound to the break-glass session or else to
+   * the ACCESS tx that the chain granted.
    */
-  private async rewrap(req: VaultRequest, record: Uint8Array, v: AccessVerdict): Promise<WrapEntry | undefined> {
+  private rewrap(req: VaultRequest, record: Uint8Array, grant: Uint8Array): WrapEntry | undefined {
     const esc = this.deps.store.getWrap(record, this.deps.custodian.id);
     if (esc === undefined) return undefined;
     const { key, salt } = unwrapKey(this.escrow, record, NO_GRANT, esc.wrapped);
-    const grant = v.session ?? v.consent ?? NO_GRANT;
     const wrapped = wrapKey(req.pubkey, record, grant, key, salt);
     key.fill(0);
     salt.fill(0);
     return { grantee: req.identity, grant, wrapped };
+  }
+
+  // ---- the refusal log ----
+
+  /**
+   * Refusals newest first, for the custodian organization (a signed `refusals` request) or the
+   * operator token; plus the counts of unauthenticated refusals by code.
+   */
+  async refusals(
+    who: { token?: string; header?: Uint8Array },
+    limit: number,
+    before?: string,
+  ): Promise<{ refusals: Refusal[]; next: string | null; unauthenticated: Record<string, number> }> {
+    if (!(this.operatorTokenMatches(who.token) || (await this.custodianSigned(who.header))))
+      throw new VaultError(VaultErrorCode.NOT_AUTHORIZED, { what: 'refusal log' });
+    const page = await this.deps.store.refusals(Math.max(1, Math.min(limit, 1_000)), before);
+    return { ...page, unauthenticated: Object.fromEntries(this.junk) };
+  }
+
+  private operatorTokenMatches(token: string | undefined): boolean {
+    const t = this.opts.operatorToken;
+    if (t === undefined || t === '' || token === undefined) return false;
+    return equal(sha256(new TextEncoder().encode(token)), sha256(new TextEncoder().encode(t)));
+  }
+
+  private async custodianSigned(header: Uint8Array | undefined): Promise<boolean> {
+    if (header === undefined) return false;
+    const { req } = await this.authenticate(header, 'refusals', ZERO_ID);
+    return equal(req.identity, this.custodianId);
   }
 
   // ---- erasure ----
@@ -356,27 +441,57 @@ export class VaultService {
     const st = this.deps.store;
     const old = await st.getReceipt(record);
     if (old !== undefined) return JSON.parse(old) as DeletionReceipt;
-    const gone = await st.shred(record);
+    let receipt: DeletionReceipt | undefined;
+    // The receipt is written in the same batch as the deletes: a crash cannot lose it.
+    const gone = await st.shred(record, (meta, keys) => {
+      const body = {
+        record: to0x(record),
+        custodian: to0x(this.deps.custodian.id),
+        locator: to0x(meta.locator),
+        eraseTx,
+        height,
+        keys,
+        deletedAt: this.now(),
+      };
+      const sig = sign(
+        signingMessage(SignPurpose.DELETION_RECEIPT, this.deps.chain.chainId, receiptPayload(body)),
+        this.deps.custodian.secretKey,
+      );
+      receipt = { ...body, signature: to0x(sig) };
+      return JSON.stringify(receipt);
+    });
     this.pointers.delete(to0x(record));
-    if (gone === undefined) return undefined;
-    const body = {
-      record: to0x(record),
-      custodian: to0x(this.deps.custodian.id),
-      locator: to0x(gone.meta.locator),
-      eraseTx,
-      height,
-      keys: gone.keys,
-      deletedAt: this.now(),
-    };
-    const sig = sign(
-      signingMessage(SignPurpose.DELETION_RECEIPT, this.deps.chain.chainId, receiptPayload(body)),
-      this.deps.custodian.secretKey,
-    );
-    const receipt: DeletionReceipt = { ...body, signature: to0x(sig) };
-    await st.putReceipt(record, JSON.stringify(receipt));
-    this.deps.log.info({ record: body.record, eraseTx, height, keys: gone.keys }, 'record shredded');
+    if (gone === undefined || receipt === undefined) return undefined;
+    this.deps.log.info({ record: to0x(record), eraseTx, height, keys: gone.keys }, 'record shredded');
     await this.attest(record, receipt);
     return receipt;
+  }
+
+  /** Deletes expired persisted nonces (they accrue one per open); returns how many stay. */
+  async purgeNonces(): Promise<number> {
+    return (await this.deps.store.loadNonces(this.now())).length;
+  }
+
+  /**
+   * Deletes blobs uploaded more than unanchoredGraceMs ago that no pointer on chain anchors (no
+   * pointer, or one naming another blob or patient): uploads nobody registered cannot pile up.
+   * Returns the number collected.
+   */
+  async collectUnanchored(limit = 1_000): Promise<number> {
+    const cutoff = this.now() - this.opts.unanchoredGraceMs;
+    const old: Uint8Array[] = [];
+    for await (const { record, meta } of this.deps.store.metas()) {
+      if (meta.storedAt > cutoff) continue;
+      const p = await this.deps.chain.record(record);
+      const anchored =
+        p !== undefined && p.locator !== null && equal(p.locator, meta.locator) && equal(p.patient, meta.patient);
+      if (!anchored && p?.erased !== true) old.push(record);
+      if (old.length >= limit) break;
+    }
+    let n = 0;
+    for (const r of old) if ((await this.deps.store.shred(r)) !== undefined) n++;
+    if (n > 0) this.deps.log.info({ collected: n }, 'unanchored blobs collected');
+    return n;
   }
 
   /**
@@ -430,6 +545,7 @@ export class VaultService {
     }
     // A failing pass (node unreachable mid-way) must not fail the catch-up: the next pass retries.
     await this.attestPending().catch((err) => this.deps.log.warn({ err: String(err) }, 'attestation check failed'));
+    await this.collectUnanchored().catch((err) => this.deps.log.warn({ err: String(err) }, 'blob collection failed'));
     return n;
   }
 

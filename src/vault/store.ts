@@ -14,6 +14,7 @@ const T_WRAP = 0x77; // 'w' + record + grantee
 const T_RECEIPT = 0x64; // 'd' + record
 const T_REFUSAL = 0x61; // 'a' + time(8) + seq(4)
 const T_ATTESTED = 0x74; // 't' + record -> the receipt hash the chain shows (record_get deletionReceipt)
+const T_NONCE = 0x6e; // 'n' + sha256(nonce key) -> until(8): request nonces and access txs that must survive a restart
 /** Blobs up to this size are read synchronously. */
 const SYNC_BLOB_BYTES = 64 * 1024;
 
@@ -42,10 +43,17 @@ export interface Refusal {
   accessTx?: string;
 }
 
+/** Refusal rows kept at most; the oldest go first. */
+export const DEFAULT_MAX_REFUSALS = 100_000;
+
 export class VaultStore {
   private seq = 0;
   /** Bytes of ciphertext held (counted at open, kept current). */
   totalBytes = 0;
+  /** Bytes held per uploader (hex id), for the per-identity upload quota. */
+  readonly uploaded = new Map<string, number>();
+  private refusalCount = 0;
+  maxRefusals = DEFAULT_MAX_REFUSALS;
 
   private constructor(private readonly db: ClassicLevel<Uint8Array, Uint8Array>) {}
 
@@ -53,8 +61,15 @@ export class VaultStore {
     const db = new ClassicLevel<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
     const s = new VaultStore(db);
-    for await (const [, v] of db.iterator({ gte: Uint8Array.of(T_META), lt: Uint8Array.of(T_META + 1) }))
-      s.totalBytes += decodeMeta(v).size;
+    for await (const [, v] of db.iterator({ gte: Uint8Array.of(T_META), lt: Uint8Array.of(T_META + 1) })) {
+      const m = decodeMeta(v);
+      s.totalBytes += m.size;
+      s.addUploaded(m.uploader, m.size);
+    }
+    for await (const k of db.keys({ gte: Uint8Array.of(T_REFUSAL), lt: Uint8Array.of(T_REFUSAL + 1), reverse: true })) {
+      if (s.refusalCount === 0) s.seq = new DataView(k.buffer, k.byteOffset).getUint32(9) + 1;
+      s.refusalCount++;
+    }
     return s;
   }
 
@@ -76,6 +91,17 @@ export class VaultStore {
     return size <= SYNC_BLOB_BYTES ? this.db.getSync(k) : this.db.get(k);
   }
 
+  private addUploaded(uploader: Uint8Array, n: number): void {
+    const k = Buffer.from(uploader).toString('hex');
+    const v = (this.uploaded.get(k) ?? 0) + n;
+    if (v <= 0) this.uploaded.delete(k);
+    else this.uploaded.set(k, v);
+  }
+
+  uploadedBy(uploader: Uint8Array): number {
+    return this.uploaded.get(Buffer.from(uploader).toString('hex')) ?? 0;
+  }
+
   async putRecord(record: Uint8Array, meta: RecordMeta, blob: Uint8Array): Promise<void> {
     await this.db.batch([
       { type: 'put', key: dbKey(T_BLOB, meta.locator), value: blob },
@@ -86,6 +112,7 @@ export class VaultStore {
       },
     ]);
     this.totalBytes += meta.size;
+    this.addUploaded(meta.uploader, meta.size);
   }
 
   async putWraps(record: Uint8Array, wraps: WrapEntry[]): Promise<void> {
@@ -105,18 +132,41 @@ export class VaultStore {
     return { grantee, grant, wrapped };
   }
 
-  /** Crypto-shredding: deletes the ciphertext, the metadata and every wrapped key (key + salt) of a record. */
-  async shred(record: Uint8Array): Promise<{ meta: RecordMeta; keys: number } | undefined> {
-    const meta = await this.getMeta(record);
+  /**
+   * Crypto-shredding: deletes the ciphertext, the metadata and every wrapped key (key + salt) of a
+   * record, writing `receipt(meta, keys)` (the deletion receipt, if any) in the same batch, so
+   * the bytes leave the files on disk, not only the key space: LevelDB delete markers leave
+   * values readable in older tables and the log until a compaction that may never come. A manual
+   * compaction never rewrites the bottom level it reaches, and a memtable flush writes a value and
+   * its delete marker into the same table; so the ranges are compacted before the deletes (the
+   * values move from the log into tables) and after (the markers are flushed above them and
+   * merged down, dropping the values; the old log is removed).
+   */
+  async shred(
+    record: Uint8Array,
+    receipt?: (meta: RecordMeta, keys: number) => string,
+  ): Promise<{ meta: RecordMeta; keys: number } | undefined> {
+    const meta = this.getMeta(record);
     if (meta === undefined) return undefined;
     const prefix = dbKey(T_WRAP, record);
-    const ops: { type: 'del'; key: Uint8Array }[] = [];
+    const ops: ({ type: 'del'; key: Uint8Array } | { type: 'put'; key: Uint8Array; value: Uint8Array })[] = [];
     for await (const k of this.db.keys({ gte: prefix, lt: prefixEnd(prefix) })) ops.push({ type: 'del', key: k });
     const keys = ops.length;
+    const ranges = [dbKey(T_BLOB, meta.locator), dbKey(T_META, record), prefix];
+    await this.compact(ranges);
     ops.push({ type: 'del', key: dbKey(T_BLOB, meta.locator) }, { type: 'del', key: dbKey(T_META, record) });
+    if (receipt !== undefined)
+      ops.push({ type: 'put', key: dbKey(T_RECEIPT, record), value: new TextEncoder().encode(receipt(meta, keys)) });
     await this.db.batch(ops);
     this.totalBytes -= meta.size;
+    this.addUploaded(meta.uploader, -meta.size);
+    await this.compact(ranges);
     return { meta, keys };
+  }
+
+  /** Compacts the key range of each exact key or prefix given (flushes the log, rewrites the tables). */
+  private async compact(prefixes: Uint8Array[]): Promise<void> {
+    for (const p of prefixes) await this.db.compactRange(p, prefixEnd(p));
   }
 
   async putReceipt(record: Uint8Array, json: string): Promise<void> {
@@ -151,20 +201,84 @@ export class VaultStore {
       yield k.subarray(1);
   }
 
+  /** Appends a refusal; beyond `maxRefusals` rows the oldest are dropped. */
   async logRefusal(r: Refusal): Promise<void> {
     const k = new Uint8Array(13);
     k[0] = T_REFUSAL;
     new DataView(k.buffer).setBigUint64(1, BigInt(r.time));
     new DataView(k.buffer).setUint32(9, this.seq++ >>> 0);
     await this.db.put(k, new TextEncoder().encode(JSON.stringify(r)));
+    if (++this.refusalCount <= this.maxRefusals) return;
+    const drop: Uint8Array[] = [];
+    const n = this.refusalCount - this.maxRefusals;
+    for await (const old of this.db.keys({ gte: Uint8Array.of(T_REFUSAL), lt: Uint8Array.of(T_REFUSAL + 1), limit: n }))
+      drop.push(old);
+    await this.db.batch(drop.map((key) => ({ type: 'del' as const, key })));
+    this.refusalCount -= drop.length;
   }
 
-  async refusals(limit = 1000): Promise<Refusal[]> {
+  /**
+   * Refusals newest first, at most `limit`; `before` is the cursor of the previous page (the
+   * `next` it returned): rows strictly older than it.
+   */
+  async refusals(limit = 100, before?: string): Promise<{ refusals: Refusal[]; next: string | null }> {
+    const lt = before === undefined ? Uint8Array.of(T_REFUSAL + 1) : cursorKey(before);
     const out: Refusal[] = [];
-    for await (const v of this.db.values({ gte: Uint8Array.of(T_REFUSAL), lt: Uint8Array.of(T_REFUSAL + 1), limit }))
+    let last: Uint8Array | undefined;
+    for await (const [k, v] of this.db.iterator({ gte: Uint8Array.of(T_REFUSAL), lt, reverse: true, limit })) {
       out.push(JSON.parse(new TextDecoder().decode(v)) as Refusal);
-    return out;
+      last = k;
+    }
+    const next = out.length === limit && last !== undefined ? Buffer.from(last.subarray(1)).toString('hex') : null;
+    return { refusals: out, next };
   }
+
+  get refusalRows(): number {
+    return this.refusalCount;
+  }
+
+  // ---- nonces that must survive a restart ----
+
+  async putNonce(key: Uint8Array, until: number): Promise<void> {
+    const v = new Uint8Array(8);
+    new DataView(v.buffer).setBigUint64(0, BigInt(until));
+    await this.db.put(dbKey(T_NONCE, key), v);
+  }
+
+  /** Rows of the persisted nonce table (expired ones included until the next loadNonces). */
+  async nonceRows(): Promise<number> {
+    let n = 0;
+    for await (const _ of this.db.keys({ gte: Uint8Array.of(T_NONCE), lt: Uint8Array.of(T_NONCE + 1) })) n++;
+    return n;
+  }
+
+  /** Live persisted nonces; expired ones are deleted on the way (also the periodic purge). */
+  async loadNonces(now: number): Promise<{ key: Uint8Array; until: number }[]> {
+    const live: { key: Uint8Array; until: number }[] = [];
+    const dead: Uint8Array[] = [];
+    for await (const [k, v] of this.db.iterator({ gte: Uint8Array.of(T_NONCE), lt: Uint8Array.of(T_NONCE + 1) })) {
+      const until = Number(new DataView(v.buffer, v.byteOffset).getBigUint64(0));
+      if (until > now) live.push({ key: k.slice(1), until });
+      else dead.push(k);
+    }
+    if (dead.length > 0) await this.db.batch(dead.map((key) => ({ type: 'del' as const, key })));
+    return live;
+  }
+
+  /** Record ids with their metadata (the unanchored-blob collector walks them). */
+  async *metas(): AsyncGenerator<{ record: Uint8Array; meta: RecordMeta }> {
+    for await (const [k, v] of this.db.iterator({ gte: Uint8Array.of(T_META), lt: Uint8Array.of(T_META + 1) }))
+      yield { record: k.slice(1), meta: decodeMeta(v) };
+  }
+}
+
+/** A paging cursor (hex of time(8) + seq(4)) as the key bound; malformed cursors start from the newest. */
+function cursorKey(c: string): Uint8Array {
+  if (!/^[0-9a-f]{24}$/.test(c)) return Uint8Array.of(T_REFUSAL + 1);
+  const k = new Uint8Array(13);
+  k[0] = T_REFUSAL;
+  k.set(Buffer.from(c, 'hex'), 1);
+  return k;
 }
 
 function decodeMeta(v: Uint8Array): RecordMeta {

@@ -30,10 +30,10 @@ const patient = key('patient');
 
 const chain: VaultChain = {
   chainId: CHAIN,
-  identityKey: async (id) => (id.every((b, i) => b === patient.id[i]) ? patient.pk : undefined),
-  checkAccess: async () => {
-    throw new Error('unused');
-  },
+  identity: async (id) =>
+    id.every((b, i) => b === patient.id[i]) ? { pubkey: patient.pk, suspended: false } : undefined,
+  waitFinal: async () => undefined,
+  head: async () => ({ height: 0, time: 0 }),
   record: async () => undefined,
   submit: async () => '0x',
 };

@@ -72,10 +72,9 @@ test.before.each(async (ctx) => {
   await putRecord(ctx.store, record, utf8('ciphertext'));
   const chain: VaultChain = {
     chainId: CHAIN,
-    identityKey: async () => undefined,
-    checkAccess: async () => {
-      throw new Error('unused');
-    },
+    identity: async () => undefined,
+    waitFinal: async () => undefined,
+    head: async () => ({ height: 0, time: 0 }),
     record: async (id): Promise<PointerView> => {
       ctx.lookups++;
       return {

@@ -208,7 +208,12 @@ export function wrapKey(
   const ePub = rawPublic(e.publicKey);
   const shared = new Uint8Array(diffieHellman({ privateKey: e.privateKey, publicKey: to.key }));
   const nonce = randomBytes(NONCE_BYTES);
-  const sealed = xchachaSeal(kek(shared, ePub, to.u), nonce, concat(WRAP_AD, record, grant), concat(key, salt));
+  const k = kek(shared, ePub, to.u);
+  shared.fill(0);
+  const plain = concat(key, salt);
+  const sealed = xchachaSeal(k, nonce, concat(WRAP_AD, record, grant), plain);
+  k.fill(0);
+  plain.fill(0);
   return concat(ePub, nonce, sealed);
 }
 
@@ -238,16 +243,21 @@ export function unwrapKey(
   } catch {
     throw new SealError(SealErrorCode.MALFORMED, { what: 'wrapped key' });
   }
+  let kk: Uint8Array;
+  try {
+    kk = kek(shared, ePub, k.u);
+  } finally {
+    shared.fill(0);
+  }
   let plain: Uint8Array;
   try {
-    plain = xchachaOpen(
-      kek(shared, ePub, k.u),
-      wrapped.subarray(32, 56),
-      concat(WRAP_AD, record, grant),
-      wrapped.subarray(56),
-    );
+    plain = xchachaOpen(kk, wrapped.subarray(32, 56), concat(WRAP_AD, record, grant), wrapped.subarray(56));
   } catch {
     throw new SealError(SealErrorCode.WRONG_KEY);
+  } finally {
+    kk.fill(0);
   }
-  return { key: plain.slice(0, DATA_KEY_BYTES), salt: plain.slice(DATA_KEY_BYTES) };
+  const out = { key: plain.slice(0, DATA_KEY_BYTES), salt: plain.slice(DATA_KEY_BYTES) };
+  plain.fill(0);
+  return out;
 }

@@ -5,7 +5,7 @@
  * canonical CBOR tuple
  *   [1, op, vault, identity, pubkey, record, patient, purpose, time, nonce, digest]
  * signed with the requester's identity key under the VAULT_REQUEST domain of the chain:
- *   op       'put' | 'keys' | 'open'
+ *   op       'put' | 'keys' | 'open' | 'refusals'
  *   vault    the custodian organization's id (a request for one vault is void at another)
  *   patient  the record's patient (put/keys), or the patient named by the access tx (open)
  *   purpose  HL7 purpose of use (open), '' otherwise
@@ -13,6 +13,8 @@
  *            vault's start (nonces are kept in memory only), with STALE_REQUEST
  *   nonce    16 random bytes; a (identity, nonce) pair is served once (REPLAYED)
  *   digest   sha256(body) for put/keys; for open, the hash of the requester's ACCESS tx (the body)
+ * The vault checks the header (signature, freshness, nonce, the identity's current key on chain)
+ * before it reads a body, and reads at most the body's declared content-length, bounded per op.
  * Errors are JSON `{ error: { code, reason?, message } }` with an HTTP status.
  */
 import { encode } from 'cborg';
@@ -34,6 +36,14 @@ export const VaultErrorCode = {
   DENIED: 'VAULT_DENIED',
   /** The access could not be recorded on chain, so nothing is served. */
   AUDIT_FAILED: 'VAULT_AUDIT_FAILED',
+  /** The requester's ACCESS tx is not in a final block in time (or expired before inclusion): no data. */
+  NOT_FINAL: 'VAULT_NOT_FINAL',
+  /** The chain is stalled or the node lags: the including block (or the head) is too old against the vault's clock. */
+  CHAIN_STALE: 'VAULT_CHAIN_STALE',
+  /** Too many requests (per address or per identity), or too many connections. */
+  RATE_LIMITED: 'VAULT_RATE_LIMITED',
+  /** The identity's storage quota would be exceeded. */
+  QUOTA_EXCEEDED: 'VAULT_QUOTA_EXCEEDED',
   UNAVAILABLE: 'VAULT_UNAVAILABLE',
 } as const;
 export type VaultErrorCode = (typeof VaultErrorCode)[keyof typeof VaultErrorCode];
@@ -53,12 +63,17 @@ export const HTTP_STATUS: Record<VaultErrorCode, number> = {
   VAULT_NO_KEY: 404,
   VAULT_DENIED: 403,
   VAULT_AUDIT_FAILED: 503,
+  VAULT_NOT_FINAL: 503,
+  VAULT_CHAIN_STALE: 503,
+  VAULT_RATE_LIMITED: 429,
+  VAULT_QUOTA_EXCEEDED: 413,
   VAULT_UNAVAILABLE: 503,
 };
 
 export const REQUEST_HEADER = 'x-medchain-request';
-export type VaultOp = 'put' | 'keys' | 'open';
-const OPS: ReadonlySet<string> = new Set(['put', 'keys', 'open']);
+/** `refusals`: the custodian organization reads the refusal log (record and digest zero). */
+export type VaultOp = 'put' | 'keys' | 'open' | 'refusals';
+const OPS: ReadonlySet<string> = new Set(['put', 'keys', 'open', 'refusals']);
 export const REQUEST_NONCE_BYTES = 16;
 /** Bound on the header before it is decoded. */
 export const MAX_REQUEST_HEADER = 1024;
