@@ -1,4 +1,12 @@
-import { type Block, BlockError, BlockErrorCode, decodeBlock, encodeBlock, headerHash } from '../src/chain/block.js';
+import {
+  BLOCK_MAX_BYTES,
+  type Block,
+  BlockError,
+  BlockErrorCode,
+  decodeBlock,
+  encodeBlock,
+  headerHash,
+} from '../src/chain/block.js';
 import { checkBlockBody } from '../src/chain/block-body.js';
 import { type Tx, TxError, TxErrorCode } from '../src/chain/tx.js';
 import type { Validator } from '../src/chain/validators.js';
@@ -21,6 +29,8 @@ export interface ChainExecutorDeps {
   verifyMany(items: VerifyItem[]): Promise<boolean[]>;
   /** This validator's organization id (the header's proposer), if it validates. */
   proposerId?: Uint8Array;
+  /** Largest encoded block this node proposes (what a proposal can carry over gossip); BLOCK_MAX_BYTES at most. */
+  maxBlockBytes?: number;
   /** Tx kinds, so the body check also refuses bodies no kind decodes. */
   kind?(kind: number): TxKindHandler | undefined;
   /** After a block is durably committed: RPC subscribers, custodians, metrics. */
@@ -40,6 +50,9 @@ interface Prepared {
   bytes: Uint8Array;
   exec: Execution;
 }
+
+/** Header and array heads of an encoded block, with room to spare. */
+const BLOCK_OVERHEAD = 1024;
 
 /** Bounded: a height sees at most a few proposals (one per round). */
 const MAX_PREPARED = 16;
@@ -101,7 +114,15 @@ export class ChainExecutor implements Executor {
     // Block time: the proposer's clock, strictly after the previous block.
     const time = Math.max(now, chain.head.time + 1);
     const proposer = this.d.proposerId ?? new Uint8Array(32);
-    const txs = mempool.take(chain.genesis.params.maxBlockTxs, time, (tx) => chain.inclusionError(tx, time) === null);
+    // Within the byte budget too: a block its proposal cannot carry would never reach the others.
+    const budget = Math.min(BLOCK_MAX_BYTES, this.d.maxBlockBytes ?? BLOCK_MAX_BYTES) - BLOCK_OVERHEAD;
+    let size = 0;
+    const txs = mempool.take(chain.genesis.params.maxBlockTxs, time, (tx) => {
+      const n = tx.bytes.length + 5; // its CBOR head, at most
+      if (size + n > budget || chain.inclusionError(tx, time) !== null) return false;
+      size += n;
+      return true;
+    });
     // Txs whose sender lost the right to send since admission (key rotated, suspended) are left
     // out, and out of the pool: every validator would refuse a block carrying one.
     const exec = chain.execute(time, proposer, txs, { drop: true });

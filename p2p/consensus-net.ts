@@ -49,6 +49,8 @@ export interface ConsensusNetDeps {
   /** The block's header hash once its body is checked against its header (Executor.hashBlock); throws otherwise. */
   hashBlock(block: Uint8Array): Uint8Array;
   requestSync(fromHeight: number): void;
+  /** A publish that failed (no harm to consensus: rounds rebroadcast); never an unhandled rejection. */
+  onError?(err: unknown): void;
   now?(): number;
 }
 
@@ -60,6 +62,12 @@ export interface ConsensusNetDeps {
  * without it, so a copy is not verified or forwarded again within `seenTtlMs`.
  */
 const SEQ = 4;
+/** A proposal's fields around its block (chain id, hashes, signature, heads), with room to spare. */
+const PROPOSAL_OVERHEAD = 512;
+
+/** The largest block a proposal carries in one gossip message of `maxGossipBytes`: the builder's budget. */
+export const maxProposalBlockBytes = (maxGossipBytes: number): number => maxGossipBytes - SEQ - PROPOSAL_OVERHEAD;
+
 const strip = (msg: Uint8Array): Uint8Array => msg.subarray(0, msg.length - SEQ);
 
 /**
@@ -94,11 +102,15 @@ export class ConsensusNet implements Transport {
   }
 
   broadcastProposal(p: Proposal): void {
-    this.d.host.gossip.publish(this.d.host.topics.proposal, this.sealed(encodeProposal(p)));
+    this.publish(this.d.host.topics.proposal, encodeProposal(p));
   }
 
   broadcastVote(v: Vote): void {
-    this.d.host.gossip.publish(this.d.host.topics.vote, this.sealed(encodeVote(v)));
+    this.publish(this.d.host.topics.vote, encodeVote(v));
+  }
+
+  private publish(topic: string, payload: Uint8Array): void {
+    this.d.host.gossip.publish(topic, this.sealed(payload)).catch((err: unknown) => this.d.onError?.(err));
   }
 
   private sealed(payload: Uint8Array): Uint8Array {

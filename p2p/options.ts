@@ -95,6 +95,8 @@ export interface TxBundlerOptions {
   maxDelayMs: number;
   /** Tx hashes remembered as admitted or invalid, so a repeat costs no signature check. */
   seenCacheSize: number;
+  /** Bundles in validation at once; more are dropped unjudged (a flood queues no unbounded work). */
+  maxValidating: number;
 }
 
 export const defaultTxBundlerOptions: TxBundlerOptions = {
@@ -103,6 +105,7 @@ export const defaultTxBundlerOptions: TxBundlerOptions = {
   maxItemBytes: TX_MAX_BYTES,
   maxDelayMs: 20,
   seenCacheSize: 65_536,
+  maxValidating: 16,
 };
 
 export interface ReqRespOptions {

@@ -37,7 +37,20 @@ export class TxGossipValidator {
     this.seen = new SeenCache<boolean>(opts.seenCacheSize, 0);
   }
 
+  private validating = 0;
+
   async validate(bytes: Uint8Array): Promise<Validation> {
+    // [IGNORE] a bounded amount of work in flight: beyond it, drop (no penalty: it may be load, not malice).
+    if (this.validating >= this.opts.maxValidating) return GossipReason.BUSY;
+    this.validating++;
+    try {
+      return await this.judge(bytes);
+    } finally {
+      this.validating--;
+    }
+  }
+
+  private async judge(bytes: Uint8Array): Promise<Validation> {
     let items: Uint8Array[];
     try {
       // [REJECT] size limit before decode, then a bounded decode (once): at most

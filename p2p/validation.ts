@@ -14,6 +14,8 @@ export const GossipReason = {
   OUTSIDE_WINDOW: 'GOSSIP_OUTSIDE_WINDOW',
   /** A later height whose validator set we cannot know yet. */
   UNJUDGEABLE: 'GOSSIP_UNJUDGEABLE',
+  /** Dropped unjudged: as many messages of this topic are being validated as we allow (lodestar's gossip queues). */
+  BUSY: 'GOSSIP_BUSY',
   /** Well-formed and signed, but not admitted here (pool full, sender quota, expiry by our clock). */
   NOT_ADMITTED: 'GOSSIP_NOT_ADMITTED',
   // [REJECT] no honest node forwards this.

@@ -7,9 +7,9 @@ import { defaultMempoolOptions, Mempool } from '../../consensus/mempool.js';
 import { FileStore } from '../../consensus/wal/file-wal.js';
 import { ConsensusWal } from '../../consensus/wal/wal.js';
 import { TxBundler } from '../../p2p/bundle.js';
-import { ConsensusNet } from '../../p2p/consensus-net.js';
+import { ConsensusNet, maxProposalBlockBytes } from '../../p2p/consensus-net.js';
 import { createHost, type P2pHost } from '../../p2p/host.js';
-import { defaultTxBundlerOptions } from '../../p2p/options.js';
+import { defaultP2pOptions, defaultTxBundlerOptions } from '../../p2p/options.js';
 import { defaultSyncOptions, syncHandler, syncProtocol } from '../../p2p/sync.js';
 import { SyncManager } from '../../p2p/sync-manager.js';
 import { TxGossipValidator } from '../../p2p/tx-gossip.js';
@@ -158,6 +158,7 @@ export class Node {
         mempool,
         verifyMany: (items) => pool.verifyMany(items),
         kind: (k) => o.machine.kind(k),
+        maxBlockBytes: maxProposalBlockBytes(defaultP2pOptions.maxGossipBytes),
         ...(validatorId ? { proposerId: validatorId } : {}),
         onCommitted: (c) => {
           events.emitCommitted(c);
@@ -187,7 +188,7 @@ export class Node {
         },
       );
       const net = new ConsensusNet(
-        { maxProposalBytes: BLOCK_MAX_BYTES },
+        { maxProposalBytes: defaultP2pOptions.maxGossipBytes },
         {
           host,
           headHeight: () => chain.head.height,
@@ -196,6 +197,7 @@ export class Node {
           verify: (pk, bytes, sig) => pool.verify(vote(bytes), sig, pk, { priority: true }),
           hashBlock: (b) => executor.hashBlock(b),
           requestSync: () => catchUp(),
+          onError: (err) => log.debug({ err: isCoded(err) ? err.code : String(err) }, 'consensus publish failed'),
         },
       );
       const engine = new ConsensusEngine(

@@ -103,6 +103,8 @@ export const dropOneTx = (block: Uint8Array, cert: Uint8Array): [Uint8Array, Uin
 
 export interface Follower {
   chain: ChainState;
+  mempool: Mempool;
+  executor: ChainExecutor;
   driver: ConsensusDriver;
   sync: SyncManager;
   penalties: string[];
@@ -112,7 +114,7 @@ export interface Follower {
 }
 
 /** A non-validator node following the source chain by sync only. */
-export async function follower(): Promise<Follower> {
+export async function follower(maxBlockBytes?: number): Promise<Follower> {
   const chain = await ChainState.open({ dir: tmp('sync-dst'), genesis, machine: kvMachine, syncWrites: false });
   const mempool = new Mempool(defaultMempoolOptions, {
     chainId: genesis.chainId,
@@ -127,6 +129,7 @@ export async function follower(): Promise<Follower> {
     mempool,
     verifyMany: async (items) => items.map((i) => verify(i.sig, i.msg, i.pk)),
     kind: (k) => kvMachine.kind(k),
+    ...(maxBlockBytes === undefined ? {} : { maxBlockBytes }),
   });
   const engine = new ConsensusEngine({ chainId: genesis.chainId }, { verify: verifyVote });
   const driver = new ConsensusDriver({
@@ -160,6 +163,8 @@ export async function follower(): Promise<Follower> {
   await driver.start(chain.head.height + 1, toValidatorSet(chain.validators), chain.head.time);
   return {
     chain,
+    mempool,
+    executor,
     driver,
     sync,
     penalties,

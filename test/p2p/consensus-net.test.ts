@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { encodeProposal, encodeVote } from '../../consensus/engine/messages.js';
 import type { Proposal, Vote } from '../../consensus/engine/types.js';
 import { ConsensusNet } from '../../p2p/consensus-net.js';
+import { P2pError, P2pErrorCode } from '../../p2p/errors.js';
 import type { TopicHandlers } from '../../p2p/gossip.js';
 import type { P2pHost } from '../../p2p/host.js';
 import { GossipReason, type Validation, verdictOf } from '../../p2p/validation.js';
@@ -104,6 +105,43 @@ test("consensus gossip: a proposal from a validator that is not the round's prop
   const t = net();
   assert.is(await t.proposal(proposal(2, 1, 0, X)), GossipReason.WRONG_SIGNER);
   assert.is(t.got.verified, 0);
+});
+
+test('consensus gossip: a failed publish (GOSSIP_TOO_LARGE) is reported, never an unhandled rejection', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (err: unknown): void => {
+    unhandled.push(err);
+  };
+  process.on('unhandledRejection', onUnhandled);
+  const errors: unknown[] = [];
+  const host = {
+    topics: { tx: 'tx', proposal: 'proposal', vote: 'vote' },
+    gossip: {
+      subscribe: () => {},
+      publish: async () => {
+        throw new P2pError(P2pErrorCode.GOSSIP_TOO_LARGE);
+      },
+    },
+  } as unknown as P2pHost;
+  const n = new ConsensusNet(
+    { maxProposalBytes: 1 << 20 },
+    {
+      host,
+      headHeight: () => 0,
+      validatorSet: () => set,
+      verify: async () => true,
+      hashBlock: hashOf,
+      requestSync: () => {},
+      onError: (err) => errors.push(err),
+    },
+  );
+  n.broadcastProposal(proposal(1, 1, 0, X));
+  n.broadcastVote(prevote(1, 1, 0, hX));
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  process.off('unhandledRejection', onUnhandled);
+  assert.is(errors.length, 2);
+  assert.equal(unhandled, []);
 });
 
 test.run();

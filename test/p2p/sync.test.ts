@@ -9,14 +9,17 @@ import {
   syncHandler,
 } from '../../p2p/sync.js';
 import { decodeBlock, headerHash } from '../../src/chain/block.js';
+import { utf8 } from '../../src/codec/bytes.js';
 import { encode } from '../../src/codec/cbor.js';
 import { isCoded } from '../../src/errors.js';
 import type { ChainState } from '../../state/chain.js';
+import { kvTx } from '../helpers/kv-machine.js';
 import {
   buildSource,
   dropOneTx,
   type Follower,
   follower,
+  genesis,
   honest,
   removeTmp,
   signCert,
@@ -116,6 +119,23 @@ test('sync: a response with more blocks than requested is a bad response', () =>
     assert.unreachable('more pairs than asked for');
   } catch (err) {
     assert.ok(isCoded(err, SyncErrorCode.BAD_RESPONSE));
+  }
+});
+
+test('block builder: a proposer never builds a block above its byte budget (what a proposal can carry)', async () => {
+  const budget = 8 * 1024;
+  const f = await follower(budget);
+  try {
+    const txs = Array.from({ length: 20 }, (_, i) =>
+      kvTx(genesis.chainId, utf8(`big${i}`), new Uint8Array(1000).fill(i), genesis.time + 60_000),
+    );
+    for (const tx of txs) await f.mempool.add(tx.bytes);
+    const built = await f.executor.buildBlock(1, 0, genesis.time + 1000);
+    assert.ok(built.block.length <= budget, `${built.block.length} bytes`);
+    const n = decodeBlock(built.block).txs.length;
+    assert.ok(n > 0 && n < txs.length, `${n} txs`);
+  } finally {
+    await f.close();
   }
 });
 

@@ -99,4 +99,26 @@ test('tx gossip: with the real mempool, a repeated bundle of valid txs costs no 
   assert.is(verified, 4, 'the forged tx was verified once');
 });
 
+test('tx gossip: at most maxValidating bundles in validation at once; more are dropped unjudged (GOSSIP_BUSY, ignored)', async () => {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => (release = r));
+  let calls = 0;
+  const v = new TxGossipValidator(
+    { ...defaultTxBundlerOptions, maxValidating: 2 },
+    {
+      admit: async (xs) => {
+        calls++;
+        await gate;
+        return xs.map(() => ({ ok: true }) as const);
+      },
+    },
+  );
+  const all = [1, 2, 3].map((i) => v.validate(encodeBundle([new Uint8Array(10).fill(i)])));
+  release();
+  assert.equal(await Promise.all(all), ['accept', 'accept', GossipReason.BUSY]);
+  assert.is(verdictOf(GossipReason.BUSY), 'ignore');
+  assert.is(calls, 2);
+  assert.is(await v.validate(encodeBundle([new Uint8Array(10).fill(4)])), 'accept', 'slots are given back');
+});
+
 test.run();
