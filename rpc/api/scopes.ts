@@ -31,8 +31,8 @@ const PUBLIC: ScopeRule = { doc: 'public', pre: () => 'public' };
 /** Documented for clarity; a method without an entry is treated the same. */
 const OPERATOR: ScopeRule = { doc: 'operator', pre: () => [] };
 const id = (p: P, k: string): Uint8Array => idOf(p[k] as string);
-/** The id param as given (0x hex, checked by its schema): decoded only when the memo misses. */
-const ref = (p: P, k: string): string => (p[k] as string).toLowerCase();
+/** The id param as given (lowercase 0x hex, checked by its schema): decoded only when the memo misses. */
+const ref = (p: P, k: string): string => p[k] as string;
 const patientOf = (k: string): ScopeRule => ({
   doc: 'patient (self or live delegate)',
   pre: (p) => [{ kind: 'patient', id: ref(p, k) }],

@@ -84,7 +84,9 @@ function decide(api: NodeApi, me: Session, s: Subject): boolean {
  */
 interface Memo {
   at: unknown;
-  map: Map<string, boolean>;
+  size: number;
+  /** By subject kind, then id hex. */
+  byKind: Map<string, Map<string, boolean>>;
 }
 const memos = new WeakMap<Session, Memo>();
 const MEMO_MAX = 4096;
@@ -93,15 +95,21 @@ export function mayRead(api: NodeApi, me: Session, s: Subject): boolean {
   if (s.kind === 'grantee' || typeof s.id !== 'string') return decide(api, me, s);
   const head = api.chain.head;
   let memo = memos.get(me);
-  if (memo === undefined || memo.at !== head || memo.map.size >= MEMO_MAX) {
-    memo = { at: head, map: new Map() };
+  if (memo === undefined || memo.at !== head || memo.size >= MEMO_MAX) {
+    memo = { at: head, size: 0, byKind: new Map() };
     memos.set(me, memo);
   }
-  const key = s.kind === 'record' ? `${s.kind}${s.grantees ? '+' : ''}${s.id}` : `${s.kind}${s.id}`;
-  const hit = memo.map.get(key);
+  const kind = s.kind === 'record' && s.grantees ? 'record+' : s.kind;
+  let m = memo.byKind.get(kind);
+  if (m === undefined) {
+    m = new Map();
+    memo.byKind.set(kind, m);
+  }
+  const hit = m.get(s.id);
   if (hit !== undefined) return hit;
   const v = decide(api, me, s);
-  memo.map.set(key, v);
+  m.set(s.id, v);
+  memo.size++;
   return v;
 }
 
@@ -134,12 +142,12 @@ export function identitySubjects(api: NodeApi, id: Uint8Array): Subject[] | null
   ];
 }
 
-/** Event ids as bytes, or as the 0x hex of published JSON (kept as hex: decoded only on a memo miss). */
+/** Event ids as bytes, or as the lowercase 0x hex of published JSON (kept as hex: decoded only on a memo miss). */
 const asId = (v: unknown): IdRef | null =>
   v instanceof Uint8Array && v.length === 32
     ? v
     : typeof v === 'string' && v.length === 66 && v.startsWith('0x')
-      ? v.toLowerCase()
+      ? v
       : null;
 
 /** Event attributes that name whom the event is about. */

@@ -140,6 +140,36 @@ test('WS: a connection signs in in band and out again', async ({ n }) => {
   await ws.close();
 });
 
+test('WS: after sign-out, the subscription gets no more events of the patient', async ({ n }) => {
+  const ws = await WsClient.connect(n.wsUrl, {}, true);
+  const ch = (await ws.call('auth_challenge', { identity: hex(n.patient.id) })).result;
+  await ws.call('auth_login', answer(n.patient, ch as Parameters<typeof answer>[1]));
+  const events = (await ws.call('subscribe', ['events', { patient: hex(n.patient.id) }])).result as string;
+  const heads = (await ws.call('subscribe', ['newHeads'])).result as string;
+  const access = () => b.access(n.env(n.doctor), { patient: n.patient.id, records: [n.record], purpose: 1 });
+  await n.commit([access()]);
+  assert.is(((await ws.notification(events, 10_000)).result as { type: string }).type, 'access');
+  await ws.call('auth_logout');
+  await n.commit([access()]);
+  await n.commit([]);
+  const last = n.api.chain.head.height;
+  // Headers of both blocks arrive (public); the event of the first one, published before the second's header, did not.
+  for (;;) {
+    const h = (await ws.notification(heads, 10_000)).result as { height: number };
+    if (h.height === last) break;
+  }
+  assert.is(
+    await ws
+      .take((m) => (m as { params?: { subscription?: string } }).params?.subscription === events, 0)
+      .then(
+        () => 'delivered',
+        () => 'none',
+      ),
+    'none',
+  );
+  await ws.close();
+});
+
 test('SDK: a client with an account signs in on first use and again when the node ends the session', async ({ n }) => {
   const c = MedchainClient.http(n.url, { account: n.patient, chainId: 'scope-test' });
   const first = await c.call('record_listByPatient', { patient: hex(n.patient.id) });
