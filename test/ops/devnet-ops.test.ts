@@ -77,7 +77,6 @@ test('/metrics on a validator parses as Prometheus exposition and the main serie
   grew('medchain_consensus_commit_round_count');
   grew('medchain_block_commit_seconds_count');
   grew('medchain_validator_signed_blocks_total');
-  grew('medchain_tx_finality_seconds_count');
   grew('medchain_mempool_admissions_total', { result: 'admitted' });
   grew('medchain_rpc_requests_total', { method: 'tx_submit', outcome: 'ok' });
   grew('medchain_p2p_gossip_messages_total', { topic: 'vote', result: 'accept' });
