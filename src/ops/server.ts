@@ -51,7 +51,9 @@ export class OpsServer {
     });
     server.headersTimeout = 10_000;
     server.requestTimeout = 0; // a backup may take long; idle sockets still time out
-    server.keepAliveTimeout = 5_000;
+    // Longer than a scrape interval: a scraper reuses its socket, and a node whose event loop was
+    // busy for seconds does not close it just as the next scrape arrives (client sees "other side closed").
+    server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.opts.port, this.opts.host, () => {

@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +12,9 @@ import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BackupManifest } from '../../src/ops/backup-format.js';
-import { freePorts, TestNet, until } from '../helpers/procs.js';
+import { TestNet, until } from '../helpers/procs.js';
 import { parseExposition, value } from './exposition.js';
+import { enableOps, opsPorts } from './ops-ports.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
 const run = async (...args: string[]): Promise<unknown> =>
@@ -26,11 +27,8 @@ const V = 3;
 
 test.before(async () => {
   net = await TestNet.create(4);
-  const [port] = await freePorts(1);
-  const file = join(net.nodes[V]?.home as string, 'config.json');
-  const cfg = JSON.parse(await readFile(file, 'utf8'));
-  cfg.ops = { enabled: true, host: '127.0.0.1', port };
-  await writeFile(file, JSON.stringify(cfg, null, 2));
+  const [port] = await opsPorts(net, 1);
+  await enableOps(net.nodes[V]?.home as string, port as number);
   ops = `http://127.0.0.1:${port}`;
   net.startAll();
 });

@@ -2,28 +2,20 @@
  * The operations listener on real node processes: /metrics parses and moves while blocks are
  * made, /readyz flips to 503 when peers are lost or the node is behind, and back to 200.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readDevnet } from '../../src/cli/devnet.js';
 import { accountFromSecret, generateAccount, TxFactory } from '../../src/client/index.js';
 import { toHex } from '../../src/codec/bytes.js';
 import { NODE_VERSION, PROTOCOL_VERSION } from '../../src/version.js';
-import { addFullNode, freePorts, rpc, TestNet, until } from '../helpers/procs.js';
+import { addFullNode, rpc, TestNet, until } from '../helpers/procs.js';
 import { type Exposition, parseExposition, value } from './exposition.js';
+import { enableOps, opsPorts } from './ops-ports.js';
 
 let net: TestNet;
 const ops: string[] = [];
 const TOKEN = 'ops-test-token';
 const FULL = 4;
-
-async function enableOps(home: string, port: number, token?: string): Promise<void> {
-  const file = join(home, 'config.json');
-  const cfg = JSON.parse(await readFile(file, 'utf8'));
-  cfg.ops = { enabled: true, host: '127.0.0.1', port, ...(token ? { token } : {}) };
-  await writeFile(file, JSON.stringify(cfg, null, 2));
-}
 
 async function scrape(i: number, token?: string): Promise<Exposition> {
   const res = await fetch(`${ops[i]}/metrics`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
@@ -41,10 +33,7 @@ async function ready(i: number, query = ''): Promise<{ status: number; reasons: 
 test.before(async () => {
   net = await TestNet.create(4);
   await addFullNode(net);
-  // Free ports other than those the full node already took (freePorts may hand the same out again).
-  const full = JSON.parse(await readFile(join(net.nodes[FULL]?.home as string, 'config.json'), 'utf8'));
-  const taken = new Set([full.rpc.port, Number(String(full.p2p.listen[0]).split('/').pop())]);
-  const ports = (await freePorts(7)).filter((p) => !taken.has(p));
+  const ports = await opsPorts(net, 5);
   for (const [i, n] of net.nodes.entries()) {
     await enableOps(n.home, ports[i] as number, i === 1 ? TOKEN : undefined);
     ops.push(`http://127.0.0.1:${ports[i]}`);
@@ -88,7 +77,6 @@ test('/metrics on a validator parses as Prometheus exposition and the main serie
   grew('medchain_consensus_commit_round_count');
   grew('medchain_block_commit_seconds_count');
   grew('medchain_validator_signed_blocks_total');
-  grew('medchain_tx_finality_seconds_count');
   grew('medchain_mempool_admissions_total', { result: 'admitted' });
   grew('medchain_rpc_requests_total', { method: 'tx_submit', outcome: 'ok' });
   grew('medchain_p2p_gossip_messages_total', { topic: 'vote', result: 'accept' });

@@ -60,12 +60,14 @@ test('mirrored counters report the source total at every scrape, not a running s
 test('a commit moves heights, intervals, rounds, tx finality and missed precommits per validator', async () => {
   const m = attached();
   const tx = id(9);
+  const unsampled = id(0xf0); // finality is sampled by hash: 1 tx in 8
   m.txSubmitted(tx);
+  m.txSubmitted(unsampled);
   m.committed(block(1, 1000, 0, [0, 1, 2, 3]), validators, id(4));
-  m.committed(block(2, 3000, 1, [0, 1, 2], [tx]), validators, id(4));
+  m.committed(block(2, 3000, 1, [0, 1, 2], [tx, unsampled]), validators, id(4));
   const e = parseExposition(await m.scrape());
   assert.is(value(e, 'medchain_blocks_committed_total'), 2);
-  assert.is(value(e, 'medchain_txs_committed_total'), 1);
+  assert.is(value(e, 'medchain_txs_committed_total'), 2);
   assert.is(value(e, 'medchain_block_interval_seconds_count'), 1);
   assert.is(value(e, 'medchain_block_interval_seconds_sum'), 2);
   assert.is(value(e, 'medchain_consensus_commit_round_sum'), 1);
