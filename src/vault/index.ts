@@ -12,8 +12,9 @@ import { VaultStore } from './store.js';
 
 export { type FinalReceipt, type IdentityView, type PointerView, RpcVaultChain, type VaultChain } from './chain.js';
 export { type Disclosure, judgeDisclosure } from './disclosure.js';
+export { verifyReceipt } from './erasure.js';
 export { defaultVaultOptions, type VaultOptions } from './options.js';
-export { type Served, type VaultLogger, VaultService, verifyReceipt } from './service.js';
+export { type Served, type VaultLogger, VaultService } from './service.js';
 export { type Refusal, VaultStore } from './store.js';
 
 export interface RunningVault {

@@ -1,4 +1,10 @@
 /** Options of the custodian vault, with defaults. */
+
+export interface VaultLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
 export interface VaultOptions {
   /** LevelDB directory of ciphertexts, wrapped keys, receipts and the refusal log. */
   dir: string;
