@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { ChainExecutor } from '../../consensus/chain-executor.js';
 import { type AddResult, defaultMempoolOptions, Mempool, type MempoolOptions } from '../../consensus/mempool.js';
 import { type Block, decodeBlock, encodeBlock } from '../../src/chain/block.js';
+import { merkleRoot } from '../../src/chain/merkle.js';
 import type { Tx } from '../../src/chain/tx.js';
 import { TxErrorCode } from '../../src/chain/tx.js';
 import { u32be } from '../../src/codec/bytes.js';
@@ -180,9 +181,11 @@ test("a Byzantine proposer's block carrying an unregistered sender's tx is inval
     threw = String((err as { meta?: { reason?: string } }).meta?.reason);
   }
   assert.is(threw, ReasonCode.UNKNOWN_IDENTITY);
-  // any header it makes up fails validation (before roots are even compared)
+  // any header it makes up fails validation (before state roots are even compared): here the
+  // honest header of an empty block, with the tx root of the body it carries
   const honest = n.chain.execute(time, proposer, []);
-  const block: Block = { header: n.chain.header(time, proposer, honest), txs: [bad.bytes] };
+  const header = { ...n.chain.header(time, proposer, honest), txRoot: merkleRoot([bad.bytes]) };
+  const block: Block = { header, txs: [bad.bytes] };
   const v = await n.executor.validateBlock(n.chain.head.height + 1, encodeBlock(block));
   assert.is(v.valid, false);
   assert.equal(n.invalid, ['BLOCK_BAD_TX']);
