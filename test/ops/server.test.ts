@@ -5,14 +5,18 @@ import { NodeMetrics } from '../../src/ops/metrics.js';
 import { OpsServer, type OpsServerDeps } from '../../src/ops/server.js';
 
 const log = { info: () => {}, warn: () => {} };
-const inputs = { headHeight: 5, peers: 2, bestPeerHeight: 5, lastProgressAt: Date.now(), now: Date.now() };
+// progress as of each probe: the suite may start long after this module loads
+const inputs = { headHeight: 5, peers: 2, bestPeerHeight: 5 };
 
 async function serve(opts: { token?: string }, deps: Partial<OpsServerDeps> = {}) {
   const s = new OpsServer(
     { enabled: true, host: '127.0.0.1', port: 0, ...opts },
     {
       metrics: new NodeMetrics(),
-      readyInputs: () => ({ ...inputs, now: Date.now() }),
+      readyInputs: () => {
+        const now = Date.now();
+        return { ...inputs, lastProgressAt: now, now };
+      },
       defaults: { minPeers: 1, maxBlocksBehind: 5, maxStallSeconds: 30 },
       log,
       ...deps,
