@@ -1,3 +1,4 @@
+import { PROTOCOL_VERSION } from '../../src/version.js';
 import '../../src/polyfill.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -60,7 +61,14 @@ test('a peer that floods invalid transactions is penalised and disconnected whil
         allowedPeers: [],
         open: true,
       },
-      { status: () => ({ chainId: status.chainId, genesisHash: fromHex(status.genesisHash.slice(2)), height: 0 }) },
+      {
+        status: () => ({
+          chainId: status.chainId,
+          genesisHash: fromHex(status.genesisHash.slice(2)),
+          height: 0,
+          protocol: PROTOCOL_VERSION,
+        }),
+      },
     );
     host.gossip.subscribe(host.topics.tx, {});
     const me = host.peerId.toString();
