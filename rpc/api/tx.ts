@@ -75,6 +75,7 @@ export function txMethods(api: NodeApi) {
         'TX_BAD_SIGNATURE',
         'TX_MEMPOOL_FULL',
         'TX_SENDER_LIMIT',
+        'TX_BAD_SENDER',
       ],
       handler: async (p) => to0x(await api.submitTx(from0x(p.tx))),
     }),

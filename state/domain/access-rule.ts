@@ -157,11 +157,12 @@ export function writeCode(
   purpose: number,
   time: number,
 ): string {
+  // A suspended identity sends nothing that writes (the sender rule refuses it first).
+  if (me.suspended) return ReasonCode.SUSPENDED;
   const licensed = hasLicense(me, time);
   if (resourceType === MEDICATION_REQUEST && !licensed) return ReasonCode.NOT_CREDENTIALED;
   if (equal(grantee, patient)) return '';
   if (!isGranteeType(me.type)) return ReasonCode.NOT_AUTHORIZED;
-  if (me.suspended) return ReasonCode.SUSPENDED;
   if (me.type === IdentityType.PRACTITIONER && !licensed) return ReasonCode.NOT_CREDENTIALED;
   return coverage(pairConsents(st, patient, grantee), record, resourceType, Action.WRITE, purpose, time);
 }

@@ -151,6 +151,8 @@ export const startRecovery = handler(TxKind.START_RECOVERY, (ctx, tx, b) => {
     if (equal(a.guardian, tx.signer) || !isGuardian(cfg.guardians, a.guardian)) fail(ReasonCode.NOT_AUTHORIZED);
     const g = getIdentity(st, a.guardian);
     if (g === undefined) fail(ReasonCode.UNKNOWN_IDENTITY);
+    // A suspended identity exercises no authority, not even as a co-signer.
+    if (g.suspended) fail(ReasonCode.NOT_AUTHORIZED);
     if (!verifyCosig(SignPurpose.COSIGN, ctx.chainId, payload, a.sig, g.pubkey)) fail(ReasonCode.BAD_PROOF);
   }
   if (1 + b.approvals.length < cfg.threshold) fail(ReasonCode.THRESHOLD_NOT_MET);

@@ -96,18 +96,24 @@ export const revokeCredential = handler(TxKind.REVOKE_CREDENTIAL, (ctx, tx, b) =
 
 /**
  * Written by the patient, or by a practitioner (licensed) or organization
- * holding a live write consent for the type; a MedicationRequest (a
- * prescription) only by a licensed practitioner.
+ * holding a live write consent for the type (the one access rule's writeCode); a
+ * MedicationRequest (a prescription) only by a licensed practitioner.
  */
 export const addRecord = handler(TxKind.ADD_RECORD, (ctx, tx, b) => {
   const st = ctx.state;
   const me = actor(st, tx);
-  identityOfType(st, b.patient, IdentityType.PATIENT);
+  const patient = identityOfType(st, b.patient, IdentityType.PATIENT);
   identityOfType(st, b.custodian, IdentityType.ORGANIZATION);
   const rk = recordKey(b.record);
   if (st.has(rk)) fail(ReasonCode.ALREADY_EXISTS);
   const code = writeCode(st, tx.signer, me, b.patient, b.record, b.resourceType, b.purpose, ctx.time);
   if (code !== '') fail(code as ReasonCode);
+  // The custodian gets authority over the record (legal hold blocks erasure; it attests deletion):
+  // the patient picks any; another writer only its own organization or the patient's onboarding one.
+  if (!equal(tx.signer, b.patient)) {
+    const own = me.type === IdentityType.ORGANIZATION ? tx.signer : me.org;
+    if (!equal(b.custodian, own) && !equal(b.custodian, patient.org)) fail(ReasonCode.NOT_AUTHORIZED);
+  }
   st.set(
     rk,
     encodeRecord({

@@ -13,9 +13,9 @@ import { BlockErrorCode } from '../../../src/chain/block.js';
 import { TxStatus } from '../../../src/chain/receipt.js';
 import type { Tx } from '../../../src/chain/tx.js';
 import { isCoded } from '../../../src/errors.js';
-import { CredentialType, ReasonCode, TxKind } from '../../../src/tx/kinds.js';
-import { recordKey } from '../../../state/domain/keys.js';
-import { decodeRecord } from '../../../state/domain/values.js';
+import { CredentialType, IdentityType, ReasonCode, TxKind } from '../../../src/tx/kinds.js';
+import { identityKey, recordKey } from '../../../state/domain/keys.js';
+import { decodeIdentity, decodeRecord } from '../../../state/domain/values.js';
 import { executeBlock } from '../../../state/exec/executor.js';
 import { TxFailure } from '../../../state/exec/machine.js';
 import { StateView } from '../../../state/exec/view.js';
@@ -225,6 +225,13 @@ function txOf(c: TestChain, who: Map<string, Actor>, op: Op): Tx | null {
   }
 }
 
+/** A custodian the writer may name (its own organization; the patient keeps the record's). */
+function custodianFor(c: TestChain, w: Actor, r: { patient: Uint8Array; custodian: Uint8Array }): Uint8Array {
+  const me = decodeIdentity(c.store.get(identityKey(w.id)) as Uint8Array);
+  if (me.type === IdentityType.ORGANIZATION) return w.id;
+  return me.type === IdentityType.PRACTITIONER ? me.org : r.custodian;
+}
+
 /** Execution's verdict as `access_check` words it: granted, or the code it was denied, failed or refused with. */
 function executed(c: TestChain, grantee: Actor, record: Uint8Array, write: boolean, purpose: number): string {
   const rv = c.store.get(recordKey(record));
@@ -254,7 +261,7 @@ function executed(c: TestChain, grantee: Actor, record: Uint8Array, write: boole
     resourceType: r.resourceType,
     commitment: rid('x'),
     locator: rid('y'),
-    custodian: r.custodian,
+    custodian: custodianFor(c, grantee, r),
     purpose,
   });
   const view = new StateView(c.store);

@@ -248,6 +248,22 @@ test('a practitioner writes a pointer under a write consent for the type; withou
   expectFailed(await c.addRecord(drBob, alice, 'img-2', 5), ReasonCode.NO_CONSENT);
 });
 
+test('a writer other than the patient names only its own or the patient organization as custodian: NOT_AUTHORIZED', async ({
+  c,
+  alice,
+  drBob,
+}) => {
+  expectOk(
+    await c.run(grant(c, alice, drBob, { types: typesMask(['Observation']), actions: Action.WRITE | Action.READ })),
+  );
+  // a third organization would gain a legal hold over alice's erasure
+  const stranger = c.orgs[2] as Actor;
+  expectFailed(await c.addRecord(drBob, alice, 'obs-x', 3, stranger), ReasonCode.NOT_AUTHORIZED);
+  expectOk(await c.addRecord(drBob, alice, 'obs-x', 3, c.orgs[0] as Actor));
+  // the patient chooses any custodian
+  expectOk(await c.addRecord(alice, alice, 'obs-own', 3, stranger));
+});
+
 test('a prescription (MedicationRequest) needs a licensed practitioner: NOT_CREDENTIALED otherwise', async ({
   c,
   alice,

@@ -305,6 +305,19 @@ test('the current key cancels a recovery during the delay; it cannot be finished
   assert.ok(equal(identityOf(c, alice.id)?.pubkey as Uint8Array, alice.pk));
 });
 
+test('a suspended guardian approval does not count: NOT_AUTHORIZED', async ({ c, alice }) => {
+  const { g1, g2 } = await withGuardians(c, alice);
+  // g2 reads alice's record without consent until suspended (threshold 5)
+  for (let i = 0; i < c.params.policy.denialThreshold; i++) await c.run(readTx(c, g2, alice));
+  expectRefused(c, readTx(c, g2, alice), ReasonCode.SUSPENDED);
+  const k = actor('k-suspended');
+  const sig = recoveryApproval(CHAIN_ID, alice.id, k.pk, 1, g2.sign);
+  expectFailed(
+    await c.run(c.sign(startRecovery(c.env(g1), alice.id, k.pk, k.sign, [{ guardian: g2.id, sig }]), g1.sk)),
+    ReasonCode.NOT_AUTHORIZED,
+  );
+});
+
 test('recovery needs the threshold (THRESHOLD_NOT_MET), guardians (NOT_AUTHORIZED) and valid approvals (BAD_PROOF)', async ({
   c,
   alice,

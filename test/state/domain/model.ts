@@ -220,6 +220,9 @@ export class Model {
       if (me.type === 'practitioner' && !licensed) return failed('NOT_CREDENTIALED');
       const cov = this.coverage(patient, signer, record, type, WRITE, purpose);
       if (cov !== '') return failed(cov);
+      // a writer other than the patient names its own organization or the patient's as custodian
+      const own = me.type === 'organization' ? signer : me.org;
+      if (custodian !== own && custodian !== p.org) return failed('NOT_AUTHORIZED');
     }
     this.records.set(record, { patient, type, custodian, erased: false, hold: false });
     return ok;
