@@ -1,7 +1,7 @@
 import { equal } from '../../src/codec/bytes.js';
 import { IdentityType, MAX_CONSENTS_PER_PAIR, ReasonCode, TxKind } from '../../src/tx/kinds.js';
 import { concatIds, handler, OK } from './handler.js';
-import { consentKey } from './keys.js';
+import { consentKey, recordKey } from './keys.js';
 import {
   actor,
   consentDead,
@@ -11,7 +11,15 @@ import {
   isGranteeType,
   requirePatientOrDelegate,
 } from './rules.js';
-import { C_ID, C_REVOKED, type ConsentEntry, decodeConsents, encodeConsents } from './values.js';
+import {
+  C_ID,
+  C_REVOKED,
+  type ConsentEntry,
+  decodeConsents,
+  decodeRecord,
+  encodeConsents,
+  RecordFlag,
+} from './values.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -30,6 +38,14 @@ export const grantConsent = handler(TxKind.GRANT_CONSENT, (ctx, tx, b) => {
   if (grantee === undefined) fail(ReasonCode.UNKNOWN_IDENTITY);
   if (!isGranteeType(grantee.type)) fail(ReasonCode.WRONG_IDENTITY_TYPE);
   if (b.expiresAt <= ctx.time) fail(ReasonCode.EXPIRED);
+  // A consent naming a record must protect something: the patient's own, live record (a typo or
+  // another patient's id would otherwise be granted as "active" and cover nothing).
+  for (const rid of b.records) {
+    const rv = st.get(recordKey(rid));
+    const r = rv === undefined ? undefined : decodeRecord(rv);
+    if (r === undefined || !equal(r.patient, b.patient)) fail(ReasonCode.UNKNOWN_RECORD);
+    if (r.flags & RecordFlag.ERASED) fail(ReasonCode.ERASED);
+  }
   const k = consentKey(b.patient, b.grantee);
   const v = st.get(k);
   let list: ConsentEntry[] = v === undefined ? [] : decodeConsents(v);

@@ -24,6 +24,7 @@ export function readKeys(tx: Tx, out: Uint8Array[]): void {
         const b = BODY_CODECS[tx.kind].decode(tx.body);
         out.push(identityKey(b.patient), identityKey(b.grantee), consentKey(b.patient, b.grantee));
         out.push(delegateKey(b.patient, tx.signer));
+        if ('records' in b) for (const r of b.records) out.push(recordKey(r));
         return;
       }
       case TxKind.ADD_RECORD: {

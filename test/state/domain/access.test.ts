@@ -142,6 +142,20 @@ test('unknown record or a record of another patient is denied UNKNOWN_RECORD', a
   expectDenied(await c.run(read(c, drBob, alice, ['carol-xray'])), ReasonCode.UNKNOWN_RECORD);
 });
 
+test("a grant naming an unknown record or another patient's fails UNKNOWN_RECORD; an erased one fails ERASED", async ({
+  c,
+  alice,
+  drBob,
+}) => {
+  const carol = await c.registerPatient('carol');
+  expectOk(await c.addRecord(carol, carol, 'carol-xray', 5));
+  expectFailed(await c.run(grant(c, alice, drBob, { records: [rid('missing')] })), ReasonCode.UNKNOWN_RECORD);
+  expectFailed(await c.run(grant(c, alice, drBob, { records: [rid('carol-xray')] })), ReasonCode.UNKNOWN_RECORD);
+  expectOk(await c.run(c.tx(TxKind.ERASE_RECORD, alice, { record: rid('allergy-1') })));
+  expectFailed(await c.run(grant(c, alice, drBob, { records: [rid('allergy-1')] })), ReasonCode.ERASED);
+  expectOk(await c.run(grant(c, alice, drBob, { records: [rid('xray-1')] })));
+});
+
 test('grantee without a valid license is denied NOT_CREDENTIALED (never licensed, revoked, expired)', async ({
   c,
   alice,

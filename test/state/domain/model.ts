@@ -146,6 +146,11 @@ export class Model {
     if (g === undefined) return failed('UNKNOWN_IDENTITY');
     if (g.type === 'patient') return failed('WRONG_IDENTITY_TYPE');
     if (c.expiresAt <= this.now) return failed('EXPIRED');
+    for (const r of c.records) {
+      const rec = this.records.get(r);
+      if (rec === undefined || rec.patient !== patient) return failed('UNKNOWN_RECORD');
+      if (rec.erased) return failed('ERASED');
+    }
     const k = `${patient}:${grantee}`;
     let list = this.consents.get(k) ?? [];
     if (list.length >= MAX_PAIR) list = list.filter((x) => !x.revoked && this.now < x.expiresAt);
