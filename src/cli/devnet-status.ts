@@ -41,12 +41,14 @@ export class StatusBoard {
 
   constructor(
     nodes: { name: string; rpc: string }[],
+    /** The devnet's operator token: peers and block bodies are not public. */
+    token: string | undefined,
     private readonly out: NodeJS.WriteStream = process.stdout,
     private readonly intervalMs = 1000,
   ) {
     this.nodes = nodes.map((n) => ({
       name: n.name,
-      client: MedchainClient.http(n.rpc),
+      client: MedchainClient.http(n.rpc, token === undefined ? {} : { token }),
       height: null,
       peers: null,
       mempool: null,

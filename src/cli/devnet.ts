@@ -136,7 +136,7 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
       );
   }
   // The calm terminal: a status board, and only warnings and errors from the nodes (--verbose: all).
-  const board = o.verbose === true ? undefined : new StatusBoard(manifest.nodes);
+  const board = o.verbose === true ? undefined : new StatusBoard(manifest.nodes, manifest.rpcToken);
   const say = (line: string): void => (board === undefined ? o.log(line) : board.log(line));
   const children: ChildProcess[] = manifest.nodes.map((n) => {
     // Own process group (Ctrl+C reaches only the launcher, which stops the nodes in order) and an
