@@ -20,7 +20,7 @@ import {
   MedchainClient,
   TxFactory,
 } from '../../src/client/index.js';
-import { freePorts, TestNet, until } from '../helpers/procs.js';
+import { freePorts, operatorToken, TestNet, until } from '../helpers/procs.js';
 import { FhirReceiver } from './receiver.js';
 import { fhirSchemaErrors, resourcesIn } from './schema.js';
 import { sendRetry } from './send.js';
@@ -54,7 +54,8 @@ async function get(path: string): Promise<{ status: number; body: Record<string,
   // A loaded machine can drop a loopback connection now and then: retry transport errors only.
   for (let attempt = 0; res === undefined; attempt++) {
     try {
-      res = await fetch(`${fhir}${path}`);
+      // Test nodes have an operator token (personal data is never open): read as the operator.
+      res = await fetch(`${fhir}${path}`, { headers: { authorization: `Bearer ${operatorToken()}` } });
     } catch (err) {
       if (attempt >= 4)
         throw new Error(`${path}: ${String(err)}; node 0: ${net.nodes[0]?.output.join('').slice(-1500)}`);
