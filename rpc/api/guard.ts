@@ -103,7 +103,50 @@ export class NodeGuard implements Guard {
   }
 
   private allow(caller: Caller, subjects: readonly Subject[]): void {
-    if (caller.kind !== 'identity' || !mayReadAny(this.api, caller.session, subjects)) throw outOfScope();
+    if (!this.permits(caller, subjects)) throw outOfScope();
+  }
+
+  private permits(caller: Caller, subjects: readonly Subject[]): boolean {
+    return caller.kind === 'identity' && mayReadAny(this.api, caller.session, subjects);
+  }
+
+  /**
+   * The judgement of run() without running anything, for another door onto the same data (the
+   * FHIR facade): whether `caller` may make `method` with `params`. A rule judged on the result
+   * asks `result()` for what the call would return (undefined: not found, refused alike, as the
+   * rule's mask refuses it). An allowed read of personal data is logged as run() logs it, under
+   * `label`. A session that has ended is the public's.
+   */
+  async allows(method: string, params: P, caller: Caller, result?: () => unknown, label = method): Promise<boolean> {
+    let who = caller;
+    if (who.kind === 'identity' && this.auth.judge(who.session) !== null) who = PUBLIC;
+    const rule = this.table[method];
+    if (who.kind === 'operator') {
+      if (rule === undefined || rule.doc !== 'public') this.logRead(who, label, params);
+      return true;
+    }
+    if (rule === undefined) return false;
+    let personal = false;
+    if (rule.pre !== undefined) {
+      const s = await rule.pre(params, this.api);
+      if (s !== 'public') {
+        if (!this.permits(who, s)) return false;
+        personal = true;
+      }
+    }
+    // As runPost: a rule without pre is judged on its result, never for the public.
+    if (rule.pre === undefined || rule.post !== undefined) {
+      if (who.kind === 'public' || rule.post === undefined || result === undefined) return false;
+      const r = await result();
+      if (r === undefined) return false;
+      const s = await rule.post(params, r, this.api);
+      if (s !== 'public') {
+        if (!this.permits(who, s)) return false;
+        personal = true;
+      }
+    }
+    if (personal) this.logRead(who, label, params);
+    return true;
   }
 
   topicScopeOf(topic: string): string {
@@ -125,7 +168,7 @@ export class NodeGuard implements Guard {
   }
 
   /** Who read whose data: the method and the ids asked about, never values. */
-  private logRead(caller: Caller, method: string, params: P): void {
+  logRead(caller: Caller, method: string, params: P): void {
     const info = this.logger.info;
     if (info === undefined) return;
     info.call(

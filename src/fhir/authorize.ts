@@ -1,10 +1,10 @@
 /**
  * THE authorization hook of the FHIR facade: every request passes through one `FhirAuthorizer`
- * before any data is read. Today it is the node's operator token (the JSON-RPC `authToken`: a
- * Bearer token when one is configured, open when none is, exactly as JSON-RPC behaves); the
- * signed-in scopes (patient, practitioner, organization sessions) plug in here by passing another
- * authorizer to `FhirHandler` (see `FhirDeps.authorize`). The search it receives is already parsed,
- * so a scoped authorizer can check its subject (patient / agent / entity) against the session.
+ * before any data is read. The node passes `scopedAuthorizer` (scoped.ts): the operator token or a
+ * JSON-RPC sign-in session, judged by the same scope rules as JSON-RPC. `operatorTokenAuthorizer`
+ * below is the facade on its own (tests, an embedder without sign-in): the operator token, or open
+ * on a loopback/IP host when no token is configured. The search the hook receives is already
+ * parsed, so it can judge its subject (patient / agent / entity).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -22,10 +22,10 @@ export interface FhirAccess {
   search?: Search;
 }
 
-/** null: allowed; otherwise the refusal (401 or 403). */
-export type FhirAuthorizer = (
-  a: FhirAccess,
-) => typeof FhirErrorCode.UNAUTHORIZED | typeof FhirErrorCode.FORBIDDEN | null;
+export type FhirRefusal = typeof FhirErrorCode.UNAUTHORIZED | typeof FhirErrorCode.FORBIDDEN;
+
+/** null: allowed; otherwise the refusal (401 or 403). May answer later (a scope may read state). */
+export type FhirAuthorizer = (a: FhirAccess) => FhirRefusal | null | Promise<FhirRefusal | null>;
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 

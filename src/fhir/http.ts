@@ -97,7 +97,7 @@ export class FhirHandler {
     const access = { headers: req.headers, remote: req.socket.remoteAddress ?? 'unknown' };
     if (parts.length === 1 && parts[0] === 'metadata') {
       if (query !== '') throw fhirError(FhirErrorCode.UNKNOWN_PARAMETER, query.split('=')[0]);
-      this.check({ ...access, interaction: 'capabilities', resourceType: null });
+      await this.check({ ...access, interaction: 'capabilities', resourceType: null });
       const body = capabilityStatement({
         baseUrl: this.deps.baseUrl(),
         version: this.deps.version ?? '0.1.0',
@@ -112,11 +112,11 @@ export class FhirHandler {
     if (parts.length === 2) {
       if (query !== '') throw fhirError(FhirErrorCode.UNKNOWN_PARAMETER, query.split('=')[0]);
       const id = parts[1] as string;
-      this.check({ ...access, interaction: 'read', resourceType: type, id });
+      await this.check({ ...access, interaction: 'read', resourceType: type, id });
       return { status: 200, body: await this.facade.read(type, id) };
     }
     const search = parseSearch(type as SearchType, query, this.opts);
-    this.check({ ...access, interaction: 'search', resourceType: type, search });
+    await this.check({ ...access, interaction: 'search', resourceType: type, search });
     const base = this.deps.baseUrl();
     const selfUrl = (page: string | null) => {
       const p = new URLSearchParams(query);
@@ -128,8 +128,8 @@ export class FhirHandler {
     return { status: 200, body: await this.facade.search(search, selfUrl, base) };
   }
 
-  private check(a: Parameters<FhirAuthorizer>[0]): void {
-    const refused = this.authorize(a);
+  private async check(a: Parameters<FhirAuthorizer>[0]): Promise<void> {
+    const refused = await this.authorize(a);
     if (refused !== null) throw fhirError(refused);
   }
 

@@ -25,7 +25,7 @@ import { SignPurpose, signingMessage } from '../crypto/domain.js';
 import { signFast, verify } from '../crypto/ed25519.js';
 import { VerifierPool } from '../crypto/pool/index.js';
 import { isCoded } from '../errors.js';
-import { AuditFeed, defaultFeedOptions, FhirHandler, operatorTokenAuthorizer } from '../fhir/index.js';
+import { AuditFeed, defaultFeedOptions, FhirHandler, scopedAuthorizer } from '../fhir/index.js';
 import { NodeMetrics, type OpsServer, startOps, timedExecutor } from '../ops/index.js';
 import type { SignedVote } from '../tx/bodies.js';
 import { reportEvidence } from '../tx/builders.js';
@@ -326,8 +326,9 @@ export class Node {
         ...(this.metrics ? { onCall: this.metrics.rpcCall.bind(this.metrics) } : {}),
       },
     );
-    registerNodeApi(server, this);
-    if (this.config.fhir?.enabled !== false)
+    const auth = registerNodeApi(server, this);
+    if (this.config.fhir?.enabled !== false) {
+      const log = this.log.child({ module: 'fhir' });
       server.mount(
         new FhirHandler(
           {},
@@ -335,11 +336,19 @@ export class Node {
             api: this,
             source: { chainId: this.chain.chainId, node: this.config.moniker },
             baseUrl: () => `${this.rpcAddr?.url ?? ''}/fhir`,
-            authorize: operatorTokenAuthorizer(r.token ? r.token : null, server.opts.allowedOrigins),
-            logger: this.log.child({ module: 'fhir' }),
+            // The same sign-in and scopes as JSON-RPC: the operator token, or an auth_login session.
+            authorize: scopedAuthorizer({
+              api: this,
+              auth,
+              token: r.token ? r.token : null,
+              allowedOrigins: server.opts.allowedOrigins,
+              logger: log,
+            }),
+            logger: log,
           },
         ),
       );
+    }
     this.rpcAddr = await server.listen();
     this.rpcServer = server;
   }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readDevnet } from '../../src/cli/devnet.js';
+import { SessionKeeper } from '../../src/client/auth.js';
 import {
   type Account,
   accountFromSecret,
@@ -20,7 +21,7 @@ import {
   MedchainClient,
   TxFactory,
 } from '../../src/client/index.js';
-import { freePorts, TestNet, until } from '../helpers/procs.js';
+import { freePorts, operatorToken, rpc, TestNet, until } from '../helpers/procs.js';
 import { FhirReceiver } from './receiver.js';
 import { fhirSchemaErrors, resourcesIn } from './schema.js';
 import { sendRetry } from './send.js';
@@ -49,12 +50,14 @@ async function send(tx: { bytes: Uint8Array; hash: Uint8Array }, status = 'ok', 
   if (code !== undefined) assert.is(r.code, code);
 }
 
-async function get(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+/** A GET as the operator, or with another bearer token (a patient's sign-in session; '': none). */
+async function get(path: string, token = operatorToken()): Promise<{ status: number; body: Record<string, unknown> }> {
   let res: Response | undefined;
   // A loaded machine can drop a loopback connection now and then: retry transport errors only.
   for (let attempt = 0; res === undefined; attempt++) {
     try {
-      res = await fetch(`${fhir}${path}`);
+      // Test nodes have an operator token (personal data is never open): read as the operator.
+      res = await fetch(`${fhir}${path}`, token === '' ? {} : { headers: { authorization: `Bearer ${token}` } });
     } catch (err) {
       if (attempt >= 4)
         throw new Error(`${path}: ${String(err)}; node 0: ${net.nodes[0]?.output.join('').slice(-1500)}`);
@@ -71,11 +74,11 @@ async function get(path: string): Promise<{ status: number; body: Record<string,
 }
 
 type Res = Record<string, unknown> & { id: string };
-async function search(path: string): Promise<Res[]> {
+async function search(path: string, token = operatorToken()): Promise<Res[]> {
   const out: Res[] = [];
   let next: string | undefined = path;
   while (next !== undefined) {
-    const r = await get(next.startsWith('http') ? next.slice(fhir.length) : next);
+    const r = await get(next.startsWith('http') ? next.slice(fhir.length) : next, token);
     assert.is(r.status, 200, JSON.stringify(r.body));
     const b = r.body as { entry: { resource: Res }[]; link: { relation: string; url: string }[] };
     out.push(...b.entry.map((e) => e.resource));
@@ -292,6 +295,24 @@ test('the feed receiver holds every AuditEvent exactly once per chain event, in 
   assert.match(out, /fhir feed: lag/);
   assert.match(out, /fhir feed: delivery failed/);
   assert.not.match(out, new RegExp(FEED_TOKEN));
+});
+
+test('a patient signed in over JSON-RPC reads her own AuditEvents on /fhir and is refused the rest alike', async () => {
+  const url = net.nodes[0]?.rpc as string;
+  const token = await new SessionKeeper(patient, (m, p) => rpc(url, m, p as unknown[]), chainId).token();
+  const p = hex(patient.id);
+  const asOperator = await search(`/AuditEvent?patient=${p}&_count=200`);
+  const asPatient = await search(`/AuditEvent?patient=${p}&_count=200`, token);
+  assert.equal(
+    asPatient.map((e) => e.id),
+    asOperator.map((e) => e.id),
+  );
+  assert.is((await get(`/Consent/${(consents.active as string).slice(2)}`, token)).status, 200);
+  const refused = await get(`/AuditEvent?agent=${hex(doc.id)}`, token);
+  assert.is(refused.status, 403);
+  assert.is(refused.body.resourceType, 'OperationOutcome');
+  assert.equal(await get(`/AuditEvent?patient=${hex(rand())}`, token), refused);
+  assert.is((await get(`/AuditEvent?patient=${p}`, '')).status, 401);
 });
 
 test.run();

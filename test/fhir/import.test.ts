@@ -26,7 +26,7 @@ import {
 } from '../../src/client/index.js';
 import { RecordVault } from '../../src/client/vault/index.js';
 import { type RunningVault, startVault } from '../../src/vault/index.js';
-import { TestNet } from '../helpers/procs.js';
+import { operatorToken, TestNet } from '../helpers/procs.js';
 import { syntheticPatient } from '../vault/fhir.js';
 import { fhirSchemaErrors } from './schema.js';
 import { sendRetry } from './send.js';
@@ -161,7 +161,10 @@ test('importBundle stores every supported resource with its type and reports the
   const back = JSON.parse(new TextDecoder().decode(opened.plaintext)) as { resourceType: string };
   assert.is(back.resourceType, 'Observation');
   // And the FHIR facade lists a Provenance per record, each with its type, valid against the R4 schema.
-  const res = await fetch(`${net.nodes[0]?.rpc}/fhir/Provenance?patient=${hex(patient.id)}`);
+  const res = await fetch(`${net.nodes[0]?.rpc}/fhir/Provenance?patient=${hex(patient.id)}`, {
+    headers: { authorization: `Bearer ${operatorToken()}` },
+  });
+  assert.is(res.status, 200);
   const b = (await res.json()) as { entry: { resource: { target: { type: string }[] } }[] };
   assert.equal(b.entry.map((e) => e.resource.target[0]?.type).sort(), [...STORED_TYPES].sort());
   for (const e of b.entry) assert.equal(fhirSchemaErrors(e.resource), []);
@@ -183,7 +186,7 @@ test('medchain records import: progress, a summary, every type on chain, no cont
   const patient = await registered();
   const keystore = join(tmp, 'keystore');
   mkdirSync(keystore, { recursive: true });
-  const file = await encryptKey(patient, PASSWORD, 'pat', { N: 1024, r: 8, p: 1 });
+  const file = await encryptKey(patient, PASSWORD, 'pat', { N: 16_384, r: 8, p: 1 });
   writeFileSync(join(keystore, 'pat.json'), JSON.stringify(file), { mode: 0o600 });
   const { bundle, secrets } = syntheaBundle(22);
   const bundleFile = join(tmp, 'bundle.json');
