@@ -71,6 +71,12 @@ program
       .env('MEDCHAIN_DEVNET_RPC_PORT')
       .default(defaultDevnetOptions.rpcPort),
   )
+  .addOption(
+    new Option('--ops-port <port>', 'first operations port (metrics, /livez, /readyz, backups)')
+      .argParser(int)
+      .env('MEDCHAIN_DEVNET_OPS_PORT')
+      .default(defaultDevnetOptions.opsPort),
+  )
   .option('--heartbeat-ms <ms>', 'block interval when idle', int, defaultDevnetOptions.heartbeatMs)
   .option('--verbose', "print every node's log lines instead of one status line per node", false)
   .action(
@@ -80,6 +86,7 @@ program
       fresh: boolean;
       basePort: number;
       rpcPort: number;
+      opsPort: number;
       heartbeatMs: number;
       verbose: boolean;
     }) => {

@@ -4,7 +4,7 @@ import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promis
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { genesisHash } from '../chain/genesis.js';
 import { CliError, Exit, emit, fields, globals, usage } from '../cli/output.js';
 import { toHex } from '../codec/bytes.js';
@@ -87,7 +87,9 @@ export function opsCommands(program: Command): void {
     .command('backup')
     .description('back up a running node at its latest final block, without stopping it (via its ops listener)')
     .requiredOption('--out <dir>', 'directory to write the backup into (chain.mcb, manifest.json)')
-    .option('--ops <url>', "the node's operations listener", 'http://127.0.0.1:9545')
+    .addOption(
+      new Option('--ops <url>', "the node's operations listener").env('MEDCHAIN_OPS').default('http://127.0.0.1:9545'),
+    )
     .option(
       '--home <dir>',
       "the node's home: its backup token (ops-token) and, into the backup, config.json and genesis (never keys)",

@@ -16,7 +16,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'medchain-devnet-'));
 
 /** Runs a one-validator devnet until `done(output)` holds, then stops it with SIGTERM; returns the output. */
 async function devnet(extra: string[], done: (out: string) => boolean): Promise<string> {
-  const [p2p, rpc] = (await freePorts(2)) as [number, number];
+  // The ops listener too: its default (9545) may be held by another devnet on this machine.
+  const [p2p, rpc, ops] = (await freePorts(3)) as [number, number, number];
   const home = join(tmp, `net-${p2p}`);
   const p: ChildProcess = spawn(
     process.execPath,
@@ -31,6 +32,8 @@ async function devnet(extra: string[], done: (out: string) => boolean): Promise<
       String(p2p),
       '--rpc-port',
       String(rpc),
+      '--ops-port',
+      String(ops),
       '--heartbeat-ms',
       '200',
       ...extra,

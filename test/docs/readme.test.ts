@@ -1,10 +1,11 @@
 /**
  * Every example of README.md and docs/*.md, run as written (blocks.ts has the convention): one
  * temporary directory per document, linked to this checkout's dist/, node_modules and package.json,
- * with HOME there (so the keystore is fresh) and free loopback ports for the devnet and the vault
- * through the environment variables the README documents.
+ * with HOME there (so the keystore is fresh), `medchain` on the PATH (as `npm link` puts it) and free
+ * loopback ports for the devnet (p2p, JSON-RPC, ops) and the vault through the environment variables
+ * the README documents.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -42,13 +43,29 @@ async function freeRun(n: number): Promise<number> {
 
 async function envFor(dir: string): Promise<NodeJS.ProcessEnv> {
   const validators = 2;
-  const base = await freeRun(2 * validators + 1);
+  // p2p, JSON-RPC and ops (metrics, health) ports per validator, then the vault's.
+  const base = await freeRun(3 * validators + 1);
   const home = join(dir, 'home');
   mkdirSync(home);
-  const { MEDCHAIN_KEYSTORE: _k, MEDCHAIN_PASSWORD: _p, MEDCHAIN_RPC: _r, ...inherited } = process.env;
+  // `npm link` (the README's Quick start): `medchain` on the PATH, for documents that do not alias it.
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'medchain'), `#!/bin/sh\nexec node "${join(dir, 'dist/src/cli.js')}" "$@"\n`, {
+    mode: 0o755,
+  });
+  // Nothing of the engineer's own shell: no keystore, password, node, operator or ops token.
+  const {
+    MEDCHAIN_KEYSTORE: _k,
+    MEDCHAIN_PASSWORD: _p,
+    MEDCHAIN_RPC: _r,
+    MEDCHAIN_RPC_TOKEN: _t,
+    MEDCHAIN_OPS_TOKEN: _o,
+    ...inherited
+  } = process.env;
   return {
     ...inherited,
     HOME: home,
+    PATH: `${bin}:${inherited.PATH ?? ''}`,
     NO_COLOR: '1',
     npm_config_update_notifier: 'false',
     npm_config_fund: 'false',
@@ -56,8 +73,10 @@ async function envFor(dir: string): Promise<NodeJS.ProcessEnv> {
     MEDCHAIN_DEVNET_P2P_PORT: String(base),
     MEDCHAIN_DEVNET_RPC_PORT: String(base + validators),
     MEDCHAIN_RPC: `http://127.0.0.1:${base + validators}`,
-    MEDCHAIN_VAULT_PORT: String(base + 2 * validators),
-    MEDCHAIN_VAULT: `http://127.0.0.1:${base + 2 * validators}`,
+    MEDCHAIN_DEVNET_OPS_PORT: String(base + 2 * validators),
+    MEDCHAIN_OPS: `http://127.0.0.1:${base + 2 * validators}`,
+    MEDCHAIN_VAULT_PORT: String(base + 3 * validators),
+    MEDCHAIN_VAULT: `http://127.0.0.1:${base + 3 * validators}`,
   };
 }
 
