@@ -7,7 +7,7 @@
  */
 
 import { defineNodeErrors } from '../../rpc/api/errors.js';
-import { nodeMethods } from '../../rpc/api/index.js';
+import { createAuth, nodeMethods } from '../../rpc/api/index.js';
 import { Scope } from '../../rpc/context.js';
 import { Dispatcher } from '../../rpc/dispatcher.js';
 import { ErrorTable, JsonRpcCode } from '../../rpc/error-codes.js';
@@ -82,7 +82,9 @@ export function rpcTarget(): Target {
         },
       };
       const registry = new MethodRegistry();
-      const methods = nodeMethods(api);
+      // Sign-in set up as registerNodeApi does it (auth_* methods answer, not throw).
+      const auth = createAuth(api);
+      const methods = nodeMethods(api, () => auth);
       for (const m of methods) registry.add(m);
       const errors = defineNodeErrors(new ErrorTable());
       dispatcher = new Dispatcher({ ...defaultRpcOptions, validateResults: true }, { registry, errors, logger });
