@@ -4,7 +4,7 @@
  * ignored), a parameter appears once (date twice, for a range), values are bounded and validated,
  * _count is bounded and the page token is an opaque position the server handed out.
  */
-import { PURPOSE_NAMES } from '../tx/kinds.js';
+import { PURPOSE_NAMES, RESOURCE_TYPES } from '../tx/kinds.js';
 import { FhirErrorCode, fhirError } from './outcome.js';
 
 export interface SearchLimits {
@@ -191,26 +191,7 @@ export function parseSearch(type: SearchType, rawQuery: string, limits: SearchLi
         break;
       case 'entity':
       case 'target':
-        s.entity = parseRef(name, value, [
-          'AllergyIntolerance',
-          'Condition',
-          'Procedure',
-          'Observation',
-          'DiagnosticReport',
-          'ImagingStudy',
-          'MedicationRequest',
-          'MedicationStatement',
-          'MedicationAdministration',
-          'Immunization',
-          'Encounter',
-          'CarePlan',
-          'DocumentReference',
-          'Specimen',
-          'FamilyMemberHistory',
-          'ServiceRequest',
-          'Composition',
-          'Media',
-        ]);
+        s.entity = parseRef(name, value, RESOURCE_TYPES);
         break;
       case 'date':
         s.date = addDate(name, value, s.date ?? {});
