@@ -127,6 +127,7 @@ export function isCanonicalPointEncoding(b: Uint8Array, off = 0): boolean {
   return true;
 }
 
+/** Whether the 32 bytes at the start of `pk` (a key, or a signature's R) encode a small-order point. */
 function isSmallOrderEncoding(pk: Uint8Array): boolean {
   for (const e of SMALL_ORDER_ENCODINGS) {
     let same = true;
@@ -153,7 +154,11 @@ function passesByteChecks(sig: unknown, pk: unknown): sig is Uint8Array {
     // reject so the rule does not hinge on how an implementation compares R.
     isCanonicalPointEncoding(sig, 0) &&
     isCanonicalPointEncoding(pk, 0) &&
-    !isSmallOrderEncoding(pk)
+    !isSmallOrderEncoding(pk) &&
+    // R of small order (an honest signer never makes one): OpenSSL 3.0 (Node 20) accepts it,
+    // OpenSSL 3.5 (Node 24) rejects it. Rejecting it here keeps validators on different Node
+    // versions, and both paths, on one rule (libsodium's too).
+    !isSmallOrderEncoding(sig)
   );
 }
 
