@@ -5,13 +5,13 @@ import { defaultDevnetOptions } from './cli/devnet.js';
 import { initCommand } from './cli/init.js';
 import { defaultKeystoreDir } from './cli/keyfiles.js';
 import { keysCommand } from './cli/keys.js';
+import { opsCommands } from './cli/ops.js';
 import { EXIT_HELP, Exit, fail, globals } from './cli/output.js';
 import { queryCommands } from './cli/query.js';
 import { recordsCommand } from './cli/records.js';
 import { recordsImportCommand } from './cli/records-import.js';
 import { txCommand } from './cli/tx.js';
 import { vaultCommand } from './cli/vault.js';
-import { opsCommands } from './ops/cli.js';
 
 const int = (v: string): number => {
   const n = Number(v);

@@ -6,11 +6,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Command, Option } from 'commander';
 import { genesisHash } from '../chain/genesis.js';
-import { CliError, Exit, emit, fields, globals, usage } from '../cli/output.js';
 import { toHex } from '../codec/bytes.js';
 import { CONFIG_FILE, inHome, loadConfig, loadGenesis, saveConfig } from '../node/config.js';
-import type { BackupManifest } from './backup-format.js';
-import { restoreBackup, verifyBackupFile } from './restore.js';
+import type { BackupManifest } from '../ops/backup-format.js';
+import { restoreBackup, verifyBackupFile } from '../ops/restore.js';
+import { CliError, Exit, emit, fields, globals, usage } from './output.js';
 
 const DATA_FILE = 'chain.mcb';
 const MANIFEST_FILE = 'manifest.json';
