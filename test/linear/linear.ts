@@ -3,7 +3,9 @@
  * input of size n and of size 4n, median of several runs each, and require the
  * ratio to stay well under quadratic growth (16). No absolute threshold, so a
  * slow machine does not fail it; CPU time rather than wall time, so a busy one
- * does not either; one retry absorbs what noise is left.
+ * does not either; two retries absorb what noise is left (process CPU time also
+ * counts LevelDB's background compaction: one sample in CI read 9.5 on a path
+ * that reads 2.3-6.9 in repeated runs; a quadratic one reads above 11 every time).
  */
 import * as assert from 'uvu/assert';
 
@@ -60,10 +62,10 @@ export async function costRatio(make: (size: number) => Op | Promise<Op>, n: num
   return median(b) / Math.max(median(a), 1e-6);
 }
 
-/** Asserts linear cost in `n`, retrying once before failing. */
+/** Asserts linear cost in `n`, retrying twice before failing. */
 export async function assertLinear(what: string, make: (size: number) => Op | Promise<Op>, n: number): Promise<number> {
   let r = await costRatio(make, n);
-  if (r >= MAX_RATIO) r = await costRatio(make, n);
+  for (let retry = 0; retry < 2 && r >= MAX_RATIO; retry++) r = await costRatio(make, n);
   if (process.env.LINEAR_VERBOSE) console.log(`${what}: t(4n)/t(n) = ${r.toFixed(2)} (n = ${n})`);
   assert.ok(r < MAX_RATIO, `${what}: t(4n)/t(n) = ${r.toFixed(1)} >= ${MAX_RATIO} (n = ${n}): superlinear`);
   return r;
