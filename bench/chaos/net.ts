@@ -3,6 +3,7 @@
  * ports, each node started, killed (-9), paused (SIGSTOP) and continued on its
  * own. Every spawned process is killed when this process exits.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDevnet, readDevnet } from '../../src/cli/devnet.js';
+import { trackNodeOutput } from '../e2e/node-output.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
 const live = new Set<ChildProcess>();
@@ -67,21 +69,7 @@ export class ChaosNet {
       env: { ...process.env, NODE_OPTIONS: '' },
     });
     live.add(proc);
-    const keep = (d: Buffer): void => {
-      for (const line of d.toString().split('\n')) {
-        if (line.length === 0) continue;
-        if (line.includes('"committed"'))
-          try {
-            const j = JSON.parse(line) as { msg?: string; height?: number; round?: number };
-            if (j.msg === 'committed' && n.commits.length < 1_000_000)
-              n.commits.push({ height: j.height ?? 0, round: j.round ?? 0, at: Date.now() });
-          } catch {}
-        n.tail.push(line.length > 300 ? `${line.slice(0, 300)}…` : line);
-        if (n.tail.length > 30) n.tail.shift();
-      }
-    };
-    proc.stdout?.on('data', keep);
-    proc.stderr?.on('data', keep);
+    trackNodeOutput(proc, n, { maxCommits: 1_000_000, tailLines: 30, lineMax: 300, now: Date.now });
     proc.once('exit', () => {
       live.delete(proc);
       if (n.proc === proc && n.state === 'up') {

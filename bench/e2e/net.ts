@@ -3,6 +3,7 @@
  * started from the compiled CLI (`medchain start --home DIR`). Every process
  * it spawns is killed by `stop()`, and by an exit hook if the bench dies.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -11,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDevnet, readDevnet } from '../../src/cli/devnet.js';
 import { call } from './client.js';
+import { trackNodeOutput } from './node-output.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
 
@@ -102,21 +104,7 @@ export class E2eNet {
       });
       track(proc);
       n.spawnedAt = performance.now();
-      const keep = (d: Buffer): void => {
-        for (const line of d.toString().split('\n')) {
-          if (line.length === 0) continue;
-          if (line.includes('"committed"'))
-            try {
-              const j = JSON.parse(line) as { msg?: string; height?: number; round?: number };
-              if (j.msg === 'committed' && n.commits.length < 100_000)
-                n.commits.push({ height: j.height ?? 0, round: j.round ?? 0, at: performance.now() });
-            } catch {}
-          n.tail.push(line.length > 400 ? `${line.slice(0, 400)}…` : line);
-          if (n.tail.length > 50) n.tail.shift();
-        }
-      };
-      proc.stdout?.on('data', keep);
-      proc.stderr?.on('data', keep);
+      trackNodeOutput(proc, n, { maxCommits: 100_000, tailLines: 50, lineMax: 400, now: () => performance.now() });
       proc.once('exit', (code, signal) => {
         if (!this.stopping) this.o.log(`${n.name} exited early (${signal ?? code}):\n${n.tail.slice(-15).join('\n')}`);
       });

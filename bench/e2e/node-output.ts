@@ -1,0 +1,31 @@
+import type { ChildProcess } from 'node:child_process';
+
+export interface NodeOutput {
+  /** Heights committed, from the node's `committed` log lines. */
+  commits: { height: number; round: number; at: number }[];
+  /** The last lines it printed, for error reports. */
+  tail: string[];
+}
+
+/** Keeps a node process's commits and the tail of its output (bounded: a long run stays small). */
+export function trackNodeOutput(
+  proc: ChildProcess,
+  n: NodeOutput,
+  o: { maxCommits: number; tailLines: number; lineMax: number; now: () => number },
+): void {
+  const keep = (d: Buffer): void => {
+    for (const line of d.toString().split('\n')) {
+      if (line.length === 0) continue;
+      if (line.includes('"committed"'))
+        try {
+          const j = JSON.parse(line) as { msg?: string; height?: number; round?: number };
+          if (j.msg === 'committed' && n.commits.length < o.maxCommits)
+            n.commits.push({ height: j.height ?? 0, round: j.round ?? 0, at: o.now() });
+        } catch {}
+      n.tail.push(line.length > o.lineMax ? `${line.slice(0, o.lineMax)}…` : line);
+      if (n.tail.length > o.tailLines) n.tail.shift();
+    }
+  };
+  proc.stdout?.on('data', keep);
+  proc.stderr?.on('data', keep);
+}
