@@ -1,14 +1,10 @@
-import { hash as nodeHash } from 'node:crypto';
+import { sha256 as platformSha256 } from '#crypto-platform';
 
 /**
- * sha256 on the node's hot path uses OpenSSL through `crypto.hash`
- * (PLATFORM.md: ~2x @noble/hashes for 64-byte inputs). The client SDK uses
- * @noble/hashes so it runs in browsers; both give the same digest.
+ * sha256 through the platform: OpenSSL's one-shot hash in Node (~2x @noble/hashes
+ * for 64-byte inputs), @noble/hashes in browsers; both give the same digest.
  */
-export function sha256(data: Uint8Array): Uint8Array {
-  const b = nodeHash('sha256', data, 'buffer');
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
+export const sha256: (data: Uint8Array) => Uint8Array = platformSha256;
 
 /** sha256(a || b || ...) without the caller allocating the concatenation. */
 export function sha256Parts(parts: readonly Uint8Array[]): Uint8Array {
