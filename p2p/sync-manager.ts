@@ -3,6 +3,7 @@ import { decodeCommit } from '../consensus/engine/messages.js';
 import type { CommitCertificate } from '../consensus/engine/types.js';
 import { BlockErrorCode } from '../src/chain/block.js';
 import { isCoded, MedchainError } from '../src/errors.js';
+import { P2pError, P2pErrorCode } from './errors.js';
 import type { P2pLogger } from './logger.js';
 import type { ReqResp } from './reqresp.js';
 import { defaultSyncOptions, SyncErrorCode, type SyncedBlock, type SyncOptions, syncRange } from './sync.js';
@@ -20,6 +21,8 @@ export interface SyncManagerDeps {
   commit(height: number, block: Uint8Array, cert: CommitCertificate): Promise<void>;
   penalise(peer: string): void;
   log: P2pLogger;
+  /** The node's shutdown signal: no new sync starts and a running one stops between blocks. */
+  signal?: AbortSignal;
 }
 
 /** Refusals that prove the response was bad: the peer is penalised and another one asked. */
@@ -46,13 +49,17 @@ export class SyncManager {
     private readonly opts: SyncOptions = defaultSyncOptions,
   ) {}
 
+  private get stopped(): boolean {
+    return this.closed || this.d.signal?.aborted === true;
+  }
+
   get syncing(): boolean {
     return this.running !== undefined;
   }
 
   /** Starts a sync if a peer is ahead of us (idempotent while one runs). */
   trigger(): void {
-    if (this.closed || this.running !== undefined) return;
+    if (this.stopped || this.running !== undefined) return;
     this.running = this.loop().finally(() => {
       this.running = undefined;
     });
@@ -65,7 +72,7 @@ export class SyncManager {
 
   private async loop(): Promise<void> {
     const tried = new Set<string>();
-    while (!this.closed) {
+    while (!this.stopped) {
       const head = this.d.headHeight();
       let best: [string, number] | undefined;
       for (const [peer, h] of this.d.peerHeights())
@@ -78,6 +85,7 @@ export class SyncManager {
       try {
         await syncRange(this.d.rr, peer, head + 1, target, (b) => this.apply(b), this.opts);
       } catch (err) {
+        if (this.stopped) return;
         tried.add(peer);
         const code = isCoded(err) ? err.code : String(err);
         if (code === SyncErrorCode.BAD_RESPONSE) this.d.penalise(peer);
@@ -92,6 +100,8 @@ export class SyncManager {
 
   /** One synced block, cheap checks first; consensus does the rest (see `commit`). */
   private async apply(b: SyncedBlock): Promise<void> {
+    // Shutting down: end this range here rather than fetch and commit the rest of it.
+    if (this.stopped) throw new P2pError(P2pErrorCode.CLOSED, { what: 'sync' });
     if (b.height !== this.d.headHeight() + 1) return; // committed meanwhile by consensus
     let cert: CommitCertificate;
     try {
