@@ -7,6 +7,7 @@ import { P2pError, P2pErrorCode } from './errors.js';
 import type { P2pLogger } from './logger.js';
 import type { ReqResp } from './reqresp.js';
 import { defaultSyncOptions, SyncErrorCode, type SyncedBlock, type SyncOptions, syncRange } from './sync.js';
+import { SyncReason } from './validation.js';
 
 export interface SyncManagerDeps {
   rr: Pick<ReqResp, 'request'>;
@@ -19,17 +20,18 @@ export interface SyncManagerDeps {
    * are checked). Resolves once durable; rejects with a coded error.
    */
   commit(height: number, block: Uint8Array, cert: CommitCertificate): Promise<void>;
-  penalise(peer: string): void;
+  /** Charges the peer for a bad response; the amount follows from the reason (PeerScorer.onRefused). */
+  penalise(peer: string, reason: SyncReason): void;
   log: P2pLogger;
   /** The node's shutdown signal: no new sync starts and a running one stops between blocks. */
   signal?: AbortSignal;
 }
 
-/** Refusals that prove the response was bad: the peer is penalised and another one asked. */
-const PEER_FAULTS = new Set<string>([
-  ...Object.values(BlockErrorCode),
-  ConsensusErrorCode.SYNCED_BLOCK_MISMATCH,
-  ConsensusErrorCode.SYNCED_BLOCK_REFUSED,
+/** Refusals by consensus that prove the response was bad (the peer is penalised and another one asked), by reason. */
+const PEER_FAULTS = new Map<string, SyncReason>([
+  ...Object.values(BlockErrorCode).map((c): [string, SyncReason] => [c, SyncReason.BAD_BLOCK]),
+  [ConsensusErrorCode.SYNCED_BLOCK_MISMATCH, SyncReason.BAD_BLOCK],
+  [ConsensusErrorCode.SYNCED_BLOCK_REFUSED, SyncReason.BAD_CERT],
 ]);
 
 /**
@@ -88,7 +90,7 @@ export class SyncManager {
         if (this.stopped) return;
         tried.add(peer);
         const code = isCoded(err) ? err.code : String(err);
-        if (code === SyncErrorCode.BAD_RESPONSE) this.d.penalise(peer);
+        if (code === SyncErrorCode.BAD_RESPONSE) this.d.penalise(peer, reasonOf(err));
         this.d.log.warn({ peer, err: code, ...(isCoded(err) ? err.meta : {}) }, 'sync from peer failed');
         continue;
       }
@@ -108,15 +110,16 @@ export class SyncManager {
       // [REJECT] the certificate is a canonical, bounded encoding.
       cert = decodeCommit(b.cert);
     } catch (err) {
-      throw bad(b.height, 'CERT_MALFORMED', err);
+      throw bad(b.height, SyncReason.CERT_MALFORMED, err);
     }
     // [REJECT] it certifies the height it was sent for.
-    if (cert.height !== b.height) throw bad(b.height, 'CERT_WRONG_HEIGHT');
+    if (cert.height !== b.height) throw bad(b.height, SyncReason.CERT_WRONG_HEIGHT);
     try {
       await this.d.commit(b.height, b.block, cert);
     } catch (err) {
       // [REJECT] body vs header, header hash vs certificate, certificate signatures (checked in that order).
-      if (isCoded(err) && PEER_FAULTS.has(err.code)) throw bad(b.height, err.code, err);
+      const reason = isCoded(err) ? PEER_FAULTS.get(err.code) : undefined;
+      if (reason !== undefined) throw bad(b.height, reason, err);
       throw err;
     }
     if (performance.now() - this.progress.logged > 2000) this.logProgress('sync progress');
@@ -131,7 +134,15 @@ export class SyncManager {
   }
 }
 
-function bad(height: number, reason: string, cause?: unknown): MedchainError<string> {
-  const detail = isCoded(cause) && cause.code !== reason ? { detail: cause.code } : {};
+function bad(height: number, reason: SyncReason, cause?: unknown): MedchainError<string> {
+  const detail = isCoded(cause) ? { detail: cause.code } : {};
   return new MedchainError(SyncErrorCode.BAD_RESPONSE, { height, reason, ...detail });
+}
+
+const REASONS = new Set<string>(Object.values(SyncReason));
+
+/** The coded reason of a BAD_RESPONSE (every one carries it; MALFORMED if not). */
+function reasonOf(err: unknown): SyncReason {
+  const r = isCoded(err) ? err.meta.reason : undefined;
+  return typeof r === 'string' && REASONS.has(r) ? (r as SyncReason) : SyncReason.MALFORMED;
 }

@@ -266,7 +266,7 @@ export async function startSync(
       peerHeights: () => host.peerHeights(),
       headHeight: () => chain.head.height,
       commit: (height, block, cert) => driver.synced(height, block, cert),
-      penalise: (peer) => host.scorer.penalise(peer, 50),
+      penalise: (peer, reason) => host.scorer.onRefused(peer, reason),
       log: w.log.child({ module: 'sync' }),
       signal: w.signal,
     },
