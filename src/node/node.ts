@@ -13,7 +13,6 @@ import type { Genesis } from '../chain/genesis.js';
 import { toHex } from '../codec/bytes.js';
 import type { VerifierPool } from '../crypto/pool/index.js';
 import { MedchainError } from '../errors.js';
-import type { AuditFeed } from '../fhir/index.js';
 import { NodeMetrics, type OpsServer } from '../ops/index.js';
 import type { RunningVault } from '../vault/index.js';
 import {
@@ -81,9 +80,7 @@ export class Node {
   private rpcServer: RpcServer | undefined;
   private rpcAddr: RpcAddress | undefined;
   private ops: { server: OpsServer; url: string } | undefined;
-  /** The custodian vault, when the node serves one (config.vault.enabled). */
-  vault: RunningVault | undefined;
-  feed: AuditFeed | undefined;
+  private runningVault: RunningVault | undefined;
   readonly chain: ChainState;
   readonly pool: VerifierPool;
   readonly mempool: Mempool;
@@ -129,6 +126,11 @@ export class Node {
     return this.ops?.url;
   }
 
+  /** The custodian vault, when the node serves one (config.vault.enabled). */
+  get vault(): RunningVault | undefined {
+    return this.runningVault;
+  }
+
   static async create(o: NodeOptions): Promise<Node> {
     const cfg = checkedConfig(o);
     const log = o.logger ?? createLogger(cfg.log.level, { node: cfg.moniker });
@@ -163,9 +165,9 @@ export class Node {
   private async start(vaultKey: Uint8Array | undefined): Promise<void> {
     const { w } = this;
     if (w.cfg.rpc.enabled) ({ server: this.rpcServer, address: this.rpcAddr } = await startRpc(w, this));
-    this.feed = startFeed(w, this);
+    startFeed(w, this);
     this.ops = await startOpsListener(w, this);
-    this.vault = await startNodeVault(w, this.rpcAddr, vaultKey);
+    this.runningVault = await startNodeVault(w, this.rpcAddr, vaultKey);
     const { chain, driver, host, validatorId } = this;
     await driver.start(chain.head.height + 1, toValidatorSet(chain.validators), chain.head.time);
     this.log.info(
@@ -176,7 +178,7 @@ export class Node {
         validator: validatorId ? toHex(validatorId) : null,
         rpc: this.rpcAddr?.url ?? null,
         metrics: this.opsUrl === undefined ? null : `${this.opsUrl}/metrics`,
-        vault: this.vault?.url ?? null,
+        vault: this.runningVault?.url ?? null,
       },
       'node started',
     );

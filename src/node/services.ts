@@ -50,9 +50,9 @@ export async function startRpc(w: Wiring, node: NodeApi): Promise<{ server: RpcS
 }
 
 /** The ITI-20 audit feed, when config.fhir.feed.url is set. */
-export function startFeed(w: Wiring, node: NodeApi): AuditFeed | undefined {
+export function startFeed(w: Wiring, node: NodeApi): void {
   const f = w.cfg.fhir?.feed;
-  if (f === undefined || f === null || !f.url) return undefined;
+  if (f === undefined || f === null || !f.url) return;
   const opts = { ...defaultFeedOptions, ...f };
   const feed = new AuditFeed(
     { ...opts, cursorFile: inHome(w.home, opts.cursorFile) },
@@ -65,7 +65,6 @@ export function startFeed(w: Wiring, node: NodeApi): AuditFeed | undefined {
   );
   w.closers.add('fhir-feed', () => feed.close());
   feed.start();
-  return feed;
 }
 
 /** The operations listener (metrics, health, backup), when enabled. */

@@ -123,6 +123,32 @@ test('close is idempotent: one shutdown, the same promise, and the node can be r
   await again.close();
 });
 
+test('the node serves the vault of config.vault, with the custodian key it is given, and closes it', async () => {
+  const dir = home();
+  const cfg: NodeConfig = { ...config(0, 0), vault: { enabled: true, port: 0 } };
+  const node = await Node.create({
+    home: dir,
+    config: cfg,
+    machine: kvMachine,
+    genesis,
+    logger: quiet,
+    vaultKey: new Uint8Array(32).fill(7),
+  });
+  let url: string | undefined;
+  try {
+    url = node.vault?.url;
+    assert.ok(url, 'vault started');
+    assert.is((await fetch(`${url}/v1/health`)).status, 200);
+  } finally {
+    await node.close();
+  }
+  const after = await fetch(`${url}/v1/health`).then(
+    () => 'answered',
+    () => 'refused',
+  );
+  assert.is(after, 'refused', 'the vault closed with the node');
+});
+
 test('Closers: run last-registered first, every one even after failures, errors aggregated in order', async () => {
   const ran: string[] = [];
   const c = new Closers();
