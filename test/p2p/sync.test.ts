@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeCommit } from '../../consensus/engine/messages.js';
+import { silentLogger } from '../../p2p/logger.js';
 import { defaultP2pOptions } from '../../p2p/options.js';
 import {
   decodeSyncResponse,
@@ -9,6 +10,7 @@ import {
   SyncErrorCode,
   syncHandler,
 } from '../../p2p/sync.js';
+import { SyncManager } from '../../p2p/sync-manager.js';
 import { penaltyOf, SyncReason, verdictOf } from '../../p2p/validation.js';
 import { decodeBlock, headerHash } from '../../src/chain/block.js';
 import { utf8 } from '../../src/codec/bytes.js';
@@ -129,6 +131,29 @@ test('sync: a response with more blocks than requested is a bad response', () =>
     assert.ok(isCoded(err, SyncErrorCode.BAD_RESPONSE));
     assert.is(err.meta.reason, SyncReason.MALFORMED);
   }
+});
+
+test("sync: once the node's shutdown signal is aborted, no sync starts (no request is sent)", () => {
+  const ctl = new AbortController();
+  let requests = 0;
+  const sync = new SyncManager({
+    rr: {
+      request: async () => {
+        requests++;
+        return new Uint8Array();
+      },
+    },
+    peerHeights: () => new Map([['p', 10]]),
+    headHeight: () => 0,
+    commit: async () => {},
+    penalise: () => {},
+    log: silentLogger,
+    signal: ctl.signal,
+  });
+  ctl.abort();
+  sync.trigger();
+  assert.not.ok(sync.syncing);
+  assert.is(requests, 0);
 });
 
 test('sync reasons are rejections; each costs the peer what one bad response cost before (5 × rejectPenalty)', () => {
