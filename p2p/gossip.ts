@@ -3,7 +3,7 @@ import { TopicValidatorResult } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 import { P2pError, P2pErrorCode } from './errors.js';
 import type { P2pLogger } from './logger.js';
-import { GossipReason, type Validation, verdictOf } from './validation.js';
+import { GossipReason, type Validation, type Verdict, verdictOf } from './validation.js';
 
 export type GossipKind = 'tx' | 'proposal' | 'vote';
 
@@ -25,7 +25,7 @@ export function gossipTopics(chainId: string): Record<GossipKind, string> {
  * ours to judge); reject: invalid, drop and penalise the peer that sent it.
  * Validators answer with a reason (validation.ts); the verdict follows from it.
  */
-export type GossipVerdict = 'accept' | 'ignore' | 'reject';
+export type GossipVerdict = Verdict;
 
 export interface TopicHandlers {
   /** Runs before delivery and before forwarding: a rejected message goes no further. */
@@ -52,7 +52,7 @@ export interface GossipOptions {
 
 export interface GossipDeps {
   pubsub: GossipPubSub;
-  scorer: { onReject(peerId: string): void; onIgnore(peerId: string): void };
+  scorer: { onRefused(peerId: string, reason: GossipReason): void };
   log: P2pLogger;
 }
 
@@ -135,9 +135,10 @@ export class Gossip {
     const settle = (v: Validation, from: string): TopicValidatorResult => {
       const verdict = verdictOf(v);
       count(verdict, v);
-      if (v !== 'accept') this.refused.set(v, (this.refused.get(v) ?? 0) + 1);
-      if (verdict === 'reject') scorer.onReject(from);
-      else if (verdict === 'ignore') scorer.onIgnore(from);
+      if (v !== 'accept') {
+        this.refused.set(v, (this.refused.get(v) ?? 0) + 1);
+        scorer.onRefused(from, v);
+      }
       return VERDICT[verdict] ?? TopicValidatorResult.Ignore;
     };
     const failed = (err: unknown): TopicValidatorResult => {

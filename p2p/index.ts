@@ -42,4 +42,13 @@ export { PeerScorer } from './scoring.js';
 export { peerIdOf } from './static-peers.js';
 export { type ChainStatus, STATUS_PROTOCOL, type StatusProvider, StatusService } from './status.js';
 export { type AdmitResult, type TxGossipDeps, TxGossipValidator } from './tx-gossip.js';
-export { GossipReason, SeenCache, type Validation, verdictOf } from './validation.js';
+export {
+  GossipReason,
+  penaltyOf,
+  type Reason,
+  SeenCache,
+  SyncReason,
+  type Validation,
+  type Verdict,
+  verdictOf,
+} from './validation.js';

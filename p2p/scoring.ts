@@ -1,3 +1,5 @@
+import { penaltyOf, type Reason } from './validation.js';
+
 export interface PeerScorerOptions {
   rejectPenalty: number;
   ignorePenalty: number;
@@ -41,6 +43,12 @@ export class PeerScorer {
   score(peerId: string): number {
     const e = this.scores.get(peerId);
     return e === undefined ? 0 : this.decayed(e, this.deps.now());
+  }
+
+  /** A message refused for `reason`: the penalty follows from the reason (penaltyOf). */
+  onRefused(peerId: string, reason: Reason): void {
+    const amount = penaltyOf(reason, this.opts);
+    if (amount > 0) this.penalise(peerId, amount);
   }
 
   onReject(peerId: string): void {

@@ -1,6 +1,7 @@
 import { asArray, asBytes, asTuple, asUint, decodeCanonical, encode } from '../src/codec/cbor.js';
 import { MedchainError } from '../src/errors.js';
 import type { ReqResp } from './reqresp.js';
+import { SyncReason } from './validation.js';
 
 /** Blocks with their commit certificates by height range, over one pipelined stream per peer. */
 export const syncProtocol = (chainId: string): string => `/medchain/${chainId}/sync/1`;
@@ -102,7 +103,8 @@ export function decodeSyncResponse(bytes: Uint8Array, from: number, maxBytes: nu
       return { height: from + i, block: asBytes(block, 'sync.block'), cert: asBytes(cert, 'sync.cert') };
     });
   } catch {
-    throw new MedchainError(SyncErrorCode.BAD_RESPONSE);
+    // [REJECT] the canonical, bounded encoding of at most the blocks asked for, decoded once.
+    throw new MedchainError(SyncErrorCode.BAD_RESPONSE, { reason: SyncReason.MALFORMED });
   }
 }
 

@@ -1,10 +1,11 @@
 /**
- * One vocabulary for every untrusted gossip message: a validator answers
- * 'accept' or the reason it does not; the verdict, and so the sender's
- * penalty, follows from the reason (lodestar's gossip validation, Lisk's
- * applyPenaltyOnPeer). Validators run the same pipeline, cheapest first:
- * size limit → bounded decode (once) → seen-cache → stateless → stateful →
- * signatures, and say at each check which rule it enforces.
+ * One vocabulary for every untrusted message from a peer (gossip and sync
+ * responses): a validator answers 'accept' or the coded reason it does not;
+ * the verdict (accept/ignore/reject), and so the sender's penalty, follows
+ * from the reason (lodestar's gossip validation, Lisk's applyPenaltyOnPeer).
+ * Validators run the same pipeline, cheapest first: size limit → bounded
+ * decode (once) → seen-cache → stateless → stateful → signatures, and say at
+ * each check which rule it enforces.
  */
 export const GossipReason = {
   // [IGNORE] nothing new, or not provably the sender's fault.
@@ -31,21 +32,62 @@ export const GossipReason = {
 } as const;
 export type GossipReason = (typeof GossipReason)[keyof typeof GossipReason];
 
+/**
+ * Why a sync response was refused: all [REJECT], since the peer answered our
+ * request with data no honest node serves (SyncErrorCode.BAD_RESPONSE, the
+ * reason in `meta.reason`). Sync has no ignore: a peer with nothing to give
+ * answers with fewer blocks, which is not an error.
+ */
+export const SyncReason = {
+  /** Not the canonical, bounded encoding of at most the blocks asked for. */
+  MALFORMED: 'SYNC_MALFORMED',
+  /** A certificate that does not decode (canonical, bounded). */
+  CERT_MALFORMED: 'SYNC_CERT_MALFORMED',
+  /** A certificate for another height than the block it came with. */
+  CERT_WRONG_HEIGHT: 'SYNC_CERT_WRONG_HEIGHT',
+  /** A body that does not match its header, or a header that is not the certified one. */
+  BAD_BLOCK: 'SYNC_BAD_BLOCK',
+  /** A certificate whose signatures do not hold for the validator set. */
+  BAD_CERT: 'SYNC_BAD_CERT',
+} as const;
+export type SyncReason = (typeof SyncReason)[keyof typeof SyncReason];
+
+/** Any refusal of a peer's message. */
+export type Reason = GossipReason | SyncReason;
+
 /** What a topic validator answers. */
 export type Validation = 'accept' | GossipReason;
 
-const REJECTED = new Set<string>([
-  GossipReason.TOO_LARGE,
-  GossipReason.MALFORMED,
-  GossipReason.WRONG_SIGNER,
-  GossipReason.BAD_BODY,
-  GossipReason.BAD_SIGNATURE,
-  GossipReason.INVALID_TX,
-]);
+export type Verdict = 'accept' | 'ignore' | 'reject';
 
-export function verdictOf(v: Validation): 'accept' | 'ignore' | 'reject' {
+/**
+ * The penalty of each rejected reason, in units of `rejectPenalty`. A bad
+ * sync response weighs more than one gossip message: it answered a request
+ * of ours and may have cost a block's re-execution.
+ */
+const REJECT_WEIGHT: Partial<Record<Reason, number>> = {
+  [GossipReason.TOO_LARGE]: 1,
+  [GossipReason.MALFORMED]: 1,
+  [GossipReason.WRONG_SIGNER]: 1,
+  [GossipReason.BAD_BODY]: 1,
+  [GossipReason.BAD_SIGNATURE]: 1,
+  [GossipReason.INVALID_TX]: 1,
+  [SyncReason.MALFORMED]: 5,
+  [SyncReason.CERT_MALFORMED]: 5,
+  [SyncReason.CERT_WRONG_HEIGHT]: 5,
+  [SyncReason.BAD_BLOCK]: 5,
+  [SyncReason.BAD_CERT]: 5,
+};
+
+export function verdictOf(v: 'accept' | Reason): Verdict {
   if (v === 'accept') return 'accept';
-  return REJECTED.has(v) ? 'reject' : 'ignore';
+  return REJECT_WEIGHT[v] === undefined ? 'ignore' : 'reject';
+}
+
+/** What a refusal costs the peer that sent the message: ignored ones `ignorePenalty`, rejected ones by weight. */
+export function penaltyOf(reason: Reason, p: { rejectPenalty: number; ignorePenalty: number }): number {
+  const w = REJECT_WEIGHT[reason];
+  return w === undefined ? p.ignorePenalty : w * p.rejectPenalty;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * `medchain vault`: the custodian vault next to a node (JSON-RPC at --rpc). Also started by
- * `medchain start` when the node's config.json has `vault: {enabled: true, port, dir?, key}`.
+ * `medchain vault`: the custodian vault next to a node (JSON-RPC at --rpc). A node also serves
+ * one itself when its config.json has `vault: {enabled: true, port, dir?, key}` (src/node).
  * The custodian organization's key comes from the encrypted keystore (`--key <name>`, password as
  * for every other command) or, for existing setups, from a plain hex file (`--key-file`, mode 0600).
  */
@@ -14,19 +14,6 @@ import { defaultVaultOptions } from '../vault/options.js';
 import { openKey } from './keyfiles.js';
 import { CliError, Exit, type GlobalOpts, globals, usage } from './output.js';
 import { onShutdown } from './shutdown.js';
-
-export interface VaultConfig {
-  enabled: boolean;
-  port?: number;
-  host?: string;
-  /** LevelDB directory (relative to home), default vault/. */
-  dir?: string;
-  /** Name of the custodian organization's key in the keystore (--keystore, MEDCHAIN_KEYSTORE). */
-  key?: string;
-  /** Or: a file holding the secret key as plain hex (relative to home, mode 0600). Prefer `key`. */
-  keyFile?: string;
-  maxRecordBytes?: number;
-}
 
 /** Where the custodian key comes from: exactly one of a keystore name and a plain key file. */
 export interface CustodianKeySource {
@@ -86,7 +73,7 @@ async function readPlainKey(file: string, log: Logger): Promise<Uint8Array> {
   return sk;
 }
 
-export async function runVault(o: {
+async function runVault(o: {
   rpc: string;
   rpcToken?: string | undefined;
   dir: string;

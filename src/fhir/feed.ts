@@ -27,6 +27,8 @@ export interface FeedDeps {
   source: AuditSource;
   logger: FeedLogger;
   fetch?: typeof fetch;
+  /** The node's shutdown signal: stops the loop and any retry wait, as `close` does. */
+  signal?: AbortSignal;
 }
 
 interface CursorFile {
@@ -49,6 +51,7 @@ export class AuditFeed {
     private readonly deps: FeedDeps,
   ) {
     this.f = deps.fetch ?? globalThis.fetch;
+    deps.signal?.addEventListener('abort', () => this.stop(), { once: true });
   }
 
   get deliveredHeight(): number {
@@ -68,9 +71,13 @@ export class AuditFeed {
   }
 
   async close(): Promise<void> {
+    this.stop();
+    await this.loop;
+  }
+
+  private stop(): void {
     this.abort.abort();
     this.wake?.();
-    await this.loop;
   }
 
   private async run(): Promise<void> {

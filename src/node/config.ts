@@ -45,6 +45,29 @@ export interface NodeConfig {
   fhir?: { enabled?: boolean; feed?: (Partial<FeedOptions> & { url: string }) | null };
   /** Operations listener (metrics, health, backup); off unless enabled. */
   ops?: OpsOptions;
+  /** The custodian vault beside the node (reads the chain over this node's RPC); off unless enabled. */
+  vault?: VaultConfig;
+}
+
+/** config.json `vault`: served by the node when enabled; the custodian key is opened by the caller. */
+export interface VaultConfig {
+  enabled: boolean;
+  port?: number;
+  host?: string;
+  /** LevelDB directory (relative to home), default vault/. */
+  dir?: string;
+  /** Name of the custodian organization's key in the keystore (--keystore, MEDCHAIN_KEYSTORE). */
+  key?: string;
+  /** Or: a file holding the secret key as plain hex (relative to home, mode 0600). Prefer `key`. */
+  keyFile?: string;
+  maxRecordBytes?: number;
+}
+
+/** Why the config cannot run, or null: checked by the CLI before it asks for a password, and by the node. */
+export function configProblem(cfg: NodeConfig): string | null {
+  if (cfg.vault?.enabled === true && !cfg.rpc.enabled)
+    return 'vault.enabled needs rpc.enabled (the vault reads the chain)';
+  return null;
 }
 
 export const defaultNodeConfig: NodeConfig = {

@@ -28,7 +28,15 @@ export interface RunningVault {
 /** Opens the store, connects to the node, starts following erasures and listens. */
 export async function startVault(
   o: Partial<VaultOptions> & { dir: string },
-  deps: { rpcUrl: string; rpcToken?: string; custodianSecretKey: Uint8Array; log: VaultLogger; chain?: VaultChain },
+  deps: {
+    rpcUrl: string;
+    rpcToken?: string;
+    custodianSecretKey: Uint8Array;
+    log: VaultLogger;
+    chain?: VaultChain;
+    /** The node's shutdown signal, when the node serves the vault: stops following erasures. */
+    signal?: AbortSignal;
+  },
 ): Promise<RunningVault> {
   // The node's operator token also opens the vault's refusal log, unless one is configured.
   const opts: VaultOptions = {
@@ -49,6 +57,7 @@ export async function startVault(
     ...(pool === undefined ? {} : { verifier: pool }),
   });
   const ctl = new AbortController();
+  deps.signal?.addEventListener('abort', () => ctl.abort(), { once: true });
   let follower: Promise<void> = Promise.resolve();
   const stop = async (): Promise<void> => {
     ctl.abort();

@@ -12,6 +12,7 @@ import { ConsensusWal } from '../../consensus/wal/wal.js';
 import { silentLogger } from '../../p2p/logger.js';
 import { decodeSyncResponse, defaultSyncOptions, encodeSyncRequest, syncHandler } from '../../p2p/sync.js';
 import { SyncManager } from '../../p2p/sync-manager.js';
+import type { SyncReason } from '../../p2p/validation.js';
 import { type Block, decodeBlock, encodeBlock, headerHash } from '../../src/chain/block.js';
 import type { Genesis } from '../../src/chain/genesis.js';
 import { utf8 } from '../../src/codec/bytes.js';
@@ -108,6 +109,8 @@ export interface Follower {
   driver: ConsensusDriver;
   sync: SyncManager;
   penalties: string[];
+  /** The reason of each penalty, in order. */
+  reasons: SyncReason[];
   /** Peer → responder; swap entries to make a peer honest or hostile. */
   peers: Map<string, { height: number; respond: Responder }>;
   close(): Promise<void>;
@@ -145,6 +148,8 @@ export async function follower(maxBlockBytes?: number): Promise<Follower> {
   });
   const peers = new Map<string, { height: number; respond: Responder }>();
   const penalties: string[] = [];
+  /** The reason of each penalty, in order. */
+  const reasons: SyncReason[] = [];
   const sync: SyncManager = new SyncManager({
     rr: {
       request: async (peer: string, req: Uint8Array) => {
@@ -157,7 +162,10 @@ export async function follower(maxBlockBytes?: number): Promise<Follower> {
     peerHeights: () => new Map([...peers].map(([id, p]) => [id, p.height])),
     headHeight: () => chain.head.height,
     commit: (height, block, cert) => driver.synced(height, block, cert),
-    penalise: (peer) => penalties.push(peer),
+    penalise: (peer, reason) => {
+      penalties.push(peer);
+      reasons.push(reason);
+    },
     log: silentLogger,
   });
   await driver.start(chain.head.height + 1, toValidatorSet(chain.validators), chain.head.time);
@@ -168,6 +176,7 @@ export async function follower(maxBlockBytes?: number): Promise<Follower> {
     driver,
     sync,
     penalties,
+    reasons,
     peers,
     close: async () => {
       await sync.close();

@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeCommit } from '../../consensus/engine/messages.js';
+import { silentLogger } from '../../p2p/logger.js';
+import { defaultP2pOptions } from '../../p2p/options.js';
 import {
   decodeSyncResponse,
   defaultSyncOptions,
@@ -8,6 +10,8 @@ import {
   SyncErrorCode,
   syncHandler,
 } from '../../p2p/sync.js';
+import { SyncManager } from '../../p2p/sync-manager.js';
+import { penaltyOf, SyncReason, verdictOf } from '../../p2p/validation.js';
 import { decodeBlock, headerHash } from '../../src/chain/block.js';
 import { utf8 } from '../../src/codec/bytes.js';
 import { encode } from '../../src/codec/cbor.js';
@@ -49,6 +53,10 @@ test('sync: a real header and certificate over a body missing a tx is refused, t
     await waitFor(() => f.chain.head.height === 3, 'head 3', 20_000);
     assert.ok(f.penalties.includes('evil'), `penalised: ${f.penalties}`);
     assert.not.ok(f.penalties.includes('good'));
+    assert.ok(
+      f.reasons.every((r) => r === SyncReason.BAD_BLOCK),
+      `reasons: ${f.reasons}`,
+    );
   }));
 
 test('sync: a node served a bad body is not stuck: it syncs once the same peer turns honest', () =>
@@ -69,6 +77,7 @@ test('sync: a malformed certificate is a bad response: the peer is penalised and
     f.sync.trigger();
     await waitFor(() => f.chain.head.height === 2, 'head 2', 20_000);
     assert.equal(f.penalties, ['evil']);
+    assert.equal(f.reasons, [SyncReason.CERT_MALFORMED]);
   }));
 
 test('sync: a certificate that does not hold (signature of another block) is a bad response', () =>
@@ -80,6 +89,7 @@ test('sync: a certificate that does not hold (signature of another block) is a b
     f.sync.trigger();
     await waitFor(() => !f.sync.syncing && f.penalties.length > 0, 'the bad response', 20_000);
     assert.equal(f.penalties, ['evil']);
+    assert.equal(f.reasons, [SyncReason.BAD_CERT]);
     assert.is(f.chain.head.height, 0);
   }));
 
@@ -119,6 +129,37 @@ test('sync: a response with more blocks than requested is a bad response', () =>
     assert.unreachable('more pairs than asked for');
   } catch (err) {
     assert.ok(isCoded(err, SyncErrorCode.BAD_RESPONSE));
+    assert.is(err.meta.reason, SyncReason.MALFORMED);
+  }
+});
+
+test("sync: once the node's shutdown signal is aborted, no sync starts (no request is sent)", () => {
+  const ctl = new AbortController();
+  let requests = 0;
+  const sync = new SyncManager({
+    rr: {
+      request: async () => {
+        requests++;
+        return new Uint8Array();
+      },
+    },
+    peerHeights: () => new Map([['p', 10]]),
+    headHeight: () => 0,
+    commit: async () => {},
+    penalise: () => {},
+    log: silentLogger,
+    signal: ctl.signal,
+  });
+  ctl.abort();
+  sync.trigger();
+  assert.not.ok(sync.syncing);
+  assert.is(requests, 0);
+});
+
+test('sync reasons are rejections; each costs the peer what one bad response cost before (5 × rejectPenalty)', () => {
+  for (const r of Object.values(SyncReason)) {
+    assert.is(verdictOf(r), 'reject', r);
+    assert.is(penaltyOf(r, defaultP2pOptions), 5 * defaultP2pOptions.rejectPenalty, r);
   }
 });
 

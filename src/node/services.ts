@@ -1,0 +1,118 @@
+import { join } from 'node:path';
+import { registerNodeApi } from '../../rpc/api/index.js';
+import type { NodeApi } from '../../rpc/api/types.js';
+import { type RpcAddress, RpcServer } from '../../rpc/index.js';
+import { AuditFeed, defaultFeedOptions, FhirHandler, scopedAuthorizer } from '../fhir/index.js';
+import { type OpsServer, startOps } from '../ops/index.js';
+import { type RunningVault, startVault } from '../vault/index.js';
+import type { Wiring } from './build.js';
+import { inHome } from './config.js';
+import type { Node } from './node.js';
+
+/**
+ * The node's listeners, started last (once the chain, p2p and consensus
+ * exist), each closer registered before it can fail half-way.
+ */
+
+/** JSON-RPC and, unless turned off, the FHIR facade at <rpc url>/fhir. */
+export async function startRpc(w: Wiring, node: NodeApi): Promise<{ server: RpcServer; address: RpcAddress }> {
+  const server = new RpcServer(w.opts.rpc, {
+    logger: w.log.child({ module: 'rpc' }),
+    ...(w.metrics ? { onCall: w.metrics.rpcCall.bind(w.metrics) } : {}),
+  });
+  w.closers.add('rpc', () => server.close());
+  const auth = registerNodeApi(server, node);
+  let address: RpcAddress | undefined;
+  if (w.cfg.fhir?.enabled !== false) {
+    const log = w.log.child({ module: 'fhir' });
+    server.mount(
+      new FhirHandler(
+        {},
+        {
+          api: node,
+          source: { chainId: node.chain.chainId, node: w.cfg.moniker },
+          baseUrl: () => `${address?.url ?? ''}/fhir`,
+          // The same sign-in and scopes as JSON-RPC: the operator token, or an auth_login session.
+          authorize: scopedAuthorizer({
+            api: node,
+            auth,
+            token: w.opts.rpc.authToken,
+            allowedOrigins: server.opts.allowedOrigins,
+            logger: log,
+          }),
+          logger: log,
+        },
+      ),
+    );
+  }
+  address = await server.listen();
+  return { server, address };
+}
+
+/** The ITI-20 audit feed, when config.fhir.feed.url is set. */
+export function startFeed(w: Wiring, node: NodeApi): void {
+  const f = w.cfg.fhir?.feed;
+  if (f === undefined || f === null || !f.url) return;
+  const opts = { ...defaultFeedOptions, ...f };
+  const feed = new AuditFeed(
+    { ...opts, cursorFile: inHome(w.home, opts.cursorFile) },
+    {
+      api: node,
+      source: { chainId: node.chain.chainId, node: w.cfg.moniker },
+      logger: w.log.child({ module: 'fhir-feed' }),
+      signal: w.signal,
+    },
+  );
+  w.closers.add('fhir-feed', () => feed.close());
+  feed.start();
+}
+
+/** The operations listener (metrics, health, backup), when enabled. */
+export async function startOpsListener(w: Wiring, node: Node): Promise<{ server: OpsServer; url: string } | undefined> {
+  const { metrics } = w;
+  if (metrics === undefined || !w.cfg.ops?.enabled) return undefined;
+  const ops = await startOps(w.cfg.ops, metrics, {
+    chain: node.chain,
+    host: node.host,
+    sync: node.sync,
+    mempool: node.mempool,
+    pool: node.pool,
+    dataDir: join(w.home, 'db'),
+    backupTokenFile: join(w.home, 'ops-token'),
+    configuredPeers: w.cfg.p2p.peers.length,
+    heartbeatMs: w.cfg.consensus.heartbeatMs,
+    ...(node.validatorId ? { validatorId: node.validatorId } : {}),
+    wsConnections: () => node.rpc?.wsConnections ?? 0,
+    log: w.log.child({ module: 'ops' }),
+  });
+  w.closers.add('ops', () => ops.server.close());
+  return ops;
+}
+
+/**
+ * The custodian vault beside the node, when config.vault.enabled: it reads the
+ * chain over this node's RPC, as the operator (the node's token).
+ */
+export async function startNodeVault(
+  w: Wiring,
+  rpc: RpcAddress | undefined,
+  custodianSecretKey: Uint8Array | undefined,
+): Promise<RunningVault | undefined> {
+  const v = w.cfg.vault;
+  if (v?.enabled !== true || rpc === undefined || custodianSecretKey === undefined) return undefined;
+  const token = w.opts.rpc.authToken;
+  const vault = await startVault(
+    { ...w.opts.vault, dir: inHome(w.home, v.dir ?? 'vault') },
+    {
+      rpcUrl: rpc.url,
+      ...(token === null ? {} : { rpcToken: token }),
+      custodianSecretKey,
+      log: w.log.child({ module: 'vault' }),
+      signal: w.signal,
+    },
+  );
+  w.closers.add('vault', () => vault.close());
+  const { outcomes } = vault;
+  w.metrics?.attachVault(() => [...outcomes].map(([outcome, n]) => [{ outcome }, n]));
+  return vault;
+}
