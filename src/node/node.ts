@@ -1,5 +1,6 @@
 import '../polyfill.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ChainExecutor, toValidatorSet } from '../../consensus/chain-executor.js';
 import { ConsensusDriver, systemClock } from '../../consensus/engine/driver.js';
 import { ConsensusEngine } from '../../consensus/engine/engine.js';
@@ -14,7 +15,7 @@ import { defaultSyncOptions, syncHandler, syncProtocol } from '../../p2p/sync.js
 import { SyncManager } from '../../p2p/sync-manager.js';
 import { TxGossipValidator } from '../../p2p/tx-gossip.js';
 import { registerNodeApi } from '../../rpc/api/index.js';
-import { defaultRpcOptions, type RateLimitOptions, type RpcAddress, RpcServer } from '../../rpc/index.js';
+import { defaultRpcOptions, type RateLimitOptions, type RpcAddress, RpcServer, StaticMount } from '../../rpc/index.js';
 import { ChainState, type Indexer } from '../../state/chain.js';
 import type { StateMachine } from '../../state/exec/machine.js';
 import { indexOps } from '../../state/index/writer.js';
@@ -44,6 +45,9 @@ export interface NodeOptions {
   /** Override genesis (tests); default: the config's genesis file. */
   genesis?: Genesis;
 }
+
+/** npm run build bundles the console here (dist/console, beside dist/src). */
+const CONSOLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../console');
 
 /**
  * The composition root: builds logger → chain (LevelDB) → verifier pool →
@@ -349,6 +353,8 @@ export class Node {
         ),
       );
     }
+    // The console (the web app built into dist/console) on the same port: same origin as the API.
+    server.mount(new StaticMount({ basePath: '/console', dir: CONSOLE_DIR }));
     this.rpcAddr = await server.listen();
     this.rpcServer = server;
   }
