@@ -322,6 +322,7 @@ export class Node {
         host: r.host,
         port: r.port,
         ...(r.token ? { authToken: r.token } : {}),
+        ...(r.allowedOrigins ? { allowedOrigins: r.allowedOrigins } : {}),
         ...(r.rateLimit === null ? { rateLimit: null } : {}),
         ...(r.rateLimit ? { rateLimit: { ...defaultRpcOptions.rateLimit, ...r.rateLimit } as RateLimitOptions } : {}),
       },
