@@ -9,21 +9,23 @@ import { closeSession, publicHttp, type Role, type Session } from './session.js'
 import { SignIn } from './signin.js';
 import { Consents } from './views/consents.js';
 import { Explorer } from './views/explorer.js';
+import { Records } from './views/records.js';
 import { ReviewQueue } from './views/review.js';
 import { WhoLooked } from './views/who-looked.js';
 
-type ViewId = 'who-looked' | 'consents' | 'review' | 'explorer' | 'signin';
+type ViewId = 'who-looked' | 'consents' | 'records' | 'review' | 'explorer' | 'signin';
 
 const TITLES: Record<ViewId, string> = {
   'who-looked': 'Who looked at my records',
   consents: 'My consents',
+  records: 'My records',
   review: 'Emergency access review',
   explorer: 'Chain explorer',
   signin: 'Sign in',
 };
 
 const VIEWS_OF: Record<Role, ViewId[]> = {
-  patient: ['who-looked', 'consents', 'explorer'],
+  patient: ['who-looked', 'consents', 'records', 'explorer'],
   organization: ['review', 'explorer'],
   practitioner: ['explorer'],
   operator: ['explorer'],
@@ -99,6 +101,7 @@ export function App() {
         {shown === 'signin' && <SignIn onSignedIn={signedIn} />}
         {shown === 'who-looked' && session !== null && <WhoLooked s={session} names={names} checker={checker} />}
         {shown === 'consents' && session !== null && <Consents s={session} names={names} />}
+        {shown === 'records' && session !== null && <Records s={session} names={names} />}
         {shown === 'review' && session !== null && <ReviewQueue s={session} names={names} />}
         {shown === 'explorer' && <Explorer session={session} names={names} />}
       </main>

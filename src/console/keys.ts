@@ -12,6 +12,7 @@ import {
   type KeystoreFile,
   type ScryptParams,
 } from '../client/index.js';
+import { download } from './download.js';
 
 const STORE = 'medchain.keystores';
 /** Larger inputs are not keystore files; refuse before parsing. */
@@ -63,10 +64,5 @@ export async function newKey(
 
 /** Saves a file to disk: the CLI uses it as is once copied into its keystore directory as <name>.json. */
 export function downloadKey(f: KeystoreFile): void {
-  const blob = new Blob([`${JSON.stringify(f, null, 2)}\n`], { type: 'application/json' });
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = `${f.name}.json`;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  download(`${f.name}.json`, 'application/json', `${JSON.stringify(f, null, 2)}\n`);
 }

@@ -39,12 +39,13 @@ export class ProofChecker {
     return verifyCommit(commit, header, validators) ? header : null;
   }
 
-  /** True when the entry's receipt proof and its block's commit certificate both check. */
+  /** True when the entry's receipt proof, its block's commit certificate and its block time all check. */
   async verify(entry: AuditEntry): Promise<boolean> {
     if (entry.proof === undefined) return false;
     try {
       const header = await this.certified(entry.height);
-      return header !== null && verifyAuditEntry(entry, header);
+      // The time shown is the certified header's, not the node's word for it.
+      return header !== null && header.time === entry.time && verifyAuditEntry(entry, header);
     } catch {
       this.headers.delete(entry.height);
       return false;

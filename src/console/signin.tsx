@@ -76,7 +76,7 @@ export function SignIn(props: { onSignedIn: (s: Session) => void }) {
               <legend>Choose a key</legend>
               {keys.map((k, i) => (
                 <div class="choice" key={`${k.id}${k.name}`}>
-                  <input type="radio" name="key" id={`key-${i}`} value={i} checked={i === 0} />
+                  <input type="radio" name="key" id={`key-${i}`} value={i} defaultChecked={i === 0} />
                   <label for={`key-${i}`}>
                     {k.name} <span class="muted">{shortId(k.id)}</span>
                   </label>

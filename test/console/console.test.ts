@@ -6,7 +6,7 @@
  * organization, whose officer reviews it; the explorer follows the chain. Every view is scanned
  * with axe-core and shown at 375 px. Screenshots go to test-results/console.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -176,6 +176,31 @@ test('she revokes; the next access appears as denied', async () => {
   await shot(patientPage, 'who-looked-denied');
 });
 
+test('she downloads her accounting of disclosures as CSV and as a FHIR Bundle', async () => {
+  if (browser === null) return;
+  const [csv] = await Promise.all([
+    patientPage.waitForEvent('download'),
+    patientPage.click('text=Download the list (CSV)'),
+  ]);
+  const rows = readFileSync((await csv.path()) as string, 'utf8')
+    .trim()
+    .split('\r\n');
+  assert.is(rows.length, 3, 'a header and two accesses');
+  assert.match(rows[1] as string, '"Hospital A"');
+  assert.ok(rows.some((r) => r.includes('"refused","consent revoked"')));
+  assert.ok(rows.some((r) => r.includes('"treatment","allowed"')));
+  const [fhir] = await Promise.all([
+    patientPage.waitForEvent('download'),
+    patientPage.click('text=Download the list (FHIR Bundle)'),
+  ]);
+  const bundle = JSON.parse(readFileSync((await fhir.path()) as string, 'utf8')) as {
+    resourceType: string;
+    entry?: { resource: { resourceType: string } }[];
+  };
+  assert.is(bundle.resourceType, 'Bundle');
+  assert.ok((bundle.entry ?? []).filter((e) => e.resource.resourceType === 'AuditEvent').length >= 2);
+});
+
 test('break-glass: highlighted for the patient, queued for the organization, cleared by its review', async () => {
   if (browser === null) return;
   officerPage = await newPage();
@@ -215,6 +240,7 @@ test('every view: no serious or critical axe violations, usable at 375 px', asyn
   const views: [Page, string, string][] = [
     [patientPage, 'Who looked', 'who-looked'],
     [patientPage, 'My consents', 'consents'],
+    [patientPage, 'My records', 'records'],
     [patientPage, 'Chain explorer', 'explorer'],
     [officerPage, 'Emergency access review', 'review'],
   ];

@@ -205,7 +205,7 @@ function GrantForm(props: {
           <legend>For what</legend>
           {CONSENT_PURPOSES.map((p) => (
             <label key={p} class="check">
-              <input type="checkbox" name="purposes" value={p} checked={p === 'TREAT'} /> {PURPOSE_WORDS[p]}
+              <input type="checkbox" name="purposes" value={p} defaultChecked={p === 'TREAT'} /> {PURPOSE_WORDS[p]}
             </label>
           ))}
         </fieldset>

@@ -5,8 +5,10 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { AuditEntry } from '../../client/index.js';
+import { disclosuresCsv, disclosuresFhir } from '../accounting.js';
+import { download } from '../download.js';
 import { localTime, purposeWords, reasonWords } from '../format.js';
-import { useLive } from '../live.js';
+import { errorText, useLive } from '../live.js';
 import type { Names, Party } from '../names.js';
 import type { ProofChecker } from '../proofs.js';
 import { onEvents, type Session } from '../session.js';
@@ -22,12 +24,36 @@ export function WhoLooked(props: { s: Session; names: Names; checker: ProofCheck
     [s.id],
   );
   const entries = live.data?.entries ?? [];
+  const [msg, setMsg] = useState('');
+  const save = (kind: 'csv' | 'fhir'): void => {
+    setMsg('Preparing the download…');
+    (kind === 'csv' ? disclosuresCsv(s) : disclosuresFhir(s)).then(
+      (text) => {
+        const [name, type] =
+          kind === 'csv' ? ['disclosures.csv', 'text/csv'] : ['disclosures.fhir.json', 'application/fhir+json'];
+        download(name, type, text);
+        setMsg(`Downloaded ${name}.`);
+      },
+      (err: unknown) => setMsg(`Download failed: ${errorText(err)}`),
+    );
+  };
   return (
     <section aria-describedby="looked-intro">
       <p id="looked-intro" class="muted">
         Every time someone asked to read your records, whether it was allowed or refused. Emergency (break-the-glass)
         access is highlighted. "Verified" means this browser checked the entry against the signatures of the hospitals
         that run the chain.
+      </p>
+      <div class="actions">
+        <button type="button" class="secondary" onClick={() => save('csv')}>
+          Download the list (CSV)
+        </button>
+        <button type="button" class="secondary" onClick={() => save('fhir')}>
+          Download the list (FHIR Bundle)
+        </button>
+      </div>
+      <p role="status" aria-live="polite" class="status">
+        {msg}
       </p>
       {live.error !== null && <p class="error">{live.error}</p>}
       {live.data === null && live.error === null && <p>Loading…</p>}
