@@ -7,18 +7,20 @@ import { Names } from './names.js';
 import { ProofChecker } from './proofs.js';
 import { closeSession, publicHttp, type Role, type Session } from './session.js';
 import { SignIn } from './signin.js';
+import { Clinician } from './views/clinician.js';
 import { Consents } from './views/consents.js';
 import { Explorer } from './views/explorer.js';
 import { Records } from './views/records.js';
 import { ReviewQueue } from './views/review.js';
 import { WhoLooked } from './views/who-looked.js';
 
-type ViewId = 'who-looked' | 'consents' | 'records' | 'review' | 'explorer' | 'signin';
+type ViewId = 'who-looked' | 'consents' | 'records' | 'clinician' | 'review' | 'explorer' | 'signin';
 
 const TITLES: Record<ViewId, string> = {
   'who-looked': 'Who looked at my records',
   consents: 'My consents',
   records: 'My records',
+  clinician: 'My patients',
   review: 'Emergency access review',
   explorer: 'Chain explorer',
   signin: 'Sign in',
@@ -27,7 +29,7 @@ const TITLES: Record<ViewId, string> = {
 const VIEWS_OF: Record<Role, ViewId[]> = {
   patient: ['who-looked', 'consents', 'records', 'explorer'],
   organization: ['review', 'explorer'],
-  practitioner: ['explorer'],
+  practitioner: ['clinician', 'explorer'],
   operator: ['explorer'],
   public: ['explorer'],
 };
@@ -102,6 +104,7 @@ export function App() {
         {shown === 'who-looked' && session !== null && <WhoLooked s={session} names={names} checker={checker} />}
         {shown === 'consents' && session !== null && <Consents s={session} names={names} />}
         {shown === 'records' && session !== null && <Records s={session} names={names} />}
+        {shown === 'clinician' && session !== null && <Clinician s={session} />}
         {shown === 'review' && session !== null && <ReviewQueue s={session} names={names} />}
         {shown === 'explorer' && <Explorer session={session} names={names} />}
       </main>

@@ -244,11 +244,18 @@ test('every view: no serious or critical axe violations, usable at 375 px', asyn
     [patientPage, 'Chain explorer', 'explorer'],
     [officerPage, 'Emergency access review', 'review'],
   ];
+  // The doctor at the console: checking before acting says the revoked consent no longer covers the record.
+  const doctorPage = await newPage();
+  await signIn(doctorPage, await keyFile(doctor, 'dr-grey', 'doc-pw'), 'doc-pw', 'My patients');
+  await doctorPage.fill('#check-record', hex(record));
+  await doctorPage.click('text=Check access');
+  await doctorPage.locator('.status', { hasText: 'Not allowed: consent revoked' }).waitFor();
+  views.push([doctorPage, 'My patients', 'clinician']);
   const signInPage = await newPage();
   for (const [page, title, name] of [...views, [signInPage, 'Sign in', 'signin'] as [Page, string, string]]) {
     await page.setViewportSize({ width: 375, height: 800 });
     await view(page, title);
-    await page.locator('h1', { hasText: title.split(' ')[0] as string }).waitFor();
+    await page.locator('h1', { hasText: title }).waitFor();
     const bad = (await axe(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
     assert.equal(bad, [], `${name}: ${JSON.stringify(bad)}`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
