@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { isIP } from 'node:net';
 import type { Auth } from './auth/auth.js';
 import { type Caller, OPERATOR, PUBLIC } from './auth/caller.js';
 import { DOMAIN_ERROR_CODES } from './error-codes.js';
@@ -32,7 +33,7 @@ export class AccessCheck {
     if (caller instanceof RpcError) return caller;
     // Browsers always send Origin on cross-origin and POST requests; CLI clients send none.
     const origin = headers.origin;
-    if (origin !== undefined && !this.origins.has(origin))
+    if (origin !== undefined && !this.origins.has(origin) && !sameOrigin(origin, headers.host))
       return serverError('FORBIDDEN_ORIGIN', 'Origin not allowed', undefined, 403);
     return caller;
   }
@@ -54,6 +55,20 @@ export class AccessCheck {
     if (ended !== null) return authError(ended.code, ended.meta);
     return { kind: 'identity', session };
   }
+}
+
+/**
+ * The node's own pages (the console) call it from its own origin. Only when the Host is an IP
+ * literal or localhost: a rebound DNS name (evil.example resolving to 127.0.0.1) sends a matching
+ * Origin and Host too, so a name is trusted only when listed in allowedOrigins.
+ */
+export function sameOrigin(origin: string, host: string | undefined): boolean {
+  if (host === undefined || origin !== `http://${host}`) return false;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:]+))(?::\d{1,5})?$/.exec(host);
+  if (m === null) return false;
+  if (m[1] !== undefined) return isIP(m[1]) === 6;
+  const name = m[2] as string;
+  return name === 'localhost' || isIP(name) === 4;
 }
 
 const unauthorized = (): RpcError => serverError('UNAUTHORIZED', 'Unauthorized', undefined, 401);

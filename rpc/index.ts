@@ -34,4 +34,5 @@ export {
   u64ToJson,
 } from './schema.js';
 export { type RpcAddress, RpcServer, type RpcServerDeps } from './server.js';
+export { CONSOLE_CSP, StaticMount, type StaticOptions } from './static.js';
 export type { TopicSpec } from './topics.js';

@@ -21,7 +21,8 @@ export interface RpcOptions {
   authToken: string | null;
   /**
    * Browser origins allowed to call (exact `Origin` header values). Requests carrying any other
-   * Origin get 403: this stops web pages (and DNS rebinding) from driving a local node.
+   * Origin get 403: this stops web pages (and DNS rebinding) from driving a local node. The node's
+   * own origin (its console) is allowed when the Host is an IP literal or localhost.
    */
   allowedOrigins: readonly string[];
   /** HTTP request body limit, counted while streaming (413 beyond). */

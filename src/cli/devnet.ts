@@ -164,6 +164,7 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
   });
   o.log('JSON-RPC endpoints:');
   for (const n of manifest.nodes) o.log(`  ${n.name}  ${n.rpc}${n.metrics ? `  metrics ${n.metrics}` : ''}`);
+  for (const n of manifest.nodes) o.log(`  ${n.name}  console ${n.rpc}/console/`);
   if (manifest.rpcToken !== undefined)
     o.log(`Operator token (reads everything): export MEDCHAIN_RPC_TOKEN=${manifest.rpcToken}`);
   o.log(

@@ -33,6 +33,8 @@ export interface NodeConfig {
     token?: string;
     /** Per-client limit (calls/s, burst); null disables it (e.g. a trusted load generator). */
     rateLimit?: { perSecond: number; burst: number } | null;
+    /** Browser origins allowed besides the node's own (e.g. the console reached under a DNS name). */
+    allowedOrigins?: string[];
   };
   consensus: { heartbeatMs: number };
   /** Superseded state-tree nodes are swept every intervalBlocks; proofs stay available for keepBlocks. */

@@ -55,6 +55,7 @@ export function nodeOptions(cfg: NodeConfig, overrides: NodeOptionOverrides = {}
       host: r.host,
       port: r.port,
       authToken: r.token ? r.token : null,
+      ...(r.allowedOrigins ? { allowedOrigins: r.allowedOrigins } : {}),
       // null turns the limit off; a partial one keeps the default's other fields.
       rateLimit:
         r.rateLimit === null

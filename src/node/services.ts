@@ -1,7 +1,8 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { registerNodeApi } from '../../rpc/api/index.js';
 import type { NodeApi } from '../../rpc/api/types.js';
-import { type RpcAddress, RpcServer } from '../../rpc/index.js';
+import { type RpcAddress, RpcServer, StaticMount } from '../../rpc/index.js';
 import { AuditFeed, defaultFeedOptions, FhirHandler, scopedAuthorizer } from '../fhir/index.js';
 import { type OpsServer, startOps } from '../ops/index.js';
 import { type RunningVault, startVault } from '../vault/index.js';
@@ -14,7 +15,10 @@ import type { Node } from './node.js';
  * exist), each closer registered before it can fail half-way.
  */
 
-/** JSON-RPC and, unless turned off, the FHIR facade at <rpc url>/fhir. */
+/** npm run build bundles the console here (dist/console, beside dist/src). */
+const CONSOLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../console');
+
+/** JSON-RPC, the console at <rpc url>/console and, unless turned off, the FHIR facade at <rpc url>/fhir. */
 export async function startRpc(w: Wiring, node: NodeApi): Promise<{ server: RpcServer; address: RpcAddress }> {
   const server = new RpcServer(w.opts.rpc, {
     logger: w.log.child({ module: 'rpc' }),
@@ -45,6 +49,8 @@ export async function startRpc(w: Wiring, node: NodeApi): Promise<{ server: RpcS
       ),
     );
   }
+  // The console (the web app built into dist/console) on the same port: same origin as the API.
+  server.mount(new StaticMount({ basePath: '/console', dir: CONSOLE_DIR }));
   address = await server.listen();
   return { server, address };
 }

@@ -62,6 +62,8 @@ test.after(() => rmSync(tmp, { recursive: true, force: true }));
 test('by default: a status line per node with height, peers and txs/s; no per-block log lines', async () => {
   const out = await devnet([], (o) => /node0\s+height\s+[1-9]\d*\s+peers \S+\s+txs\/s\s+\d+\.\d/.test(o));
   assert.match(out, /--verbose prints every log line/);
+  // Each node's console URL, on the node's JSON-RPC port.
+  assert.match(out, /node0\s+console http:\/\/127\.0\.0\.1:\d+\/console\//);
   assert.not.match(out, /\bcommitted\b/);
 });
 

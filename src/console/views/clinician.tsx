@@ -1,0 +1,133 @@
+/**
+ * The clinician's desk: the patients who consented to me (live consents), checking whether an
+ * access would be allowed before acting (access_check, nothing recorded), and break-glass with a
+ * reason behind a clear warning: the patient and my organization both see it.
+ */
+import { useState } from 'preact/hooks';
+import { duration, isHexId, localTime, PURPOSE_WORDS, purposeWords, reasonWords, shortId } from '../format.js';
+import { errorText, useLive } from '../live.js';
+import { onEvents, type Session } from '../session.js';
+
+export function Clinician(props: { s: Session }) {
+  const { s } = props;
+  const [msg, setMsg] = useState('');
+  const live = useLive(
+    () => s.http.call('consent_listByGrantee', { grantee: s.id, status: ['active'], page: { limit: 100 } }),
+    (changed) => onEvents(s, { grantee: s.id, kinds: ['consent.granted', 'consent.revoked'] }, changed),
+    [s.id],
+  );
+
+  const check = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    const d = new FormData(e.currentTarget as HTMLFormElement);
+    const record = String(d.get('record') ?? '')
+      .trim()
+      .toLowerCase();
+    const purpose = String(d.get('purpose') ?? 'TREAT');
+    if (!isHexId(record)) {
+      setMsg('Check: enter a record id (0x and 64 hex digits).');
+      return;
+    }
+    try {
+      const r = await s.http.call('access_check', { grantee: s.id, record, action: 'read', purpose });
+      setMsg(
+        r.granted
+          ? `Allowed: you may read this record for ${purposeWords(purpose)}.`
+          : `Not allowed: ${reasonWords(r.code)}. Reading it now would be recorded as a refused access.`,
+      );
+    } catch (err) {
+      setMsg(`Check: ${errorText(err)}`);
+    }
+  };
+
+  const breakGlass = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    const d = new FormData(e.currentTarget as HTMLFormElement);
+    const patient = String(d.get('patient') ?? '')
+      .trim()
+      .toLowerCase();
+    const reason = String(d.get('reason')) === 'BTG' ? 'BTG' : 'ETREAT';
+    if (!isHexId(patient)) {
+      setMsg('Emergency access: enter the patient’s id (0x and 64 hex digits).');
+      return;
+    }
+    setMsg('Emergency access: sending…');
+    try {
+      const r = await s.http.send(s.tx.breakGlass(patient, reason));
+      setMsg(
+        r.status === 'ok'
+          ? 'Emergency access is open. The patient and your organization can see it; your organization will review it.'
+          : `Emergency access refused by the chain (${r.code ?? r.status}).`,
+      );
+    } catch (err) {
+      setMsg(`Emergency access: ${errorText(err)}`);
+    }
+  };
+
+  const consents = live.data?.consents ?? [];
+  return (
+    <div class="stack">
+      <p role="status" aria-live="polite" class="status">
+        {msg}
+      </p>
+      {live.error !== null && <p class="error">{live.error}</p>}
+      <section aria-labelledby="mine-h">
+        <h2 id="mine-h">Patients who gave me access</h2>
+        {live.data !== null && consents.length === 0 && <p>No live consent names you.</p>}
+        <ul class="feed">
+          {consents.map((c) => (
+            <li key={c.id} class="entry consent">
+              <p class="line1">
+                <strong title={c.patient}>Patient {shortId(c.patient)}</strong>
+              </p>
+              <p>
+                {[...c.resourceTypes, ...c.records.map((r) => `record ${shortId(r)}`)].join(', ') || 'all records'} ·
+                for {c.purposes.map((p) => PURPOSE_WORDS[p] ?? p).join(', ')}
+              </p>
+              <p class="muted">
+                until {localTime(c.expiresAt)} ({duration(c.expiresAt - Date.now())} left)
+              </p>
+            </li>
+          ))}
+        </ul>
+      </section>
+      <section aria-labelledby="check-h" class="card">
+        <h2 id="check-h">Check before reading a record</h2>
+        <form onSubmit={check}>
+          <label for="check-record">Record id</label>
+          <input id="check-record" name="record" autocomplete="off" required />
+          <label for="check-purpose">Purpose</label>
+          <select id="check-purpose" name="purpose">
+            {['TREAT', 'ETREAT', 'HPAYMT', 'HOPERAT', 'HRESCH', 'PUBHLTH'].map((p) => (
+              <option key={p} value={p}>
+                {PURPOSE_WORDS[p]}
+              </option>
+            ))}
+          </select>
+          <button type="submit">Check access</button>
+        </form>
+      </section>
+      <section aria-labelledby="btg-h" class="card warning">
+        <h2 id="btg-h">Emergency access (break the glass)</h2>
+        <p>
+          <strong>Only in an emergency.</strong> It opens the patient’s records to you for a limited time without their
+          consent. The patient sees it in their list of accesses, and your organization must review it.
+        </p>
+        <form onSubmit={breakGlass}>
+          <label for="btg-patient">Patient id</label>
+          <input id="btg-patient" name="patient" autocomplete="off" required />
+          <label for="btg-reason">Reason</label>
+          <select id="btg-reason" name="reason">
+            <option value="ETREAT">Emergency treatment</option>
+            <option value="BTG">Break the glass (other emergency)</option>
+          </select>
+          <label class="check">
+            <input type="checkbox" name="understood" required /> I understand that the patient and my organization will
+            see this access
+          </label>
+          <button type="submit">Open emergency access</button>
+        </form>
+      </section>
+    </div>
+  );
+}
