@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import { AccessCheck } from './access.js';
-import type { Guard } from './auth/guard.js';
+import type { Guard } from './call-guard.js';
 import type { CallContext } from './context.js';
 import { Dispatcher } from './dispatcher.js';
 import { ErrorTable } from './error-codes.js';

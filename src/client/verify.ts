@@ -13,7 +13,7 @@ import { decodeStateProof, verifyStateProof } from '../chain/state-proof.js';
 import { ValidatorSet } from '../chain/validator-set.js';
 import { validatorsHash } from '../chain/validators.js';
 import { SignPurpose, signingMessage } from '../crypto/domain.js';
-import { hex, unhex } from './client.js';
+import { hex, unhex } from './hex.js';
 import type { AuditEntry, CommitJson, HeaderJson, StateProofJson, ValidatorJson } from './types.js';
 
 export const headerFromJson = (h: HeaderJson): Header => ({
