@@ -3,7 +3,7 @@ import type { StagedState } from './exec/executor.js';
 import { mapKey as latin1 } from './exec/keys.js';
 import type { StateChange } from './exec/view.js';
 import type { SmtProof } from './smt/proof.js';
-import { defaultSmtOptions, type NodeSource, type SmtOptions, type SmtUpdate, SparseMerkleTree } from './smt/tree.js';
+import { defaultSmtOptions, type NodeSource, type SmtOptions, SparseMerkleTree } from './smt/tree.js';
 import { type BatchOp, type Db, dbKey, Prefix } from './store/db.js';
 
 export interface StateStoreOptions {
