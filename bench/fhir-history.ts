@@ -16,7 +16,7 @@ import { publicKeyOf, signFast } from '../src/crypto/ed25519.js';
 import * as b from '../src/tx/builders.js';
 import { Purpose, resourceTypeCode } from '../src/tx/kinds.js';
 import { ChainState } from '../state/chain.js';
-import { medicalStateMachine } from '../state/domain/machine.js';
+import { medicalStateMachine } from '../state/domain/medical-machine.js';
 import { indexOps } from '../state/index/writer.js';
 import { Prng, tempDir } from './fixtures.js';
 

@@ -19,7 +19,7 @@ import { to0x } from '../src/codec/bytes.js';
 import { publicKeyOf, signFast } from '../src/crypto/ed25519.js';
 import * as b from '../src/tx/builders.js';
 import { ChainState } from '../state/chain.js';
-import { medicalStateMachine } from '../state/domain/machine.js';
+import { medicalStateMachine } from '../state/domain/medical-machine.js';
 import { indexOps } from '../state/index/writer.js';
 import { Prng, tempDir } from './fixtures.js';
 import { round } from './measure.js';

@@ -12,7 +12,7 @@ import { sha256, sha256Parts } from '../src/crypto/hash.js';
 import { BODY_CODECS, type BodyByKind, type MedicalKind } from '../src/tx/bodies.js';
 import { Action, ALL_TYPES_MASK, CredentialType, IdentityType, Purpose, TxKind } from '../src/tx/kinds.js';
 import { consentKey, credentialKey, identityKey, identityPubkeyKey, recordKey } from '../state/domain/keys.js';
-import { medicalStateMachine, stageGenesis } from '../state/domain/machine.js';
+import { medicalStateMachine, stageGenesis } from '../state/domain/medical-machine.js';
 import { encodeConsents, encodeCredential, encodeIdentity, encodeRecord, NO_LICENSE } from '../state/domain/values.js';
 import { executeBlock } from '../state/exec/executor.js';
 import type { BlockContext } from '../state/exec/machine.js';

@@ -5,7 +5,7 @@ import type { BundleLimits, TxBundlerOptions } from './options.js';
 /**
  * A bundle is the canonical CBOR array of byte strings `[bstr, bstr, ...]`:
  * one gossip message carries many transactions, because gossipsub delivers
- * thousands of messages per second, not tens of thousands (PLATFORM.md).
+ * thousands of messages per second, not tens of thousands (docs/ARCHITECTURE.md, platform facts).
  */
 export function encodeBundle(items: readonly Uint8Array[]): Uint8Array {
   return encode(items);

@@ -66,7 +66,7 @@ export async function createHost(opts: HostOptions, deps: HostDeps): Promise<P2p
       ping: ping(),
       pubsub: gossipsub({
         // Validators are known organizations and the payloads carry their own signatures:
-        // per-message libp2p signatures only cost throughput (PLATFORM.md: ~3x).
+        // per-message libp2p signatures only cost throughput (docs/ARCHITECTURE.md, platform facts: ~3x).
         globalSignaturePolicy: StrictNoSign,
         // Content-addressed ids: the same tx bundle from two peers is one message.
         msgIdFn: (msg) => sha256(msg.data),

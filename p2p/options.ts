@@ -79,7 +79,7 @@ export interface BundleLimits {
 }
 
 /**
- * Transaction bundles: one gossip message carries many txs (PLATFORM.md:
+ * Transaction bundles: one gossip message carries many txs (docs/ARCHITECTURE.md, platform facts:
  * gossipsub tops out at thousands of msg/s). The sender flushes within these
  * limits and the receiver refuses anything beyond them, so one peer message
  * can cost at most `maxItems` signature checks.

@@ -12,7 +12,7 @@ export const PEER_KEY_FILE = 'p2p-key';
  * The node's libp2p identity: an Ed25519 key from a 32-byte seed kept in
  * `<dir>/p2p-key` (hex), so the peer id, which allowlists name, survives
  * restarts. `privateKeyFromRaw(seed)` would give a secp256k1 key and another
- * peer id (PLATFORM.md), hence `generateKeyPairFromSeed('Ed25519', ...)`.
+ * peer id (docs/ARCHITECTURE.md, platform facts), hence `generateKeyPairFromSeed('Ed25519', ...)`.
  */
 export async function loadOrCreatePeerKey(dir: string): Promise<Ed25519PrivateKey> {
   const file = join(dir, PEER_KEY_FILE);

@@ -67,7 +67,7 @@ function asError(err: unknown): Error {
 /**
  * Request/response over ONE long-lived, pipelined stream per peer and
  * direction: requests carry ids, responses may come back in any order, many
- * are in flight at once. PLATFORM.md measured ~7,000 req/s this way against
+ * are in flight at once. docs/ARCHITECTURE.md (platform facts) gives ~7,000 req/s this way against
  * ~500 req/s with a stream per request. A broken stream fails its pending
  * requests with STREAM_CLOSED and the next request opens a new one.
  */
@@ -163,7 +163,7 @@ export class ReqResp {
       throw new P2pError(P2pErrorCode.STREAM_CLOSED, { protocol: this.opts.protocol, cause: errCode(err) });
     }
     const maxFrame = this.opts.maxResponseBytes + HEAD;
-    // Reader attached before the first write (PLATFORM.md); the buffer holds at most a frame being read plus one more.
+    // Reader attached before the first write (docs/ARCHITECTURE.md, platform facts); the buffer holds at most a frame being read plus one more.
     const lp = lpStream(stream, { maxDataLength: maxFrame, maxBufferSize: 2 * maxFrame + 1024 * 1024 });
     const ch: Channel = { peerId, dead: false, stream, lp, pending: new Map(), nextId: 0 };
     onOpen(ch);

@@ -166,7 +166,7 @@ export class StatusService {
   private async exchange(conn: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.opts.statusTimeoutMs);
     const stream = await conn.newStream(STATUS_PROTOCOL, { signal });
-    // Reader attached before the first write (PLATFORM.md).
+    // Reader attached before the first write (docs/ARCHITECTURE.md, platform facts).
     const lp = lpStream(stream, { maxDataLength: MAX_STATUS_BYTES });
     try {
       await lp.write(encodeStatus(this.deps.local()), { signal });

@@ -1,6 +1,6 @@
 import { type Caller, PUBLIC } from './auth/caller.js';
-import type { JsonRpcId } from './json.js';
 import type { RpcContext, RpcMethod } from './methods.js';
+import type { JsonRpcId } from './raw-json.js';
 
 export type Transport = 'http' | 'ws';
 

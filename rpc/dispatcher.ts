@@ -4,12 +4,12 @@
  * handlers stay synchronous end to end: no promise, timer or AbortController unless needed.
  */
 import { isUtf8 } from 'node:buffer';
-import type { Guard } from './auth/guard.js';
+import type { Guard } from './call-guard.js';
 import { CallContext, type Scope } from './context.js';
 import { type ErrorTable, JsonRpcCode } from './error-codes.js';
-import { errorJson, exceedsDepth, isValidId, type JsonRpcId, successJson } from './json.js';
 import type { RpcLogger } from './logger.js';
 import type { MethodRegistry, RpcMethod } from './methods.js';
+import { errorJson, exceedsDepth, isValidId, type JsonRpcId, successJson } from './raw-json.js';
 import { internalError, RpcError, serverError, toErrorObject } from './rpc-error.js';
 
 export type Reply = string | null | Promise<string | null>;

@@ -4,15 +4,15 @@
  * streams, so an oversized or unwanted request costs little.
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { type AccessCheck, errorBody, isJsonContentType } from './access.js';
 import { type Caller, PUBLIC } from './auth/caller.js';
+import { type AccessCheck, errorBody, isJsonContentType } from './caller-check.js';
 import { Scope } from './context.js';
 import type { Dispatcher } from './dispatcher.js';
-import { errorJson } from './json.js';
 import type { ConnectionGate, Inflight } from './lifecycle.js';
 import type { RpcLogger } from './logger.js';
 import type { RpcOptions } from './options.js';
 import { clientKey, type RateLimiter } from './rate-limit.js';
+import { errorJson } from './raw-json.js';
 import { internalError, RpcError, serverError } from './rpc-error.js';
 
 /** A handler for a path prefix beside JSON-RPC (e.g. the FHIR facade at /fhir). */

@@ -1,5 +1,5 @@
 /** Public face of the JSON-RPC server framework. */
-export { isJsonContentType } from './access.js';
+export { isJsonContentType } from './caller-check.js';
 export {
   DOMAIN_ERROR_CODES,
   DOMAIN_RANGES,

@@ -37,7 +37,7 @@ export type ParamsOf<P extends readonly ParamSpec[]> = Simplify<
 >;
 
 export interface MethodSpec<P extends readonly ParamSpec[], R extends TSchema> {
-  /** `namespace_method` (DESIGN.md); `rpc.` names and the subscription built-ins are reserved. */
+  /** `namespace_method` (docs/ARCHITECTURE.md, "Encoding at the edges"); `rpc.` names and the subscription built-ins are reserved. */
   readonly name: string;
   readonly summary: string;
   readonly description?: string;

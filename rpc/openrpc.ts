@@ -1,6 +1,6 @@
 /** The OpenRPC 1.2 document of `rpc.discover`, generated from the same schemas that validate calls. */
 import type { TSchema } from '@sinclair/typebox';
-import type { Guard } from './auth/guard.js';
+import type { Guard } from './call-guard.js';
 import { type ErrorTable, JsonRpcCode, ServerCode } from './error-codes.js';
 import type { RpcMethod } from './methods.js';
 import type { TopicSpec } from './topics.js';

@@ -1,5 +1,5 @@
 /**
- * TypeBox helpers for the edge encoding (DESIGN.md "Encoding at the edges"): bytes as lowercase
+ * TypeBox helpers for the edge encoding (docs/ARCHITECTURE.md, "Encoding at the edges"): bytes as lowercase
  * 0x hex, integers as JSON numbers (decimal strings beyond 2^53), times as integer ms of block time.
  * Lowercase only, so ids and hashes compare equal as strings (filters, caches, logs).
  */

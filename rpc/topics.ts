@@ -5,11 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
-import type { Guard } from './auth/guard.js';
+import type { Guard } from './call-guard.js';
 import type { SubscriptionSink } from './context.js';
 import { JsonRpcCode } from './error-codes.js';
-import { notificationJson } from './json.js';
 import type { RpcLogger } from './logger.js';
+import { notificationJson } from './raw-json.js';
 import { RpcError, serverError } from './rpc-error.js';
 
 export interface TopicSpec<F extends TSchema = TSchema, E = unknown> {

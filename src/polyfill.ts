@@ -1,6 +1,6 @@
 /**
  * Node 20's V8 lacks `Promise.withResolvers`, which libp2p 3 (it-queue,
- * mortice, yamux, ping) calls unguarded (PLATFORM.md). Every entry point
+ * mortice, yamux, ping) calls unguarded (docs/ARCHITECTURE.md, platform facts). Every entry point
  * imports this module first; it installs the shim only when missing, so
  * Node 22+ keeps its native implementation.
  */

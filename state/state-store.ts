@@ -1,7 +1,9 @@
 import { sha256 } from '../src/crypto/hash.js';
+import type { StagedState } from './exec/executor.js';
 import { mapKey as latin1 } from './exec/keys.js';
+import type { StateChange } from './exec/view.js';
 import type { SmtProof } from './smt/proof.js';
-import { defaultSmtOptions, type NodeSource, type SmtOptions, type SmtUpdate, SparseMerkleTree } from './smt/tree.js';
+import { defaultSmtOptions, type NodeSource, type SmtOptions, SparseMerkleTree } from './smt/tree.js';
 import { type BatchOp, type Db, dbKey, Prefix } from './store/db.js';
 
 export interface StateStoreOptions {
@@ -18,19 +20,8 @@ export const defaultStateStoreOptions: StateStoreOptions = {
   smt: defaultSmtOptions,
 };
 
-/** A state change: value null deletes the key. */
-export interface StateChange {
-  key: Uint8Array;
-  value: Uint8Array | null;
-}
-
-/** A block's staged state: computed once, persisted with the block, then made current. */
-export interface StagedState {
-  readonly changes: readonly StateChange[];
-  readonly keyHashes: readonly Uint8Array[];
-  readonly smt: SmtUpdate;
-  readonly root: Uint8Array;
-}
+/** Defined where execution produces them (state/exec), so exec never imports this folder. */
+export type { StagedState, StateChange };
 
 /**
  * Current state values ('v' + sha256(key)) plus the authenticated tree over

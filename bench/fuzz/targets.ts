@@ -27,7 +27,7 @@ import { encode } from '../../src/codec/cbor.js';
 import { isCoded } from '../../src/errors.js';
 import { decodeBody, encodeBody, type MedicalKind } from '../../src/tx/bodies.js';
 import { parseWraps } from '../../src/vault/service.js';
-import { medicalStateMachine } from '../../state/domain/machine.js';
+import { medicalStateMachine } from '../../state/domain/medical-machine.js';
 import * as S from './seeds.js';
 
 /** A property broken by an accepted input (not a rejection). */

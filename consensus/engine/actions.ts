@@ -1,5 +1,5 @@
-import type { WalEntry } from '../wal/entries.js';
 import type { CommitCertificate, Proposal, SignStep, Vote } from './types.js';
+import type { WalEntry } from './wal-entries.js';
 
 /** 'heartbeat' ends round 0's wait for transactions; 'rebroadcast' re-sends while a round is stuck. */
 export type TimeoutKind = 'propose' | 'prevote' | 'precommit' | 'heartbeat' | 'rebroadcast';

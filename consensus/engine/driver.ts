@@ -1,11 +1,11 @@
 import { equal } from '../../src/codec/bytes.js';
 import { isCoded } from '../../src/errors.js';
-import type { ConsensusWal } from '../wal/wal.js';
 import type { Action, SyncHint } from './actions.js';
 import type { ConsensusEngine } from './engine.js';
 import { ConsensusError, ConsensusErrorCode } from './errors.js';
 import type { CommitCertificate, Proposal, Vote } from './types.js';
 import type { ValidatorSet } from './validator-set.js';
+import type { WalEntry } from './wal-entries.js';
 
 /** What consensus needs from the network; p2p/ implements it (consensus never imports p2p). */
 export interface Transport {
@@ -52,12 +52,20 @@ export const systemClock: Clock = {
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
+/** The log the driver persists to; consensus/wal implements it (the engine never imports wal/). */
+export interface DriverWal {
+  load(): Promise<WalEntry[]>;
+  /** With `sync`, resolves only once the entry is durable (own signed messages). */
+  append(entry: WalEntry, sync: boolean): Promise<void>;
+  newHeight(): Promise<void>;
+}
+
 export interface DriverDeps {
   engine: ConsensusEngine;
   transport: Transport;
   executor: Executor;
   clock: Clock;
-  wal: ConsensusWal;
+  wal: DriverWal;
   onEvidence?(a: Extract<Action, { type: 'evidence' | 'proposalEvidence' }>): void;
   onCommit?(height: number, cert: CommitCertificate): void;
   onError?(err: unknown): void;

@@ -1,12 +1,11 @@
 import { equal } from '../../src/codec/bytes.js';
-import type { LockInfo, WalEntry } from '../wal/entries.js';
-import { SignGuard } from '../wal/sign-guard.js';
 import type { Action, SyncHint, TimeoutKind } from './actions.js';
 import { certificateVote } from './certificate.js';
 import type { FutureMessages } from './future.js';
 import { type BlockEntry, HeightState, type RoundState } from './height-state.js';
 import { proposalSignBytes, voteSignBytes } from './messages.js';
 import { type ConsensusOptions, defaultConsensusOptions } from './options.js';
+import { SignGuard } from './sign-guard.js';
 import {
   type CommitCertificate,
   HASH_LEN,
@@ -19,6 +18,7 @@ import {
 } from './types.js';
 import type { ValidatorSet } from './validator-set.js';
 import { hashKey } from './vote-set.js';
+import type { LockInfo, WalEntry } from './wal-entries.js';
 
 /** Where a message came from: we log peers' messages; our own and replayed ones are logged already. */
 export type Source = 'peer' | 'own' | 'wal';

@@ -1,6 +1,4 @@
 import { equal } from '../../src/codec/bytes.js';
-import type { LockInfo, WalEntry } from '../wal/entries.js';
-import type { SignState } from '../wal/sign-guard.js';
 import type { Action, TimeoutKind } from './actions.js';
 import { certificateFromVotes, isValidCommit } from './certificate.js';
 import { EngineCore, type EngineStep, type Source } from './engine-core.js';
@@ -8,9 +6,11 @@ import { FutureMessages } from './future.js';
 import type { BlockEntry, RoundState } from './height-state.js';
 import { roundTimeout } from './options.js';
 import { restoreFromWal } from './restore.js';
+import type { SignState } from './sign-guard.js';
 import { type CommitCertificate, HASH_LEN, type Proposal, type Vote, VoteType } from './types.js';
 import type { ValidatorSet } from './validator-set.js';
 import { hashKey, NIL_KEY } from './vote-set.js';
+import type { LockInfo, WalEntry } from './wal-entries.js';
 
 export type { EngineDeps, EngineStep } from './engine-core.js';
 

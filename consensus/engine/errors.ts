@@ -1,14 +1,11 @@
+import { CommitErrorCode } from '../../src/chain/commit-error.js';
 import { MedchainError } from '../../src/errors.js';
 
 /** Bounded codes for consensus: tests and metrics key on these. */
 export const ConsensusErrorCode = {
-  INVALID_VALIDATOR_SET: 'CONSENSUS_INVALID_VALIDATOR_SET',
+  /** Validator-set and certificate codes (src/chain/commit-error.ts). */
+  ...CommitErrorCode,
   INVALID_MESSAGE: 'CONSENSUS_INVALID_MESSAGE',
-  CERT_WRONG_HEIGHT: 'CONSENSUS_CERT_WRONG_HEIGHT',
-  CERT_UNKNOWN_VALIDATOR: 'CONSENSUS_CERT_UNKNOWN_VALIDATOR',
-  CERT_DUPLICATE_SIGNER: 'CONSENSUS_CERT_DUPLICATE_SIGNER',
-  CERT_BAD_SIGNATURE: 'CONSENSUS_CERT_BAD_SIGNATURE',
-  CERT_INSUFFICIENT_POWER: 'CONSENSUS_CERT_INSUFFICIENT_POWER',
   SIGN_CONFLICT: 'CONSENSUS_SIGN_CONFLICT',
   SIGN_REGRESSION: 'CONSENSUS_SIGN_REGRESSION',
   WAL_CORRUPT: 'CONSENSUS_WAL_CORRUPT',

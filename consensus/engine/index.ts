@@ -1,7 +1,7 @@
 /** Public face of the BFT engine: a pure state machine plus the driver that runs it. */
 export type { Action, ActionType, SyncHint, TimeoutKind } from './actions.js';
 export { certificateFromVotes, certificateVote, isValidCommit, verifyCommit } from './certificate.js';
-export type { Clock, CommitResult, DriverDeps, Executor, Transport } from './driver.js';
+export type { Clock, CommitResult, DriverDeps, DriverWal, Executor, Transport } from './driver.js';
 export { ConsensusDriver, systemClock } from './driver.js';
 export type { EngineDeps, EngineStep, RestoreState } from './engine.js';
 export { ConsensusEngine } from './engine.js';

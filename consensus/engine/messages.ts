@@ -1,22 +1,6 @@
-import {
-  asArray,
-  asBytes,
-  asString,
-  asTuple,
-  asUint,
-  decodeCanonical,
-  encode,
-  shapeError,
-} from '../../src/codec/cbor.js';
-import {
-  type CommitCertificate,
-  type CommitSignature,
-  HASH_LEN,
-  MAX_SIGNATURE_LEN,
-  type Proposal,
-  type Vote,
-  VoteType,
-} from './types.js';
+import { MAX_VALIDATORS } from '../../src/chain/validator-set.js';
+import { asBytes, asString, asTuple, asUint, decodeCanonical, encode, shapeError } from '../../src/codec/cbor.js';
+import { HASH_LEN, MAX_SIGNATURE_LEN, type Proposal, type Vote, VoteType } from './types.js';
 
 /**
  * Canonical CBOR tuples for the wire and the WAL, and the exact bytes each
@@ -27,9 +11,7 @@ import {
 
 export const MAX_VOTE_BYTES = 256;
 export const MAX_CHAIN_ID_LEN = 64;
-/** Bounds the signer list of a certificate (and so the decode work). */
-export const MAX_VALIDATORS = 1024;
-export const MAX_COMMIT_BYTES = 64 + MAX_VALIDATORS * (MAX_SIGNATURE_LEN + 8);
+export { MAX_VALIDATORS } from '../../src/chain/validator-set.js';
 
 const PROPOSAL_TAG = 0;
 
@@ -99,27 +81,5 @@ export function decodeProposal(bytes: Uint8Array, maxBytes: number): Proposal {
 
 // ---- commit certificates ----
 
-export function encodeCommit(c: CommitCertificate): Uint8Array {
-  return encode([c.height, c.round, c.blockHash, c.signatures.map((s) => [s.validatorIndex, s.signature])]);
-}
-
-export function decodeCommit(bytes: Uint8Array, maxBytes = MAX_COMMIT_BYTES): CommitCertificate {
-  const t = asTuple(decodeCanonical(bytes, maxBytes), 4, 'commit');
-  const list = asArray(t[3], 'commit.signatures', MAX_VALIDATORS);
-  const signatures: CommitSignature[] = [];
-  let prev = -1;
-  for (const item of list) {
-    const s = asTuple(item, 2, 'commit.signature');
-    const validatorIndex = asUint(s[0], 'commit.validatorIndex', MAX_VALIDATORS - 1);
-    // Strictly increasing indexes: one encoding per signer set, no duplicates.
-    if (validatorIndex <= prev) throw shapeError('commit.order');
-    prev = validatorIndex;
-    signatures.push({ validatorIndex, signature: asBytes(s[1], 'commit.sig', undefined, MAX_SIGNATURE_LEN) });
-  }
-  return {
-    height: asUint(t[0], 'commit.height'),
-    round: asRound(t[1], 'commit.round'),
-    blockHash: asBytes(t[2], 'commit.blockHash', HASH_LEN),
-    signatures,
-  };
-}
+/** Defined in src/chain/commit.ts: light clients decode certificates without consensus. */
+export { decodeCommit, encodeCommit, MAX_COMMIT_BYTES } from '../../src/chain/commit.js';

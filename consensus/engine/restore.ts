@@ -1,8 +1,8 @@
-import { type LockInfo, signStateOf, type WalEntry, walEntryHeight } from '../wal/entries.js';
-import type { SignGuard, SignState } from '../wal/sign-guard.js';
-import type { EngineStep } from './engine.js';
+import type { EngineStep } from './engine-core.js';
 import type { HeightState } from './height-state.js';
+import type { SignGuard, SignState } from './sign-guard.js';
 import { SignStep } from './types.js';
+import { type LockInfo, signStateOf, type WalEntry, walEntryHeight } from './wal-entries.js';
 
 export interface RestoreTarget {
   hs: HeightState;

@@ -2,18 +2,12 @@
  * Consensus data types. The engine is generic over block contents: a block is
  * opaque bytes plus the 32-byte hash the executor computes for it.
  */
-
-export interface Validator {
-  /** 32-byte organization id. */
-  id: Uint8Array;
-  /** 32-byte ed25519 public key. */
-  pubkey: Uint8Array;
-  /** Voting power, a positive safe integer. */
-  power: number;
-}
-
 import { VoteType } from '../../src/chain/vote.js';
 
+/** Chain data shared with light clients, defined in the bottom layer (src/chain). */
+export type { CommitCertificate, CommitSignature, Verify } from '../../src/chain/commit.js';
+export { HASH_LEN, MAX_SIGNATURE_LEN } from '../../src/chain/commit.js';
+export type { Validator } from '../../src/chain/validators.js';
 export { VoteType };
 
 /** Steps in the order a validator signs them within one round (privval order). */
@@ -45,26 +39,7 @@ export interface Vote {
   signature: Uint8Array;
 }
 
-export interface CommitSignature {
-  validatorIndex: number;
-  signature: Uint8Array;
-}
-
-/** More than 2/3 of the power signed PRECOMMIT(height, round, blockHash): the block is final. */
-export interface CommitCertificate {
-  height: number;
-  round: number;
-  blockHash: Uint8Array;
-  /** Sorted by validatorIndex, no duplicates (canonical). */
-  signatures: CommitSignature[];
-}
-
 /** Signs the exact bytes given (the caller adds domain separation around `*SignBytes`). */
 export interface Signer {
   sign(bytes: Uint8Array): Uint8Array;
 }
-
-export type Verify = (pubkey: Uint8Array, bytes: Uint8Array, signature: Uint8Array) => boolean;
-
-export const HASH_LEN = 32;
-export const MAX_SIGNATURE_LEN = 128;

@@ -1,4 +1,4 @@
-import type { WalEntry } from '../wal/entries.js';
+import type { WalEntry } from '../engine/wal-entries.js';
 
 /**
  * The simulator's WAL: entry objects instead of bytes (the codec is tested

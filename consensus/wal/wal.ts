@@ -1,6 +1,7 @@
 import { isCoded } from '../../src/errors.js';
+import type { DriverWal } from '../engine/driver.js';
 import { ConsensusError, ConsensusErrorCode } from '../engine/errors.js';
-import { decodeWalEntry, encodeWalEntry, type WalEntry } from './entries.js';
+import { decodeWalEntry, encodeWalEntry, type WalEntry } from '../engine/wal-entries.js';
 import type { DurableStore } from './store.js';
 
 /**
@@ -8,7 +9,7 @@ import type { DurableStore } from './store.js';
  * (best-effort), own signed messages (synced before sending; the last one is
  * also the sign state), trimmed at each new height down to that last own one.
  */
-export class ConsensusWal {
+export class ConsensusWal implements DriverWal {
   private lastOwn: Uint8Array | undefined;
 
   constructor(

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { decodeCommit } from '../../consensus/engine/messages.js';
 import { type Block, decodeBlock, headerHash } from '../../src/chain/block.js';
+import { decodeCommit } from '../../src/chain/commit.js';
 import { decodeTx } from '../../src/chain/tx.js';
 import { from0x, to0x } from '../../src/codec/bytes.js';
 import { MedchainError } from '../../src/errors.js';

@@ -6,7 +6,7 @@
 import { isCoded } from '../../src/errors.js';
 import type { Auth } from '../auth/auth.js';
 import { type Caller, callerLabel, PUBLIC, roleOf } from '../auth/caller.js';
-import type { Guard } from '../auth/guard.js';
+import type { Guard } from '../call-guard.js';
 import type { CallContext } from '../context.js';
 import type { RpcLogger } from '../logger.js';
 import type { RpcContext, RpcMethod } from '../methods.js';

@@ -5,7 +5,7 @@ import type { Validator } from '../../src/chain/validators.js';
 import { to0x } from '../../src/codec/bytes.js';
 import { Bytes0x, Hash32, TimeMs, Uint } from '../schema.js';
 
-/** Edge encodings (DESIGN.md): bytes as 0x hex, integers as numbers, times as ms of block time. */
+/** Edge encodings (docs/ARCHITECTURE.md): bytes as 0x hex, integers as numbers, times as ms of block time. */
 
 export const HeaderJson = Type.Object({
   chainId: Type.String(),

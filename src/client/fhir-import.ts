@@ -8,8 +8,7 @@
  */
 import { MedchainError } from '../errors.js';
 import { RESOURCE_TYPES, type ResourceType } from '../tx/kinds.js';
-import { hex } from './client.js';
-import type { RecordVault } from './vault/index.js';
+import { hex } from './hex.js';
 
 export const ImportErrorCode = {
   NOT_A_BUNDLE: 'IMPORT_NOT_A_BUNDLE',
@@ -17,6 +16,17 @@ export const ImportErrorCode = {
 } as const;
 export type ImportErrorCode = (typeof ImportErrorCode)[keyof typeof ImportErrorCode];
 export class ImportError extends MedchainError<ImportErrorCode> {}
+
+/** What the import needs of a vault: the vault SDK's RecordVault (the client never imports vault/). */
+export interface RecordSink {
+  store(
+    plaintext: Uint8Array,
+    r: { resourceType: ResourceType; patient?: Uint8Array },
+  ): Promise<{
+    record: Uint8Array;
+    tx: string;
+  }>;
+}
 
 export type ImportStatus = 'stored' | 'unsupported' | 'failed';
 
@@ -59,7 +69,7 @@ export const isImportable = (resourceType: string): resourceType is ResourceType
 const enc = new TextEncoder();
 
 /** Imports every entry of `bundle` (already parsed JSON) through `vault`, one after the other, in order. */
-export async function importBundle(vault: RecordVault, bundle: unknown, o: ImportOptions = {}): Promise<ImportSummary> {
+export async function importBundle(vault: RecordSink, bundle: unknown, o: ImportOptions = {}): Promise<ImportSummary> {
   const b = bundle as { resourceType?: unknown; entry?: unknown };
   if (typeof b !== 'object' || b === null || b.resourceType !== 'Bundle')
     throw new ImportError(ImportErrorCode.NOT_A_BUNDLE);

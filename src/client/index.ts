@@ -4,13 +4,12 @@ export {
   type BatchCall,
   type BatchResult,
   type ClientOptions,
-  hex,
   MedchainClient,
   RpcClientError,
   type Topics,
   TransportError,
-  unhex,
 } from './client.js';
+export { hex, unhex } from './hex.js';
 export {
   decryptKey,
   defaultScrypt,

@@ -10,7 +10,7 @@ import * as ed from '@noble/ed25519';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { scrypt } from '#crypto-platform';
 import { MedchainError } from '../errors.js';
-import { hex, unhex } from './client.js';
+import { hex, unhex } from './hex.js';
 import { type Account, accountFromSecret } from './tx.js';
 
 export const KeystoreErrorCode = {

@@ -12,7 +12,7 @@ import type { SignedVote } from '../tx/bodies.js';
 import * as b from '../tx/builders.js';
 import { CREDENTIAL_TYPE_NAMES, GovAction, PURPOSE_NAMES, type ResourceType, resourceTypeCode } from '../tx/kinds.js';
 import { signTx } from '../tx/sign.js';
-import { hex, unhex } from './client.js';
+import { hex, unhex } from './hex.js';
 
 ed.hashes.sha512 ??= sha512;
 

@@ -5,16 +5,15 @@
  * header's eventsRoot (RFC 6962), state values against its stateRoot (sparse Merkle proofs).
  */
 import * as ed from '@noble/ed25519';
-import { isValidCommit } from '../../consensus/engine/certificate.js';
-import { decodeCommit } from '../../consensus/engine/messages.js';
-import { ValidatorSet } from '../../consensus/engine/validator-set.js';
-import { decodeStateProof, verifyStateProof } from '../../state/smt/proof.js';
 import { type Header, headerHash } from '../chain/block.js';
+import { decodeCommit, isValidCommit } from '../chain/commit.js';
 import { leafHash, verifyInclusion } from '../chain/merkle.js';
 import { decodeReceipt, type EventValue } from '../chain/receipt.js';
+import { decodeStateProof, verifyStateProof } from '../chain/state-proof.js';
+import { ValidatorSet } from '../chain/validator-set.js';
 import { validatorsHash } from '../chain/validators.js';
 import { SignPurpose, signingMessage } from '../crypto/domain.js';
-import { hex, unhex } from './client.js';
+import { hex, unhex } from './hex.js';
 import type { AuditEntry, CommitJson, HeaderJson, StateProofJson, ValidatorJson } from './types.js';
 
 export const headerFromJson = (h: HeaderJson): Header => ({

@@ -20,11 +20,11 @@
  * read of someone else's; only the operator sees 404).
  */
 
-import { AccessCheck } from '../../rpc/access.js';
 import { NodeGuard } from '../../rpc/api/guard.js';
 import type { NodeApi } from '../../rpc/api/types.js';
 import type { Auth } from '../../rpc/auth/auth.js';
 import type { Caller } from '../../rpc/auth/caller.js';
+import { AccessCheck } from '../../rpc/caller-check.js';
 import type { RpcLogger } from '../../rpc/logger.js';
 import { RpcError } from '../../rpc/rpc-error.js';
 import { to0x } from '../codec/bytes.js';

@@ -77,7 +77,7 @@ export class VaultStore {
     return this.db.close();
   }
 
-  // Small reads are synchronous (PLATFORM.md: getSync is as fast as many gets in flight, without
+  // Small reads are synchronous (docs/ARCHITECTURE.md, platform facts: getSync is as fast as many gets in flight, without
   // a thread-pool round trip per read); blobs above SYNC_BLOB_BYTES are read off the main thread.
 
   getMeta(record: Uint8Array): RecordMeta | undefined {

@@ -4,9 +4,22 @@ import { type ChainEvent, encodeReceipt, type Receipt, TxStatus } from '../../sr
 import type { Tx } from '../../src/chain/tx.js';
 import { type Validator, validatorsHash } from '../../src/chain/validators.js';
 import { isCoded } from '../../src/errors.js';
-import type { StagedState, StateStore } from '../state-store.js';
+import type { SmtUpdate } from '../smt/tree.js';
 import { type BlockContext, type ExecContext, type StateMachine, TxFailure } from './machine.js';
-import { StateView } from './view.js';
+import { type StateChange, type StateReader, StateView } from './view.js';
+
+/** A block's staged state: computed once, persisted with the block, then made current. */
+export interface StagedState {
+  readonly changes: readonly StateChange[];
+  readonly keyHashes: readonly Uint8Array[];
+  readonly smt: SmtUpdate;
+  readonly root: Uint8Array;
+}
+
+/** What execution needs of the committed state (state/state-store.ts implements it). */
+export interface ExecStore extends StateReader {
+  stage(changes: readonly StateChange[]): StagedState;
+}
 
 /** Everything a block's execution produced, before anything is written. */
 export interface Execution {
@@ -36,7 +49,7 @@ const ZERO_HASH = new Uint8Array(32);
  */
 export function executeBlock(
   machine: StateMachine,
-  store: StateStore,
+  store: ExecStore,
   bctx: BlockContext,
   given: readonly Tx[],
   opts: { drop?: boolean } = {},

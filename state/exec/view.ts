@@ -1,5 +1,10 @@
-import type { StateChange } from '../state-store.js';
 import { mapKey } from './keys.js';
+
+/** A state change: value null deletes the key. */
+export interface StateChange {
+  key: Uint8Array;
+  value: Uint8Array | null;
+}
 
 export interface StateReader {
   /** `mapKey`, when given, is mapKey(key), already computed by the caller. */

@@ -1,4 +1,8 @@
+import { innerPreimage } from '../../src/chain/state-proof.js';
 import { sha256 } from '../../src/crypto/hash.js';
+
+/** Shared with the stand-alone proof verifier in the bottom layer. */
+export { EMPTY_ROOT, innerPreimage, MAX_DEPTH, nibble } from '../../src/chain/state-proof.js';
 
 /**
  * Nodes of the 16-ary sparse Merkle tree over sha256(key).
@@ -14,8 +18,6 @@ import { sha256 } from '../../src/crypto/hash.js';
  * is always an inner node once the tree is non-empty, so the shape and the
  * root are a function of the key set alone.
  */
-export const EMPTY_ROOT = new Uint8Array(32);
-export const MAX_DEPTH = 64; // nibbles in a 32-byte hash
 
 export interface Leaf {
   readonly kind: 1;
@@ -37,11 +39,6 @@ export interface Ref {
 }
 
 export type Child = Leaf | Inner | Ref;
-
-export const nibble = (keyHash: Uint8Array, depth: number): number => {
-  const b = keyHash[depth >> 1] as number;
-  return depth & 1 ? b & 0x0f : b >> 4;
-};
 
 export function makeLeaf(keyHash: Uint8Array, valueHash: Uint8Array): Leaf {
   return { kind: 1, keyHash, valueHash };
@@ -76,20 +73,6 @@ export function sealInner(children: (Child | undefined)[]): { node: Inner; bytes
     }
   }
   return { node: { kind: 2, children, hash: sha256(pre) }, bytes: pre.subarray(1) };
-}
-
-/**
- * A preimage buffer of `size` bytes with the inner-node prefix written: 0x01,
- * bitmap, leaf mask. `into` reuses a scratch buffer (at least `size` bytes).
- */
-export function innerPreimage(size: number, bitmap: number, leafMask: number, into?: Uint8Array): Uint8Array {
-  const pre = into ?? new Uint8Array(size);
-  pre[0] = 0x01;
-  pre[1] = bitmap >> 8;
-  pre[2] = bitmap & 0xff;
-  pre[3] = leafMask >> 8;
-  pre[4] = leafMask & 0xff;
-  return pre;
 }
 
 /** Decodes a stored inner node; the caller knows its hash (it asked for it by hash). */

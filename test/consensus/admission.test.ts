@@ -15,7 +15,7 @@ import { buildTx, registerPatient, rotateKey } from '../../src/tx/builders.js';
 import { Action, ALL_TYPES_MASK, Purpose, ReasonCode, TxKind } from '../../src/tx/kinds.js';
 import { signTx } from '../../src/tx/sign.js';
 import { ChainState } from '../../state/chain.js';
-import { medicalStateMachine } from '../../state/domain/machine.js';
+import { medicalStateMachine } from '../../state/domain/medical-machine.js';
 import { type Actor, actor, TestChain, testParams } from '../state/domain/helpers.js';
 
 const genesis = TestChain.genesisFor(2, 2, testParams());

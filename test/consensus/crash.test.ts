@@ -4,7 +4,7 @@ import type { Action } from '../../consensus/engine/actions.js';
 import type { ConsensusEngine } from '../../consensus/engine/engine.js';
 import { SignStep, signStepOf } from '../../consensus/engine/types.js';
 import { hashKey } from '../../consensus/engine/vote-set.js';
-import { decodeWalEntry, encodeWalEntry } from '../../consensus/wal/entries.js';
+import { decodeWalEntry, encodeWalEntry } from '../../consensus/engine/wal-entries.js';
 import { MemoryStore } from '../../consensus/wal/store.js';
 import { block, engine, hashOf, precommit, prevote, proposal, set } from './helpers.js';
 

@@ -16,7 +16,7 @@ import { encode } from '../../src/codec/cbor.js';
 import { decodeBody } from '../../src/tx/bodies.js';
 import { buildTx } from '../../src/tx/builders.js';
 import { TxKind } from '../../src/tx/kinds.js';
-import { medicalStateMachine } from '../../state/domain/machine.js';
+import { medicalStateMachine } from '../../state/domain/medical-machine.js';
 import { assertLinear, swallow } from './linear.js';
 
 const id = (i: number): Uint8Array => {

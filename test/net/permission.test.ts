@@ -40,6 +40,7 @@ test('a peer of another chain (different genesis) and an unknown peer in permiss
   await (await import('node:fs/promises')).writeFile(otherCfgFile, JSON.stringify(cfg));
   other.start(0);
   await other.waitHeight(0, 1);
+  // Refusal is an absence (no peer appears), observed over a window rather than polled.
   await sleep(2000);
   assert.equal(await peersOf(other.nodes[0]?.rpc as string), [], 'foreign node has no peers');
   assert.not.ok(

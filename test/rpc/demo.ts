@@ -37,6 +37,8 @@ export interface Demo {
   notes: unknown[];
   /** Set when test_slow saw its signal abort. */
   aborted: { reason: unknown }[];
+  /** test_slow calls whose handler has started (tests poll it instead of sleeping). */
+  slowStarted: { count: number };
 }
 
 const sleepWith = (ms: number, signal: AbortSignal): Promise<void> =>
@@ -59,6 +61,7 @@ export async function startDemo(opts: Partial<RpcOptions> = {}, deps: RpcServerD
   );
   const notes: unknown[] = [];
   const aborted: { reason: unknown }[] = [];
+  const slowStarted = { count: 0 };
 
   server.defineMethod({
     name: 'test_echo',
@@ -102,6 +105,7 @@ export async function startDemo(opts: Partial<RpcOptions> = {}, deps: RpcServerD
     params: [{ name: 'ms', schema: Uint() }],
     result: Type.String(),
     handler: async (p, ctx) => {
+      slowStarted.count++;
       await sleepWith(p.ms, ctx.signal);
       if (ctx.signal.aborted) aborted.push({ reason: ctx.signal.reason });
       return 'done';
@@ -158,7 +162,7 @@ export async function startDemo(opts: Partial<RpcOptions> = {}, deps: RpcServerD
   });
 
   const addr = await server.listen();
-  return { server, addr, url: addr.url, logs: entries, notes, aborted };
+  return { server, addr, url: addr.url, logs: entries, notes, aborted, slowStarted };
 }
 
 export const P1 = `0x${'11'.repeat(32)}`;

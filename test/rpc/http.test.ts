@@ -127,10 +127,16 @@ slow.run();
 
 const life = suite('rpc server lifecycle');
 
+/** Waits (bounded) until test_slow's handler runs: the request is in flight, whatever the load. */
+async function handlerStarted(d: Demo): Promise<void> {
+  for (let i = 0; i < 1000 && d.slowStarted.count === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.is(d.slowStarted.count, 1, 'test_slow started');
+}
+
 life('close waits for in-flight requests, then refuses connections', async () => {
   const d = await startDemo();
   const pending = call(d.url, 'test_slow', [150]);
-  await new Promise((r) => setTimeout(r, 30));
+  await handlerStarted(d);
   await d.server.close();
   assert.is((await pending).result, 'done');
   assert.is(d.aborted.length, 0);
@@ -145,7 +151,7 @@ life('close waits for in-flight requests, then refuses connections', async () =>
 life('close aborts handlers still running after closeTimeoutMs', async () => {
   const d = await startDemo({ closeTimeoutMs: 50 });
   const pending = call(d.url, 'test_slow', [5000]).catch(() => null);
-  await new Promise((r) => setTimeout(r, 30));
+  await handlerStarted(d);
   await d.server.close();
   await pending;
   assert.is(d.aborted.length, 1);

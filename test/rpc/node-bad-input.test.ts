@@ -30,10 +30,8 @@ test.after(async () => {
 const ZERO = `0x${'00'.repeat(32)}`;
 
 async function healthy(): Promise<void> {
-  const t0 = Date.now();
   const r = await call(url, 'chain_getStatus');
   assert.ok(r.result, 'node answers');
-  assert.ok(Date.now() - t0 < 2000, 'promptly');
 }
 
 test('an oversize body gets 413 with -32005, then the node serves others', async () => {
@@ -121,11 +119,21 @@ test('slow clients (trickled headers, a WebSocket that never reads) do not stall
   // Stop reading: the server's sends pile up in its buffer, bounded by wsMaxBufferedBytes.
   (ws as unknown as { _socket: Socket })._socket.pause();
   for (let i = 0; i < 20; i++) ws.send(JSON.stringify({ jsonrpc: '2.0', id: i + 2, method: 'chain_getStatus' }));
+  // Not stalled means answered while the slow clients still hang (the server drops them only at
+  // its request timeout): checked by their sockets being open still, not by a duration.
+  const closed = new Set<Socket>();
+  for (const sock of slow) sock.once('close', () => closed.add(sock));
   try {
     for (let i = 0; i < 5; i++) await healthy();
-    const t0 = Date.now();
-    await Promise.all(Array.from({ length: 50 }, () => call(url, 'access_check', [ZERO, ZERO, 'read', 'TREAT'])));
-    assert.ok(Date.now() - t0 < 3000, '50 concurrent checks answered while slow clients hang');
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => call(url, 'access_check', [ZERO, ZERO, 'read', 'TREAT'])),
+    );
+    assert.ok(
+      answers.every((a) => a.result !== undefined || a.error !== undefined),
+      '50 concurrent checks answered',
+    );
+    assert.is(closed.size, 0, 'while every slow client still hangs');
+    assert.is(ws.readyState, WebSocket.OPEN, 'and the WebSocket that never reads is still open');
   } finally {
     for (const s of slow) s.destroy();
     ws.terminate();

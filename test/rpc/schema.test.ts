@@ -5,9 +5,9 @@ import fc from 'fast-check';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ErrorTable, ServerCode } from '../../rpc/error-codes.js';
-import { exceedsDepth } from '../../rpc/json.js';
 import { defineMethod, type MethodParams, type MethodResult } from '../../rpc/methods.js';
 import { clientKey, RateLimiter } from '../../rpc/rate-limit.js';
+import { exceedsDepth } from '../../rpc/raw-json.js';
 import { RpcError, safeMeta } from '../../rpc/rpc-error.js';
 import {
   Bytes0x,

@@ -20,7 +20,7 @@ import { assembleTx, encodeTxPayload, type Tx, type TxFields } from '../../src/c
 import { publicKeyOf, randomSecretKey, signFast } from '../../src/crypto/ed25519.js';
 import * as b from '../../src/tx/builders.js';
 import { ChainState } from '../../state/chain.js';
-import { medicalStateMachine } from '../../state/domain/machine.js';
+import { medicalStateMachine } from '../../state/domain/medical-machine.js';
 import { indexOps } from '../../state/index/writer.js';
 
 export const CHAIN = 'scope-test';

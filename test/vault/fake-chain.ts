@@ -1,7 +1,7 @@
 /**
  * A chain for vault tests, driven by the test's clock: identities, pointers, consents (grant,
  * revoke, validity in block time), erasure and break-glass sessions, a mempool, and final blocks
- * produced on demand. It decides ACCESS the way state/domain/access.ts does (one `access` event,
+ * produced on demand. It decides ACCESS the way state/domain/access-tx.ts does (one `access` event,
  * all-or-nothing over the named records) and never includes a tx past its expiry. A test can stall
  * it (no blocks), make the node lag (blocks seen `lagMs` late) or produce blocks itself.
  */

@@ -12,7 +12,8 @@ import { randomBytes } from '@noble/hashes/utils.js';
 import { encode } from 'cborg';
 import { SignPurpose, signingMessage } from '../../crypto/domain.js';
 import type { ResourceType } from '../../tx/kinds.js';
-import { hex, type MedchainClient, unhex } from '../client.js';
+import type { MedchainClient } from '../client.js';
+import { hex, unhex } from '../hex.js';
 import { type Account, newRecordId, type PurposeName, TxFactory } from '../tx.js';
 import { NO_GRANT, openRecord, sealRecord, type UnwrapKey, unwrapKey, unwrapKeyOf, wrapKey } from './crypto.js';
 import {

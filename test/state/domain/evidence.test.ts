@@ -9,7 +9,7 @@ import { isCoded } from '../../../src/errors.js';
 import type { SignedVote } from '../../../src/tx/bodies.js';
 import { reportEvidence } from '../../../src/tx/builders.js';
 import { ReasonCode } from '../../../src/tx/kinds.js';
-import { medicalStateMachine } from '../../../state/domain/machine.js';
+import { medicalStateMachine } from '../../../state/domain/medical-machine.js';
 import { StateView } from '../../../state/exec/view.js';
 import { actor, CHAIN_ID, expectFailed, expectOk, expectRefused, TestChain } from './helpers.js';
 

@@ -8,7 +8,7 @@ import { isCoded } from '../../../src/errors.js';
 import { proposeOrganization } from '../../../src/tx/builders.js';
 import { GovAction, IdentityType, ReasonCode, TxKind } from '../../../src/tx/kinds.js';
 import { identityKey } from '../../../state/domain/keys.js';
-import { GenesisErrorCode, medicalStateMachine } from '../../../state/domain/machine.js';
+import { GenesisErrorCode, medicalStateMachine } from '../../../state/domain/medical-machine.js';
 import { decodeIdentity } from '../../../state/domain/values.js';
 import { StateView } from '../../../state/exec/view.js';
 import { type Actor, actor, expectFailed, expectOk, TestChain, testParams } from './helpers.js';

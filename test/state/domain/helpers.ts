@@ -20,7 +20,7 @@ import {
 } from '../../../src/tx/builders.js';
 import { CredentialType, TxKind } from '../../../src/tx/kinds.js';
 import { signTx } from '../../../src/tx/sign.js';
-import { medicalStateMachine, stageGenesis } from '../../../state/domain/machine.js';
+import { medicalStateMachine, stageGenesis } from '../../../state/domain/medical-machine.js';
 import { type Execution, executeBlock } from '../../../state/exec/executor.js';
 import type { StateMachine } from '../../../state/exec/machine.js';
 import { type IndexedBlock, indexOps } from '../../../state/index/writer.js';

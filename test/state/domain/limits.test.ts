@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CredentialType, MAX_CONSENTS_PER_PAIR, Purpose, TxKind } from '../../../src/tx/kinds.js';
-import { DUE_CHUNK_IDS } from '../../../state/domain/access.js';
+import { DUE_CHUNK_IDS } from '../../../state/domain/access-tx.js';
 import { TestChain } from './helpers.js';
 
 /**

@@ -5,7 +5,7 @@ import { defaultChainParams } from '../../../src/chain/genesis.js';
 import type { Tx } from '../../../src/chain/tx.js';
 import { isCoded } from '../../../src/errors.js';
 import { GovAction, ReasonCode, TxKind } from '../../../src/tx/kinds.js';
-import { GenesisErrorCode, medicalStateMachine } from '../../../state/domain/machine.js';
+import { GenesisErrorCode, medicalStateMachine } from '../../../state/domain/medical-machine.js';
 import { StateView } from '../../../state/exec/view.js';
 import { type Actor, actor, expectFailed, expectOk, TestChain, testParams } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import { equal } from '../../src/codec/bytes.js';
 import { asBytes, asTuple, asUint, decodeCanonical, encode, shapeError } from '../../src/codec/cbor.js';
-import { ConsensusError, ConsensusErrorCode } from '../engine/errors.js';
-import { HASH_LEN, SignStep } from '../engine/types.js';
+import { ConsensusError, ConsensusErrorCode } from './errors.js';
+import { HASH_LEN, SignStep } from './types.js';
 
 /** The last (height, round, step, hash) this validator signed. */
 export interface SignState {

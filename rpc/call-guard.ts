@@ -3,9 +3,10 @@
  * (check, then the handler, then any check of the result) and judges topic events per subscriber.
  * A server without a guard keeps the plain bearer-token gate.
  */
-import type { RpcContext, RpcMethod } from '../methods.js';
-import type { Auth } from './auth.js';
-import type { Caller } from './caller.js';
+
+import type { Auth } from './auth/auth.js';
+import type { Caller } from './auth/caller.js';
+import type { RpcContext, RpcMethod } from './methods.js';
 
 export interface Guard {
   readonly auth: Auth;

@@ -8,7 +8,7 @@ import { IdentityType, MAX_VALIDATOR_POWER, ORG_NAME_MAX } from '../../src/tx/ki
 import type { BlockContext, ExecContext, StateMachine, TxKindHandler } from '../exec/machine.js';
 import { StateView } from '../exec/view.js';
 import type { StagedState, StateStore } from '../state-store.js';
-import { accessHandlers, DUE_BUCKET_MS, flagOverdueReviews } from './access.js';
+import { accessHandlers, DUE_BUCKET_MS, flagOverdueReviews } from './access-tx.js';
 import { consentHandlers } from './consent.js';
 import { evidence } from './evidence.js';
 import { activateGovernance, governanceHandlers, toValidators, validatorSet, writeValidatorSet } from './governance.js';

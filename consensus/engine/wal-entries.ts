@@ -1,7 +1,7 @@
 import { asBool, asBytes, asTuple, asUint, decodeCanonical, encode, shapeError } from '../../src/codec/cbor.js';
-import { decodeProposal, decodeVote, encodeProposal, encodeVote } from '../engine/messages.js';
-import { HASH_LEN, type Proposal, SignStep, signStepOf, type Vote } from '../engine/types.js';
+import { decodeProposal, decodeVote, encodeProposal, encodeVote } from './messages.js';
 import type { SignState } from './sign-guard.js';
+import { HASH_LEN, type Proposal, SignStep, signStepOf, type Vote } from './types.js';
 
 /** Our lock when we signed, so a restart keeps it (losing it could unlock us unsafely). */
 export interface LockInfo {

@@ -9,8 +9,8 @@ import { isIP } from 'node:net';
 import type { Auth } from './auth/auth.js';
 import { type Caller, OPERATOR, PUBLIC } from './auth/caller.js';
 import { DOMAIN_ERROR_CODES } from './error-codes.js';
-import { errorJson } from './json.js';
 import type { RpcOptions } from './options.js';
+import { errorJson } from './raw-json.js';
 import { RpcError, serverError } from './rpc-error.js';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
