@@ -13,11 +13,18 @@
 const CORE = '^src/(codec|crypto|chain|tx)/|^src/(errors|version)\\.ts$';
 const TOP = '^src/(cli|client|node|vault)/|^src/cli\\.ts$';
 /** What a browser loads: the SDK and the core, except the Node side of the crypto platform seam. */
-const BROWSER_PATH = '^src/(codec|crypto|chain|tx|client)/|^src/(errors|version)\\.ts$';
+const BROWSER_PATH = '^src/(codec|crypto|chain|tx|client|console)/|^src/(errors|version)\\.ts$';
 const NODE_SIDE = '^src/crypto/platform/node(-keys)?\\.ts$|^src/crypto/pool/';
 
 module.exports = {
   forbidden: [
+    {
+      name: 'console-imports-only-client-and-core',
+      comment: 'The web console is a client of the node: the SDK, the core and its UI library, nothing of the node.',
+      severity: 'error',
+      from: { path: '^src/console/' },
+      to: { pathNot: `${CORE}|^src/(client|console)/|^node_modules/preact/` },
+    },
     {
       name: 'core-imports-only-core',
       comment: 'The bottom layer (codec, crypto, chain types, tx kinds) imports nothing above it.',
@@ -123,7 +130,9 @@ module.exports = {
     // layer uses. A folder here includes its sub-folders, so with them in, the folder src/ (which also
     // holds the top: node, cli, vault) would sit in a cycle with every layer; left out, the folder
     // rule sees the real structure. Being import-free, they cannot break a layer rule themselves.
-    exclude: { path: '^(node_modules|dist)/|^src/(errors|version|polyfill)\\.ts$' },
+    // The console's .tsx views are left out too: dependency-cruiser runs swc without JSX. Its .ts
+    // modules are checked, and its bundle is built for the browser (no Node built-in resolves there).
+    exclude: { path: '^(node_modules|dist)/|^src/(errors|version|polyfill)\\.ts$|\\.tsx$' },
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'node', 'default'],

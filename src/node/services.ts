@@ -4,11 +4,10 @@ import { registerNodeApi } from '../../rpc/api/index.js';
 import type { NodeApi } from '../../rpc/api/types.js';
 import { type RpcAddress, RpcServer, StaticMount } from '../../rpc/index.js';
 import { AuditFeed, defaultFeedOptions, FhirHandler, scopedAuthorizer } from '../fhir/index.js';
-import { type OpsServer, startOps } from '../ops/index.js';
+import { type NodeOpsDeps, type OpsServer, startOps } from '../ops/index.js';
 import { type RunningVault, startVault } from '../vault/index.js';
 import type { Wiring } from './build.js';
 import { inHome } from './config.js';
-import type { Node } from './node.js';
 
 /**
  * The node's listeners, started last (once the chain, p2p and consensus
@@ -73,8 +72,17 @@ export function startFeed(w: Wiring, node: NodeApi): void {
   feed.start();
 }
 
+/** What the operations listener reads of the node (a view, so this file does not import node.ts). */
+export type OpsNodeView = Pick<NodeOpsDeps, 'chain' | 'host' | 'sync' | 'mempool' | 'pool'> & {
+  readonly validatorId: Uint8Array | undefined;
+  readonly rpc: { readonly wsConnections: number } | undefined;
+};
+
 /** The operations listener (metrics, health, backup), when enabled. */
-export async function startOpsListener(w: Wiring, node: Node): Promise<{ server: OpsServer; url: string } | undefined> {
+export async function startOpsListener(
+  w: Wiring,
+  node: OpsNodeView,
+): Promise<{ server: OpsServer; url: string } | undefined> {
   const { metrics } = w;
   if (metrics === undefined || !w.cfg.ops?.enabled) return undefined;
   const ops = await startOps(w.cfg.ops, metrics, {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sameOrigin } from '../../rpc/access.js';
+import { sameOrigin } from '../../rpc/caller-check.js';
 import { CONSOLE_CSP, StaticMount } from '../../rpc/static.js';
 import { type Demo, startDemo } from './demo.js';
 import { post } from './helpers.js';
