@@ -6,6 +6,7 @@ import { publicKeyOf } from '../crypto/ed25519.js';
 import { MedchainError } from '../errors.js';
 import type { FeedOptions } from '../fhir/options.js';
 import { defaultOpsOptions, type OpsOptions } from '../ops/options.js';
+import type { SnapshotConfig } from './snapshot-join.js';
 
 export const ConfigErrorCode = {
   INVALID: 'CONFIG_INVALID',
@@ -45,6 +46,8 @@ export interface NodeConfig {
   fhir?: { enabled?: boolean; feed?: (Partial<FeedOptions> & { url: string }) | null };
   /** Operations listener (metrics, health, backup); off unless enabled. */
   ops?: OpsOptions;
+  /** Snapshot join for a fresh node (off unless join is true); see docs/OPERATIONS.md. */
+  snapshot?: Partial<SnapshotConfig>;
 }
 
 export const defaultNodeConfig: NodeConfig = {

@@ -34,6 +34,7 @@ import { NODE_VERSION, PROTOCOL_VERSION } from '../version.js';
 import { inHome, loadGenesis, loadValidatorKey, type NodeConfig } from './config.js';
 import { NodeEvents } from './events.js';
 import { createLogger, type Logger } from './logger.js';
+import { joinBySnapshotIfFresh, serveSnapshots } from './snapshot-join.js';
 
 export interface NodeOptions {
   home: string;
@@ -97,6 +98,8 @@ export class Node {
     // The audit indexes (derived data, written in each block's batch) back the audit_, consent_ and record_ lists.
     const indexer: Indexer =
       o.indexer ?? ((ops, height, time, txs, receipts) => indexOps({ height, time, txs, receipts }, ops));
+    // Snapshot join (a fresh node, config.snapshot.join): runs before the chain opens.
+    await joinBySnapshotIfFresh({ home: o.home, config: cfg, genesis, machine: o.machine, log });
     const chain = await ChainState.open({ dir: join(o.home, 'db'), genesis, machine: o.machine, indexer });
     const pool = new VerifierPool();
     const cleanup = async (): Promise<void> => {
@@ -236,6 +239,8 @@ export class Node {
           maxResponseBytes: defaultSyncOptions.maxResponseBytes,
         },
       );
+      // Serve snapshots to joining nodes (LevelDB snapshots, released when idle or when the db closes).
+      await serveSnapshots(host, chain);
       const sync = new SyncManager({
         rr,
         peerHeights: () => host.peerHeights(),
