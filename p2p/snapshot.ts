@@ -6,10 +6,10 @@ import { BLOCK_MAX_TXS, decodeBlock, type Header, headerHash } from '../src/chai
 import { checkBlockBody } from '../src/chain/block-body.js';
 import { validatorsHash } from '../src/chain/validators.js';
 import { equal, toHex } from '../src/codec/bytes.js';
-import { asBytes, asTuple, asUint, decodeCanonical, encode } from '../src/codec/cbor.js';
+import { asArray, asBytes, asTuple, asUint, decodeCanonical, encode } from '../src/codec/cbor.js';
 import { isCoded, MedchainError } from '../src/errors.js';
 import { EMPTY_ROOT } from '../state/smt/node.js';
-import { SnapshotErrorCode, verifyChunk } from '../state/snapshot/chunk.js';
+import { MAX_CHUNK_ROOTS, SnapshotErrorCode, verifyChunk } from '../state/snapshot/chunk.js';
 import { decodeManifest, decodeValidators } from '../state/snapshot/manifest.js';
 import type { SnapshotServer } from '../state/snapshot/server.js';
 import type { ReplayEntry, SnapshotWriter } from '../state/snapshot/writer.js';
@@ -23,7 +23,8 @@ export const snapshotProtocol = (chainId: string): string => `/medchain/${chainI
 const MANIFEST = 0;
 const CHUNK = 1;
 export const encodeManifestRequest = (): Uint8Array => encode([MANIFEST]);
-export const encodeChunkRequest = (height: number, node: Uint8Array): Uint8Array => encode([CHUNK, height, node]);
+export const encodeChunkRequest = (height: number, roots: readonly Uint8Array[]): Uint8Array =>
+  encode([CHUNK, height, roots]);
 
 /** Server side: a few requests at once per peer and in all (each can read up to a chunk budget). */
 export function snapshotHandler(server: SnapshotServer, limits = { perPeer: 8, total: 32 }) {
@@ -37,22 +38,23 @@ export function snapshotHandler(server: SnapshotServer, limits = { perPeer: 8, t
     try {
       let r: unknown[];
       try {
-        r = decodeCanonical(req, 64) as unknown[];
+        r = decodeCanonical(req, 64 + MAX_CHUNK_ROOTS * 34) as unknown[];
         if (!Array.isArray(r)) throw new Error('shape');
       } catch {
         throw new MedchainError(SnapshotErrorCode.BAD_REQUEST);
       }
       if (r.length === 1 && r[0] === MANIFEST) return await server.manifest();
       let height: number;
-      let node: Uint8Array;
+      let roots: Uint8Array[];
       try {
         const [, h, n] = asTuple(r, 3, 'snapshot.request');
         height = asUint(h, 'snapshot.height');
-        node = asBytes(n, 'snapshot.node', 32);
+        roots = asArray(n, 'snapshot.roots', MAX_CHUNK_ROOTS).map((x) => asBytes(x, 'snapshot.root', 32));
+        if (roots.length === 0) throw new Error('no roots');
       } catch {
         throw new MedchainError(SnapshotErrorCode.BAD_REQUEST);
       }
-      return await server.chunk(height, node);
+      return await server.chunk(height, roots);
     } finally {
       total--;
       const n = (serving.get(peer) ?? 1) - 1;
@@ -128,7 +130,9 @@ async function joinFrom(d: SnapshotJoinDeps, opts: SnapshotJoinOptions, peer: st
   d.log.info({ peer, height: m.height }, 'snapshot join started');
   const writer = await d.writer();
   const result: SnapshotJoinResult = { peer, height: m.height, stateRoot: header.stateRoot, chunks: 0, values: 0 };
+  const t0 = performance.now();
   if (!equal(header.stateRoot, EMPTY_ROOT)) await fetchTree(d, opts, peer, m.height, header.stateRoot, writer, result);
+  d.log.info({ peer, values: result.values, ms: Math.round(performance.now() - t0) }, 'snapshot state fetched');
   const replay = await replayWindow(d, opts, peer, header, txs);
   await writer.finish(header, m.block, m.cert, replay);
   d.log.info({ peer, height: m.height, chunks: result.chunks, values: result.values }, 'snapshot join finished');
@@ -186,9 +190,9 @@ async function fetchTree(
   const pending: Uint8Array[] = [root];
   const running = new Set<Promise<void>>();
   let failure: unknown;
-  const one = async (node: Uint8Array): Promise<void> => {
-    const bytes = await d.rr.request(peer, encodeChunkRequest(height, node));
-    const chunk = verifyChunk(node, bytes, opts.maxResponseBytes);
+  const one = async (roots: Uint8Array[]): Promise<void> => {
+    const bytes = await d.rr.request(peer, encodeChunkRequest(height, roots));
+    const chunk = verifyChunk(roots, bytes, opts.maxResponseBytes);
     await writer.write(chunk);
     result.chunks++;
     result.values += chunk.values.length;
@@ -196,7 +200,7 @@ async function fetchTree(
   };
   while (failure === undefined && (pending.length > 0 || running.size > 0)) {
     while (pending.length > 0 && running.size < opts.parallel) {
-      const p: Promise<void> = one(pending.pop() as Uint8Array).then(
+      const p: Promise<void> = one(pending.splice(Math.max(0, pending.length - MAX_CHUNK_ROOTS))).then(
         () => void running.delete(p),
         (err: unknown) => {
           running.delete(p);
@@ -231,8 +235,9 @@ async function replayWindow(
   collect(topTxs);
   let expectHash = top.prevHash;
   let h = top.height - 1;
-  while (h >= 1) {
-    const count = Math.min(64, h);
+  // Growing requests (1, 2, 4 ... 64 blocks): a window of one old block costs one block, not 64.
+  for (let ask = 1; h >= 1; ask = Math.min(64, ask * 2)) {
+    const count = Math.min(ask, h);
     const from = h - count + 1;
     const res = await d.syncRr.request(peer, encodeSyncRequest(from, count));
     let blocks: ReturnType<typeof decodeSyncResponse>;

@@ -5,9 +5,9 @@ import { MedchainError } from '../../src/errors.js';
 import { decodeInner } from '../smt/node.js';
 
 /**
- * A snapshot chunk: a piece of the state tree below one inner node, as
+ * A snapshot chunk: a piece of the state tree below some inner nodes, as
  * `[nodes, values]`. `nodes` are inner-node storage bytes in breadth-first
- * order from the requested node, each one a child of a node before it;
+ * order from the requested nodes, each one requested or a child of a node before it;
  * `values` are the state values of the leaves held in those nodes, in the same
  * order. Every node is checked against a hash its verified parent names, every
  * value against its leaf's valueHash: a chunk is verified from the certified
@@ -31,6 +31,8 @@ export const SnapshotErrorCode = {
 
 /** Limits of one chunk: the server stops at either, the client refuses more. */
 export const MAX_CHUNK_NODES = 4096;
+/** Subtree roots one request may name (the client's next pending hashes). */
+export const MAX_CHUNK_ROOTS = 256;
 export const MAX_VALUE_BYTES = 1024 * 1024;
 
 export const encodeChunk = (nodes: readonly Uint8Array[], values: readonly Uint8Array[]): Uint8Array =>
@@ -41,7 +43,7 @@ export interface VerifiedChunk {
   nodes: Array<[Uint8Array, Uint8Array]>;
   /** [keyHash, value] of each leaf held in those nodes. */
   values: Array<[Uint8Array, Uint8Array]>;
-  /** Hashes of inner children not in this chunk, still to fetch. */
+  /** Requested hashes and inner children not in this chunk, still to fetch. */
   frontier: Uint8Array[];
 }
 
@@ -49,7 +51,7 @@ const INNER_TAG = new Uint8Array([0x01]);
 const bad = (reason: string): MedchainError => new MedchainError(SnapshotErrorCode.BAD_CHUNK, { reason });
 
 /** Size check, bounded decode, then every node and value checked against the hashes above it. */
-export function verifyChunk(expected: Uint8Array, bytes: Uint8Array, maxBytes: number): VerifiedChunk {
+export function verifyChunk(requested: readonly Uint8Array[], bytes: Uint8Array, maxBytes: number): VerifiedChunk {
   let rawNodes: unknown[];
   let rawValues: unknown[];
   try {
@@ -61,7 +63,7 @@ export function verifyChunk(expected: Uint8Array, bytes: Uint8Array, maxBytes: n
   }
   if (rawNodes.length === 0) throw bad('empty');
   // Hashes named by verified parents and not yet delivered, in breadth-first order.
-  const wanted = new Map<string, Uint8Array>([[toHex(expected), expected]]);
+  const wanted = new Map<string, Uint8Array>(requested.map((h) => [toHex(h), h]));
   const out: VerifiedChunk = { nodes: [], values: [], frontier: [] };
   const leaves: Array<{ keyHash: Uint8Array; valueHash: Uint8Array }> = [];
   for (const raw of rawNodes) {

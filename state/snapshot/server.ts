@@ -5,7 +5,7 @@ import { MedchainError } from '../../src/errors.js';
 import { decodeHead, HEAD_KEY, type Head } from '../block-store.js';
 import { decodeInner, EMPTY_ROOT } from '../smt/node.js';
 import { type Db, dbKey, Prefix } from '../store/db.js';
-import { encodeChunk, MAX_CHUNK_NODES, SnapshotErrorCode } from './chunk.js';
+import { encodeChunk, MAX_CHUNK_NODES, MAX_CHUNK_ROOTS, SnapshotErrorCode } from './chunk.js';
 import { encodeManifest } from './manifest.js';
 
 export interface SnapshotServerOptions {
@@ -70,8 +70,8 @@ export class SnapshotServer {
     return h.manifest;
   }
 
-  /** Up to the byte budget of the tree below `nodeHash`, breadth first, with the values of its leaves. */
-  async chunk(height: number, nodeHash: Uint8Array): Promise<Uint8Array> {
+  /** Up to the byte budget of the trees below `roots`, breadth first, with the values of their leaves. */
+  async chunk(height: number, roots: readonly Uint8Array[]): Promise<Uint8Array> {
     const h = this.held.find((x) => x.height === height);
     if (h === undefined) throw new MedchainError(SnapshotErrorCode.UNAVAILABLE, { height });
     h.used = this.d.now();
@@ -79,7 +79,7 @@ export class SnapshotServer {
     const nodes: Uint8Array[] = [];
     const values: Uint8Array[] = [];
     let bytes = 16;
-    let queue: Uint8Array[] = [nodeHash];
+    let queue: Uint8Array[] = roots.slice(0, MAX_CHUNK_ROOTS);
     while (queue.length > 0 && nodes.length < MAX_CHUNK_NODES) {
       const batch = queue.slice(0, Math.min(256, MAX_CHUNK_NODES - nodes.length));
       queue = queue.slice(batch.length);

@@ -147,7 +147,7 @@ function forging(peer: Peer, tamper: (nodes: Uint8Array[], values: Uint8Array[])
     sync: peer.sync,
     snap: async (req, p) => {
       const res = await peer.snap(req, p);
-      const r = decodeCanonical(req, 64) as unknown[];
+      const r = decodeCanonical(req, 1 << 16) as unknown[];
       if (r.length === 1) return res;
       const [n, v] = asTuple(decodeCanonical(res, 1 << 24), 2, 'chunk');
       const nodes = asArray(n, 'n', 1 << 16) as Uint8Array[];
@@ -225,7 +225,7 @@ test('snapshot join: a manifest whose certificate another key signed is refused 
       sync: honest.sync,
       snap: async (req, p) => {
         const res = await honest.snap(req, p);
-        if ((decodeCanonical(req, 64) as unknown[]).length !== 1) return res;
+        if ((decodeCanonical(req, 1 << 16) as unknown[]).length !== 1) return res;
         const m = decodeManifest(res);
         // A real certificate of another height relabelled: the signature does not hold.
         const other = signCert(m.height - 1, headerHash(decodeBlock(m.block).header));
@@ -273,8 +273,8 @@ test('verifyChunk: checks size before decoding, and refuses an unrequested node 
   try {
     await server.manifest();
     const root = source.head.stateRoot;
-    const bytes = await server.chunk(source.head.height, root);
-    const ok = verifyChunk(root, bytes, 1 << 20);
+    const bytes = await server.chunk(source.head.height, [root]);
+    const ok = verifyChunk([root], bytes, 1 << 20);
     assert.ok(ok.nodes.length >= 1 && ok.values.length >= 1);
     assert.ok(equal(ok.nodes[0]?.[0] as Uint8Array, root));
     const code = (f: () => unknown): string => {
@@ -286,24 +286,24 @@ test('verifyChunk: checks size before decoding, and refuses an unrequested node 
       }
     };
     assert.is(
-      code(() => verifyChunk(root, bytes, bytes.length - 1)),
+      code(() => verifyChunk([root], bytes, bytes.length - 1)),
       `${SnapshotErrorCode.BAD_CHUNK}:malformed`,
     );
     assert.is(
-      code(() => verifyChunk(sha256(utf8('other')), bytes, 1 << 20)),
+      code(() => verifyChunk([sha256(utf8('other'))], bytes, 1 << 20)),
       `${SnapshotErrorCode.BAD_CHUNK}:unexpected node`,
     );
     const [n, v] = decodeCanonical(bytes, 1 << 20) as [Uint8Array[], Uint8Array[]];
     assert.is(
-      code(() => verifyChunk(root, encode([n, [...v, utf8('extra')]]), 1 << 20)),
+      code(() => verifyChunk([root], encode([n, [...v, utf8('extra')]]), 1 << 20)),
       `${SnapshotErrorCode.BAD_CHUNK}:value count`,
     );
     assert.is(
-      code(() => verifyChunk(root, encode([[], []]), 1 << 20)),
+      code(() => verifyChunk([root], encode([[], []]), 1 << 20)),
       `${SnapshotErrorCode.BAD_CHUNK}:empty`,
     );
     // The chunk server refuses heights it holds no snapshot of.
-    const err = await server.chunk(1, root).catch((e: unknown) => e);
+    const err = await server.chunk(1, [root]).catch((e: unknown) => e);
     assert.ok(isCoded(err, SnapshotErrorCode.UNAVAILABLE));
   } finally {
     await server.close();
@@ -317,11 +317,11 @@ test('snapshot server: chunks of one snapshot stay the same while the chain comm
   try {
     const m = decodeManifest(await server.manifest());
     const root = decodeBlock(m.block).header.stateRoot;
-    const before = await server.chunk(m.height, root);
+    const before = await server.chunk(m.height, [root]);
     await extendSource(source, 3);
     assert.not.ok(equal(source.head.stateRoot, root));
-    assert.ok(equal(await server.chunk(m.height, root), before));
-    verifyChunk(root, before, 1 << 20);
+    assert.ok(equal(await server.chunk(m.height, [root]), before));
+    verifyChunk([root], before, 1 << 20);
   } finally {
     await server.close();
     await source.close();
