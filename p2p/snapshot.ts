@@ -169,9 +169,10 @@ export function verifyManifest(
     let vouched = 0;
     for (const s of cert.signatures)
       vouched += trusted.get(toHex(validators[s.validatorIndex]?.pubkey ?? EMPTY_ROOT)) ?? 0;
-    if (vouched * 3 <= total) throw new Error('trust');
+    if (vouched * 3 <= total) throw new MedchainError(SnapshotErrorCode.UNTRUSTED, { height: m.height });
   } catch (err) {
-    throw fail(err instanceof Error && err.message === 'trust' ? 'not vouched by trusted validators' : 'certificate');
+    if (isCoded(err, SnapshotErrorCode.UNTRUSTED)) throw err;
+    throw fail('certificate');
   }
   return { header, txs };
 }

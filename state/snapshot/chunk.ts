@@ -19,6 +19,11 @@ export const SnapshotErrorCode = {
   BAD_CHUNK: 'SNAPSHOT_BAD_CHUNK',
   /** A manifest whose certificate, header or validator set does not hold. */
   BAD_MANIFEST: 'SNAPSHOT_BAD_MANIFEST',
+  /**
+   * A valid certificate from a set that the validators this node trusts (genesis) do not vouch
+   * for: not the peer's fault (the set may have changed too much since genesis), so no penalty.
+   */
+  UNTRUSTED: 'SNAPSHOT_UNTRUSTED',
   /** The server no longer (or never) held this snapshot: ask for a new manifest. */
   UNAVAILABLE: 'SNAPSHOT_UNAVAILABLE',
   BAD_REQUEST: 'SNAPSHOT_BAD_REQUEST',

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeCommit } from '../../consensus/engine/messages.js';
 import { silentLogger } from '../../p2p/logger.js';
-import { joinBySnapshot, type SnapshotJoinDeps, snapshotHandler } from '../../p2p/snapshot.js';
+import { joinBySnapshot, type SnapshotJoinDeps, snapshotHandler, verifyManifest } from '../../p2p/snapshot.js';
 import { syncHandler } from '../../p2p/sync.js';
 import { decodeBlock, headerHash } from '../../src/chain/block.js';
 import { decodeTx } from '../../src/chain/tx.js';
@@ -58,11 +58,14 @@ function honestPeer(source: ChainState, server: SnapshotServer): Peer {
 }
 
 /** A joiner at genesis on a fresh database, asking `peers` in order; counts requests per protocol. */
-async function join(peers: Map<string, Peer>) {
+async function join(
+  peers: Map<string, Peer>,
+  trusted: SnapshotJoinDeps['trusted'] = genesis.validators,
+  penalties: Array<[string, string]> = [],
+) {
   const dir = tmp('snap-dst');
   await (await ChainState.open({ dir, genesis, machine: kvMachine })).close();
   const db = await openDb(dir);
-  const penalties: Array<[string, string]> = [];
   const counts = { snap: 0, sync: 0 };
   const deps: SnapshotJoinDeps = {
     rr: {
@@ -79,7 +82,7 @@ async function join(peers: Map<string, Peer>) {
     },
     peers: () => [...peers.keys()],
     chainId: genesis.chainId,
-    trusted: genesis.validators,
+    trusted,
     maxTxLifetimeMs: genesis.params.maxTxLifetimeMs,
     verifyVote,
     writer: () => SnapshotWriter.begin(db),
@@ -108,7 +111,8 @@ test('snapshot join: a fresh node joins a 5,000-block chain, its state root matc
     assert.ok(result.values >= 320, `values ${result.values}`);
     // The replay window costs maxTxLifetimeMs of blocks (600 here), not the chain's 5,000.
     const windowBlocks = genesis.params.maxTxLifetimeMs / 1000;
-    assert.ok(counts.sync <= Math.ceil(windowBlocks / 64) + 1, `sync requests ${counts.sync}`);
+    // Requests grow 1, 2, 4 ... 64 blocks (6 ramp-up requests), then 64 at a time.
+    assert.ok(counts.sync <= Math.ceil(windowBlocks / 64) + 6, `sync requests ${counts.sync}`);
     const f = await follower(undefined, dir);
     try {
       assert.is(f.chain.head.height, 5000);
@@ -239,6 +243,33 @@ test('snapshot join: a manifest whose certificate another key signed is refused 
       ]),
     );
     assert.equal(penalties, [['forged', SnapshotErrorCode.BAD_MANIFEST]]);
+  } finally {
+    await server.close();
+    await source.close();
+  }
+});
+
+test('snapshot join: a certificate the trusted (genesis) validators do not vouch for is SNAPSHOT_UNTRUSTED, without penalty', async () => {
+  const source = await buildSource(3, 1);
+  const server = serverOf(source);
+  try {
+    const stranger = [{ pubkey: new Uint8Array(32).fill(5), power: 1 }];
+    const m = decodeManifest(await server.manifest());
+    const err = (() => {
+      try {
+        verifyManifest(m, { chainId: genesis.chainId, trusted: stranger, verifyVote });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    assert.ok(isCoded(err, SnapshotErrorCode.UNTRUSTED), String(err));
+    const penalties: Array<[string, string]> = [];
+    const failed = await join(new Map([['honest', honestPeer(source, server)]]), stranger, penalties).catch(
+      (e: unknown) => e,
+    );
+    assert.ok(isCoded(failed, SnapshotErrorCode.NO_PEER), String(failed));
+    assert.equal(penalties, []);
   } finally {
     await server.close();
     await source.close();
