@@ -35,7 +35,6 @@ export interface SnapshotServerDeps {
 
 interface Held {
   height: number;
-  root: Uint8Array;
   snap: AbstractSnapshot;
   manifest: Uint8Array;
   created: number;
@@ -144,12 +143,9 @@ export class SnapshotServer {
       const validators = this.d.headValidators();
       const snap = this.d.db.snapshot();
       const opts = { snapshot: snap };
-      const stored = await this.d.db.get(HEAD_KEY, opts);
-      if (
-        stored === undefined ||
-        decodeHead(stored).height !== head.height ||
-        !equal(decodeHead(stored).hash, head.hash)
-      ) {
+      const bytes = await this.d.db.get(HEAD_KEY, opts);
+      const stored = bytes === undefined ? null : decodeHead(bytes);
+      if (stored === null || stored.height !== head.height || !equal(stored.hash, head.hash)) {
         await snap.close();
         continue;
       }
@@ -166,7 +162,6 @@ export class SnapshotServer {
       const now = this.d.now();
       return {
         height: head.height,
-        root: head.stateRoot,
         snap,
         manifest: encodeManifest({ height: head.height, block, cert, validators: encodeValidators(validators) }),
         created: now,
