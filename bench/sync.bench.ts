@@ -20,7 +20,7 @@ import { round } from './measure.js';
 import type { BenchContext, Benchmark } from './types.js';
 
 const key = (prng: Prng): Uint8Array => prng.bytes(32);
-const indexer = (
+export const indexer = (
   ops: Parameters<typeof indexOps>[1],
   height: number,
   time: number,
@@ -35,8 +35,15 @@ const PATIENTS = 200;
  * block 1 registers PATIENTS patients (org co-signed), then `blocks` blocks of
  * `perBlock` record pointers written by them (real signatures throughout).
  * Registration is deliberately a small part: its key checks cost ~1 ms each.
+ * Blocks are `spacingMs` apart in block time.
  */
-async function buildChain(dir: string, blocks: number, perBlock: number, log: BenchContext['log']): Promise<Genesis> {
+export async function buildChain(
+  dir: string,
+  blocks: number,
+  perBlock: number,
+  log: BenchContext['log'],
+  spacingMs = 1000,
+): Promise<Genesis> {
   const prng = new Prng(7);
   const validatorSk = key(prng);
   const orgSk = key(prng);
@@ -53,7 +60,7 @@ async function buildChain(dir: string, blocks: number, perBlock: number, log: Be
   const patients = Array.from({ length: PATIENTS }, () => key(prng));
   const pubs = new Map(patients.map((sk) => [sk, publicKeyOf(sk)]));
   for (let h = 1; h <= blocks + 1; h++) {
-    const time = genesis.time + h * 1000;
+    const time = genesis.time + h * spacingMs;
     const env = (sk: Uint8Array) => {
       const pubkey = pubs.get(sk) as Uint8Array;
       return {
@@ -106,7 +113,7 @@ async function buildChain(dir: string, blocks: number, perBlock: number, log: Be
   return genesis;
 }
 
-const fullNodeConfig = (name: string, peers: string[], rpcPort: number): NodeConfig => ({
+export const fullNodeConfig = (name: string, peers: string[], rpcPort: number): NodeConfig => ({
   ...defaultNodeConfig,
   moniker: name,
   p2p: { listen: ['/ip4/127.0.0.1/tcp/0'], peers, open: true, allowedPeers: [] },

@@ -10,14 +10,14 @@ export interface Head {
   stateRoot: Uint8Array;
 }
 
-const HEAD_KEY = dbKey(Prefix.META, new TextEncoder().encode('head'));
+export const HEAD_KEY = dbKey(Prefix.META, new TextEncoder().encode('head'));
 
 const encodeHead = (h: Head): Uint8Array => encode([h.height, h.hash, h.time, h.stateRoot]);
 
 /** The batch op that moves the head: the last op of every commit. */
 export const headOp = (h: Head): BatchOp => ({ type: 'put', key: HEAD_KEY, value: encodeHead(h) });
 
-function decodeHead(b: Uint8Array): Head {
+export function decodeHead(b: Uint8Array): Head {
   const [height, hash, time, root] = asTuple(decodeCanonical(b, 256), 4, 'head');
   return {
     height: asUint(height, 'head.height'),

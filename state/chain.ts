@@ -11,7 +11,7 @@ import { encodeGenesis, type Genesis, genesisHash } from '../src/chain/genesis.j
 import type { Receipt } from '../src/chain/receipt.js';
 import type { Tx } from '../src/chain/tx.js';
 import { type Validator, validatorsHash } from '../src/chain/validators.js';
-import { equal, toHex, utf8 } from '../src/codec/bytes.js';
+import { equal, readU64be, toHex, utf8 } from '../src/codec/bytes.js';
 import { MedchainError } from '../src/errors.js';
 import { BlockStore, type Head, headOp } from './block-store.js';
 import { type Execution, executeBlock } from './exec/executor.js';
@@ -20,6 +20,8 @@ import { StateView } from './exec/view.js';
 import { NodePruner } from './prune.js';
 import { ReplaySet } from './replay-set.js';
 import { EMPTY_ROOT } from './smt/node.js';
+import { SnapshotErrorCode } from './snapshot/chunk.js';
+import { EARLIEST_KEY, SnapshotWriter } from './snapshot/writer.js';
 import { defaultStateStoreOptions, StateStore, type StateStoreOptions } from './state-store.js';
 import { type BatchOp, type Db, dbKey, openDb, Prefix } from './store/db.js';
 
@@ -63,6 +65,8 @@ export class ChainState {
   /** Block commits and pruning deletes run one at a time, in order. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly pruner: NodePruner;
+  /** The lowest height whose block is stored: 1, or the height a snapshot join started from. */
+  readonly earliestHeight: number;
 
   private constructor(
     readonly db: Db,
@@ -81,6 +85,8 @@ export class ChainState {
     const view = new StateView(store);
     this._nextValidators = machine.validators(view);
     this._validators = this._nextValidators;
+    const earliest = db.getSync(EARLIEST_KEY);
+    this.earliestHeight = earliest === undefined ? 1 : readU64be(earliest);
   }
 
   static async open(opts: ChainStateOptions): Promise<ChainState> {
@@ -89,6 +95,8 @@ export class ChainState {
       const gBytes = encodeGenesis(opts.genesis);
       const stored = db.getSync(GENESIS_KEY);
       if (stored !== undefined && !equal(stored, gBytes)) throw new MedchainError(ChainErrorCode.GENESIS_MISMATCH);
+      // A snapshot join that stopped half way left no usable state: it must run again (src/node/snapshot-join.ts).
+      if (SnapshotWriter.isPartial(db)) throw new MedchainError(SnapshotErrorCode.PARTIAL);
       const blocks = new BlockStore(db);
       let head = blocks.readHead();
       if (head === null) head = await initGenesis(db, opts, gBytes);

@@ -10,7 +10,11 @@ import { Bytes0x, Hash32, TimeMs, Uint } from '../schema.js';
 import { HeaderJson, headerToJson, ValidatorJson, validatorToJson } from './json.js';
 import type { NodeApi } from './types.js';
 
-export const ChainRpcErrorCode = { BLOCK_NOT_FOUND: 'CHAIN_BLOCK_NOT_FOUND' } as const;
+export const ChainRpcErrorCode = {
+  BLOCK_NOT_FOUND: 'CHAIN_BLOCK_NOT_FOUND',
+  /** Below the node's earliestHeight: it joined by snapshot and does not hold that history. */
+  BLOCK_NOT_RETAINED: 'CHAIN_BLOCK_NOT_RETAINED',
+} as const;
 
 /** A block reference: a height, a 0x block hash, or "latest". */
 export const BlockRef = Type.Union([Uint(), Hash32(), Type.Literal('latest')], {
@@ -22,6 +26,11 @@ export async function resolveHeight(api: NodeApi, ref: number | string | undefin
   if (ref === undefined || ref === 'latest') return head;
   if (typeof ref === 'number') {
     if (ref < 1 || ref > head) throw new MedchainError(ChainRpcErrorCode.BLOCK_NOT_FOUND, { height: ref });
+    if (ref < api.chain.earliestHeight)
+      throw new MedchainError(ChainRpcErrorCode.BLOCK_NOT_RETAINED, {
+        height: ref,
+        earliest: api.chain.earliestHeight,
+      });
     return ref;
   }
   const h = await api.chain.blocks.getHeightByHash(from0x(ref));
@@ -49,6 +58,9 @@ export function chainMethods(api: NodeApi) {
         headHash: Hash32(),
         headTime: TimeMs(),
         finalizedHeight: Uint(),
+        earliestHeight: Uint(
+          'lowest height whose block, header and certificate this node serves (> 1 after a snapshot join)',
+        ),
         stateRoot: Hash32(),
         syncing: Type.Boolean(),
         mempoolSize: Uint(),
@@ -65,6 +77,7 @@ export function chainMethods(api: NodeApi) {
           headTime: h.time,
           // BFT finality: every committed block is final.
           finalizedHeight: h.height,
+          earliestHeight: api.chain.earliestHeight,
           stateRoot: to0x(h.stateRoot),
           syncing: api.syncing(),
           mempoolSize: api.mempoolSize(),
@@ -78,7 +91,7 @@ export function chainMethods(api: NodeApi) {
       summary: 'A block header by height or hash',
       params: [{ name: 'block', schema: BlockRef, required: false }],
       result: HeaderJson,
-      errors: [ChainRpcErrorCode.BLOCK_NOT_FOUND],
+      errors: [ChainRpcErrorCode.BLOCK_NOT_FOUND, ChainRpcErrorCode.BLOCK_NOT_RETAINED],
       handler: async (p) => {
         const { block, hash } = await loadBlock(api, await resolveHeight(api, p.block));
         return headerToJson(block.header, hash);
@@ -96,7 +109,7 @@ export function chainMethods(api: NodeApi) {
         },
       ],
       result: Type.Object({ header: HeaderJson, txs: Type.Array(Bytes0x()) }),
-      errors: [ChainRpcErrorCode.BLOCK_NOT_FOUND],
+      errors: [ChainRpcErrorCode.BLOCK_NOT_FOUND, ChainRpcErrorCode.BLOCK_NOT_RETAINED],
       handler: async (p) => {
         const { block, hash } = await loadBlock(api, await resolveHeight(api, p.block));
         return {
@@ -116,7 +129,7 @@ export function chainMethods(api: NodeApi) {
         signatures: Type.Array(Type.Object({ validatorIndex: Uint(), signature: Bytes0x() })),
         encoded: Bytes0x({ description: 'canonical CBOR of the certificate' }),
       }),
-      errors: [ChainRpcErrorCode.BLOCK_NOT_FOUND],
+      errors: [ChainRpcErrorCode.BLOCK_NOT_FOUND, ChainRpcErrorCode.BLOCK_NOT_RETAINED],
       handler: async (p) => {
         const height = await resolveHeight(api, p.block);
         const bytes = await api.chain.blocks.getCert(height);

@@ -49,7 +49,20 @@ export interface NodeConfig {
   ops?: OpsOptions;
   /** The custodian vault beside the node (reads the chain over this node's RPC); off unless enabled. */
   vault?: VaultConfig;
+  /** Snapshot join for a fresh node (off unless join is true); see docs/OPERATIONS.md. */
+  snapshot?: Partial<SnapshotConfig>;
 }
+
+/** config.json `snapshot`: join from peers' state instead of replaying history (fresh nodes only). */
+export interface SnapshotConfig {
+  join: boolean;
+  /** Below this peer height a fresh node replays blocks instead (cheap on a short chain). */
+  minHeight: number;
+  /** How long to wait for a peer's status before giving up on a snapshot (then the node syncs blocks). */
+  waitPeersMs: number;
+}
+
+export const defaultSnapshotConfig: SnapshotConfig = { join: false, minHeight: 1, waitPeersMs: 30_000 };
 
 /** config.json `vault`: served by the node when enabled; the custodian key is opened by the caller. */
 export interface VaultConfig {

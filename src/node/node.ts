@@ -39,6 +39,7 @@ import { Closers } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { type NodeOptionOverrides, nodeOptions } from './options.js';
 import { startFeed, startNodeVault, startOpsListener, startRpc } from './services.js';
+import { joinBySnapshotIfFresh, serveSnapshots } from './snapshot-join.js';
 
 export interface NodeOptions {
   home: string;
@@ -241,12 +242,16 @@ async function build(
   indexer: Indexer | undefined,
   submit: (bytes: Uint8Array) => Promise<unknown>,
 ): Promise<Parts> {
+  // Snapshot join (a fresh node, config.snapshot.join): runs before the chain opens.
+  await joinBySnapshotIfFresh({ home: w.home, config: w.cfg, genesis: w.genesis, machine: w.machine, log: w.log });
   const { chain, pool } = await openChain(w, indexer);
   const mempool = createMempool(w, chain, pool);
   const events = new NodeEvents();
   const validatorId = key ? chain.validators.find((v) => toHex(v.pubkey) === toHex(key.pubkey))?.id : undefined;
   const executor = createExecutor(w, { chain, mempool, pool, events, validatorId });
   const host = await startHost(w, chain);
+  // Serve snapshots to joining nodes (LevelDB snapshots, released when idle, and before the db closes).
+  w.closers.add('snapshots', await serveSnapshots(host, chain));
   // Consensus asks sync to catch up, and sync commits through consensus: bound once both exist.
   let catchUp = (): void => {};
   const driver = createConsensus(w, {

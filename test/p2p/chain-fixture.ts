@@ -58,7 +58,14 @@ export function signCert(height: number, blockHash: Uint8Array): CommitCertifica
 /** Commits `blocks` blocks of `perBlock` kv txs each, every one with a valid certificate. */
 export async function buildSource(blocks: number, perBlock = 3): Promise<ChainState> {
   const chain = await ChainState.open({ dir: tmp('sync-src'), genesis, machine: kvMachine, syncWrites: false });
-  for (let h = 1; h <= blocks; h++) {
+  await extendSource(chain, blocks, perBlock);
+  return chain;
+}
+
+/** Commits `blocks` more blocks (one second apart) on a chain built by buildSource. */
+export async function extendSource(chain: ChainState, blocks: number, perBlock = 3): Promise<void> {
+  const top = chain.head.height + blocks;
+  for (let h = chain.head.height + 1; h <= top; h++) {
     const time = genesis.time + h * 1000;
     const txs = Array.from({ length: perBlock }, (_, i) =>
       kvTx(genesis.chainId, utf8(`k${h}-${i}`), utf8(`v${h}`), time + 60_000),
@@ -68,7 +75,6 @@ export async function buildSource(blocks: number, perBlock = 3): Promise<ChainSt
     const block: Block = { header: chain.header(time, proposer, exec), txs: txs.map((t) => t.bytes) };
     await chain.commit(block, exec, encodeCommit(signCert(h, headerHash(block.header))), encodeBlock(block));
   }
-  return chain;
 }
 
 export type Responder = (from: number, count: number) => Promise<Uint8Array>;
@@ -117,8 +123,8 @@ export interface Follower {
 }
 
 /** A non-validator node following the source chain by sync only. */
-export async function follower(maxBlockBytes?: number): Promise<Follower> {
-  const chain = await ChainState.open({ dir: tmp('sync-dst'), genesis, machine: kvMachine, syncWrites: false });
+export async function follower(maxBlockBytes?: number, dir = tmp('sync-dst')): Promise<Follower> {
+  const chain = await ChainState.open({ dir, genesis, machine: kvMachine, syncWrites: false });
   const mempool = new Mempool(defaultMempoolOptions, {
     chainId: genesis.chainId,
     maxTxLifetimeMs: genesis.params.maxTxLifetimeMs,

@@ -1,0 +1,86 @@
+/**
+ * ops.snapshot.join: seconds until a new full node is ready (serving the source's head) on a chain
+ * with a large state, joining by snapshot, against full replay (block sync from height 1,
+ * re-executing every block) of the same chain in the same run; prints replay / snapshot.
+ *   --records N     record pointers in state (default 20,000; 1,000,000 for the issue's figure)
+ *   --block-txs N   records per block (default 5,000)
+ * Blocks are 11 minutes apart in block time, longer than the tx lifetime, as on a chain that
+ * has run for a while: the replay window below the snapshot is then one block.
+ */
+import '../src/polyfill.js';
+import { rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Node } from '../src/node/node.js';
+import { medicalStateMachine } from '../state/domain/index.js';
+import { tempDir } from './fixtures.js';
+import { round } from './measure.js';
+import { buildChain, fullNodeConfig, indexer } from './sync.bench.js';
+import type { Benchmark } from './types.js';
+
+const MINUTE = 60_000;
+
+export const benchmarks: Benchmark[] = [
+  {
+    id: 'ops.snapshot.join',
+    default: false,
+    async run(ctx) {
+      const records = Number(ctx.flags.records ?? 20_000);
+      const perBlock = Number(ctx.flags['block-txs'] ?? 5000);
+      const blocks = Math.max(1, Math.ceil(records / perBlock));
+      const srcHome = await tempDir('snap-src');
+      const genesis = await buildChain(join(srcHome, 'db-build'), blocks, perBlock, ctx.log, 11 * MINUTE);
+      await rename(join(srcHome, 'db-build'), join(srcHome, 'db'));
+      const src = await Node.create({
+        home: srcHome,
+        config: fullNodeConfig('src', [], 0),
+        machine: medicalStateMachine,
+        indexer,
+        genesis,
+      });
+      const addr = src.host.multiaddrs()[0]?.toString() as string;
+      const target = src.chain.head.height;
+      /** Seconds from start until the node serves the source's head. */
+      const ready = async (name: string, snapshot: boolean): Promise<number> => {
+        const t0 = performance.now();
+        const node = await Node.create({
+          home: await tempDir(name),
+          config: {
+            ...fullNodeConfig(name, [addr], 0),
+            snapshot: { join: snapshot, waitPeersMs: 60_000 },
+            log: { level: ctx.flags.verbose ? 'info' : 'warn' },
+          },
+          machine: medicalStateMachine,
+          indexer,
+          genesis,
+        });
+        try {
+          const deadline = Date.now() + 30 * MINUTE;
+          while (node.chain.head.height < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+          if (node.chain.head.height < target) throw new Error(`${name} at ${node.chain.head.height}/${target}`);
+          if (node.chain.head.stateRoot.toString() !== src.chain.head.stateRoot.toString())
+            throw new Error(`${name}: state root differs`);
+          return (performance.now() - t0) / 1000;
+        } finally {
+          await node.close();
+        }
+      };
+      try {
+        const replay = await ready('snap-replay', false);
+        ctx.log(`full replay of ${target} blocks: ${round(replay, 2)} s`);
+        const snapshot = await ready('snap-join', true);
+        ctx.log(`snapshot join: ${round(snapshot, 2)} s; replay / snapshot = ${round(replay / snapshot, 2)}`);
+        return {
+          id: 'ops.snapshot.join',
+          ops_per_s: round(records / snapshot),
+          records,
+          blocks: target,
+          snapshot_s: round(snapshot, 2),
+          replay_s: round(replay, 2),
+          replay_over_snapshot: round(replay / snapshot, 2),
+        };
+      } finally {
+        await src.close();
+      }
+    },
+  },
+];
