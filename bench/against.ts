@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <ids...> --against <git ref> [--rounds n] [flags...]`
+ * `npm run bench -- <ids...> --against <git ref> [--rounds n] [--fields a,b] [flags...]`
  * Runs the same benchmarks on this build and on <ref> in one session,
  * alternating the two (old,new then new,old: drift in the machine's load
  * falls on both alike), and prints each round's figures, the new/old ratio
@@ -20,6 +20,8 @@ export type Build = 'old' | 'new';
 export interface AgainstOptions {
   ref: string;
   rounds: number;
+  /** Further numeric figures to compare besides ops/s (e.g. p99_ms, max_round). */
+  fields: string[];
   /** The arguments every child run gets: the ids and the other flags, plus --json. */
   childArgs: string[];
 }
@@ -44,6 +46,14 @@ export function parseAgainst(argv: string[]): AgainstOptions | undefined {
     rounds = Number(v);
     rest.splice(r, 2);
   }
+  let fields: string[] = [];
+  const f = rest.indexOf('--fields');
+  if (f >= 0) {
+    const v = rest[f + 1] ?? '';
+    if (!/^[a-z0-9_]+(,[a-z0-9_]+)*$/.test(v)) throw new Error('--fields takes result names separated by commas');
+    fields = v.split(',');
+    rest.splice(f, 2);
+  }
   for (const f of REFUSED) if (rest.includes(f)) throw new Error(`${f} cannot be combined with --against`);
   if (rest.includes('--against')) throw new Error('--against may be given once');
   // An id is a bare word that is not the value of the flag before it.
@@ -51,7 +61,7 @@ export function parseAgainst(argv: string[]): AgainstOptions | undefined {
   if (ids.length === 0) throw new Error('--against needs at least one benchmark id');
   const childArgs = rest.filter((a) => a !== '--json');
   childArgs.push('--json');
-  return { ref, rounds, childArgs };
+  return { ref, rounds, fields, childArgs };
 }
 
 /** The run order: round k runs old then new when k is even, new then old when odd. */
@@ -70,6 +80,8 @@ export function median(xs: number[]): number {
 
 export interface Comparison {
   id: string;
+  /** Per --fields name: the median of each build's figures (null where a run lacks it). */
+  fields?: Record<string, { old: number | null; new: number | null }>;
   old: number[];
   new: number[];
   /** new/old per round, in round order. */
@@ -77,8 +89,11 @@ export interface Comparison {
   median_ratio: number;
 }
 
+const numbers = (rs: BenchResult[], f: string): number[] =>
+  rs.map((r) => r[f]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+
 /** Pairs the runs of each benchmark round by round (one result per id per run). */
-export function compare(runs: { build: Build; results: BenchResult[] }[]): Comparison[] {
+export function compare(runs: { build: Build; results: BenchResult[] }[], fields: string[] = []): Comparison[] {
   const byId = new Map<string, { old: number[]; new: number[] }>();
   for (const run of runs)
     for (const r of run.results) {
@@ -93,7 +108,21 @@ export function compare(runs: { build: Build; results: BenchResult[] }[]): Compa
   for (const [id, e] of byId) {
     const n = Math.min(e.old.length, e.new.length);
     const ratios = Array.from({ length: n }, (_, k) => (e.new[k] as number) / (e.old[k] as number));
-    out.push({ id, old: e.old, new: e.new, ratios, median_ratio: median(ratios) });
+    const c: Comparison = { id, old: e.old, new: e.new, ratios, median_ratio: median(ratios) };
+    if (fields.length > 0) {
+      c.fields = {};
+      for (const f of fields) {
+        const of = (b: Build): number | null => {
+          const xs = numbers(
+            runs.filter((r) => r.build === b).flatMap((r) => r.results.filter((x) => x.id === id)),
+            f,
+          );
+          return xs.length === 0 ? null : median(xs);
+        };
+        c.fields[f] = { old: of('old'), new: of('new') };
+      }
+    }
+    out.push(c);
   }
   return out;
 }
@@ -116,12 +145,15 @@ export async function runAgainst(opts: AgainstOptions, run: Runner, log: (l: str
     runs.push({ build, results });
     for (const r of results) log(`  ${build} ${r.id}: ${fmt(r.ops_per_s)} ops/s`);
   }
-  const out = compare(runs);
+  const out = compare(runs, opts.fields);
   log(`# load at the end ${load()}`);
   for (const c of out)
     log(
       `${c.id}: old ${c.old.map(fmt).join(' / ')}  new ${c.new.map(fmt).join(' / ')}  ` +
-        `ratio new/old ${c.ratios.map((r) => r.toFixed(3)).join(' ')} median ${c.median_ratio.toFixed(3)}`,
+        `ratio new/old ${c.ratios.map((r) => r.toFixed(3)).join(' ')} median ${c.median_ratio.toFixed(3)}` +
+        Object.entries(c.fields ?? {})
+          .map(([f, v]) => `\n  ${f}: median old ${v.old ?? '-'} new ${v.new ?? '-'}`)
+          .join(''),
     );
   return out;
 }

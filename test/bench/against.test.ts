@@ -16,6 +16,7 @@ test('--against takes its ref out, keeps ids and flag values, adds --json once, 
   assert.equal(o, {
     ref: 'HEAD~2',
     rounds: 3,
+    fields: [],
     childArgs: ['e2e.devnet', '--validators', '4', '--seconds', '5', '--json'],
   });
 });
@@ -26,6 +27,24 @@ test('--rounds is taken out and bounded', () => {
   for (const bad of ['0', '-1', '2.5', 'many', '51'])
     assert.throws(() => parseAgainst(['x', '--against', 'main', '--rounds', bad]), /--rounds/);
   assert.throws(() => parseAgainst(['x', '--against', 'main', '--rounds']), /--rounds/);
+});
+
+test('--fields is taken out and compared by median per build; a run lacking a field gives null', () => {
+  const o = parseAgainst(['x', '--against', 'main', '--fields', 'p99_ms,max_round']);
+  assert.equal(o?.fields, ['p99_ms', 'max_round']);
+  assert.not.ok(o?.childArgs.includes('--fields'));
+  for (const bad of ['', 'a,,b', 'P99', 'a b', '--json'])
+    assert.throws(() => parseAgainst(['x', '--against', 'main', '--fields', bad]), /--fields/);
+  const runs: { build: Build; results: BenchResult[] }[] = [
+    { build: 'old', results: [{ id: 'x', ops_per_s: 1, p99_ms: 900, max_round: 2 }] },
+    { build: 'new', results: [{ id: 'x', ops_per_s: 1, p99_ms: 300 }] },
+    { build: 'new', results: [{ id: 'x', ops_per_s: 1, p99_ms: 500 }] },
+    { build: 'old', results: [{ id: 'x', ops_per_s: 1, p99_ms: 1100, max_round: 1 }] },
+  ];
+  assert.equal(compare(runs, ['p99_ms', 'max_round'])[0]?.fields, {
+    p99_ms: { old: 1000, new: 400 },
+    max_round: { old: 1.5, new: null },
+  });
 });
 
 test('--against without a ref, without an id, twice, or with --save/--report/--list is refused', () => {
@@ -73,7 +92,7 @@ test('compare pairs each id round by round and takes the median ratio', () => {
 
 test('runAgainst calls the runner in schedule order with the same args, and fails on an empty run', async () => {
   const calls: Build[] = [];
-  const opts = { ref: 'main', rounds: 3, childArgs: ['x', '--json'] };
+  const opts = { ref: 'main', rounds: 3, fields: [], childArgs: ['x', '--json'] };
   const seen = new Set<string>();
   const out = await runAgainst(
     opts,
