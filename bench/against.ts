@@ -50,7 +50,8 @@ export function parseAgainst(argv: string[]): AgainstOptions | undefined {
   const f = rest.indexOf('--fields');
   if (f >= 0) {
     const v = rest[f + 1] ?? '';
-    if (!/^[a-z0-9_]+(,[a-z0-9_]+)*$/.test(v)) throw new Error('--fields takes result names separated by commas');
+    if (!/^[a-z0-9_.]+(,[a-z0-9_.]+)*$/.test(v) || /(^|[,.])\.|\.($|,)/.test(v))
+      throw new Error('--fields takes result names (a.b for nested ones) separated by commas');
     fields = v.split(',');
     rest.splice(f, 2);
   }
@@ -89,8 +90,16 @@ export interface Comparison {
   median_ratio: number;
 }
 
+/** The figure at a dotted path (blocks.max_interval_ms), when it is a finite number. */
+function at(r: BenchResult, path: string): number | undefined {
+  let v: unknown = r;
+  for (const p of path.split('.'))
+    v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[p] : undefined;
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
 const numbers = (rs: BenchResult[], f: string): number[] =>
-  rs.map((r) => r[f]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  rs.map((r) => at(r, f)).filter((v): v is number => v !== undefined);
 
 /** Pairs the runs of each benchmark round by round (one result per id per run). */
 export function compare(runs: { build: Build; results: BenchResult[] }[], fields: string[] = []): Comparison[] {

@@ -33,17 +33,22 @@ test('--fields is taken out and compared by median per build; a run lacking a fi
   const o = parseAgainst(['x', '--against', 'main', '--fields', 'p99_ms,max_round']);
   assert.equal(o?.fields, ['p99_ms', 'max_round']);
   assert.not.ok(o?.childArgs.includes('--fields'));
-  for (const bad of ['', 'a,,b', 'P99', 'a b', '--json'])
+  assert.equal(parseAgainst(['x', '--against', 'main', '--fields', 'blocks.max_txs,p50_ms'])?.fields, [
+    'blocks.max_txs',
+    'p50_ms',
+  ]);
+  for (const bad of ['', 'a,,b', 'P99', 'a b', '--json', '.a', 'a.', 'a..b', 'a,.b'])
     assert.throws(() => parseAgainst(['x', '--against', 'main', '--fields', bad]), /--fields/);
   const runs: { build: Build; results: BenchResult[] }[] = [
-    { build: 'old', results: [{ id: 'x', ops_per_s: 1, p99_ms: 900, max_round: 2 }] },
-    { build: 'new', results: [{ id: 'x', ops_per_s: 1, p99_ms: 300 }] },
-    { build: 'new', results: [{ id: 'x', ops_per_s: 1, p99_ms: 500 }] },
-    { build: 'old', results: [{ id: 'x', ops_per_s: 1, p99_ms: 1100, max_round: 1 }] },
+    { build: 'old', results: [{ id: 'x', ops_per_s: 1, p99_ms: 900, max_round: 2, blocks: { max_txs: 10 } }] },
+    { build: 'new', results: [{ id: 'x', ops_per_s: 1, p99_ms: 300, blocks: { max_txs: 4 } }] },
+    { build: 'new', results: [{ id: 'x', ops_per_s: 1, p99_ms: 500, blocks: { max_txs: 'n/a' } }] },
+    { build: 'old', results: [{ id: 'x', ops_per_s: 1, p99_ms: 1100, max_round: 1, blocks: null }] },
   ];
-  assert.equal(compare(runs, ['p99_ms', 'max_round'])[0]?.fields, {
+  assert.equal(compare(runs, ['p99_ms', 'max_round', 'blocks.max_txs'])[0]?.fields, {
     p99_ms: { old: 1000, new: 400 },
     max_round: { old: 1.5, new: null },
+    'blocks.max_txs': { old: 10, new: 4 },
   });
 });
 
