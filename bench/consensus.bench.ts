@@ -22,10 +22,16 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
 import type { Action } from '../consensus/engine/actions.js';
 import { ConsensusEngine } from '../consensus/engine/engine.js';
-import { proposalSignBytes, voteSignBytes } from '../consensus/engine/messages.js';
+import {
+  encodeCommit,
+  encodeProposal,
+  encodeVote,
+  proposalSignBytes,
+  voteSignBytes,
+} from '../consensus/engine/messages.js';
 import type { Proposal, Vote } from '../consensus/engine/types.js';
 import { ValidatorSet } from '../consensus/engine/validator-set.js';
-import { toHex } from '../src/codec/bytes.js';
+import { toHex, u32be } from '../src/codec/bytes.js';
 import { asArray, asBytes, decodeCanonical, encode } from '../src/codec/cbor.js';
 import { sha256 } from '../src/crypto/hash.js';
 import { round } from './measure.js';
@@ -38,8 +44,8 @@ interface Key {
   priv: KeyObject;
 }
 
-function keys(): Key[] {
-  return Array.from({ length: N }, () => {
+function keys(n = N): Key[] {
+  return Array.from({ length: n }, () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const x = publicKey.export({ format: 'jwk' }).x as string;
     return {
@@ -90,14 +96,24 @@ function fullBlocks(txCount: number, txBytes: number): Stand {
   };
 }
 
-/** Runs the 4 engines to `heights` commits; returns verifies performed. */
-function runNetwork(
-  stand: Stand,
-  heights: number,
-  ks: Key[],
-  set: ValidatorSet,
-): { verifies: number; signs: number; committed: number } {
+interface NetworkRun {
+  verifies: number;
+  signs: number;
+  committed: number;
+  /** Messages delivered (each broadcast reaches the n-1 others) and their encoded bytes. */
+  messages: number;
+  bytes: number;
+  /** Encoded size of the last commit certificate. */
+  certBytes: number;
+}
+
+/** Runs one engine per key to `heights` commits; returns verifies performed and messages delivered. */
+function runNetwork(stand: Stand, heights: number, ks: Key[], set: ValidatorSet): NetworkRun {
+  const n = ks.length;
   let signs = 0;
+  let messages = 0;
+  let bytes = 0;
+  let certBytes = 0;
   const engines = ks.map(
     (k) =>
       new ConsensusEngine(
@@ -142,7 +158,10 @@ function runNetwork(
     for (const a of acts) {
       if (a.type === 'broadcastVote' || a.type === 'broadcastProposal') {
         const msg = a.type === 'broadcastVote' ? { vote: a.vote } : { proposal: a.proposal };
-        for (let to = 0; to < N; to++) if (to !== i) deliver(to, msg);
+        const size = a.type === 'broadcastVote' ? encodeVote(a.vote).length : encodeProposal(a.proposal).length;
+        messages += n - 1;
+        bytes += size * (n - 1);
+        for (let to = 0; to < n; to++) if (to !== i) deliver(to, msg);
       } else if (a.type === 'buildBlock') {
         queue.push({
           node: i,
@@ -158,7 +177,10 @@ function runNetwork(
         });
       } else if (a.type === 'commit') {
         tips[i] = a.cert.blockHash;
-        if (i === 0) committed = a.height;
+        if (i === 0) {
+          committed = a.height;
+          certBytes = encodeCommit(a.cert).length;
+        }
         queue.push({ node: i, run: () => e.committed(a.height, set) });
       }
     }
@@ -176,7 +198,7 @@ function runNetwork(
       head = 0;
     }
   }
-  return { verifies, signs, committed };
+  return { verifies, signs, committed, messages, bytes, certBytes };
 }
 
 async function measure(ctx: BenchContext, id: string, stand: Stand, txPerBlock: number): Promise<BenchResult> {
@@ -241,7 +263,45 @@ async function measure(ctx: BenchContext, id: string, stand: Stand, txPerBlock: 
   };
 }
 
+/**
+ * consensus.scale: messages and bytes per finalized (empty) block as the
+ * validator set grows, every message delivered to every other validator as
+ * over a full mesh, signed and verified for real. Votes dominate: each of n
+ * validators sends a prevote and a precommit to n-1 others, so both grow as
+ * n^2 per block (gossip relays add to the bytes on the wire, not counted).
+ * ops_per_s: blocks/s at the largest set; the curve is in `curve`.
+ */
+async function scale(ctx: BenchContext): Promise<BenchResult> {
+  const sizes = String(ctx.flags.validators ?? '4,10,25,50,100')
+    .split(',')
+    .map(Number)
+    .filter((x) => Number.isInteger(x) && x >= 1 && x <= 1024);
+  const heights = Number(ctx.flags.heights ?? 3);
+  const curve: Record<string, number>[] = [];
+  let last = 0;
+  for (const n of sizes) {
+    const ks = keys(n);
+    const set = new ValidatorSet(ks.map((k, i) => ({ id: sha256(u32be(i)), pubkey: k.pub, power: 1 })));
+    const t0 = process.hrtime.bigint();
+    const r = runNetwork(emptyBlocks, heights, ks, set);
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    const row = {
+      validators: n,
+      messages_per_block: round(r.messages / r.committed, 1),
+      kib_per_block: round(r.bytes / r.committed / 1024, 1),
+      verifies_per_block: round(r.verifies / r.committed, 1),
+      cert_bytes: r.certBytes,
+      cpu_ms_per_block_all: round((s * 1000) / r.committed, 1),
+    };
+    ctx.log(JSON.stringify(row));
+    curve.push(row);
+    last = r.committed / s;
+  }
+  return { id: 'consensus.scale', ops_per_s: round(last, 2), unit: 'blocks at the largest set', curve };
+}
+
 export const benchmarks: Benchmark[] = [
+  { id: 'consensus.scale', default: false, run: scale },
   { id: 'consensus.sim.blocks', run: (ctx) => measure(ctx, 'consensus.sim.blocks', emptyBlocks, 1) },
   {
     id: 'consensus.sim.tx',

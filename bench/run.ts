@@ -7,14 +7,18 @@
  * --save makes this run's results the baselines; --report writes an HTML
  * report (default bench/results/report.html) from this run over the baselines
  * (--report without ids runs nothing and renders the baselines).
+ * --against <git ref> [--rounds n] alternates this build and <ref>'s in one
+ * session and prints the same-run ratio (bench/against.ts).
  */
 import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildRef, childRunner, parseAgainst, runAgainst } from './against.js';
 import {
   baselineKey,
   loadAllBaselines,
   loadBaseline,
+  repoRoot,
   resultsDir,
   rows,
   saveBaseline,
@@ -66,6 +70,17 @@ function select(all: Benchmark[], ids: string[]): Benchmark[] {
 }
 
 async function main(): Promise<void> {
+  const against = parseAgainst(process.argv.slice(2));
+  if (against !== undefined) {
+    const log = (line: string): void => {
+      process.stderr.write(`${line}\n`);
+    };
+    const root = repoRoot();
+    const old = buildRef(root, against.ref, log);
+    const out = await runAgainst(against, childRunner({ old, new: root }), log);
+    for (const c of out) process.stdout.write(`${JSON.stringify({ ...c, against: against.ref })}\n`);
+    return;
+  }
   const { ids, flags } = parseArgs(process.argv.slice(2));
   // `--report` takes an optional file: a value that is not an .html/.svg path is an id.
   if (typeof flags.report === 'string' && !/\.(html|svg)$/.test(flags.report)) {

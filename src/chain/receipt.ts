@@ -1,4 +1,5 @@
 import { asArray, asBytes, asString, asTuple, asUint, decodeCanonical, encode, shapeError } from '../codec/cbor.js';
+import { byte, bytes, head, isAscii, reset, take, text } from '../codec/cbor-writer.js';
 
 /** What a transaction did. A failed transaction changes nothing but its receipt. */
 export const TxStatus = { OK: 0, FAILED: 1, DENIED: 2 } as const;
@@ -24,8 +25,62 @@ export interface Receipt {
   events: ChainEvent[];
 }
 
-export const encodeReceipt = (r: Receipt): Uint8Array =>
+/**
+ * The receipt's canonical CBOR (the events root commits to these bytes).
+ * Written directly for what receipts carry (ASCII attribute names; bytes,
+ * text, unsigned ints, booleans, null): one buffer, no token tree, the map
+ * keys in cborg's canonical order (length first, then bytes). Anything else
+ * goes through cborg, so the bytes are cborg's in every case.
+ */
+export function encodeReceipt(r: Receipt): Uint8Array {
+  if (
+    !(r.txHash instanceof Uint8Array) ||
+    !Number.isSafeInteger(r.status) ||
+    r.status < 0 ||
+    typeof r.code !== 'string'
+  )
+    return encodeGeneric(r);
+  reset();
+  byte(0x84);
+  bytes(r.txHash);
+  head(0, r.status);
+  text(r.code);
+  head(4, r.events.length);
+  for (const e of r.events) {
+    byte(0x82);
+    text(e.type);
+    if (!writeAttrs(e.attrs)) return encodeGeneric(r);
+  }
+  return take();
+}
+
+const encodeGeneric = (r: Receipt): Uint8Array =>
   encode([r.txHash, r.status, r.code, r.events.map((e) => [e.type, e.attrs])]);
+
+/** Canonical map order for ASCII keys: shorter first, then bytewise (char codes are the bytes). */
+const byLengthThenBytes = (a: string, b: string): number =>
+  a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
+
+/** Writes attrs as a canonical CBOR map; false (nothing usable written) when it needs the generic encoder. */
+function writeAttrs(attrs: Record<string, EventValue>): boolean {
+  const keys = Object.keys(attrs);
+  for (const k of keys) if (!isAscii(k)) return false;
+  keys.sort(byLengthThenBytes);
+  head(5, keys.length);
+  for (const k of keys) {
+    text(k);
+    const v = attrs[k];
+    if (v instanceof Uint8Array) bytes(v);
+    else if (typeof v === 'string') text(v);
+    else if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v) || v < 0 || Object.is(v, -0)) return false;
+      head(0, v);
+    } else if (typeof v === 'boolean') byte(v ? 0xf5 : 0xf4);
+    else if (v === null) byte(0xf6);
+    else return false;
+  }
+  return true;
+}
 
 export function decodeReceipt(bytes: Uint8Array): Receipt {
   const [txHash, status, code, events] = asTuple(decodeCanonical(bytes, 64 * 1024), 4, 'receipt');
