@@ -1,7 +1,7 @@
 import '../polyfill.js';
 import { join } from 'node:path';
 import { ChainExecutor, toValidatorSet } from '../../consensus/chain-executor.js';
-import { ConsensusDriver, systemClock } from '../../consensus/engine/driver.js';
+import { ConsensusDriver, offsetClock } from '../../consensus/engine/driver.js';
 import { ConsensusEngine } from '../../consensus/engine/engine.js';
 import { defaultMempoolOptions, Mempool } from '../../consensus/mempool.js';
 import { FileStore } from '../../consensus/wal/file-wal.js';
@@ -24,7 +24,7 @@ import { toHex } from '../codec/bytes.js';
 import { SignPurpose, signingMessage } from '../crypto/domain.js';
 import { signFast, verify } from '../crypto/ed25519.js';
 import { VerifierPool } from '../crypto/pool/index.js';
-import { isCoded } from '../errors.js';
+import { isCoded, isDiskFull } from '../errors.js';
 import { AuditFeed, defaultFeedOptions, FhirHandler, scopedAuthorizer } from '../fhir/index.js';
 import { NodeMetrics, type OpsServer, startOps, timedExecutor } from '../ops/index.js';
 import type { SignedVote } from '../tx/bodies.js';
@@ -43,6 +43,8 @@ export interface NodeOptions {
   logger?: Logger;
   /** Override genesis (tests); default: the config's genesis file. */
   genesis?: Genesis;
+  /** Shifts this node's clock (consensus block times, tx expiry): injected skew for fault tests. */
+  clockOffsetMs?: number;
 }
 
 /**
@@ -94,6 +96,7 @@ export class Node {
     const key =
       cfg.validatorKeyFile === undefined ? undefined : await loadValidatorKey(inHome(o.home, cfg.validatorKeyFile));
     const chainId = genesis.chainId;
+    const clock = offsetClock(o.clockOffsetMs ?? 0);
     // The audit indexes (derived data, written in each block's batch) back the audit_, consent_ and record_ lists.
     const indexer: Indexer =
       o.indexer ?? ((ops, height, time, txs, receipts) => indexOps({ height, time, txs, receipts }, ops));
@@ -116,7 +119,7 @@ export class Node {
           for (const tx of txs) o.machine.readKeys?.(tx, keys);
           chain.store.prefetch(keys).catch((err: unknown) => log.debug({ err: String(err) }, 'prefetch failed'));
         },
-        now: () => Date.now(),
+        now: () => clock.now(),
       });
       // Background sweep of superseded tree nodes; never two at once, never blocking commits.
       let pruning = false;
@@ -212,12 +215,15 @@ export class Node {
         engine,
         transport: net,
         executor: metrics ? timedExecutor(executor, metrics) : executor,
-        clock: systemClock,
+        clock,
         wal,
         onCommit: (height, cert) =>
           clog.info({ height, round: cert.round, signers: cert.signatures.length }, 'committed'),
-        onError: (err) =>
-          clog.error({ err: err instanceof Error ? err.message : String(err) }, 'consensus action failed'),
+        onError: (err) => {
+          clog.error({ err: err instanceof Error ? err.message : String(err) }, 'consensus action failed');
+          // Nothing more can be made durable: stop cleanly rather than retry against a full disk.
+          if (isDiskFull(err)) events.emitFatal('disk full');
+        },
         onEvidence: (a) => {
           clog.warn({ kind: a.type }, 'equivocation evidence');
           if (a.type === 'evidence') reportEquivocation(a.voteA, a.voteB);
