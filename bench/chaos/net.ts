@@ -18,6 +18,7 @@ import { initHome } from '../../src/node/home.js';
 import { trackNodeOutput } from '../e2e/node-output.js';
 import { TmpfsDisks } from './disk.js';
 import { NetnsLab } from './netns.js';
+import { rpcAuth } from './rpc.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
 const live = new Set<ChildProcess>();
@@ -63,6 +64,8 @@ export class ChaosNet {
   readonly dir = mkdtempSync(join(tmpdir(), 'medchain-chaos-'));
   nodes: ChaosNode[] = [];
   chainId = '';
+  /** The nodes' operator token (personal data reads). */
+  rpcToken: string | undefined;
   lab: NetnsLab | undefined;
   disks: TmpfsDisks | undefined;
 
@@ -91,6 +94,8 @@ export class ChaosNet {
       heartbeatMs: o.heartbeatMs,
     });
     this.chainId = m.chainId;
+    this.rpcToken = m.rpcToken;
+    rpcAuth.token = m.rpcToken;
     const base = () => ({ state: 'killed' as const, skewMs: 0, tail: [], commits: [], crashes: 0, evidence: 0 });
     this.nodes = m.nodes.map((n) => ({ ...n, validator: true, ...base() }));
     // The full node: follows the validators, serves RPC, signs nothing.

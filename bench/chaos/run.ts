@@ -1,6 +1,6 @@
 /**
  * One chaos run: a devnet of validator processes and a full node under steady
- * load, a seeded schedule of overlapping faults (kill -9, SIGSTOP, partitions,
+ * load (txs, and vault opens through the full node), a seeded schedule of overlapping faults (kill -9, SIGSTOP, partitions,
  * clock skew, damaged WAL tails, full disks; never more than f at once except
  * in a quorum-loss partition), continuous safety checks, then liveness after
  * the last fault heals, nothing acknowledged lost, no double signing, and
@@ -17,6 +17,7 @@ import { ChaosNet } from './net.js';
 import { netnsUnavailable } from './netns.js';
 import { rpcCall } from './rpc.js';
 import { type Fault, type FaultKind, makeSchedule, maxFaulty, NETNS_KINDS, peakFaulty } from './schedule.js';
+import { VaultOpens } from './vault-load.js';
 
 export interface ChaosOptions {
   validators: number;
@@ -52,6 +53,8 @@ export interface ChaosSummary {
   /** Conflicting votes any node reported (equivocation evidence): must be 0. */
   double_signs: number;
   full_node_height: number;
+  /** Vault opens through the full node: disclosures made (each must have a granted final ACCESS) and failures. */
+  vault: { disclosures: number; failed: number };
   longest_stall_ms: number;
   round_changes: number;
   recovery_ms: Record<string, { count: number; median: number; max: number }>;
@@ -136,6 +139,7 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
   };
   const recoveries: Record<string, number[]> = {};
   const rssPeak = net.nodes.map(() => 0);
+  const closers: Array<() => Promise<void>> = [];
   try {
     for (let i = 0; i < net.nodes.length; i++) net.start(i);
     const ready = Date.now() + o.startMs;
@@ -149,8 +153,12 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
       `devnet up: ${o.validators} validators (f = ${maxFaulty(o.validators)}) and a full node${wantsNetns ? ', each in its own network namespace' : ''}, ${schedule.length} faults scheduled`,
     );
     const safety = new SafetyCheck(net);
+    const vault = await VaultOpens.setUp(net, (net.nodes[net.nodes.length - 1] as { rpc: string }).rpc);
+    closers.push(() => vault.close());
+    note('vault up on the full node: a record stored, a practitioner consented');
     const load = new Load(net, new Rng(o.seed ^ 0x10ad), o.rate);
     load.start();
+    vault.start(Math.max(200, Math.round(4000 / Math.max(o.rate, 0.25))));
 
     // Faulty or not yet caught up: a node stays counted against f until it has recovered.
     const unhealthy = new Set<number>();
@@ -199,8 +207,15 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
       if (f.kind === 'quorum') quorumLosses++;
       violations.push(...(await applyFault(ctx, f)).map((v) => `${v} (seed ${o.seed})`));
       // Caught up = at the head the others had when it healed; after a quorum loss, one block beyond it.
-      const top = Math.max(0, ...(await heads(net)).map((h) => h ?? 0));
-      await recover(f, f.kind === 'quorum' ? top + 1 : top);
+      // A node that does not answer (busy machine) is no evidence: wait for at least one that does.
+      let top: number | undefined;
+      for (const until = Date.now() + o.livenessMs; top === undefined && Date.now() < until; ) {
+        const known = (await heads(net)).filter((h, i): h is number => h !== undefined && !f.nodes.includes(i));
+        if (known.length > 0) top = Math.max(...known);
+        else await sleep(250);
+      }
+      if (top === undefined) violations.push(`liveness: no node answered after ${f.kind} healed (seed ${o.seed})`);
+      else await recover(f, f.kind === 'quorum' ? top + 1 : top);
       for (const i of f.nodes) unhealthy.delete(i);
     });
 
@@ -214,7 +229,10 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
     }
     await Promise.all(faultRuns);
     await load.stop();
-    note(`load stopped: ${load.submitted} submitted, ${load.acked.length} acknowledged final`);
+    await vault.stop();
+    note(
+      `load stopped: ${load.submitted} submitted, ${load.acked.length} acknowledged final, ${vault.disclosed.length} vault disclosures`,
+    );
 
     // Liveness: after the last fault, every node passes the head the network had then.
     const target = Math.max(0, ...(await heads(net)).map((h) => h ?? 0)) + 2;
@@ -235,6 +253,7 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
     violations.push(...safety.violations.map((v) => `${v} (seed ${o.seed})`));
     const { found, lost } = await findLost(net, load.acked);
     violations.push(...lost.slice(0, 20).map((v) => `${v} (seed ${o.seed})`));
+    violations.push(...(await vault.check(net)).slice(0, 20).map((v) => `${v} (seed ${o.seed})`));
     const crashes = net.nodes.reduce((s, n) => s + n.crashes, 0);
     const doubleSigns = net.nodes.reduce((s, n) => s + n.evidence, 0);
     if (doubleSigns > 0)
@@ -269,6 +288,7 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
       quorum_losses: quorumLosses,
       double_signs: doubleSigns,
       full_node_height: (await head(net, net.nodes.length - 1)) ?? -1,
+      vault: { disclosures: vault.disclosed.length, failed: vault.failed },
       longest_stall_ms: Math.round(stall),
       round_changes: rounds,
       recovery_ms: Object.fromEntries(
@@ -290,6 +310,7 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
     };
     return { summary, timeline };
   } finally {
+    for (const c of closers) await c().catch(() => undefined);
     await net.close(violations.length > 0 && process.env.CHAOS_KEEP === '1');
   }
 }

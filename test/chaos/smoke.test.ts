@@ -50,6 +50,7 @@ test(`chaos smoke: 60 s, 4 validators and a full node, overlapping faults, no vi
   assert.ok(s.peak_faulty <= s.max_faulty);
   assert.ok(s.heights_compared >= 2, 'headers compared across nodes');
   assert.ok(s.full_node_height >= 2, 'the full node follows');
+  assert.ok(s.vault.disclosures >= 1, 'the vault disclosed records (each checked against its final ACCESS)');
   assert.is(s.txs.found_on_every_node, s.txs.acknowledged);
   assert.is(s.double_signs, 0);
   assert.is(s.crashes, 0);
