@@ -18,6 +18,7 @@ process.once('exit', () => {
 });
 
 const FILLER = '.chaos-filler';
+const FILL_ROUNDS = 4;
 
 /** Why tmpfs mounts cannot be used here, or null when they can (tried for real). */
 export function tmpfsUnavailable(): string | null {
@@ -67,14 +68,22 @@ export class TmpfsDisks {
     return s.bavail * s.bsize;
   }
 
-  /** Takes every free block of the disk under `dir`. */
+  /**
+   * Takes every free block of the disk under `dir`. The node writes meanwhile, so a fallocate of
+   * what was free a moment ago can itself fail with ENOSPC: then the next round takes what is left.
+   */
   fill(dir: string): void {
-    const free = TmpfsDisks.freeBytes(dir);
-    if (free > 0) run('fallocate', ['-l', String(free), join(dir, FILLER)]);
+    for (let i = 0; i < FILL_ROUNDS; i++) {
+      const free = TmpfsDisks.freeBytes(dir);
+      if (free === 0) return;
+      try {
+        run('fallocate', ['-l', String(free), join(dir, `${FILLER}${i}`)]);
+      } catch {}
+    }
   }
 
   free(dir: string): void {
-    rmSync(join(dir, FILLER), { force: true });
+    for (let i = 0; i < FILL_ROUNDS; i++) rmSync(join(dir, `${FILLER}${i}`), { force: true });
   }
 
   /** Lazily unmounts everything mounted (the data goes with it); idempotent, never throws. */

@@ -205,7 +205,12 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
       for (const i of f.nodes) unhealthy.add(i);
       injected[f.kind] = (injected[f.kind] ?? 0) + 1;
       if (f.kind === 'quorum') quorumLosses++;
-      violations.push(...(await applyFault(ctx, f)).map((v) => `${v} (seed ${o.seed})`));
+      try {
+        violations.push(...(await applyFault(ctx, f)).map((v) => `${v} (seed ${o.seed})`));
+      } catch (err) {
+        // The harness could not inject or lift it: reported with the seed, never an unhandled rejection.
+        violations.push(`harness: ${f.kind} of ${f.nodes.join('+')} failed: ${String(err)} (seed ${o.seed})`);
+      }
       // Caught up = at the head the others had when it healed; after a quorum loss, one block beyond it.
       // A node that does not answer (busy machine) is no evidence: wait for at least one that does.
       let top: number | undefined;
