@@ -23,10 +23,10 @@ export interface RequestOptions {
 }
 
 // Frame (inside a varint length prefix): kind u8 | request id u32 big-endian | body.
-const HEAD = 5;
-const REQ = 0;
-const RES_OK = 1;
-const RES_ERR = 2;
+export const HEAD = 5;
+export const REQ = 0;
+export const RES_OK = 1;
+export const RES_ERR = 2;
 const MAX_ERR_CODE = 64;
 /** Error codes from peers are only displayed: never throw on bad UTF-8 with a request waiting on it. */
 const lenient = new TextDecoder();
@@ -52,12 +52,30 @@ interface ChannelEntry {
   ch: Channel | null;
 }
 
-function frame(kind: number, id: number, body: Uint8Array): Uint8Array {
+export function frame(kind: number, id: number, body: Uint8Array): Uint8Array {
   const out = new Uint8Array(HEAD + body.length);
   out[0] = kind;
   new DataView(out.buffer).setUint32(1, id);
   out.set(body, HEAD);
   return out;
+}
+
+export interface Frame {
+  kind: number;
+  id: number;
+  body: Uint8Array;
+}
+
+/**
+ * One frame as read from inside its length prefix: a request (what a server reads) or a
+ * response (what a client reads). Anything else is PROTOCOL_VIOLATION, and the stream dies.
+ */
+export function parseFrame(f: Uint8Array, expect: 'request' | 'response'): Frame {
+  if (f.length < HEAD) throw new P2pError(P2pErrorCode.PROTOCOL_VIOLATION, { reason: 'short frame' });
+  const kind = f[0] as number;
+  const ok = expect === 'request' ? kind === REQ : kind === RES_OK || kind === RES_ERR;
+  if (!ok) throw new P2pError(P2pErrorCode.PROTOCOL_VIOLATION, { reason: 'bad kind' });
+  return { kind, id: new DataView(f.buffer, f.byteOffset, f.length).getUint32(1), body: f.subarray(HEAD) };
 }
 
 function asError(err: unknown): Error {
@@ -174,19 +192,14 @@ export class ReqResp {
   private async readResponses(ch: Channel): Promise<void> {
     try {
       for (;;) {
-        const f = (await ch.lp.read()).subarray();
-        if (f.length < HEAD) throw new P2pError(P2pErrorCode.PROTOCOL_VIOLATION, { reason: 'short frame' });
-        const kind = f[0];
-        if (kind !== RES_OK && kind !== RES_ERR)
-          throw new P2pError(P2pErrorCode.PROTOCOL_VIOLATION, { reason: 'bad kind' });
-        const id = new DataView(f.buffer, f.byteOffset, f.length).getUint32(1);
+        const { kind, id, body } = parseFrame((await ch.lp.read()).subarray(), 'response');
         const p = ch.pending.get(id);
         if (p === undefined) continue; // answered after its timeout
         ch.pending.delete(id);
         clearTimeout(p.timer);
-        if (kind === RES_OK) p.resolve(f.subarray(HEAD));
+        if (kind === RES_OK) p.resolve(body);
         else {
-          const remoteCode = lenient.decode(f.subarray(HEAD, HEAD + MAX_ERR_CODE));
+          const remoteCode = lenient.decode(body.subarray(0, MAX_ERR_CODE));
           p.reject(new P2pError(P2pErrorCode.REMOTE_ERROR, { protocol: this.opts.protocol, remoteCode }));
         }
       }
@@ -243,12 +256,10 @@ export class ReqResp {
           }
           throw err;
         }
-        if (f.length < HEAD || f[0] !== REQ)
-          throw new P2pError(P2pErrorCode.PROTOCOL_VIOLATION, { reason: 'bad frame' });
-        const id = new DataView(f.buffer, f.byteOffset, f.length).getUint32(1);
+        const { id, body } = parseFrame(f, 'request');
         while (inFlight >= this.opts.maxInFlight) await new Promise<void>((r) => (slot = r));
         inFlight++;
-        this.answer(stream, lp, handler, f.subarray(HEAD), id, peer).finally(done);
+        this.answer(stream, lp, handler, body, id, peer).finally(done);
       }
     } catch (err) {
       this.deps.log.debug({ peer, protocol: this.opts.protocol, err: errCode(err) }, 'reqresp stream failed');

@@ -21,6 +21,17 @@ function describe(code: string, meta: Record<string, unknown>): string {
   return `${code} ${keys.map((k) => `${k}=${String(meta[k])}`).join(' ')}`;
 }
 
+/**
+ * A write failed because the disk is full: ENOSPC from node:fs, or LevelDB's IO error text
+ * (classic-level reports it as a message), anywhere along the `cause` chain.
+ */
+export function isDiskFull(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if ((e as { code?: unknown }).code === 'ENOSPC' || e.message.includes('No space left on device')) return true;
+  }
+  return false;
+}
+
 export function isCoded(err: unknown, code?: string): err is MedchainError {
   return err instanceof MedchainError && (code === undefined || err.code === code);
 }

@@ -1,6 +1,10 @@
 /**
- * npm run chaos -- [--validators 4] [--minutes 1] [--seed 1] [--rate 10] [--faults kill,pause]
- *                  [--liveness-s 60] [--max-rss-mb 1024] [--heartbeat-ms 500] [--start-s 180]
+ * npm run chaos -- [--validators 4] [--minutes 1] [--seed 1] [--rate 10]
+ *                  [--faults kill,pause,partition,skew,wal,disk,quorum] [--liveness-s 60]
+ *                  [--max-rss-mb 1024] [--heartbeat-ms 500] [--start-s 180] [--disk-mb 256]
+ *
+ * partition and quorum need network namespaces, disk needs tmpfs mounts (root, Linux): where
+ * they are unavailable the run refuses them (exit 2) rather than leaving them out.
  *
  * Prints the timeline on stderr and the JSON summary on stdout; exits 1 on any
  * violation, naming the seed that replays the schedule.
@@ -41,6 +45,7 @@ async function main(): Promise<void> {
     maxRssMb: num('max-rss-mb', 1024),
     heartbeatMs: num('heartbeat-ms', 500),
     startMs: num('start-s', 180) * 1000,
+    diskMb: num('disk-mb', 256),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -1,6 +1,6 @@
 /**
  * Steady load during the run: REGISTER_PRACTITIONER transactions signed by the
- * validators' organizations, each submitted to a validator that is up, then
+ * validators' organizations, each submitted to a node that is up, then
  * waited on there (tx_waitFinal). A tx counts as acknowledged only once a node
  * told the client it is final with status ok: those must never be lost.
  */
@@ -56,9 +56,10 @@ export class Load {
     const up = this.net.nodes.map((n, i) => (n.state === 'up' ? i : -1)).filter((i) => i >= 0);
     if (up.length === 0) return;
     const i = this.rng.pick(up);
-    const node = this.net.nodes[i];
-    if (node === undefined) return;
-    const orgSk = fromHex(node.orgSecretKey);
+    // Signed by a validator's organization; submitted to any node that is up (the full node too).
+    const org = this.net.validators[this.rng.int(this.net.validators.length)];
+    if (org?.orgSecretKey === undefined) return;
+    const orgSk = fromHex(org.orgSecretKey);
     const orgPk = publicKeyOf(orgSk);
     const sk = this.rng.fork().u32().toString(16).padStart(8, '0').repeat(8);
     const practitionerSk = fromHex(sk);

@@ -1,9 +1,17 @@
 /** Minimal JSON-RPC over HTTP for the harness: one call or one batch, with a time bound. */
 
+/** The nodes' operator token: receipts and waits on personal-data txs (ACCESS) need it. */
+export const rpcAuth: { token?: string } = {};
+
+const headers = (): Record<string, string> => ({
+  'content-type': 'application/json',
+  ...(rpcAuth.token === undefined ? {} : { authorization: `Bearer ${rpcAuth.token}` }),
+});
+
 export async function rpcCall<T>(url: string, method: string, params: unknown[] = [], timeoutMs = 5_000): Promise<T> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: headers(),
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
     signal: AbortSignal.timeout(timeoutMs),
   });
@@ -17,7 +25,7 @@ export async function rpcBatch<T>(url: string, method: string, params: unknown[]
   if (params.length === 0) return [] as (T | undefined)[];
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: headers(),
     body: JSON.stringify(params.map((p, id) => ({ jsonrpc: '2.0', id, method, params: p }))),
     signal: AbortSignal.timeout(timeoutMs),
   });

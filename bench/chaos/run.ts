@@ -1,17 +1,23 @@
 /**
- * One chaos run: a devnet of validator processes under steady load, a seeded
- * schedule of kill -9/restart and SIGSTOP/SIGCONT faults (never more than f at
- * once), continuous safety checks, then liveness after the last fault heals,
- * nothing acknowledged lost, and bounded memory. Returns the timeline and a
- * JSON-able summary; `violations` empty means the run passed.
+ * One chaos run: a devnet of validator processes and a full node under steady
+ * load (txs, and vault opens through the full node), a seeded schedule of overlapping faults (kill -9, SIGSTOP, partitions,
+ * clock skew, damaged WAL tails, full disks; never more than f at once except
+ * in a quorum-loss partition), continuous safety checks, then liveness after
+ * the last fault heals, nothing acknowledged lost, no double signing, and
+ * bounded memory. Returns the timeline and a JSON-able summary; `violations`
+ * empty means the run passed.
  */
 import { readFileSync } from 'node:fs';
 import { Rng } from '../../consensus/sim/prng.js';
 import { findLost, SafetyCheck } from './checks.js';
+import { tmpfsUnavailable } from './disk.js';
+import { applyFault } from './faults.js';
 import { Load } from './load.js';
 import { ChaosNet } from './net.js';
+import { netnsUnavailable } from './netns.js';
 import { rpcCall } from './rpc.js';
-import { type Fault, type FaultKind, makeSchedule, maxFaulty, peakFaulty } from './schedule.js';
+import { type Fault, type FaultKind, makeSchedule, maxFaulty, NETNS_KINDS, peakFaulty } from './schedule.js';
+import { VaultOpens } from './vault-load.js';
 
 export interface ChaosOptions {
   validators: number;
@@ -26,6 +32,8 @@ export interface ChaosOptions {
   heartbeatMs: number;
   /** The devnet must reach height 2 within this (a loaded machine starts slowly). */
   startMs: number;
+  /** Size of each validator's tmpfs when the disk fault is on (MiB). */
+  diskMb: number;
   log: (line: string) => void;
 }
 
@@ -40,6 +48,13 @@ export interface ChaosSummary {
   skipped_faults: number;
   peak_faulty: number;
   max_faulty: number;
+  /** Quorum-loss partitions injected (f + 1 validators cut off at once). */
+  quorum_losses: number;
+  /** Conflicting votes any node reported (equivocation evidence): must be 0. */
+  double_signs: number;
+  full_node_height: number;
+  /** Vault opens through the full node: disclosures made (each must have a granted final ACCESS) and failures. */
+  vault: { disclosures: number; failed: number };
   longest_stall_ms: number;
   round_changes: number;
   recovery_ms: Record<string, { count: number; median: number; max: number }>;
@@ -96,7 +111,26 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
   });
   const timeline: string[] = [];
   const violations: string[] = [];
-  const net = await ChaosNet.create(o.validators, o.heartbeatMs);
+  // A fault this machine cannot inject is refused, never skipped silently.
+  const wantsNetns = o.faults.some((k) => NETNS_KINDS.includes(k));
+  if (wantsNetns) {
+    const why = netnsUnavailable();
+    if (why !== null)
+      throw new Error(
+        `refusing the partition faults: network namespaces are unavailable here (${why}); drop them from --faults`,
+      );
+  }
+  if (o.faults.includes('disk')) {
+    const why = tmpfsUnavailable();
+    if (why !== null)
+      throw new Error(`refusing the disk fault: tmpfs mounts are unavailable here (${why}); drop it from --faults`);
+  }
+  const net = await ChaosNet.create({
+    validators: o.validators,
+    heartbeatMs: o.heartbeatMs,
+    netns: wantsNetns,
+    tmpfsMb: o.faults.includes('disk') ? o.diskMb : 0,
+  });
   let t0 = Date.now();
   const note = (line: string): void => {
     const s = `+${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s ${line}`;
@@ -105,6 +139,7 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
   };
   const recoveries: Record<string, number[]> = {};
   const rssPeak = net.nodes.map(() => 0);
+  const closers: Array<() => Promise<void>> = [];
   try {
     for (let i = 0; i < net.nodes.length; i++) net.start(i);
     const ready = Date.now() + o.startMs;
@@ -114,56 +149,79 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
       await sleep(500);
     }
     t0 = Date.now();
-    note(`devnet up: ${o.validators} validators (f = ${maxFaulty(o.validators)}), ${schedule.length} faults scheduled`);
+    note(
+      `devnet up: ${o.validators} validators (f = ${maxFaulty(o.validators)}) and a full node${wantsNetns ? ', each in its own network namespace' : ''}, ${schedule.length} faults scheduled`,
+    );
     const safety = new SafetyCheck(net);
+    const vault = await VaultOpens.setUp(net, (net.nodes[net.nodes.length - 1] as { rpc: string }).rpc);
+    closers.push(() => vault.close());
+    note('vault up on the full node: a record stored, a practitioner consented');
     const load = new Load(net, new Rng(o.seed ^ 0x10ad), o.rate);
     load.start();
+    vault.start(Math.max(200, Math.round(4000 / Math.max(o.rate, 0.25))));
 
     // Faulty or not yet caught up: a node stays counted against f until it has recovered.
     const unhealthy = new Set<number>();
     let skipped = 0;
+    let quorumLosses = 0;
     const injected: Record<string, number> = Object.fromEntries(o.faults.map((k) => [k, 0]));
-    const heal = async (f: Fault): Promise<void> => {
-      const target = Math.max(0, ...(await heads(net)).map((h) => h ?? 0));
-      const healedAt = Date.now();
-      if (f.kind === 'kill') net.start(f.node);
-      else net.resume(f.node);
-      note(`${f.kind === 'kill' ? 'restart' : 'SIGCONT'} node${f.node} (network head ${target})`);
-      while (Date.now() - healedAt < o.livenessMs) {
-        const h = await head(net, f.node);
-        if (h !== undefined && h >= target) {
-          const ms = Date.now() - healedAt;
+    const ctx = { net, rng: new Rng(o.seed ^ 0xfa17), note, diskStopMs: 60_000 };
+    /** Waits until every victim passes `target` (and, after a quorum loss, the chain moves past it). */
+    const recover = async (f: Fault, target: number): Promise<void> => {
+      const since = Date.now();
+      while (Date.now() - since < o.livenessMs) {
+        const hs = await Promise.all(f.nodes.map((i) => head(net, i)));
+        if (hs.every((h) => h !== undefined && h >= target)) {
+          const ms = Date.now() - since;
           recoveries[f.kind] = [...(recoveries[f.kind] ?? []), ms];
-          note(`node${f.node} caught up to ${target} in ${(ms / 1000).toFixed(1)}s after ${f.kind}`);
-          unhealthy.delete(f.node);
+          note(
+            `${f.nodes.map((i) => `node${i}`).join('+')} at height ${target} ${(ms / 1000).toFixed(1)}s after ${f.kind} healed`,
+          );
           return;
         }
         await sleep(250);
       }
-      unhealthy.delete(f.node);
       violations.push(
-        `liveness: node${f.node} did not catch up within ${o.livenessMs} ms after ${f.kind} (seed ${o.seed})`,
+        `liveness: ${f.nodes.map((i) => `node${i}`).join('+')} not at height ${target} within ${o.livenessMs} ms after ${f.kind} healed (seed ${o.seed})`,
       );
     };
     const lastStart = durationMs - Math.max(10_000, durationMs * 0.2);
     const faultRuns = schedule.map(async (f) => {
       await sleep(f.at - (Date.now() - t0));
-      // Shifted, never dropped silently: wait while f nodes (or this one) are still faulty or recovering.
-      while (unhealthy.size >= maxFaulty(o.validators) || unhealthy.has(f.node)) {
+      // Shifted, never dropped silently: wait while f nodes (or these) are still faulty or recovering;
+      // a quorum loss waits for every earlier fault to recover.
+      const busy = (): boolean =>
+        f.kind === 'quorum'
+          ? unhealthy.size > 0
+          : unhealthy.size >= maxFaulty(o.validators) || f.nodes.some((i) => unhealthy.has(i));
+      while (busy()) {
         if (Date.now() - t0 + f.ms > lastStart) {
           skipped++;
-          note(`skipped ${f.kind} of node${f.node}: earlier faults still recovering`);
+          note(`skipped ${f.kind} of ${f.nodes.map((i) => `node${i}`).join('+')}: earlier faults still recovering`);
           return;
         }
         await sleep(250);
       }
-      unhealthy.add(f.node);
+      for (const i of f.nodes) unhealthy.add(i);
       injected[f.kind] = (injected[f.kind] ?? 0) + 1;
-      if (f.kind === 'kill') await net.kill(f.node);
-      else net.pause(f.node);
-      note(`${f.kind === 'kill' ? 'kill -9' : 'SIGSTOP'} node${f.node} for ${(f.ms / 1000).toFixed(1)}s`);
-      await sleep(f.ms);
-      await heal(f);
+      if (f.kind === 'quorum') quorumLosses++;
+      try {
+        violations.push(...(await applyFault(ctx, f)).map((v) => `${v} (seed ${o.seed})`));
+      } catch (err) {
+        // The harness could not inject or lift it: reported with the seed, never an unhandled rejection.
+        violations.push(`harness: ${f.kind} of ${f.nodes.join('+')} failed: ${String(err)} (seed ${o.seed})`);
+      }
+      // Caught up = at the head the others had when it healed; after a quorum loss, one block beyond it.
+      // A node that does not answer (busy machine) is no evidence: wait for at least one that does.
+      let top: number | undefined;
+      for (const until = Date.now() + o.livenessMs; top === undefined && Date.now() < until; ) {
+        const known = (await heads(net)).filter((h, i): h is number => h !== undefined && !f.nodes.includes(i));
+        if (known.length > 0) top = Math.max(...known);
+        else await sleep(250);
+      }
+      if (top === undefined) violations.push(`liveness: no node answered after ${f.kind} healed (seed ${o.seed})`);
+      else await recover(f, f.kind === 'quorum' ? top + 1 : top);
+      for (const i of f.nodes) unhealthy.delete(i);
     });
 
     // Safety as heights appear, and memory, until the run's end.
@@ -176,7 +234,10 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
     }
     await Promise.all(faultRuns);
     await load.stop();
-    note(`load stopped: ${load.submitted} submitted, ${load.acked.length} acknowledged final`);
+    await vault.stop();
+    note(
+      `load stopped: ${load.submitted} submitted, ${load.acked.length} acknowledged final, ${vault.disclosed.length} vault disclosures`,
+    );
 
     // Liveness: after the last fault, every node passes the head the network had then.
     const target = Math.max(0, ...(await heads(net)).map((h) => h ?? 0)) + 2;
@@ -197,7 +258,11 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
     violations.push(...safety.violations.map((v) => `${v} (seed ${o.seed})`));
     const { found, lost } = await findLost(net, load.acked);
     violations.push(...lost.slice(0, 20).map((v) => `${v} (seed ${o.seed})`));
+    violations.push(...(await vault.check(net)).slice(0, 20).map((v) => `${v} (seed ${o.seed})`));
     const crashes = net.nodes.reduce((s, n) => s + n.crashes, 0);
+    const doubleSigns = net.nodes.reduce((s, n) => s + n.evidence, 0);
+    if (doubleSigns > 0)
+      violations.push(`double signing: ${doubleSigns} equivocation reports in node logs (seed ${o.seed})`);
     if (crashes > 0) violations.push(`crash: ${crashes} node exits the harness did not cause (seed ${o.seed})`);
     rssPeak.forEach((mb, i) => {
       if (mb > o.maxRssMb) violations.push(`memory: node${i} peaked at ${mb.toFixed(0)} MB > ${o.maxRssMb} MB`);
@@ -225,6 +290,10 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
       skipped_faults: skipped,
       peak_faulty: peakFaulty(schedule),
       max_faulty: maxFaulty(o.validators),
+      quorum_losses: quorumLosses,
+      double_signs: doubleSigns,
+      full_node_height: (await head(net, net.nodes.length - 1)) ?? -1,
+      vault: { disclosures: vault.disclosed.length, failed: vault.failed },
       longest_stall_ms: Math.round(stall),
       round_changes: rounds,
       recovery_ms: Object.fromEntries(
@@ -246,6 +315,7 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
     };
     return { summary, timeline };
   } finally {
+    for (const c of closers) await c().catch(() => undefined);
     await net.close(violations.length > 0 && process.env.CHAOS_KEEP === '1');
   }
 }

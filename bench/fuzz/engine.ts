@@ -9,7 +9,7 @@ import { Rng } from '../../consensus/sim/prng.js';
 import { toHex } from '../../src/codec/bytes.js';
 import { isCoded } from '../../src/errors.js';
 import { JSON_MUTATORS } from './json-mutate.js';
-import { CBOR_MUTATORS, generate } from './mutate.js';
+import { BYTE_MUTATORS, CBOR_MUTATORS, generate } from './mutate.js';
 import { type Target, Violation } from './targets.js';
 
 export interface CampaignOptions {
@@ -55,7 +55,8 @@ export const inputSeed = (seed: number, i: number): number => (Math.imul(seed ^ 
 
 export function inputAt(seed: number, i: number, corpus: readonly Uint8Array[], t: Target): Uint8Array {
   const rng = new Rng(inputSeed(seed, i));
-  return generate(rng, corpus, t.format === 'cbor' ? CBOR_MUTATORS : JSON_MUTATORS, t.maxRandom);
+  const mutators = t.format === 'cbor' ? CBOR_MUTATORS : t.format === 'json' ? JSON_MUTATORS : BYTE_MUTATORS;
+  return generate(rng, corpus, mutators, t.maxRandom);
 }
 
 const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);

@@ -37,8 +37,8 @@ export class Violation extends Error {
 
 export interface Target {
   name: string;
-  /** 'cbor' adds tree-aware mutations; 'json' uses the JSON mutators. */
-  format: 'cbor' | 'json';
+  /** 'cbor' adds tree-aware mutations; 'json' uses the JSON mutators; 'bytes' (text, frames) byte mutations only. */
+  format: 'cbor' | 'json' | 'bytes';
   /** Longest random (non-mutated) input. */
   maxRandom: number;
   seeds(): Uint8Array[] | Promise<Uint8Array[]>;

@@ -60,6 +60,10 @@ export interface DriverWal {
   newHeight(): Promise<void>;
 }
 
+/** The system clock shifted by `offsetMs` (a node's injected clock skew, for fault tests). */
+export const offsetClock = (offsetMs: number): Clock =>
+  offsetMs === 0 ? systemClock : { ...systemClock, now: () => Date.now() + offsetMs };
+
 export interface DriverDeps {
   engine: ConsensusEngine;
   transport: Transport;
@@ -95,7 +99,14 @@ export class ConsensusDriver {
     lastCommit?: CommitCertificate,
   ): Promise<void> {
     const wal = await this.d.wal.load();
-    this.feed(this.d.engine.start(height, set, lastCommitTime, { wal, ...(lastCommit ? { lastCommit } : {}) }));
+    const signState = this.d.wal.signFloor(height);
+    this.feed(
+      this.d.engine.start(height, set, lastCommitTime, {
+        wal,
+        ...(lastCommit ? { lastCommit } : {}),
+        ...(signState ? { signState } : {}),
+      }),
+    );
     if (this.d.executor.hasPendingTxs?.()) this.txsAvailable();
   }
 

@@ -22,6 +22,8 @@ function frame(record: Uint8Array): Uint8Array {
  * those records were never acknowledged as durable.
  */
 export class FileStore implements DurableStore {
+  /** Bytes the last readAll() cut off the end (a torn or corrupt tail); 0 when the log was whole. */
+  droppedTailBytes = 0;
   private fh: FileHandle | undefined;
   private readonly path: string;
   /** Serializes file operations so records never interleave. */
@@ -73,6 +75,7 @@ export class FileStore implements DurableStore {
         out.push(rec);
         off += HEADER + len;
       }
+      this.droppedTailBytes = size - off;
       if (off < size) await fh.truncate(off); // drop the torn tail so appends follow whole records
       return out;
     });

@@ -7,6 +7,8 @@
 export interface DurableStore {
   append(record: Uint8Array, sync: boolean): Promise<void>;
   readAll(): Promise<Uint8Array[]>;
+  /** Bytes the last readAll() dropped from a damaged tail (stores that cannot tell leave it out). */
+  readonly droppedTailBytes?: number;
   truncate(keep: readonly Uint8Array[]): Promise<void>;
 }
 

@@ -1,7 +1,9 @@
 import { isCoded } from '../../src/errors.js';
 import type { DriverWal } from '../engine/driver.js';
 import { ConsensusError, ConsensusErrorCode } from '../engine/errors.js';
+import { SignStep } from '../engine/types.js';
 import { decodeWalEntry, encodeWalEntry, type WalEntry } from '../engine/wal-entries.js';
+import type { SignState } from '../engine/sign-guard.js';
 import type { DurableStore } from './store.js';
 
 /**
@@ -32,6 +34,19 @@ export class ConsensusWal implements DriverWal {
       }
     }
     return out;
+  }
+
+  /**
+   * Where signing may resume at `height` (the block store tip + 1) after load(). A damaged tail
+   * (torn by a crash, or corrupted on disk) may have held an own record that was synced and
+   * sent, so the last own record we can read is not proof of what we signed: we sign nothing
+   * more at this height (we still follow it and commit others' certificates) and start again at
+   * the next one. Own records of earlier heights cannot be lost this way: the WAL is trimmed to
+   * the last own record only after a block is committed.
+   */
+  signFloor(height: number): SignState | undefined {
+    if ((this.store.droppedTailBytes ?? 0) === 0) return undefined;
+    return { height, round: Number.MAX_SAFE_INTEGER, step: SignStep.PRECOMMIT, blockHash: null };
   }
 
   async append(entry: WalEntry, sync: boolean): Promise<void> {

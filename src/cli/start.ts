@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import { medicalStateMachine } from '../../state/domain/index.js';
 import { indexOps } from '../../state/index/index.js';
-import { configProblem, inHome, loadConfig } from '../node/config.js';
+import { clockOffsetFromEnv, configProblem, inHome, loadConfig } from '../node/config.js';
 import { createLogger } from '../node/logger.js';
 import { Node } from '../node/node.js';
 import { type GlobalOpts, usage } from './output.js';
-import { onShutdown } from './shutdown.js';
+import { EXIT_DISK_FULL, onShutdown } from './shutdown.js';
 import { keyConfigFields, loadCustodianKey } from './vault.js';
 
 /**
@@ -32,11 +32,14 @@ export async function startNode(homeArg: string, g: GlobalOpts): Promise<void> {
   const node = await Node.create({
     home,
     config,
+    clockOffsetMs: clockOffsetFromEnv(process.env),
     machine: medicalStateMachine,
     indexer: (ops, height, time, txs, receipts) => indexOps({ height, time, txs, receipts }, ops),
     ...(vaultKey === undefined ? {} : { vaultKey }),
   });
   const stop = onShutdown(() => node.close());
+  // A full disk: close cleanly (nothing half-written) and exit; restart once space is freed.
+  node.events.once('fatal', (reason) => stop(reason, EXIT_DISK_FULL));
   // Started by `medchain devnet`: stop with the launcher, even if it is killed.
   if (process.send !== undefined) process.on('disconnect', () => stop('launcher gone'));
 }

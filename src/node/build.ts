@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ChainExecutor, toValidatorSet } from '../../consensus/chain-executor.js';
-import { ConsensusDriver, systemClock } from '../../consensus/engine/driver.js';
+import { type Clock, ConsensusDriver } from '../../consensus/engine/driver.js';
 import { ConsensusEngine } from '../../consensus/engine/engine.js';
 import { Mempool } from '../../consensus/mempool.js';
 import { FileStore } from '../../consensus/wal/file-wal.js';
@@ -19,7 +19,7 @@ import type { Genesis } from '../chain/genesis.js';
 import { SignPurpose, signingMessage } from '../crypto/domain.js';
 import { signFast, verify } from '../crypto/ed25519.js';
 import { VerifierPool } from '../crypto/pool/index.js';
-import { isCoded } from '../errors.js';
+import { isCoded, isDiskFull } from '../errors.js';
 import { type NodeMetrics, timedExecutor } from '../ops/index.js';
 import type { SignedVote } from '../tx/bodies.js';
 import { reportEvidence } from '../tx/builders.js';
@@ -46,6 +46,8 @@ export interface Wiring {
   readonly signal: AbortSignal;
   readonly closers: Closers;
   readonly metrics: NodeMetrics | undefined;
+  /** The consensus and mempool clock: the system clock, shifted by an injected skew in fault tests. */
+  readonly clock: Clock;
 }
 
 const errText = (err: unknown): string => (isCoded(err) ? err.code : err instanceof Error ? err.message : String(err));
@@ -83,7 +85,7 @@ export function createMempool(w: Wiring, chain: ChainState, pool: VerifierPool):
       for (const tx of txs) machine.readKeys?.(tx, keys);
       chain.store.prefetch(keys).catch((err: unknown) => log.debug({ err: String(err) }, 'prefetch failed'));
     },
-    now: () => Date.now(),
+    now: () => w.clock.now(),
   });
 }
 
@@ -177,6 +179,7 @@ export interface ConsensusParts {
   catchUp(): void;
   /** Admits a tx of our own (equivocation evidence) and gossips it. */
   submit(bytes: Uint8Array): Promise<unknown>;
+  events: NodeEvents;
 }
 
 /** Engine, WAL and driver, over gossip (ConsensusNet): consensus never imports p2p, they meet here. */
@@ -212,10 +215,14 @@ export function createConsensus(w: Wiring, d: ConsensusParts): ConsensusDriver {
     engine,
     transport: net,
     executor: w.metrics ? timedExecutor(d.executor, w.metrics) : d.executor,
-    clock: systemClock,
+    clock: w.clock,
     wal: new ConsensusWal(walFile, BLOCK_MAX_BYTES + 4096),
     onCommit: (height, cert) => log.info({ height, round: cert.round, signers: cert.signatures.length }, 'committed'),
-    onError: (err) => log.error({ err: errText(err) }, 'consensus action failed'),
+    onError: (err) => {
+      log.error({ err: errText(err) }, 'consensus action failed');
+      // Nothing more can be made durable: stop cleanly rather than retry against a full disk.
+      if (isDiskFull(err)) d.events.emitFatal('disk full');
+    },
     onEvidence: (a) => {
       log.warn({ kind: a.type }, 'equivocation evidence');
       if (a.type === 'evidence') report(a.voteA, a.voteB);

@@ -98,6 +98,20 @@ export const defaultNodeConfig: NodeConfig = {
 
 export const CONFIG_FILE = 'config.json';
 
+/** Fault-test hook: shifts the node's clock by this many ms (read once at start). */
+export const CLOCK_OFFSET_ENV = 'MEDCHAIN_CLOCK_OFFSET_MS';
+const MAX_CLOCK_OFFSET_MS = 3_600_000;
+
+/** The injected clock offset: 0 when unset; an integer within ±1 h, else CONFIG_INVALID. */
+export function clockOffsetFromEnv(env: Record<string, string | undefined>): number {
+  const v = env[CLOCK_OFFSET_ENV];
+  if (v === undefined || v === '') return 0;
+  const n = /^-?\d{1,7}$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isSafeInteger(n) || Math.abs(n) > MAX_CLOCK_OFFSET_MS)
+    throw new MedchainError(ConfigErrorCode.INVALID, { env: CLOCK_OFFSET_ENV });
+  return n;
+}
+
 export async function loadConfig(home: string): Promise<NodeConfig> {
   let raw: string;
   try {

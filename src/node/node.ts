@@ -1,7 +1,7 @@
 import '../polyfill.js';
 import { randomBytes } from 'node:crypto';
 import { toValidatorSet } from '../../consensus/chain-executor.js';
-import type { ConsensusDriver } from '../../consensus/engine/driver.js';
+import { type ConsensusDriver, offsetClock } from '../../consensus/engine/driver.js';
 import type { Mempool } from '../../consensus/mempool.js';
 import type { TxBundler } from '../../p2p/bundle.js';
 import type { P2pHost } from '../../p2p/host.js';
@@ -53,6 +53,8 @@ export interface NodeOptions {
   vaultKey?: Uint8Array;
   /** Per-subsystem overrides of the defaults and config.json (tests, benchmarks). */
   options?: NodeOptionOverrides;
+  /** Shifts this node's clock (consensus block times, tx expiry): injected skew for fault tests. */
+  clockOffsetMs?: number;
 }
 
 /** What the node is made of, in the order it is built. */
@@ -151,6 +153,7 @@ export class Node {
         signal: ctl.signal,
         closers,
         metrics: cfg.ops?.enabled ? new NodeMetrics() : undefined,
+        clock: offsetClock(o.clockOffsetMs ?? 0),
       };
       const node = new Node(w, ctl, await build(w, key, o.indexer, (bytes) => node.submitTx(bytes)));
       await node.start(o.vaultKey);
@@ -263,6 +266,7 @@ async function build(
     validatorId,
     catchUp: () => catchUp(),
     submit,
+    events,
   });
   const s = await startSync(w, { host, chain, driver });
   catchUp = s.catchUp;

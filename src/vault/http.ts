@@ -62,7 +62,8 @@ function readBody(req: IncomingMessage, len: number): Promise<Uint8Array> {
 
 function requestHeader(req: IncomingMessage): Uint8Array {
   const h = req.headers[REQUEST_HEADER];
-  if (typeof h !== 'string' || h.length > 2 * MAX_REQUEST_HEADER + 2 || !/^0x[0-9a-fA-F]*$/.test(h))
+  // Whole bytes only: an odd digit count would reach from0x and fail uncoded (a 500).
+  if (typeof h !== 'string' || h.length > 2 * MAX_REQUEST_HEADER + 2 || !/^0x(?:[0-9a-fA-F]{2})*$/.test(h))
     throw new VaultError(VaultErrorCode.BAD_REQUEST, { what: 'request header' });
   return from0x(h);
 }

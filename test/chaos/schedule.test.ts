@@ -36,13 +36,28 @@ test('no fault before the warm-up or into the quiet tail; every fault kind is us
   for (const f of s) {
     assert.ok(f.at >= base.warmupMs);
     assert.ok(f.at + f.ms <= base.durationMs - base.quietMs);
-    assert.ok(f.node >= 0 && f.node < base.validators);
+    for (const i of f.nodes) assert.ok(i >= 0 && i < base.validators);
+    assert.is(f.nodes.length, f.kind === 'quorum' ? maxFaulty(base.validators) + 1 : 1);
   }
   for (const k of FAULT_KINDS)
     assert.ok(
       s.some((f) => f.kind === k),
       k,
     );
+});
+
+test('a quorum loss takes f + 1 distinct validators and overlaps no other fault', () => {
+  for (const validators of [4, 7])
+    for (let seed = 1; seed <= 20; seed++) {
+      const s = makeSchedule({ ...base, seed, validators });
+      const q = s.filter((f) => f.kind === 'quorum');
+      assert.ok(q.length > 0, `seed ${seed}`);
+      for (const f of q) {
+        assert.is(new Set(f.nodes).size, maxFaulty(validators) + 1);
+        const others = s.filter((g) => g !== f && g.at < f.at + f.ms && f.at < g.at + g.ms);
+        assert.equal(others, [], `seed ${seed}: quorum loss at ${f.at} overlaps`);
+      }
+    }
 });
 
 test('the same seed gives the same schedule, another seed another one', () => {
