@@ -53,7 +53,25 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** WebSocket constructor (default: globalThis.WebSocket, else the `ws` package). */
   WebSocket?: WebSocketCtor;
+  /** The clock and timer of session renewal (default: Date.now and setTimeout); tests inject their own. */
+  timers?: Timers;
 }
+
+export interface Timers {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const realTimers: Timers = {
+  now: Date.now,
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    (t as { unref?: () => void }).unref?.();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
 
 type WebSocketCtor = new (url: string, opts?: unknown) => WebSocketLike;
 interface WebSocketLike {
@@ -253,15 +271,20 @@ export class MedchainClient {
   private nextId = 1;
   /** The account's session, when the client signs in. */
   private readonly keeper: SessionKeeper | null;
-  private renewTimer: ReturnType<typeof setTimeout> | null = null;
+  private renewTimer: unknown = null;
+  private readonly timers: Timers;
 
   private constructor(
     private readonly t: Transport,
     readonly url: string,
     opts: ClientOptions,
   ) {
+    this.timers = opts.timers ?? realTimers;
+    const now = this.timers.now;
     this.keeper =
-      opts.account === undefined ? null : new SessionKeeper(opts.account, (m, p) => this.plain(m, p), opts.chainId);
+      opts.account === undefined
+        ? null
+        : new SessionKeeper(opts.account, (m, p) => this.plain(m, p), opts.chainId, now);
   }
 
   /** A client over HTTP POST (each call one request; batches in one). */
@@ -284,17 +307,17 @@ export class MedchainClient {
   private async keepSignedIn(): Promise<void> {
     if (this.keeper === null) return;
     this.keeper.invalidate();
-    const started = Date.now();
+    const t = this.timers;
+    const started = t.now();
     await this.keeper.token();
     const r = (await this.plain('auth_session', undefined)) as { expiresAt: number | null };
-    const lifetimeMs = r.expiresAt === null ? 60_000 : Math.max(1_000, (r.expiresAt - Date.now()) * 0.8);
-    this.renewTimer = setTimeout(
+    const lifetimeMs = r.expiresAt === null ? 60_000 : Math.max(1_000, (r.expiresAt - t.now()) * 0.8);
+    this.renewTimer = t.setTimeout(
       () => {
         this.keepSignedIn().catch(() => {});
       },
-      lifetimeMs - (Date.now() - started),
+      lifetimeMs - (t.now() - started),
     );
-    (this.renewTimer as { unref?: () => void }).unref?.();
   }
 
   /** One call with no session (sign-in itself); rejects on a JSON-RPC error. */
@@ -409,7 +432,8 @@ export class MedchainClient {
   }
 
   close(): Promise<void> {
-    if (this.renewTimer !== null) clearTimeout(this.renewTimer);
+    if (this.renewTimer !== null) this.timers.clearTimeout(this.renewTimer);
+    this.renewTimer = null;
     return this.t.close();
   }
 }

@@ -7,6 +7,7 @@ export {
   hex,
   MedchainClient,
   RpcClientError,
+  type Timers,
   type Topics,
   TransportError,
   unhex,
