@@ -65,11 +65,7 @@ export interface Timers {
 
 const realTimers: Timers = {
   now: Date.now,
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    (t as { unref?: () => void }).unref?.();
-    return t;
-  },
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
@@ -318,6 +314,8 @@ export class MedchainClient {
       },
       lifetimeMs - (t.now() - started),
     );
+    // Renewal alone does not keep a process alive.
+    (this.renewTimer as { unref?: () => void }).unref?.();
   }
 
   /** One call with no session (sign-in itself); rejects on a JSON-RPC error. */
@@ -417,13 +415,31 @@ export class MedchainClient {
   }
 
   /** Submits signed tx bytes (or a Tx with `bytes`); resolves to the tx hash once in the mempool. */
-  submit(tx: Uint8Array | { bytes: Uint8Array }): Promise<string> {
-    return this.call('tx_submit', { tx: hex(tx instanceof Uint8Array ? tx : tx.bytes) });
+  async submit(tx: Uint8Array | { bytes: Uint8Array }): Promise<string> {
+    const params = { tx: hex(tx instanceof Uint8Array ? tx : tx.bytes) };
+    // A signed tx speaks for itself (tx_submit is public): an account submits without a session,
+    // so one that is not on chain yet (a patient registering herself) can submit.
+    if (this.keeper !== null) return (await this.plain('tx_submit', params)) as string;
+    return this.call('tx_submit', params);
   }
 
-  /** Waits until the tx is final (committed) and returns its receipt with proofs. */
-  waitFinal(hash: string, timeoutMs = 30_000): Promise<Result<'tx_waitFinal'>> {
-    return this.call('tx_waitFinal', { hash, timeoutMs });
+  /**
+   * Waits until the tx is final (committed) and returns its receipt with proofs. An account that
+   * cannot sign in yet (its own registration is the tx) signs in as soon as the registration is
+   * final: its sign-in is retried every SIGN_IN_RETRY_MS within the timeout.
+   */
+  async waitFinal(hash: string, timeoutMs = 30_000): Promise<Result<'tx_waitFinal'>> {
+    const t = this.timers;
+    const end = t.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await this.call('tx_waitFinal', { hash, timeoutMs: Math.max(1, end - t.now()) });
+      } catch (err) {
+        const notYet = this.keeper !== null && err instanceof RpcClientError && err.reason === 'AUTH_KEY_NOT_CURRENT';
+        if (!notYet || t.now() + SIGN_IN_RETRY_MS > end) throw err;
+        await new Promise<void>((resolve) => t.setTimeout(resolve, SIGN_IN_RETRY_MS));
+      }
+    }
   }
 
   /** submit + waitFinal. The receipt's `status` tells whether the chain accepted (ok), denied or failed it. */
@@ -437,6 +453,9 @@ export class MedchainClient {
     return this.t.close();
   }
 }
+
+/** How often waitFinal tries to sign in while the account's own registration is not final. */
+const SIGN_IN_RETRY_MS = 500;
 
 const needsSignIn = (r: Reply): boolean => {
   const code = r.error?.data?.code;

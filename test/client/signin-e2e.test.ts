@@ -67,6 +67,20 @@ test('a patient signs in and reads its own data; another patient is out of its s
   assert.is((await operator.call('identity_get', { id: hex(bob.id) })).identity?.type, 'patient');
 });
 
+test('a patient registering herself submits and waits for her own registration with her own client', async () => {
+  const carol = generateAccount();
+  const c = MedchainClient.http(net.nodes[0]?.rpc as string, { account: carol, chainId });
+  try {
+    // She cannot sign in before her registration is final: the client submits without a session
+    // and signs in to read the receipt once it is.
+    const r = await c.send(new TxFactory({ chainId, account: carol }).registerPatient(org));
+    assert.is(r.status, 'ok');
+    assert.is((await c.call('identity_get', { id: hex(carol.id) })).identity?.type, 'patient');
+  } finally {
+    await c.close();
+  }
+});
+
 function medchain(
   env: Record<string, string | undefined>,
   ...args: string[]
