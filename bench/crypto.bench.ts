@@ -2,7 +2,7 @@ import { verify as nodeVerify } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { publicKeyOf, randomSecretKey, signFast, verify, verifyNoble } from '../src/crypto/ed25519.js';
 import { sha256 } from '../src/crypto/hash.js';
-import { nodePublicKey } from '../src/crypto/keys.js';
+import { nodePublicKey } from '../src/crypto/platform/node-keys.js';
 import { VerifierPool, type VerifyItem } from '../src/crypto/pool/index.js';
 import { opsPerSecond, opsPerSecondSync, round } from './measure.js';
 import type { BenchContext, Benchmark } from './types.js';

@@ -1,13 +1,14 @@
 /**
  * Encrypted key files: the ed25519 secret key sealed with XChaCha20-Poly1305 under a key derived
- * from a password with scrypt (@noble/ciphers, @noble/hashes: pure JS, so browsers and wallets read
- * the same files). The AEAD's associated data binds the public metadata (name, id, public key),
+ * from a password with scrypt (OpenSSL's in Node, noble's in browsers: the same bytes, so browsers
+ * and wallets read the same files). The AEAD's associated data binds the public metadata (name, id, public key),
  * so a file whose metadata was edited does not decrypt.
  */
+
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import * as ed from '@noble/ed25519';
-import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { randomBytes } from '@noble/hashes/utils.js';
+import { scrypt } from '#crypto-platform';
 import { MedchainError } from '../errors.js';
 import { hex, unhex } from './client.js';
 import { type Account, accountFromSecret } from './tx.js';
@@ -67,7 +68,7 @@ const aad = (f: Pick<KeystoreFile, 'name' | 'id' | 'publicKey'>): Uint8Array =>
   enc.encode(JSON.stringify(['medchain-keystore-v1', f.name, f.id, f.publicKey]));
 
 const deriveKey = (password: string, salt: Uint8Array, p: ScryptParams): Promise<Uint8Array> =>
-  scryptAsync(enc.encode(password.normalize('NFKC')), salt, { N: p.N, r: p.r, p: p.p, dkLen: 32, maxmem: 2 ** 31 });
+  scrypt(enc.encode(password.normalize('NFKC')), salt, { N: p.N, r: p.r, p: p.p, dkLen: 32 });
 
 /** Seals an account's secret key under a password. */
 export async function encryptKey(

@@ -1,8 +1,7 @@
-import { sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import * as ed from '@noble/ed25519';
-import { sha512 } from '@noble/hashes/sha2.js';
+import { ed25519Equation, ed25519Sign } from '#crypto-platform';
 import { MedchainError } from '../errors.js';
-import { nodePrivateKey, nodePublicKey } from './keys.js';
+import { nobleEquation } from './ed25519-noble.js';
 
 /**
  * Ed25519 with one consensus rule on every path: RFC 8032 §5.1.7 strict and
@@ -12,16 +11,14 @@ import { nodePrivateKey, nodePublicKey } from './keys.js';
  *   - R and A are canonical encodings (y < p, no x=0 with the sign bit set);
  *   - A is not one of the 8 small-order points;
  *   - [S]B == R + [k]A, compared as encodings, k = SHA-512(R || A || M) mod L.
- * Implementations differ exactly on these edges (PLATFORM.md), so the byte
+ * Implementations differ exactly on these edges (OpenSSL 3.0 vs 3.5, noble), so the byte
  * checks run first and the equation runs only on inputs where OpenSSL and the
- * noble path below provably compute the same thing.
+ * noble path (ed25519-noble.ts) provably compute the same thing.
  *
  * Mixed-order keys (prime-order point + torsion) pass these checks; a
  * signature under one verifies on both paths alike when 8 | k. Keys are
  * therefore gated by `isValidPublicKey` when they enter state.
  */
-
-ed.hashes.sha512 = sha512;
 
 export const CryptoErrorCode = {
   SECRET_KEY_LENGTH: 'CRYPTO_SECRET_KEY_LENGTH',
@@ -38,8 +35,6 @@ export const PUBLIC_KEY_LENGTH = 32;
 export const SECRET_KEY_LENGTH = 32;
 export const SIGNATURE_LENGTH = 64;
 
-/** Group order L = 2^252 + 27742317777372353535851937790883648493. */
-const L = 2n ** 252n + 27742317777372353535851937790883648493n;
 const L_LE = hexBytes('edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010');
 
 /**
@@ -86,14 +81,13 @@ export function sign(msg: Uint8Array, sk: Uint8Array): Uint8Array {
 }
 
 /**
- * The same signature through OpenSSL (~10x faster; Ed25519 is deterministic,
- * so the bytes are identical). For load generators and benchmarks. The key
+ * The same signature through the platform (OpenSSL in Node, ~10x faster; Ed25519 is
+ * deterministic, so the bytes are identical). For load generators and benchmarks. In Node the key
  * is cached by array identity: do not mutate `sk` in place between calls.
  */
 export function signFast(msg: Uint8Array, sk: Uint8Array): Uint8Array {
   assertSecretKey(sk);
-  const s = nodeSign(null, msg, nodePrivateKey(sk));
-  return new Uint8Array(s.buffer, s.byteOffset, s.byteLength);
+  return ed25519Sign(msg, sk);
 }
 
 // ---- byte checks shared by every verify path ----
@@ -164,42 +158,16 @@ function passesByteChecks(sig: unknown, pk: unknown): sig is Uint8Array {
 
 // ---- verification ----
 
-/** The node's hot path: byte checks, then OpenSSL (cofactorless, compares the encoding of R). */
+/** The node's hot path: byte checks, then the platform's equation (OpenSSL in Node, noble in browsers). */
 export function verify(sig: Uint8Array, msg: Uint8Array, pk: Uint8Array): boolean {
   if (!passesByteChecks(sig, pk) || !(msg instanceof Uint8Array)) return false;
-  const key = nodePublicKey(pk);
-  if (key === undefined) return false;
-  try {
-    return nodeVerify(null, msg, key, sig);
-  } catch {
-    return false;
-  }
+  return ed25519Equation(sig, msg, pk);
 }
 
-/**
- * The browser path, same rule. noble's own `verify` is not used: both its
- * modes test the cofactored equation [8]([S]B - R - [k]A) == 0 (index.ts,
- * `clearCofactor().is0()`), which accepts R + torsion. Here the cofactorless
- * equation is computed as OpenSSL does: encode([S]B - [k]A) == R bytes.
- */
+/** The same rule on the JS equation everywhere (ed25519-noble.ts); tests hold the two paths equal. */
 export function verifyNoble(sig: Uint8Array, msg: Uint8Array, pk: Uint8Array): boolean {
   if (!passesByteChecks(sig, pk) || !(msg instanceof Uint8Array)) return false;
-  try {
-    const A = ed.Point.fromBytes(pk, false); // strict decode; throws if not on the curve
-    const r = sig.subarray(0, 32);
-    const hashed = new Uint8Array(64 + msg.length);
-    hashed.set(r);
-    hashed.set(pk, 32);
-    hashed.set(msg, 64);
-    const k = leToBigint(sha512(hashed)) % L;
-    const S = leToBigint(sig.subarray(32, 64));
-    const rCheck = ed.Point.BASE.multiply(S, false).subtract(A.multiply(k, false)).toBytes();
-    let diff = 0;
-    for (let i = 0; i < 32; i++) diff |= (rCheck[i] as number) ^ (r[i] as number);
-    return diff === 0;
-  } catch {
-    return false;
-  }
+  return nobleEquation(sig, msg, pk);
 }
 
 /**
@@ -215,10 +183,4 @@ export function isValidPublicKey(pk: Uint8Array): boolean {
   } catch {
     return false;
   }
-}
-
-function leToBigint(b: Uint8Array): bigint {
-  let n = 0n;
-  for (let i = b.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(b[i] as number);
-  return n;
 }

@@ -11,23 +11,18 @@
  * derives a key-encryption key, and XChaCha20-Poly1305 seals `key || salt` with the record id and
  * grant id (the consent id; zero for the owner and custodian copies) bound as associated data:
  *   wrapped = ephemeralPub(32) || nonce(24) || sealed(64 + 16)
- * X25519, HKDF, SHA-256 and the AEAD run on node:crypto (OpenSSL; the AEAD through
- * src/crypto/aead.ts); the key conversions are the RFC 7748 / libsodium maps.
+ * X25519, HKDF, SHA-256 and the AEAD run through the platform (OpenSSL in Node, noble in
+ * browsers: src/crypto/platform); the key conversions are the RFC 7748 / libsodium maps.
  */
-import {
-  createHmac,
-  createPrivateKey,
-  createPublicKey,
-  diffieHellman,
-  generateKeyPairSync,
-  type KeyObject,
-} from 'node:crypto';
+
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
+import { hmacSha256, x25519Agree, x25519Ephemeral, x25519Secret } from '#crypto-platform';
 import { concat } from '../../codec/bytes.js';
 import { xchachaOpen, xchachaSeal } from '../../crypto/aead.js';
 import { sha256, sha256Parts } from '../../crypto/hash.js';
+import type { X25519Secret } from '../../crypto/platform/types.js';
 import { MedchainError } from '../../errors.js';
 
 export const SealErrorCode = {
@@ -115,10 +110,6 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 // ---- X25519 from Ed25519 identity keys ----
 
 const P = 2n ** 255n - 19n;
-const PKCS8_X25519 = Uint8Array.from([
-  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
-]);
-
 function modPow(b: bigint, e: bigint): bigint {
   let r = 1n;
   let x = b % P;
@@ -152,31 +143,18 @@ export function x25519PublicOf(edPublicKey: Uint8Array): Uint8Array {
 /** The X25519 secret scalar of an Ed25519 secret key (the first half of SHA-512(seed); X25519 clamps). */
 export const x25519SecretOf = (edSecretKey: Uint8Array): Uint8Array => sha512(edSecretKey).slice(0, 32);
 
-const privateKeyObject = (scalar: Uint8Array): KeyObject =>
-  createPrivateKey({ key: Buffer.from(concat(PKCS8_X25519, scalar)), format: 'der', type: 'pkcs8' });
-// JWK import is ~10x cheaper than DER (OpenSSL's decoder framework); the u-coordinate is raw either way.
-const publicKeyObject = (u: Uint8Array): KeyObject =>
-  createPublicKey({
-    key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64url') },
-    format: 'jwk',
-  });
-const rawPublic = (k: KeyObject): Uint8Array => {
-  const x = (k.export({ format: 'jwk' }) as { x?: string }).x;
-  return new Uint8Array(Buffer.from(x ?? '', 'base64url'));
-};
-
-/** Public key objects of recipients, by their Ed25519 key (bounded). */
-const recipientCache = new Map<string, { u: Uint8Array; key: KeyObject }>();
-function recipient(edPublicKey: Uint8Array): { u: Uint8Array; key: KeyObject } {
-  const id = Buffer.from(edPublicKey).toString('hex');
-  let r = recipientCache.get(id);
-  if (r === undefined) {
-    const u = x25519PublicOf(edPublicKey);
-    r = { u, key: publicKeyObject(u) };
+/** Recipients' u-coordinates by their Ed25519 key (bounded): the inversion costs ~a modexp. */
+const recipientCache = new Map<string, Uint8Array>();
+function recipientU(edPublicKey: Uint8Array): Uint8Array {
+  let id = '';
+  for (const b of edPublicKey) id += b.toString(16).padStart(2, '0');
+  let u = recipientCache.get(id);
+  if (u === undefined) {
+    u = x25519PublicOf(edPublicKey);
     if (recipientCache.size >= 1024) recipientCache.clear();
-    recipientCache.set(id, r);
+    recipientCache.set(id, u);
   }
-  return r;
+  return u;
 }
 
 function kek(shared: Uint8Array, ephemeral: Uint8Array, recipientU: Uint8Array): Uint8Array {
@@ -188,10 +166,10 @@ function kek(shared: Uint8Array, ephemeral: Uint8Array, recipientU: Uint8Array):
 
 /** RFC 5869 HKDF-SHA256 with L = 32: one extract, one expand block. */
 export function hkdf32(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array): Uint8Array {
-  const prk = createHmac('sha256', salt).update(ikm).digest();
-  const okm = createHmac('sha256', prk).update(info).update(ONE).digest();
+  const prk = hmacSha256(salt, ikm);
+  const okm = hmacSha256(prk, info, ONE);
   prk.fill(0);
-  return new Uint8Array(okm.buffer, okm.byteOffset, okm.byteLength);
+  return okm;
 }
 const ONE = Uint8Array.of(1);
 
@@ -203,29 +181,27 @@ export function wrapKey(
   key: Uint8Array,
   salt: Uint8Array,
 ): Uint8Array {
-  const to = recipient(edPublicKey);
-  const e = generateKeyPairSync('x25519');
-  const ePub = rawPublic(e.publicKey);
-  const shared = new Uint8Array(diffieHellman({ privateKey: e.privateKey, publicKey: to.key }));
+  const u = recipientU(edPublicKey);
+  const e = x25519Ephemeral();
+  let shared: Uint8Array;
+  try {
+    shared = x25519Agree(e, u, true);
+  } catch {
+    throw new SealError(SealErrorCode.MALFORMED, { what: 'public key' });
+  }
   const nonce = randomBytes(NONCE_BYTES);
-  const k = kek(shared, ePub, to.u);
+  const k = kek(shared, e.u, u);
   shared.fill(0);
   const plain = concat(key, salt);
   const sealed = xchachaSeal(k, nonce, concat(WRAP_AD, record, grant), plain);
   k.fill(0);
   plain.fill(0);
-  return concat(ePub, nonce, sealed);
+  return concat(e.u, nonce, sealed);
 }
 
 /** An identity's X25519 unwrapping key (derive once, reuse). */
-export interface UnwrapKey {
-  priv: KeyObject;
-  u: Uint8Array;
-}
-export function unwrapKeyOf(edSecretKey: Uint8Array): UnwrapKey {
-  const priv = privateKeyObject(x25519SecretOf(edSecretKey));
-  return { priv, u: rawPublic(createPublicKey(priv)) };
-}
+export type UnwrapKey = X25519Secret;
+export const unwrapKeyOf = (edSecretKey: Uint8Array): UnwrapKey => x25519Secret(x25519SecretOf(edSecretKey));
 
 /** Opens a wrapped key; WRONG_KEY unless it was wrapped for this identity, record and grant. */
 export function unwrapKey(
@@ -239,7 +215,7 @@ export function unwrapKey(
   const ePub = wrapped.subarray(0, 32);
   let shared: Uint8Array;
   try {
-    shared = new Uint8Array(diffieHellman({ privateKey: k.priv, publicKey: publicKeyObject(ePub) }));
+    shared = x25519Agree(k, ePub);
   } catch {
     throw new SealError(SealErrorCode.MALFORMED, { what: 'wrapped key' });
   }
