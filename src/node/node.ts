@@ -366,6 +366,7 @@ export class Node {
         logger: this.log.child({ module: 'fhir-feed' }),
       },
     );
+    this.metrics?.attachFeed(this.feed, () => this.chain.head.height);
     this.feed.start();
   }
 
