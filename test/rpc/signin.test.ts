@@ -8,14 +8,17 @@ import * as assert from 'uvu/assert';
 import { hex, MedchainClient } from '../../src/client/index.js';
 import { publicKeyOf, randomSecretKey, signFast } from '../../src/crypto/ed25519.js';
 import * as b from '../../src/tx/builders.js';
+import { loud } from '../helpers/hooks.js';
 import { call, post, type RpcReply, WsClient } from './helpers.js';
 import { type ScopedNode, startScopedNode } from './scoped-node.js';
 import { answer, bearer, challenge, login, loginReply } from './signin.js';
 
 const test = suite<{ n: ScopedNode }>('rpc sign-in', {} as { n: ScopedNode });
-test.before(async (ctx) => {
-  ctx.n = await startScopedNode();
-});
+test.before(
+  loud('rpc/signin', async (ctx) => {
+    ctx.n = await startScopedNode();
+  }),
+);
 test.after(async (ctx) => {
   await ctx.n.close();
 });
