@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { connect } from 'node:net';
 import * as varint from 'uint8-varint';
 import { decodeProposal, decodeVote } from '../../consensus/engine/messages.js';
-import { decodeWalEntry, encodeWalEntry, type WalEntry } from '../../consensus/wal/entries.js';
+import { decodeWalEntry, encodeWalEntry, type WalEntry } from '../../consensus/engine/wal-entries.js';
 import { P2pError, P2pErrorCode } from '../../p2p/errors.js';
 import { defaultP2pOptions } from '../../p2p/options.js';
 import { frame, HEAD, parseFrame, REQ, RES_ERR, RES_OK } from '../../p2p/reqresp.js';

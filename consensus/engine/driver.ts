@@ -3,6 +3,7 @@ import { isCoded } from '../../src/errors.js';
 import type { Action, SyncHint } from './actions.js';
 import type { ConsensusEngine } from './engine.js';
 import { ConsensusError, ConsensusErrorCode } from './errors.js';
+import type { SignState } from './sign-guard.js';
 import type { CommitCertificate, Proposal, Vote } from './types.js';
 import type { ValidatorSet } from './validator-set.js';
 import type { WalEntry } from './wal-entries.js';
@@ -58,6 +59,8 @@ export interface DriverWal {
   /** With `sync`, resolves only once the entry is durable (own signed messages). */
   append(entry: WalEntry, sync: boolean): Promise<void>;
   newHeight(): Promise<void>;
+  /** Where signing may resume at `height` after load(): set when a damaged tail may have lost an own record. */
+  signFloor(height: number): SignState | undefined;
 }
 
 /** The system clock shifted by `offsetMs` (a node's injected clock skew, for fault tests). */

@@ -1,9 +1,9 @@
 import { isCoded } from '../../src/errors.js';
 import type { DriverWal } from '../engine/driver.js';
 import { ConsensusError, ConsensusErrorCode } from '../engine/errors.js';
+import type { SignState } from '../engine/sign-guard.js';
 import { SignStep } from '../engine/types.js';
 import { decodeWalEntry, encodeWalEntry, type WalEntry } from '../engine/wal-entries.js';
-import type { SignState } from '../engine/sign-guard.js';
 import type { DurableStore } from './store.js';
 
 /**

@@ -5,12 +5,13 @@
  */
 import { isCoded } from '../../src/errors.js';
 import type { Auth } from '../auth/auth.js';
-import { type Caller, callerLabel, PUBLIC, roleOf } from '../auth/caller.js';
+import { type Caller, PUBLIC } from '../auth/caller.js';
 import type { Guard } from '../call-guard.js';
 import type { CallContext } from '../context.js';
 import type { RpcLogger } from '../logger.js';
 import type { RpcContext, RpcMethod } from '../methods.js';
 import { serverError } from '../rpc-error.js';
+import { ReadLog } from './read-log.js';
 import { SCOPES, type ScopeRule, TOPIC_SCOPES } from './scopes.js';
 import type { NodeApi } from './types.js';
 import { eventSubjects, mayReadAny, type Subject } from './visibility.js';
@@ -22,12 +23,16 @@ export const outOfScope = () => serverError('OUT_OF_SCOPE', 'Not in the caller s
 const OPERATOR_ONLY = 'operator';
 
 export class NodeGuard implements Guard {
+  private readonly reads: ReadLog;
+
   constructor(
     readonly auth: Auth,
     private readonly api: NodeApi,
-    private readonly logger: RpcLogger,
+    logger: RpcLogger,
     private readonly table: Readonly<Record<string, ScopeRule>> = SCOPES,
-  ) {}
+  ) {
+    this.reads = new ReadLog(logger);
+  }
 
   scopeOf(method: string): string {
     const r = this.table[method];
@@ -167,21 +172,9 @@ export class NodeGuard implements Guard {
     return s.length === 0 || mayReadAny(this.api, caller.session, s);
   }
 
-  /** Who read whose data: the method and the ids asked about, never values. */
+  /** Who read whose data: the method and the ids asked about, never values (see ReadLog). */
   logRead(caller: Caller, method: string, params: P): void {
-    const info = this.logger.info;
-    if (info === undefined) return;
-    info.call(
-      this.logger,
-      {
-        read: method,
-        caller: callerLabel(caller),
-        role: roleOf(caller),
-        subject: subjectOf(params),
-        at: Date.now(),
-      },
-      'rpc: personal data read',
-    );
+    if (this.reads.enabled) this.reads.add(caller, method, subjectOf(params));
   }
 }
 

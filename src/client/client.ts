@@ -54,7 +54,21 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** WebSocket constructor (default: globalThis.WebSocket, else the `ws` package). */
   WebSocket?: WebSocketCtor;
+  /** The clock and timer of session renewal (default: Date.now and setTimeout); tests inject their own. */
+  timers?: Timers;
 }
+
+export interface Timers {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const realTimers: Timers = {
+  now: Date.now,
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
 
 type WebSocketCtor = new (url: string, opts?: unknown) => WebSocketLike;
 interface WebSocketLike {
@@ -254,15 +268,20 @@ export class MedchainClient {
   private nextId = 1;
   /** The account's session, when the client signs in. */
   private readonly keeper: SessionKeeper | null;
-  private renewTimer: ReturnType<typeof setTimeout> | null = null;
+  private renewTimer: unknown = null;
+  private readonly timers: Timers;
 
   private constructor(
     private readonly t: Transport,
     readonly url: string,
     opts: ClientOptions,
   ) {
+    this.timers = opts.timers ?? realTimers;
+    const now = this.timers.now;
     this.keeper =
-      opts.account === undefined ? null : new SessionKeeper(opts.account, (m, p) => this.plain(m, p), opts.chainId);
+      opts.account === undefined
+        ? null
+        : new SessionKeeper(opts.account, (m, p) => this.plain(m, p), opts.chainId, now);
   }
 
   /** A client over HTTP POST (each call one request; batches in one). */
@@ -285,16 +304,18 @@ export class MedchainClient {
   private async keepSignedIn(): Promise<void> {
     if (this.keeper === null) return;
     this.keeper.invalidate();
-    const started = Date.now();
+    const t = this.timers;
+    const started = t.now();
     await this.keeper.token();
     const r = (await this.plain('auth_session', undefined)) as { expiresAt: number | null };
-    const lifetimeMs = r.expiresAt === null ? 60_000 : Math.max(1_000, (r.expiresAt - Date.now()) * 0.8);
-    this.renewTimer = setTimeout(
+    const lifetimeMs = r.expiresAt === null ? 60_000 : Math.max(1_000, (r.expiresAt - t.now()) * 0.8);
+    this.renewTimer = t.setTimeout(
       () => {
         this.keepSignedIn().catch(() => {});
       },
-      lifetimeMs - (Date.now() - started),
+      lifetimeMs - (t.now() - started),
     );
+    // Renewal alone does not keep a process alive.
     (this.renewTimer as { unref?: () => void }).unref?.();
   }
 
@@ -395,13 +416,31 @@ export class MedchainClient {
   }
 
   /** Submits signed tx bytes (or a Tx with `bytes`); resolves to the tx hash once in the mempool. */
-  submit(tx: Uint8Array | { bytes: Uint8Array }): Promise<string> {
-    return this.call('tx_submit', { tx: hex(tx instanceof Uint8Array ? tx : tx.bytes) });
+  async submit(tx: Uint8Array | { bytes: Uint8Array }): Promise<string> {
+    const params = { tx: hex(tx instanceof Uint8Array ? tx : tx.bytes) };
+    // A signed tx speaks for itself (tx_submit is public): an account submits without a session,
+    // so one that is not on chain yet (a patient registering herself) can submit.
+    if (this.keeper !== null) return (await this.plain('tx_submit', params)) as string;
+    return this.call('tx_submit', params);
   }
 
-  /** Waits until the tx is final (committed) and returns its receipt with proofs. */
-  waitFinal(hash: string, timeoutMs = 30_000): Promise<Result<'tx_waitFinal'>> {
-    return this.call('tx_waitFinal', { hash, timeoutMs });
+  /**
+   * Waits until the tx is final (committed) and returns its receipt with proofs. An account that
+   * cannot sign in yet (its own registration is the tx) signs in as soon as the registration is
+   * final: its sign-in is retried every SIGN_IN_RETRY_MS within the timeout.
+   */
+  async waitFinal(hash: string, timeoutMs = 30_000): Promise<Result<'tx_waitFinal'>> {
+    const t = this.timers;
+    const end = t.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await this.call('tx_waitFinal', { hash, timeoutMs: Math.max(1, end - t.now()) });
+      } catch (err) {
+        const notYet = this.keeper !== null && err instanceof RpcClientError && err.reason === 'AUTH_KEY_NOT_CURRENT';
+        if (!notYet || t.now() + SIGN_IN_RETRY_MS > end) throw err;
+        await new Promise<void>((resolve) => t.setTimeout(resolve, SIGN_IN_RETRY_MS));
+      }
+    }
   }
 
   /** submit + waitFinal. The receipt's `status` tells whether the chain accepted (ok), denied or failed it. */
@@ -410,10 +449,14 @@ export class MedchainClient {
   }
 
   close(): Promise<void> {
-    if (this.renewTimer !== null) clearTimeout(this.renewTimer);
+    if (this.renewTimer !== null) this.timers.clearTimeout(this.renewTimer);
+    this.renewTimer = null;
     return this.t.close();
   }
 }
+
+/** How often waitFinal tries to sign in while the account's own registration is not final. */
+const SIGN_IN_RETRY_MS = 500;
 
 const needsSignIn = (r: Reply): boolean => {
   const code = r.error?.data?.code;

@@ -6,6 +6,7 @@ export {
   type ClientOptions,
   MedchainClient,
   RpcClientError,
+  type Timers,
   type Topics,
   TransportError,
 } from './client.js';

@@ -69,6 +69,7 @@ export function startFeed(w: Wiring, node: NodeApi): void {
     },
   );
   w.closers.add('fhir-feed', () => feed.close());
+  w.metrics?.attachFeed(feed, () => node.chain.head.height);
   feed.start();
 }
 

@@ -26,7 +26,7 @@ export interface ScrapeSources {
   disk?(): { free: number; total: number };
 }
 
-function gauge(reg: Registry, name: string, help: string, read: () => number): void {
+export function gauge(reg: Registry, name: string, help: string, read: () => number): void {
   new Gauge({
     name,
     help,

@@ -3,7 +3,7 @@ import type { CommittedBlock } from '../../consensus/chain-executor.js';
 import { mapKey } from '../../state/exec/keys.js';
 import { toHex } from '../codec/bytes.js';
 import { NODE_VERSION, PROTOCOL_VERSION } from '../version.js';
-import { type CountSource, mirrored, registerCollectors, type ScrapeSources } from './collect.js';
+import { type CountSource, gauge, mirrored, registerCollectors, type ScrapeSources } from './collect.js';
 
 /** Bounded label for a validator: its organization id's first 8 bytes (the set is governance-sized). */
 export const validatorLabel = (id: Uint8Array): string => toHex(id.subarray(0, 8));
@@ -156,6 +156,22 @@ export class NodeMetrics {
       'Vault requests by outcome: ok or the coded error',
       ['outcome'],
       outcomes,
+    );
+  }
+
+  /** The FHIR audit feed (config.fhir.feed): how far the repository has accepted, read at scrape time. */
+  attachFeed(feed: { readonly deliveredHeight: number }, headHeight: () => number): void {
+    gauge(
+      this.registry,
+      'medchain_fhir_feed_delivered_height',
+      'Last block whose AuditEvents the audit repository accepted',
+      () => feed.deliveredHeight,
+    );
+    gauge(
+      this.registry,
+      'medchain_fhir_feed_lag_blocks',
+      'Final blocks whose AuditEvents the audit repository has not accepted yet',
+      () => Math.max(0, headHeight() - feed.deliveredHeight),
     );
   }
 

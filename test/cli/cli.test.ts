@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { loud } from '../helpers/hooks.js';
 import { TestNet } from '../helpers/procs.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
@@ -54,17 +55,19 @@ async function ok(...args: string[]): Promise<Run> {
   return r;
 }
 
-test.before(async () => {
-  net = await TestNet.create(1, 200);
-  net.startAll();
-  await net.waitHeight(0, 1, 30_000);
-  env = {
-    ...process.env,
-    MEDCHAIN_RPC: net.nodes[0]?.rpc,
-    MEDCHAIN_KEYSTORE: keystore,
-    MEDCHAIN_PASSWORD: 'correct horse battery staple',
-  };
-});
+test.before(
+  loud('cli/cli', async () => {
+    net = await TestNet.create(1, 200);
+    net.startAll();
+    await net.waitHeight(0, 1, 30_000);
+    env = {
+      ...process.env,
+      MEDCHAIN_RPC: net.nodes[0]?.rpc,
+      MEDCHAIN_KEYSTORE: keystore,
+      MEDCHAIN_PASSWORD: 'correct horse battery staple',
+    };
+  }),
+);
 
 test.after(async () => {
   await net?.close();

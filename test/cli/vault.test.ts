@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readDevnet } from '../../src/cli/devnet.js';
+import { loud } from '../helpers/hooks.js';
 import { freePorts, rpc, TestNet, until } from '../helpers/procs.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
@@ -92,16 +93,18 @@ async function stop(p: Proc): Promise<void> {
   assert.is(await p.exited, 0, p.out());
 }
 
-test.before(async () => {
-  net = await TestNet.create(1, 200);
-  net.startAll();
-  await net.waitHeight(0, 1, 30_000);
-  env = { ...process.env, MEDCHAIN_RPC: net.nodes[0]?.rpc, MEDCHAIN_KEYSTORE: keystore, MEDCHAIN_PASSWORD: PASSWORD };
-  const imp = spawnCli(['--json', 'keys', 'import-devnet', '--home', net.dir, '--scrypt-n', '16384']);
-  assert.is(await imp.exited, 0, imp.out());
-  orgId = (JSON.parse(imp.out()) as { name: string; id: string }[]).find((k) => k.name === 'hospital-a')?.id ?? '';
-  assert.match(orgId, /^0x[0-9a-f]{64}$/);
-});
+test.before(
+  loud('cli/vault', async () => {
+    net = await TestNet.create(1, 200);
+    net.startAll();
+    await net.waitHeight(0, 1, 30_000);
+    env = { ...process.env, MEDCHAIN_RPC: net.nodes[0]?.rpc, MEDCHAIN_KEYSTORE: keystore, MEDCHAIN_PASSWORD: PASSWORD };
+    const imp = spawnCli(['--json', 'keys', 'import-devnet', '--home', net.dir, '--scrypt-n', '16384']);
+    assert.is(await imp.exited, 0, imp.out());
+    orgId = (JSON.parse(imp.out()) as { name: string; id: string }[]).find((k) => k.name === 'hospital-a')?.id ?? '';
+    assert.match(orgId, /^0x[0-9a-f]{64}$/);
+  }),
+);
 
 test.after(async () => {
   for (const p of running) p.kill('SIGKILL');

@@ -24,6 +24,7 @@ import {
   verifyReceipt,
   verifyStateProofJson,
 } from '../../src/client/index.js';
+import { loud } from '../helpers/hooks.js';
 import { TestNet } from '../helpers/procs.js';
 
 let net: TestNet;
@@ -35,15 +36,17 @@ const doctor = generateAccount();
 const record = newRecordId();
 let consentId = '';
 
-test.before(async () => {
-  net = await TestNet.create(1, 200);
-  net.startAll();
-  await net.waitHeight(0, 1, 30_000);
-  const m = await readDevnet(net.dir);
-  org = accountFromSecret((m.nodes[0] as { orgSecretKey: string }).orgSecretKey);
-  client = MedchainClient.http(net.nodes[0]?.rpc as string);
-  chainId = (await client.status()).chainId;
-});
+test.before(
+  loud('client/e2e', async () => {
+    net = await TestNet.create(1, 200);
+    net.startAll();
+    await net.waitHeight(0, 1, 30_000);
+    const m = await readDevnet(net.dir);
+    org = accountFromSecret((m.nodes[0] as { orgSecretKey: string }).orgSecretKey);
+    client = MedchainClient.http(net.nodes[0]?.rpc as string);
+    chainId = (await client.status()).chainId;
+  }),
+);
 
 test.after(async () => {
   await client?.close();

@@ -20,6 +20,7 @@ import {
   RpcClientError,
   TxFactory,
 } from '../../src/client/index.js';
+import { loud } from '../helpers/hooks.js';
 import { operatorToken, TestNet } from '../helpers/procs.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
@@ -31,19 +32,21 @@ const alice = generateAccount();
 const bob = generateAccount();
 const keystore = mkdtempSync(join(tmpdir(), 'medchain-signin-keys-'));
 
-test.before(async () => {
-  net = await TestNet.create(1, 200);
-  net.startAll();
-  await net.waitHeight(0, 1, 60_000);
-  const m = await readDevnet(net.dir);
-  org = accountFromSecret((m.nodes[0] as { orgSecretKey: string }).orgSecretKey);
-  operator = MedchainClient.http(net.nodes[0]?.rpc as string, { token: operatorToken() });
-  chainId = (await operator.status()).chainId;
-  for (const p of [alice, bob]) {
-    const r = await operator.send(new TxFactory({ chainId, account: p }).registerPatient(org));
-    assert.is(r.status, 'ok');
-  }
-});
+test.before(
+  loud('client/signin-e2e', async () => {
+    net = await TestNet.create(1, 200);
+    net.startAll();
+    await net.waitHeight(0, 1, 60_000);
+    const m = await readDevnet(net.dir);
+    org = accountFromSecret((m.nodes[0] as { orgSecretKey: string }).orgSecretKey);
+    operator = MedchainClient.http(net.nodes[0]?.rpc as string, { token: operatorToken() });
+    chainId = (await operator.status()).chainId;
+    for (const p of [alice, bob]) {
+      const r = await operator.send(new TxFactory({ chainId, account: p }).registerPatient(org));
+      assert.is(r.status, 'ok');
+    }
+  }),
+);
 
 test.after(async () => {
   await operator?.close();
@@ -65,6 +68,20 @@ test('a patient signs in and reads its own data; another patient is out of its s
   }
   // The operator token still reads everything.
   assert.is((await operator.call('identity_get', { id: hex(bob.id) })).identity?.type, 'patient');
+});
+
+test('a patient registering herself submits and waits for her own registration with her own client', async () => {
+  const carol = generateAccount();
+  const c = MedchainClient.http(net.nodes[0]?.rpc as string, { account: carol, chainId });
+  try {
+    // She cannot sign in before her registration is final: the client submits without a session
+    // and signs in to read the receipt once it is.
+    const r = await c.send(new TxFactory({ chainId, account: carol }).registerPatient(org));
+    assert.is(r.status, 'ok');
+    assert.is((await c.call('identity_get', { id: hex(carol.id) })).identity?.type, 'patient');
+  } finally {
+    await c.close();
+  }
 });
 
 function medchain(

@@ -6,12 +6,12 @@
  * the README documents.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { freePortRun, portFree } from '../helpers/procs.js';
 import { extractBlocks, RUNNABLE } from './blocks.js';
 import { DocSession } from './session.js';
 
@@ -23,28 +23,10 @@ const docs = [
   ),
 ];
 
-const portFree = (p: number): Promise<boolean> =>
-  new Promise((res) => {
-    const s = createServer();
-    s.once('error', () => res(false));
-    s.listen(p, '127.0.0.1', () => s.close(() => res(true)));
-  });
-
-/** `n` consecutive free loopback ports. */
-async function freeRun(n: number): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const base = 30_000 + Math.floor(Math.random() * 25_000);
-    let ok = true;
-    for (let i = 0; i < n && ok; i++) ok = await portFree(base + i);
-    if (ok) return base;
-  }
-  throw new Error('no free ports');
-}
-
 async function envFor(dir: string): Promise<NodeJS.ProcessEnv> {
   const validators = 2;
   // p2p, JSON-RPC and ops (metrics, health) ports per validator, then the vault's.
-  const base = await freeRun(3 * validators + 1);
+  const base = await freePortRun(3 * validators + 1);
   const home = join(dir, 'home');
   mkdirSync(home);
   // `npm link` (the README's Quick start): `medchain` on the PATH, for documents that do not alias it.

@@ -21,6 +21,7 @@ import {
   MedchainClient,
   TxFactory,
 } from '../../src/client/index.js';
+import { loud } from '../helpers/hooks.js';
 import { freePorts, operatorToken, rpc, TestNet, until } from '../helpers/procs.js';
 import { FhirReceiver } from './receiver.js';
 import { fhirSchemaErrors, resourcesIn } from './schema.js';
@@ -94,25 +95,27 @@ const before = (a: string, b: string) => {
   return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
 };
 
-test.before(async () => {
-  net = await TestNet.create(2, 200);
-  const [port] = await freePorts(1);
-  receiver = new FhirReceiver(port as number);
-  await receiver.up();
-  const cfgFile = join(net.nodes[0]?.home as string, 'config.json');
-  const cfg = JSON.parse(await readFile(cfgFile, 'utf8'));
-  cfg.fhir = {
-    feed: { url: receiver.url, token: FEED_TOKEN, retryBaseMs: 100, retryMaxMs: 1000, lagLogMs: 1000 },
-  };
-  await writeFile(cfgFile, JSON.stringify(cfg, null, 2));
-  net.startAll();
-  await net.waitHeight(0, 1, 90_000);
-  const m = await readDevnet(net.dir);
-  org = accountFromSecret((m.nodes[0] as { orgSecretKey: string }).orgSecretKey);
-  client = MedchainClient.http(net.nodes[0]?.rpc as string);
-  chainId = (await client.status()).chainId;
-  fhir = `${net.nodes[0]?.rpc}/fhir`;
-});
+test.before(
+  loud('fhir/devnet', async () => {
+    net = await TestNet.create(2, 200);
+    const [port] = await freePorts(1);
+    receiver = new FhirReceiver(port as number);
+    await receiver.up();
+    const cfgFile = join(net.nodes[0]?.home as string, 'config.json');
+    const cfg = JSON.parse(await readFile(cfgFile, 'utf8'));
+    cfg.fhir = {
+      feed: { url: receiver.url, token: FEED_TOKEN, retryBaseMs: 100, retryMaxMs: 1000, lagLogMs: 1000 },
+    };
+    await writeFile(cfgFile, JSON.stringify(cfg, null, 2));
+    net.startAll();
+    await net.waitHeight(0, 1, 90_000);
+    const m = await readDevnet(net.dir);
+    org = accountFromSecret((m.nodes[0] as { orgSecretKey: string }).orgSecretKey);
+    client = MedchainClient.http(net.nodes[0]?.rpc as string);
+    chainId = (await client.status()).chainId;
+    fhir = `${net.nodes[0]?.rpc}/fhir`;
+  }),
+);
 
 test.after(async () => {
   await client?.close();

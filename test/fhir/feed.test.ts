@@ -13,6 +13,7 @@ import * as assert from 'uvu/assert';
 import { buildHistory, type History } from '../../bench/fhir-history.js';
 import { AuditFeed, defaultFeedOptions, type FeedOptions } from '../../src/fhir/index.js';
 import { blockEntries } from '../../src/fhir/source.js';
+import { loud } from '../helpers/hooks.js';
 import { freePorts, until } from '../helpers/procs.js';
 import { FhirReceiver } from './receiver.js';
 
@@ -48,14 +49,16 @@ const before = (a: string, b: string) => {
   );
 };
 
-test.before(async () => {
-  h = await buildHistory(300, 5, 50);
-  const [port] = await freePorts(1);
-  receiver = new FhirReceiver(port as number);
-  for (let height = 1; height <= h.api.chain.head.height; height++)
-    allIds.push(...(await blockEntries(h.api, height)).map((e) => `${e.height}-${e.receipt}-${e.seq}`));
-  allIds = allIds.sort(before);
-});
+test.before(
+  loud('fhir/feed', async () => {
+    h = await buildHistory(300, 5, 50);
+    const [port] = await freePorts(1);
+    receiver = new FhirReceiver(port as number);
+    for (let height = 1; height <= h.api.chain.head.height; height++)
+      allIds.push(...(await blockEntries(h.api, height)).map((e) => `${e.height}-${e.receipt}-${e.seq}`));
+    allIds = allIds.sort(before);
+  }),
+);
 
 test.after(async () => {
   await receiver?.down();

@@ -26,6 +26,7 @@ import {
 } from '../../src/client/index.js';
 import { RecordVault } from '../../src/client/vault/index.js';
 import { type RunningVault, startVault } from '../../src/vault/index.js';
+import { loud } from '../helpers/hooks.js';
 import { operatorToken, TestNet } from '../helpers/procs.js';
 import { syntheticPatient } from '../vault/fhir.js';
 import { fhirSchemaErrors } from './schema.js';
@@ -106,20 +107,22 @@ async function typesOnChain(patient: Account): Promise<string[]> {
   return r.records.map((x) => x.resourceType).sort();
 }
 
-test.before(async () => {
-  net = await TestNet.create(1, 200);
-  net.startAll();
-  await net.waitHeight(0, 1, 90_000);
-  const m = await readDevnet(net.dir);
-  org = accountFromSecret((m.nodes[0] as { orgSecretKey: string }).orgSecretKey);
-  const rpcUrl = net.nodes[0]?.rpc as string;
-  client = MedchainClient.http(rpcUrl);
-  chainId = (await client.status()).chainId;
-  vault = await startVault(
-    { dir: join(tmp, 'vault'), host: '127.0.0.1', port: 0 },
-    { rpcUrl, custodianSecretKey: org.secretKey, log: quiet },
-  );
-});
+test.before(
+  loud('fhir/import', async () => {
+    net = await TestNet.create(1, 200);
+    net.startAll();
+    await net.waitHeight(0, 1, 90_000);
+    const m = await readDevnet(net.dir);
+    org = accountFromSecret((m.nodes[0] as { orgSecretKey: string }).orgSecretKey);
+    const rpcUrl = net.nodes[0]?.rpc as string;
+    client = MedchainClient.http(rpcUrl);
+    chainId = (await client.status()).chainId;
+    vault = await startVault(
+      { dir: join(tmp, 'vault'), host: '127.0.0.1', port: 0 },
+      { rpcUrl, custodianSecretKey: org.secretKey, log: quiet },
+    );
+  }),
+);
 
 test.after(async () => {
   await vault?.close();

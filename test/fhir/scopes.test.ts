@@ -10,6 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hex } from '../../src/client/client.js';
 import { FhirHandler, scopedAuthorizer } from '../../src/fhir/index.js';
+import { loud } from '../helpers/hooks.js';
 import { call } from '../rpc/helpers.js';
 import { OPERATOR_TOKEN, type ScopedNode, startScopedNode } from '../rpc/scoped-node.js';
 import { bearer, login } from '../rpc/signin.js';
@@ -26,33 +27,35 @@ interface Ctx {
 }
 const test = suite<Ctx>('fhir scopes', {} as Ctx);
 
-test.before(async (ctx) => {
-  const n = await startScopedNode();
-  ctx.n = n;
-  ctx.fhir = `${n.url}/fhir`;
-  n.server.mount(
-    new FhirHandler(
-      {},
-      {
-        api: n.api,
-        source: { chainId: 'scope-test', node: 'node-0' },
-        baseUrl: () => ctx.fhir,
-        authorize: scopedAuthorizer({
+test.before(
+  loud('fhir/scopes', async (ctx) => {
+    const n = await startScopedNode();
+    ctx.n = n;
+    ctx.fhir = `${n.url}/fhir`;
+    n.server.mount(
+      new FhirHandler(
+        {},
+        {
           api: n.api,
-          auth: n.auth,
-          token: OPERATOR_TOKEN,
-          allowedOrigins: n.server.opts.allowedOrigins,
-          logger: n.server.logger,
-        }),
-      },
-    ),
-  );
-  ctx.tokens = new Map<Name, string | null>([
-    ['operator', OPERATOR_TOKEN],
-    ['public', null],
-  ]);
-  for (const k of SIGNED_IN) ctx.tokens.set(k, await login(n.url, n[k]));
-});
+          source: { chainId: 'scope-test', node: 'node-0' },
+          baseUrl: () => ctx.fhir,
+          authorize: scopedAuthorizer({
+            api: n.api,
+            auth: n.auth,
+            token: OPERATOR_TOKEN,
+            allowedOrigins: n.server.opts.allowedOrigins,
+            logger: n.server.logger,
+          }),
+        },
+      ),
+    );
+    ctx.tokens = new Map<Name, string | null>([
+      ['operator', OPERATOR_TOKEN],
+      ['public', null],
+    ]);
+    for (const k of SIGNED_IN) ctx.tokens.set(k, await login(n.url, n[k]));
+  }),
+);
 test.after(async (ctx) => {
   await ctx.n.close();
 });

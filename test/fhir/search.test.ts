@@ -11,6 +11,7 @@ import { buildHistory, type History, RECORD_TYPES } from '../../bench/fhir-histo
 import { RpcServer } from '../../rpc/index.js';
 import { to0x } from '../../src/codec/bytes.js';
 import { FhirHandler, operatorTokenAuthorizer } from '../../src/fhir/index.js';
+import { loud } from '../helpers/hooks.js';
 import { fhirSchemaErrors, resourcesIn } from './schema.js';
 
 const ACCESSES = 10_000;
@@ -72,20 +73,22 @@ async function all(
 
 const pos = (r: Record<string, unknown>): number[] => String(r.id).split('-').map(Number);
 
-test.before(async () => {
-  h = await buildHistory(ACCESSES);
-  server = new RpcServer({ port: 0, rateLimit: null });
-  const source = { chainId: 'fhir-history', node: 'test-node' };
-  server.mount(new FhirHandler({}, { api: h.api, source, baseUrl: () => `${base}` }));
-  server.mount(
-    new FhirHandler(
-      { basePath: '/op/fhir' },
-      { api: h.api, source, baseUrl: () => `${base}`, authorize: operatorTokenAuthorizer('op-secret') },
-    ),
-  );
-  const a = await server.listen();
-  base = `${a.url}/fhir`;
-});
+test.before(
+  loud('fhir/search', async () => {
+    h = await buildHistory(ACCESSES);
+    server = new RpcServer({ port: 0, rateLimit: null });
+    const source = { chainId: 'fhir-history', node: 'test-node' };
+    server.mount(new FhirHandler({}, { api: h.api, source, baseUrl: () => `${base}` }));
+    server.mount(
+      new FhirHandler(
+        { basePath: '/op/fhir' },
+        { api: h.api, source, baseUrl: () => `${base}`, authorize: operatorTokenAuthorizer('op-secret') },
+      ),
+    );
+    const a = await server.listen();
+    base = `${a.url}/fhir`;
+  }),
+);
 
 test.after(async () => {
   await server?.close();

@@ -3,7 +3,7 @@
  * loopback ports, nodes started and killed individually, queried over JSON-RPC.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,20 +32,33 @@ export function giveOperatorToken(home: string): void {
   writeFileSync(file, `${JSON.stringify(cfg, null, 2)}\n`, { mode: 0o600 });
 }
 
+/**
+ * Ports for processes a test starts, probed free on loopback just before. They come from below
+ * the kernel's ephemeral range (32768-60999 on Linux), so no outgoing connection of any process on
+ * the machine can take one between the probe and the node's bind (a port from listen(0) could be);
+ * each test process starts at a random point and walks on, so it never hands out a port twice and
+ * concurrent test processes rarely meet.
+ */
+const PORT_LOW = 20_000;
+const PORT_HIGH = 32_000;
+let nextPort = PORT_LOW + randomInt(PORT_HIGH - PORT_LOW);
+
+/** The next `n` consecutive candidate ports (wrapping to PORT_LOW as a block). */
+function takePorts(n: number): number[] {
+  if (nextPort + n > PORT_HIGH) nextPort = PORT_LOW;
+  const out = Array.from({ length: n }, (_, i) => nextPort + i);
+  nextPort += n;
+  return out;
+}
+
 export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((res) => {
-          const s = createServer();
-          s.listen(0, '127.0.0.1', () => res(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
+  const out: number[] = [];
+  for (let tries = 0; out.length < n; tries++) {
+    if (tries >= 1000) throw new Error('no free port');
+    const [p] = takePorts(1) as [number];
+    if (await allFree([p])) out.push(p);
+  }
+  return out;
 }
 
 export async function rpc<T = unknown>(url: string, method: string, params: unknown[] = []): Promise<T> {
@@ -173,16 +186,23 @@ export class TestNet {
   }
 }
 
-/** Two runs of n consecutive free ports (p2p and RPC), probed on loopback. */
-async function freeBlock(n: number): Promise<[number, number]> {
+/** The first of `n` consecutive free ports, probed on loopback. */
+export async function freePortRun(n: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const [seed] = await freePorts(1);
-    const base = 20_000 + (((seed as number) * 7) % 20_000);
-    const candidates = Array.from({ length: 2 * n }, (_, i) => base + i);
-    if (await allFree(candidates)) return [base, base + n];
+    const candidates = takePorts(n);
+    if (await allFree(candidates)) return candidates[0] as number;
   }
   throw new Error('no free port block');
 }
+
+/** Two runs of n consecutive free ports (p2p and RPC). */
+async function freeBlock(n: number): Promise<[number, number]> {
+  const base = await freePortRun(2 * n);
+  return [base, base + n];
+}
+
+/** Whether a loopback port can be bound now. */
+export const portFree = (p: number): Promise<boolean> => allFree([p]);
 
 async function allFree(ports: number[]): Promise<boolean> {
   for (const p of ports) {

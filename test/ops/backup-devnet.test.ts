@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BackupManifest } from '../../src/ops/backup-format.js';
+import { loud } from '../helpers/hooks.js';
 import { TestNet, until } from '../helpers/procs.js';
 import { parseExposition, value } from './exposition.js';
 import { enableOps, opsPorts } from './ops-ports.js';
@@ -25,13 +26,15 @@ let ops = '';
 const out = mkdtempSync(join(tmpdir(), 'medchain-backup-out-'));
 const V = 3;
 
-test.before(async () => {
-  net = await TestNet.create(4);
-  const [port] = await opsPorts(net, 1);
-  await enableOps(net.nodes[V]?.home as string, port as number);
-  ops = `http://127.0.0.1:${port}`;
-  net.startAll();
-});
+test.before(
+  loud('ops/backup-devnet', async () => {
+    net = await TestNet.create(4);
+    const [port] = await opsPorts(net, 1);
+    await enableOps(net.nodes[V]?.home as string, port as number);
+    ops = `http://127.0.0.1:${port}`;
+    net.startAll();
+  }),
+);
 
 test.after(async () => {
   await net?.close();

@@ -8,6 +8,7 @@ import { readDevnet } from '../../src/cli/devnet.js';
 import { accountFromSecret, generateAccount, TxFactory } from '../../src/client/index.js';
 import { toHex } from '../../src/codec/bytes.js';
 import { NODE_VERSION, PROTOCOL_VERSION } from '../../src/version.js';
+import { loud } from '../helpers/hooks.js';
 import { addFullNode, rpc, TestNet, until } from '../helpers/procs.js';
 import { type Exposition, parseExposition, value } from './exposition.js';
 import { enableOps, opsPorts } from './ops-ports.js';
@@ -30,16 +31,18 @@ async function ready(i: number, query = ''): Promise<{ status: number; reasons: 
   return { status: res.status, reasons: body.reasons };
 }
 
-test.before(async () => {
-  net = await TestNet.create(4);
-  await addFullNode(net);
-  const ports = await opsPorts(net, 5);
-  for (const [i, n] of net.nodes.entries()) {
-    await enableOps(n.home, ports[i] as number, i === 1 ? TOKEN : undefined);
-    ops.push(`http://127.0.0.1:${ports[i]}`);
-  }
-  for (let i = 0; i < 4; i++) net.start(i);
-});
+test.before(
+  loud('ops/devnet-ops', async () => {
+    net = await TestNet.create(4);
+    await addFullNode(net);
+    const ports = await opsPorts(net, 5);
+    for (const [i, n] of net.nodes.entries()) {
+      await enableOps(n.home, ports[i] as number, i === 1 ? TOKEN : undefined);
+      ops.push(`http://127.0.0.1:${ports[i]}`);
+    }
+    for (let i = 0; i < 4; i++) net.start(i);
+  }),
+);
 
 test.after(async () => {
   await net?.close();

@@ -25,6 +25,7 @@ async function families(): Promise<Set<string>> {
     disk: () => ({ free: 1, total: 2 }),
   });
   m.attachVault(() => [[{ outcome: 'ok' }, 1]]);
+  m.attachFeed({ deliveredHeight: 1 }, () => 1);
   return new Set(parseExposition(await m.scrape()).types.keys());
 }
 

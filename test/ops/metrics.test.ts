@@ -35,6 +35,20 @@ function attached(): NodeMetrics {
   return m;
 }
 
+test('the audit feed: delivered height and lag behind the head, read at scrape time', async () => {
+  const m = attached();
+  const feed = { deliveredHeight: 3 };
+  let head = 7;
+  m.attachFeed(feed, () => head);
+  let e = parseExposition(await m.scrape());
+  assert.is(value(e, 'medchain_fhir_feed_delivered_height'), 3);
+  assert.is(value(e, 'medchain_fhir_feed_lag_blocks'), 4);
+  feed.deliveredHeight = 9;
+  head = 9;
+  e = parseExposition(await m.scrape());
+  assert.is(value(e, 'medchain_fhir_feed_lag_blocks'), 0);
+});
+
 test('scrape parses as Prometheus exposition with the scrape-time series', async () => {
   const e = parseExposition(await attached().scrape());
   assert.is(value(e, 'medchain_chain_head_height'), 7);

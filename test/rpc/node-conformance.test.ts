@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { nodeMethods } from '../../rpc/api/index.js';
 import type { NodeApi } from '../../rpc/api/types.js';
+import { loud } from '../helpers/hooks.js';
 import { TestNet } from '../helpers/procs.js';
 import { call, post, type RpcReply, WsClient } from './helpers.js';
 
@@ -14,13 +15,15 @@ let net: TestNet;
 let url: string;
 let wsUrl: string;
 
-test.before(async () => {
-  net = await TestNet.create(1, 200);
-  net.startAll();
-  await net.waitHeight(0, 1, 30_000);
-  url = net.nodes[0]?.rpc as string;
-  wsUrl = url.replace('http', 'ws');
-});
+test.before(
+  loud('rpc/node-conformance', async () => {
+    net = await TestNet.create(1, 200);
+    net.startAll();
+    await net.waitHeight(0, 1, 30_000);
+    url = net.nodes[0]?.rpc as string;
+    wsUrl = url.replace('http', 'ws');
+  }),
+);
 
 test.after(async () => {
   await net?.close();

@@ -186,7 +186,11 @@ export async function startScopedNode(): Promise<ScopedNode> {
     error: () => {},
     warn: () => {},
     debug: () => {},
-    info: (obj, msg) => reads.push({ obj: obj as Record<string, unknown>, msg }),
+    // One line per caller and batch (rpc/api/read-log.ts): one entry per read here, for the tests.
+    info: (obj, msg) => {
+      const { reads: list, ...line } = obj as { reads: Record<string, unknown>[] };
+      for (const r of list) reads.push({ obj: { ...line, ...r }, msg });
+    },
   };
   const clock = { now: Date.now() };
   const server = new RpcServer(

@@ -9,6 +9,7 @@ import { SCOPES } from '../../rpc/api/scopes.js';
 import { hex } from '../../src/client/client.js';
 import * as b from '../../src/tx/builders.js';
 import { identityKey } from '../../state/domain/keys.js';
+import { loud } from '../helpers/hooks.js';
 import { call, type RpcReply, WsClient } from './helpers.js';
 import { OPERATOR_TOKEN, type ScopedNode, startScopedNode } from './scoped-node.js';
 import { bearer, login } from './signin.js';
@@ -23,19 +24,21 @@ interface Ctx {
 }
 const test = suite<Ctx>('rpc scopes', {} as Ctx);
 
-test.before(async (ctx) => {
-  const n = await startScopedNode();
-  ctx.n = n;
-  ctx.tokens = new Map<Name, string | null>([
-    ['operator', OPERATOR_TOKEN],
-    ['public', null],
-  ]);
-  for (const k of ['patient', 'delegate', 'doctor', 'doctorB', 'orgA', 'orgB', 'other'] as const)
-    ctx.tokens.set(k, await login(n.url, n[k]));
-  ctx.ws = new Map();
-  for (const [k, t] of ctx.tokens)
-    ctx.ws.set(k, await WsClient.connect(n.wsUrl, t === null ? {} : { authorization: `Bearer ${t}` }, t === null));
-});
+test.before(
+  loud('rpc/scopes', async (ctx) => {
+    const n = await startScopedNode();
+    ctx.n = n;
+    ctx.tokens = new Map<Name, string | null>([
+      ['operator', OPERATOR_TOKEN],
+      ['public', null],
+    ]);
+    for (const k of ['patient', 'delegate', 'doctor', 'doctorB', 'orgA', 'orgB', 'other'] as const)
+      ctx.tokens.set(k, await login(n.url, n[k]));
+    ctx.ws = new Map();
+    for (const [k, t] of ctx.tokens)
+      ctx.ws.set(k, await WsClient.connect(n.wsUrl, t === null ? {} : { authorization: `Bearer ${t}` }, t === null));
+  }),
+);
 test.after(async (ctx) => {
   for (const w of ctx.ws.values()) await w.close();
   await ctx.n.close();

@@ -8,14 +8,17 @@ import * as assert from 'uvu/assert';
 import { hex, MedchainClient } from '../../src/client/index.js';
 import { publicKeyOf, randomSecretKey, signFast } from '../../src/crypto/ed25519.js';
 import * as b from '../../src/tx/builders.js';
+import { loud } from '../helpers/hooks.js';
 import { call, post, type RpcReply, WsClient } from './helpers.js';
 import { type ScopedNode, startScopedNode } from './scoped-node.js';
 import { answer, bearer, challenge, login, loginReply } from './signin.js';
 
 const test = suite<{ n: ScopedNode }>('rpc sign-in', {} as { n: ScopedNode });
-test.before(async (ctx) => {
-  ctx.n = await startScopedNode();
-});
+test.before(
+  loud('rpc/signin', async (ctx) => {
+    ctx.n = await startScopedNode();
+  }),
+);
 test.after(async (ctx) => {
   await ctx.n.close();
 });
@@ -187,6 +190,52 @@ test('SDK: a client with an account signs in on first use and again when the nod
   const r = await ws.call('consent_listByPatient', { patient: hex(n.patient.id) });
   assert.is(r.consents.length, 1);
   await ws.close();
+});
+
+test('SDK over WS: the renewal timer signs the connection in again before expiry, so events keep flowing', async ({
+  n,
+}) => {
+  // An injected clock and timer (the node's test clock): no real waiting.
+  const timers: { fn: () => void; ms: number; cleared: boolean }[] = [];
+  const c = await MedchainClient.ws(n.url, {
+    account: n.patient,
+    timers: {
+      now: () => n.clock.now,
+      setTimeout: (fn, ms) => {
+        const t = { fn, ms, cleared: false };
+        timers.push(t);
+        return t;
+      },
+      clearTimeout: (t) => {
+        (t as { cleared: boolean }).cleared = true;
+      },
+    },
+  });
+  const ttl = n.auth.opts.sessionTtlMs;
+  const t0 = n.clock.now;
+  try {
+    assert.is(timers.length, 1);
+    // Renewal at 80% of the session's lifetime, well before it ends.
+    assert.is(timers[0]?.ms, ttl * 0.8);
+    const got: unknown[] = [];
+    await c.subscribe('events', { patient: hex(n.patient.id) }, (e) => got.push(e));
+    const access = () => b.access(n.env(n.doctor), { patient: n.patient.id, records: [n.record], purpose: 1 });
+    n.clock.now = t0 + ttl * 0.8;
+    timers[0]?.fn();
+    // The renewal is in band and asynchronous: it has run once it schedules the next one.
+    for (let i = 0; i < 500 && timers.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.is(timers.length, 2, 'renewed');
+    assert.is(timers[1]?.ms, ttl * 0.8);
+    // The first session is over; the connection's new one still receives the patient's events.
+    n.clock.now = t0 + ttl + 1;
+    await n.commit([access()]);
+    for (let i = 0; i < 500 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.is((got[0] as { type?: string } | undefined)?.type, 'access');
+  } finally {
+    n.clock.now = t0;
+    await c.close();
+  }
+  assert.ok(timers[1]?.cleared, 'close() stops the renewal');
 });
 
 test('SDK: the client refuses to sign a challenge of another chain', async ({ n }) => {
