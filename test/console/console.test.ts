@@ -13,6 +13,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readDevnet } from '../../src/cli/devnet.js';
+import { importBundle } from '../../src/client/fhir-import.js';
 import {
   type Account,
   accountFromSecret,
@@ -23,7 +24,10 @@ import {
   newRecordId,
   TxFactory,
 } from '../../src/client/index.js';
+import { RecordVault } from '../../src/client/vault/index.js';
+import { startVault } from '../../src/vault/index.js';
 import { operatorToken, TestNet } from '../helpers/procs.js';
+import { syntheticPatient } from '../vault/fhir.js';
 import { axe, launch, shot } from './browser.js';
 
 const WAIT = 90_000;
@@ -199,6 +203,34 @@ test('she downloads her accounting of disclosures as CSV and as a FHIR Bundle', 
   };
   assert.is(bundle.resourceType, 'Bundle');
   assert.ok((bundle.entry ?? []).filter((e) => e.resource.resourceType === 'AuditEvent').length >= 2);
+});
+
+test('an imported FHIR bundle: every stored resource type shows in her records and on chain', async () => {
+  if (browser === null) return;
+  const vault = await startVault(
+    { dir: join(files, 'vault'), host: '127.0.0.1', port: 0 },
+    { rpcUrl: url, custodianSecretKey: org.secretKey, log: { info: () => {}, warn: () => {} } },
+  );
+  try {
+    const p = syntheticPatient(7);
+    const resources = [p.patient, p.allergy, p.medication, p.condition, p.observation, p.encounter];
+    const bundle = { resourceType: 'Bundle', type: 'transaction', entry: resources.map((resource) => ({ resource })) };
+    const me = new RecordVault({ client: node, chainId, account: alice, vaultUrl: vault.url });
+    const summary = await importBundle(me, bundle);
+    const types = [...new Set(summary.items.filter((i) => i.status === 'stored').map((i) => i.resourceType))];
+    assert.is(types.length, 5, 'allergy, medication, condition, observation and encounter are stored');
+    const onChain = await node.call('record_listByPatient', { patient: hex(alice.id) });
+    for (const t of types)
+      assert.ok(
+        onChain.records.some((r) => r.resourceType === t),
+        `${t} on chain`,
+      );
+    await view(patientPage, 'My records');
+    for (const t of types) await patientPage.locator('li.entry strong', { hasText: t }).first().waitFor();
+    await shot(patientPage, 'records-imported');
+  } finally {
+    await vault.close();
+  }
 });
 
 test('break-glass: highlighted for the patient, queued for the organization, cleared by its review', async () => {
