@@ -79,7 +79,8 @@ async function signIn(page: Page, file: string, password: string, heading: strin
   await page.locator('h1', { hasText: heading }).waitFor();
 }
 
-const view = (page: Page, title: string) => page.click(`nav >> text=${title}`);
+// Exact names: "My records" is also a substring of "Who looked at my records".
+const view = (page: Page, title: string) => page.getByRole('navigation').getByText(title, { exact: true }).click();
 
 test.before(async () => {
   browser = await launch();
@@ -156,7 +157,7 @@ test('a patient imports her key file and grants a 48-hour consent to a doctor', 
 
 test("the doctor's access appears in her view without a reload, verified", async () => {
   if (browser === null) return;
-  await view(patientPage, 'Who looked');
+  await view(patientPage, 'Who looked at my records');
   await patientPage.locator('text=Nobody has accessed your records yet.').waitFor();
   await ok(as(doctor).access({ patient: alice.id, records: [record], purpose: 'TREAT' }));
   const entry = patientPage.locator('li.entry[data-kind=access][data-outcome=granted][data-verified=true]');
@@ -171,7 +172,7 @@ test('she revokes; the next access appears as denied', async () => {
   await view(patientPage, 'My consents');
   await patientPage.click('button:has-text("Revoke")');
   await patientPage.locator('li.consent[data-status=revoked]').waitFor();
-  await view(patientPage, 'Who looked');
+  await view(patientPage, 'Who looked at my records');
   const r = await node.send(as(doctor).access({ patient: alice.id, records: [record], purpose: 'TREAT' }));
   assert.is(r.status, 'denied');
   const denied = patientPage.locator('li.entry[data-outcome=denied][data-verified=true]');
@@ -228,6 +229,7 @@ test('an imported FHIR bundle: every stored resource type shows in her records a
     await view(patientPage, 'My records');
     for (const t of types) await patientPage.locator('li.entry strong', { hasText: t }).first().waitFor();
     await shot(patientPage, 'records-imported');
+    await view(patientPage, 'Who looked at my records');
   } finally {
     await vault.close();
   }
@@ -270,7 +272,7 @@ test("the explorer's height advances", async () => {
 test('every view: no serious or critical axe violations, usable at 375 px', async () => {
   if (browser === null) return;
   const views: [Page, string, string][] = [
-    [patientPage, 'Who looked', 'who-looked'],
+    [patientPage, 'Who looked at my records', 'who-looked'],
     [patientPage, 'My consents', 'consents'],
     [patientPage, 'My records', 'records'],
     [patientPage, 'Chain explorer', 'explorer'],
@@ -287,7 +289,7 @@ test('every view: no serious or critical axe violations, usable at 375 px', asyn
   for (const [page, title, name] of [...views, [signInPage, 'Sign in', 'signin'] as [Page, string, string]]) {
     await page.setViewportSize({ width: 375, height: 800 });
     await view(page, title);
-    await page.locator('h1', { hasText: title }).waitFor();
+    await page.getByRole('heading', { level: 1, name: title, exact: true }).waitFor();
     const bad = (await axe(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
     assert.equal(bad, [], `${name}: ${JSON.stringify(bad)}`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
