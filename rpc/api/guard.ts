@@ -174,19 +174,8 @@ export class NodeGuard implements Guard {
 
   /** Who read whose data: the method and the ids asked about, never values (see ReadLog). */
   logRead(caller: Caller, method: string, params: P): void {
-    if (this.reads.enabled) this.reads.add(caller, method, subjectOf(params));
+    if (this.reads.enabled) this.reads.add(caller, method, params);
   }
-}
-
-/** The id params of a call (ids are pseudonymous; no other param is logged). */
-const ID_PARAMS = ['patient', 'record', 'grantee', 'practitioner', 'id', 'consent', 'hash', 'key'] as const;
-function subjectOf(params: P): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of ID_PARAMS) {
-    const v = params[k];
-    if (typeof v === 'string' && v.length <= 130) out[k] = v;
-  }
-  return out;
 }
 
 type P = Record<string, unknown>;

@@ -4,12 +4,12 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ReadLog } from '../../rpc/api/read-log.js';
+import { eachRead, type MethodReads, ReadLog } from '../../rpc/api/read-log.js';
 import { type Caller, OPERATOR, type Session } from '../../rpc/auth/caller.js';
 import type { RpcLogger } from '../../rpc/logger.js';
 
 type Line = {
-  obj: { caller: string; role: string; at: number; reads: { read: string; subject: Record<string, string> }[] };
+  obj: { caller: string; role: string; at: number; reads: Record<string, MethodReads> };
   msg: string;
 };
 
@@ -29,24 +29,50 @@ test('a batch of reads is one line per caller, written before the job yields to 
   const { logger, lines } = sink();
   const log = new ReadLog(logger, () => 1234);
   const alice = patient('0xa1');
-  for (let i = 0; i < 100; i++) log.add(alice, 'access_check', { record: `0x${i}` });
-  log.add(OPERATOR, 'audit_query', { patient: '0xa1' });
+  for (let i = 0; i < 100; i++) log.add(alice, 'access_check', { record: `0x${i}`, action: 'read' });
+  log.add(OPERATOR, 'audit_query', { patient: '0xa1', page: { limit: 5 } });
   // Nothing written while the batch is still being handled.
   assert.is(lines.length, 0);
   await Promise.resolve();
   assert.is(lines.length, 2);
   const [a, op] = lines;
   assert.equal(a?.msg, 'rpc: personal data read');
-  assert.equal({ ...a?.obj, reads: a?.obj.reads.length }, { caller: '0xa1', role: 'patient', at: 1234, reads: 100 });
-  assert.equal(a?.obj.reads[7], { read: 'access_check', subject: { record: '0x7' } });
+  assert.equal(a?.obj, {
+    caller: '0xa1',
+    role: 'patient',
+    at: 1234,
+    reads: { access_check: { calls: 100, record: Array.from({ length: 100 }, (_, i) => `0x${i}`) } },
+  });
+  // Only id params, never other values.
   assert.equal(op?.obj, {
     caller: 'operator',
     role: 'operator',
     at: 1234,
-    reads: [{ read: 'audit_query', subject: { patient: '0xa1' } }],
+    reads: { audit_query: { calls: 1, patient: ['0xa1'] } },
   });
   await tick();
   assert.is(lines.length, 2, 'written once');
+});
+
+test('columns stay aligned by call: null where a call named no such id; over-long strings are not ids', async () => {
+  const { logger, lines } = sink();
+  const log = new ReadLog(logger, () => 1);
+  const alice = patient('0xa1');
+  log.add(alice, 'audit_query', { grantee: '0xg1' });
+  log.add(alice, 'audit_query', { patient: '0xp2' });
+  log.add(alice, 'audit_query', { grantee: '0xg3', patient: `0x${'0'.repeat(200)}` });
+  log.add(alice, 'consent_get', { id: '0xc4' });
+  await Promise.resolve();
+  assert.equal(lines[0]?.obj.reads, {
+    audit_query: { calls: 3, grantee: ['0xg1', null, '0xg3'], patient: [null, '0xp2', null] },
+    consent_get: { calls: 1, id: ['0xc4'] },
+  });
+  assert.equal(eachRead(lines[0]?.obj.reads ?? {}), [
+    { read: 'audit_query', subject: { grantee: '0xg1' } },
+    { read: 'audit_query', subject: { patient: '0xp2' } },
+    { read: 'audit_query', subject: { grantee: '0xg3' } },
+    { read: 'consent_get', subject: { id: '0xc4' } },
+  ]);
 });
 
 test('reads are not held without bound: a full buffer is written at once', () => {
@@ -55,7 +81,7 @@ test('reads are not held without bound: a full buffer is written at once', () =>
   const alice = patient('0xa1');
   for (let i = 0; i < 5000; i++) log.add(alice, 'access_check', {});
   assert.ok(lines.length >= 4, `${lines.length} lines written synchronously`);
-  assert.ok(lines.every((l) => l.obj.reads.length <= 1024));
+  assert.ok(lines.every((l) => (l.obj.reads.access_check?.calls ?? 0) <= 1024));
 });
 
 test('every read is written exactly once, in order, across flushes', async () => {
@@ -67,7 +93,7 @@ test('every read is written exactly once, in order, across flushes', async () =>
     if (i % 700 === 0) await Promise.resolve();
   }
   await tick();
-  const seen = lines.flatMap((l) => l.obj.reads.map((r) => r.subject.record));
+  const seen = lines.flatMap((l) => eachRead(l.obj.reads).map((r) => r.subject.record));
   assert.equal(
     seen,
     Array.from({ length: 3000 }, (_, i) => String(i)),

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerNodeApi } from '../../rpc/api/index.js';
+import { eachRead, type MethodReads } from '../../rpc/api/read-log.js';
 import type { NodeApi } from '../../rpc/api/types.js';
 import type { Auth } from '../../rpc/auth/auth.js';
 import type { RpcLogger } from '../../rpc/logger.js';
@@ -188,8 +189,8 @@ export async function startScopedNode(): Promise<ScopedNode> {
     debug: () => {},
     // One line per caller and batch (rpc/api/read-log.ts): one entry per read here, for the tests.
     info: (obj, msg) => {
-      const { reads: list, ...line } = obj as { reads: Record<string, unknown>[] };
-      for (const r of list) reads.push({ obj: { ...line, ...r }, msg });
+      const { reads: columns, ...line } = obj as { reads: Record<string, MethodReads> };
+      for (const r of eachRead(columns)) reads.push({ obj: { ...line, ...r }, msg });
     },
   };
   const clock = { now: Date.now() };
