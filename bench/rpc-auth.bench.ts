@@ -14,6 +14,7 @@ import { nodeMethods, registerNodeApi } from '../rpc/api/index.js';
 import { type Caller, OPERATOR } from '../rpc/auth/caller.js';
 import { Scope } from '../rpc/context.js';
 import type { Dispatcher } from '../rpc/dispatcher.js';
+import type { RpcLogger } from '../rpc/logger.js';
 import { RpcServer } from '../rpc/server.js';
 import { answerChallenge } from '../src/client/auth.js';
 import { to0x } from '../src/codec/bytes.js';
@@ -21,7 +22,7 @@ import { SignPurpose, signingMessage } from '../src/crypto/domain.js';
 import { signFast, verify } from '../src/crypto/ed25519.js';
 import { createLogger } from '../src/node/logger.js';
 import { round } from './measure.js';
-import { loadFlags } from './rpc-load.js';
+import { loadFlags, measureRpc } from './rpc-load.js';
 import { type Fixture, sharedFixture } from './rpc-node.bench.js';
 import type { BenchContext, Benchmark, BenchResult } from './types.js';
 
@@ -139,6 +140,7 @@ async function scopeBench(id: string, ctx: BenchContext, body: string, f: Fixtur
     );
   }
   if (logged === 0) throw new Error(`${id}: no read was logged`);
+  const http = await overHttp(id, ctx, body, f, readLogger);
   // Same-run ratios, each round against the no-auth slice just before it; the median round.
   const ratios = ops.map((r, i) => r / (base[i] as number));
   const ratiosNoLog = noLog.map((q, i) => q / (base[i] as number));
@@ -149,7 +151,47 @@ async function scopeBench(id: string, ctx: BenchContext, body: string, f: Fixtur
     ratio: round(median(ratios), 3),
     ratio_without_read_log: round(median(ratiosNoLog), 3),
     read_log_lines: logged,
+    ...http,
     goal_ratio: goal,
+  };
+}
+
+/**
+ * The same comparison as a client sees it: over HTTP (keep-alive, pipelined), a server without
+ * scope rules against the node's (signed-in session, reads logged), by the server's CPU time per
+ * request, each measured beside the bare-HTTP baseline in its own slices.
+ */
+async function overHttp(id: string, ctx: BenchContext, body: string, f: Fixture, logger: RpcLogger) {
+  const plain = await measureRpc(
+    `${id} (http, no scope rules)`,
+    ctx,
+    (s) => {
+      s.register(...nodeMethods(f.api));
+    },
+    body,
+  );
+  const headers: Record<string, string> = {};
+  const scoped = await measureRpc(
+    `${id} (http, scoped)`,
+    ctx,
+    (s) => {
+      const auth = registerNodeApi(s, f.api);
+      const a = answerChallenge(f.org, auth.challenge(f.org.id));
+      const session = auth.login(
+        a.nonce,
+        Buffer.from(a.pubkey.slice(2), 'hex'),
+        Buffer.from(a.signature.slice(2), 'hex'),
+      );
+      headers.authorization = `Bearer ${session.token}`;
+    },
+    body,
+    { headers, logger },
+  );
+  const cpu = (r: BenchResult): number => r.cpu_us_per_req as number;
+  return {
+    http_cpu_us_per_req: round(cpu(scoped), 1),
+    http_limit_cpu_us_per_req: round(cpu(plain), 1),
+    http_ratio: round(cpu(plain) / cpu(scoped), 3),
   };
 }
 

@@ -12,6 +12,7 @@ import { fork } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { RpcLogger } from '../rpc/logger.js';
 import type { RpcOptions } from '../rpc/options.js';
 import { RpcServer } from '../rpc/server.js';
 import { round } from './measure.js';
@@ -229,8 +230,10 @@ export async function baselineReqPerSec(ctx: BenchContext, body = ECHO_BODY): Pr
 export interface MeasureRpcOptions {
   /** Server options over the bench defaults (rate limiting on, with a bucket no bench drains). */
   server?: Partial<RpcOptions>;
-  /** Extra request headers (e.g. authorization when server.authToken is set). */
+  /** Extra request headers (e.g. authorization when server.authToken is set); read after setup. */
   headers?: Record<string, string>;
+  /** The server's logger (default: errors to stderr, no read log). */
+  logger?: RpcLogger;
 }
 
 /**
@@ -246,11 +249,14 @@ export async function measureRpc(
   opts: MeasureRpcOptions = {},
 ): Promise<BenchResult> {
   const f = loadFlags(ctx);
-  const server = new RpcServer({
-    port: 0,
-    rateLimit: { perSecond: 1e9, burst: 1e9, maxClients: 1000 },
-    ...opts.server,
-  });
+  const server = new RpcServer(
+    {
+      port: 0,
+      rateLimit: { perSecond: 1e9, burst: 1e9, maxClients: 1000 },
+      ...opts.server,
+    },
+    opts.logger === undefined ? {} : { logger: opts.logger },
+  );
   await setup(server);
   const addr = await server.listen();
   const base = await startBaselineServer();

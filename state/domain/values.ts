@@ -97,7 +97,12 @@ export function encodeRecord(r: RecordPointer): Uint8Array {
   return encode(t);
 }
 
+// As identities: a hot record (checked by the RPC guard, then by the rule) decodes once.
+const recordCache = new WeakMap<Uint8Array, RecordPointer>();
+
 export function decodeRecord(b: Uint8Array): RecordPointer {
+  const hit = recordCache.get(b);
+  if (hit !== undefined) return hit;
   const t = decode(b) as [
     Uint8Array,
     number,
@@ -110,7 +115,7 @@ export function decodeRecord(b: Uint8Array): RecordPointer {
     number,
     Uint8Array | undefined,
   ];
-  return {
+  const r: RecordPointer = {
     patient: t[0],
     resourceType: t[1],
     custodian: t[2],
@@ -122,6 +127,8 @@ export function decodeRecord(b: Uint8Array): RecordPointer {
     erasedAt: t[8],
     deletionReceipt: t[9],
   };
+  recordCache.set(b, r);
+  return r;
 }
 
 export const tombstoneOf = (r: RecordPointer, time: number): RecordPointer => ({
