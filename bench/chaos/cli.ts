@@ -10,6 +10,7 @@
  * violation, naming the seed that replays the schedule.
  */
 import '../../src/polyfill.js';
+import { summaryLines } from './report.js';
 import { runChaos } from './run.js';
 import { FAULT_KINDS, type FaultKind } from './schedule.js';
 
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
     diskMb: num('disk-mb', 256),
     log: (line) => process.stderr.write(`${line}\n`),
   });
+  process.stderr.write(`\n${summaryLines(summary).join('\n')}\n`);
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   if (summary.violations.length > 0) {
     process.stderr.write(`\nVIOLATIONS (replay with --seed ${summary.seed}):\n${summary.violations.join('\n')}\n`);
