@@ -6,6 +6,9 @@
  * partition and quorum need network namespaces, disk needs tmpfs mounts (root, Linux): where
  * they are unavailable the run refuses them (exit 2) rather than leaving them out.
  *
+ * CHAOS_LOG_DIR=dir keeps each node's whole output in dir/<node>.log; CHAOS_KEEP=1 keeps the
+ * nodes' data after a failed run.
+ *
  * Prints the timeline on stderr and the JSON summary on stdout; exits 1 on any
  * violation, naming the seed that replays the schedule.
  */
