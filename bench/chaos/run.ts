@@ -73,11 +73,12 @@ export interface ChaosSummary {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Node i's head; undefined if it is not meant to be up or did not answer within 5 s (a busy machine answers slowly). */
 async function head(net: ChaosNet, i: number): Promise<number | undefined> {
   const n = net.nodes[i];
   if (n === undefined || n.state !== 'up') return undefined;
   try {
-    return (await rpcCall<{ headHeight: number }>(n.rpc, 'chain_getStatus', [], 2_000)).headHeight;
+    return (await rpcCall<{ headHeight: number }>(n.rpc, 'chain_getStatus', [], 5_000)).headHeight;
   } catch {
     return undefined;
   }
@@ -292,7 +293,8 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
       if (mb > o.maxRssMb) violations.push(`memory: node${i} peaked at ${mb.toFixed(0)} MB > ${o.maxRssMb} MB`);
     });
 
-    // Stalls: the longest gap between the first commits of consecutive heights, on any node.
+    // Stalls: the longest gap between the first commits of consecutive heights, on any node, and the
+    // gap still open at the end (a chain stuck since its last block has a stall, not none).
     const first = new Map<number, number>();
     let rounds = 0;
     for (const n of net.nodes)
@@ -304,6 +306,7 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
     const times = [...first.entries()].sort((a, b) => a[0] - b[0]).map(([, at]) => at);
     let stall = 0;
     for (let k = 1; k < times.length; k++) stall = Math.max(stall, (times[k] as number) - (times[k - 1] as number));
+    stall = Math.max(stall, Date.now() - (times[times.length - 1] ?? t0));
 
     const finalHeads = await heads(net);
     const summary: ChaosSummary = {
