@@ -7,6 +7,10 @@ export function summaryLines(s: ChaosSummary): string[] {
   const faults = Object.entries(s.faults)
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
+  // Enabled but never injected (every start was shifted past the last start time): not exercised.
+  const never = Object.entries(s.faults)
+    .filter(([, n]) => n === 0)
+    .map(([k]) => k);
   const recovery = Object.entries(s.recovery_ms)
     .map(([k, r]) => `${k} median ${sec(r.median)} max ${sec(r.max)} (${r.count})`)
     .join(', ');
@@ -16,6 +20,7 @@ export function summaryLines(s: ChaosSummary): string[] {
   return [
     `seed ${s.seed}, ${s.validators} validators + full node, ${s.seconds} s, ${s.rate} tx/s offered`,
     `faults injected: ${faults || 'none'} (${s.skipped_faults} skipped; ${s.quorum_losses} quorum losses; peak ${s.peak_faulty} faulty, f = ${s.max_faulty})`,
+    ...(never.length > 0 ? [`never injected (earlier faults still recovering): ${never.join(', ')}`] : []),
     `longest stall: ${sec(s.longest_stall_ms)}; round changes: ${s.round_changes}`,
     `recovery per fault kind: ${recovery || 'none'}`,
     `liveness after the last fault: ${sec(s.liveness_ms)}; heights at the end: ${heights}`,
