@@ -67,10 +67,13 @@ export class SafetyCheck {
   }
 }
 
-/** Acknowledged txs missing (or not ok) on some node, as violation lines. */
+/**
+ * Acknowledged txs missing (or not ok) on some node, as violation lines, and how many acknowledged
+ * txs are final and ok on every node. A node that does not answer finds nothing.
+ */
 export async function findLost(net: ChaosNet, acked: readonly Ack[]): Promise<{ found: number; lost: string[] }> {
   const lost: string[] = [];
-  let found = 0;
+  const okOn = new Array<number>(acked.length).fill(0);
   for (const n of net.nodes) {
     for (let k = 0; k < acked.length; k += 100) {
       const part = acked.slice(k, k + 100);
@@ -87,10 +90,10 @@ export async function findLost(net: ChaosNet, acked: readonly Ack[]): Promise<{ 
         break;
       }
       for (const [j, r] of res.entries()) {
-        if (r?.status === 'ok') found++;
+        if (r?.status === 'ok') okOn[k + j] = (okOn[k + j] as number) + 1;
         else lost.push(`lost: acknowledged tx ${part[j]?.hash} is not final on ${n.name}`);
       }
     }
   }
-  return { found: found / Math.max(1, net.nodes.length), lost };
+  return { found: okOn.filter((c) => c === net.nodes.length).length, lost };
 }

@@ -6,10 +6,14 @@
  * partition and quorum need network namespaces, disk needs tmpfs mounts (root, Linux): where
  * they are unavailable the run refuses them (exit 2) rather than leaving them out.
  *
+ * CHAOS_LOG_DIR=dir keeps each node's whole output in dir/<node>.log; CHAOS_KEEP=1 keeps the
+ * nodes' data after a failed run.
+ *
  * Prints the timeline on stderr and the JSON summary on stdout; exits 1 on any
  * violation, naming the seed that replays the schedule.
  */
 import '../../src/polyfill.js';
+import { summaryLines } from './report.js';
 import { runChaos } from './run.js';
 import { FAULT_KINDS, type FaultKind } from './schedule.js';
 
@@ -48,6 +52,7 @@ async function main(): Promise<void> {
     diskMb: num('disk-mb', 256),
     log: (line) => process.stderr.write(`${line}\n`),
   });
+  process.stderr.write(`\n${summaryLines(summary).join('\n')}\n`);
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   if (summary.violations.length > 0) {
     process.stderr.write(`\nVIOLATIONS (replay with --seed ${summary.seed}):\n${summary.violations.join('\n')}\n`);

@@ -7,7 +7,7 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -162,6 +162,16 @@ export class ChaosNet {
     });
     live.add(proc);
     trackNodeOutput(proc, n, { maxCommits: 1_000_000, tailLines: 30, lineMax: 300, now: Date.now });
+    // CHAOS_LOG_DIR keeps every node's whole output (one file per node, appended across restarts).
+    const logDir = process.env.CHAOS_LOG_DIR;
+    if (logDir) {
+      mkdirSync(logDir, { recursive: true });
+      const file = createWriteStream(join(logDir, `${n.name}.log`), { flags: 'a' });
+      file.write(`--- start ${new Date().toISOString()} skew ${skewMs}\n`);
+      proc.stdout?.pipe(file, { end: false });
+      proc.stderr?.pipe(file, { end: false });
+      proc.once('close', (code, signal) => file.end(`--- exit ${code ?? signal} ${new Date().toISOString()}\n`));
+    }
     let rest = '';
     proc.stdout?.on('data', (d: Buffer) => {
       const lines = (rest + d.toString()).split('\n');

@@ -12,6 +12,7 @@ import { Rng } from '../../consensus/sim/prng.js';
 import { findLost, SafetyCheck } from './checks.js';
 import { tmpfsUnavailable } from './disk.js';
 import { applyFault } from './faults.js';
+import { bringBack, type Heads, headsByName, livenessTarget, remember, shortOf } from './liveness.js';
 import { Load } from './load.js';
 import { ChaosNet } from './net.js';
 import { netnsUnavailable } from './netns.js';
@@ -52,14 +53,17 @@ export interface ChaosSummary {
   quorum_losses: number;
   /** Conflicting votes any node reported (equivocation evidence): must be 0. */
   double_signs: number;
-  full_node_height: number;
+  /** null where the node did not answer. */
+  full_node_height: number | null;
   /** Vault opens through the full node: disclosures made (each must have a granted final ACCESS) and failures. */
   vault: { disclosures: number; failed: number };
   longest_stall_ms: number;
   round_changes: number;
   recovery_ms: Record<string, { count: number; median: number; max: number }>;
   liveness_ms: number | null;
-  height: number;
+  /** The highest head any node reported at the end; each node's head (null: did not answer). */
+  height: number | null;
+  heights: Record<string, number | null>;
   heights_compared: number;
   txs: { submitted: number; refused: number; unconfirmed: number; acknowledged: number; found_on_every_node: number };
   rss_peak_mb: number[];
@@ -69,11 +73,12 @@ export interface ChaosSummary {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Node i's head; undefined if it is not meant to be up or did not answer within 5 s (a busy machine answers slowly). */
 async function head(net: ChaosNet, i: number): Promise<number | undefined> {
   const n = net.nodes[i];
   if (n === undefined || n.state !== 'up') return undefined;
   try {
-    return (await rpcCall<{ headHeight: number }>(n.rpc, 'chain_getStatus', [], 2_000)).headHeight;
+    return (await rpcCall<{ headHeight: number }>(n.rpc, 'chain_getStatus', [], 5_000)).headHeight;
   } catch {
     return undefined;
   }
@@ -93,7 +98,12 @@ function rssMb(pid: number | undefined): number {
   }
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
+/** The middle value; the mean of the two middle ones for an even count. */
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? 0 : s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
 
 export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary; timeline: string[] }> {
   const durationMs = Math.round(o.minutes * 60_000);
@@ -239,25 +249,40 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
       `load stopped: ${load.submitted} submitted, ${load.acked.length} acknowledged final, ${vault.disclosed.length} vault disclosures`,
     );
 
-    // Liveness: after the last fault, every node passes the head the network had then.
-    const target = Math.max(0, ...(await heads(net)).map((h) => h ?? 0)) + 2;
-    const since = Date.now();
+    // Liveness: after the last fault, every node (brought back if it is still down) passes the head
+    // the network had then. Heights come only from nodes that answer; a silent node is a failure.
+    for (const line of await bringBack(net)) note(line);
+    const names = net.nodes.map((n) => n.name);
+    let last: Heads = [];
+    let target: number | undefined;
     let liveness: number | null = null;
+    let short: string[] = [];
+    const since = Date.now();
     while (Date.now() - since < o.livenessMs) {
-      if ((await heads(net)).every((h) => h !== undefined && h >= target)) {
-        liveness = Date.now() - since;
-        break;
+      const hs = await heads(net);
+      last = remember(last, hs);
+      target ??= livenessTarget(hs);
+      if (target !== undefined) {
+        short = shortOf(names, hs, target, last);
+        if (short.length === 0) {
+          liveness = Date.now() - since;
+          break;
+        }
       }
       await sleep(250);
     }
-    if (liveness === null)
-      violations.push(`liveness: not every node reached height ${target} within ${o.livenessMs} ms (seed ${o.seed})`);
+    if (target === undefined) violations.push(`liveness: no node answered at the end (seed ${o.seed})`);
+    else if (liveness === null)
+      violations.push(
+        `liveness: not every node reached height ${target} within ${o.livenessMs} ms: ${short.join('; ')} (seed ${o.seed})`,
+      );
     else note(`every node at height >= ${target} within ${(liveness / 1000).toFixed(1)}s`);
 
     await safety.checkAll();
     violations.push(...safety.violations.map((v) => `${v} (seed ${o.seed})`));
     const { found, lost } = await findLost(net, load.acked);
     violations.push(...lost.slice(0, 20).map((v) => `${v} (seed ${o.seed})`));
+    if (lost.length > 20) violations.push(`lost: ${lost.length - 20} more like these (seed ${o.seed})`);
     violations.push(...(await vault.check(net)).slice(0, 20).map((v) => `${v} (seed ${o.seed})`));
     const crashes = net.nodes.reduce((s, n) => s + n.crashes, 0);
     const doubleSigns = net.nodes.reduce((s, n) => s + n.evidence, 0);
@@ -268,7 +293,8 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
       if (mb > o.maxRssMb) violations.push(`memory: node${i} peaked at ${mb.toFixed(0)} MB > ${o.maxRssMb} MB`);
     });
 
-    // Stalls: the longest gap between the first commits of consecutive heights, on any node.
+    // Stalls: the longest gap between the first commits of consecutive heights, on any node, and the
+    // gap still open at the end (a chain stuck since its last block has a stall, not none).
     const first = new Map<number, number>();
     let rounds = 0;
     for (const n of net.nodes)
@@ -280,7 +306,9 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
     const times = [...first.entries()].sort((a, b) => a[0] - b[0]).map(([, at]) => at);
     let stall = 0;
     for (let k = 1; k < times.length; k++) stall = Math.max(stall, (times[k] as number) - (times[k - 1] as number));
+    stall = Math.max(stall, Date.now() - (times[times.length - 1] ?? t0));
 
+    const finalHeads = await heads(net);
     const summary: ChaosSummary = {
       seed: o.seed,
       validators: o.validators,
@@ -292,15 +320,19 @@ export async function runChaos(o: ChaosOptions): Promise<{ summary: ChaosSummary
       max_faulty: maxFaulty(o.validators),
       quorum_losses: quorumLosses,
       double_signs: doubleSigns,
-      full_node_height: (await head(net, net.nodes.length - 1)) ?? -1,
+      full_node_height: finalHeads[net.nodes.length - 1] ?? null,
       vault: { disclosures: vault.disclosed.length, failed: vault.failed },
       longest_stall_ms: Math.round(stall),
       round_changes: rounds,
       recovery_ms: Object.fromEntries(
-        Object.entries(recoveries).map(([k, v]) => [k, { count: v.length, median: median(v), max: Math.max(...v) }]),
+        Object.entries(recoveries).map(([k, v]) => [
+          k,
+          { count: v.length, median: Math.round(median(v)), max: Math.max(...v) },
+        ]),
       ),
       liveness_ms: liveness,
-      height: Math.max(0, ...(await heads(net)).map((h) => h ?? 0)),
+      height: livenessTarget(finalHeads, 0) ?? null,
+      heights: headsByName(names, finalHeads),
       heights_compared: safety.heights,
       txs: {
         submitted: load.submitted,

@@ -13,8 +13,14 @@ export function trackNodeOutput(
   n: NodeOutput,
   o: { maxCommits: number; tailLines: number; lineMax: number; now: () => number },
 ): void {
-  const keep = (d: Buffer): void => {
-    for (const line of d.toString().split('\n')) {
+  // A pipe cuts its output anywhere: a line split across two chunks is joined before it is parsed
+  // (else a committed line cut in two is lost, and a stall looks longer than it was).
+  const rest = new Map<unknown, string>();
+  const keep = (src: unknown, d: Buffer): void => {
+    const lines = ((rest.get(src) ?? '') + d.toString()).split('\n');
+    const last = lines.pop() ?? '';
+    rest.set(src, last.length > 64 * 1024 ? '' : last);
+    for (const line of lines) {
       if (line.length === 0) continue;
       if (line.includes('"committed"'))
         try {
@@ -26,6 +32,6 @@ export function trackNodeOutput(
       if (n.tail.length > o.tailLines) n.tail.shift();
     }
   };
-  proc.stdout?.on('data', keep);
-  proc.stderr?.on('data', keep);
+  proc.stdout?.on('data', (d: Buffer) => keep(proc.stdout, d));
+  proc.stderr?.on('data', (d: Buffer) => keep(proc.stderr, d));
 }

@@ -1,5 +1,10 @@
 /**
- * npm run fuzz -- [--target NAME[,NAME...]] [--inputs N] [--seed S] [--only I] [--max-input-ms MS] [--hang-ms MS] [--list]
+ * npm run fuzz -- [--target NAME[,NAME...]] [--inputs N] [--seed S] [--from I] [--only I] [--max-seconds S]
+ *                 [--max-input-ms MS] [--hang-ms MS] [--list]
+ *
+ * Input i is a pure function of (seed, i), so a long campaign splits exactly into
+ * ranges: `--from 500000 --inputs 500000` runs inputs 500000..999999. `--max-seconds`
+ * stops a target early; its JSON line says where (`next`), to resume with `--from`.
  *
  * Each target runs in a worker thread; the main thread watches the index of the
  * input being run and, if it stops moving for --hang-ms (wall time, default 60 s), terminates the worker
@@ -16,6 +21,8 @@ interface Args {
   inputs: number;
   seed: number;
   only?: number;
+  from: number;
+  maxSeconds?: number;
   maxInputMs: number;
   hangMs: number;
 }
@@ -39,11 +46,14 @@ function parseArgs(argv: string[]): Args | 'list' {
   const targets = t === undefined || t === 'all' ? targetNames() : t.split(',');
   for (const name of targets) if (!targetNames().includes(name)) throw new Error(`unknown target ${name}`);
   const only = flags.has('only') ? num('only', 0) : undefined;
+  const maxSeconds = flags.has('max-seconds') ? num('max-seconds', 0) : undefined;
   return {
     targets,
     inputs: num('inputs', 10_000),
     seed: num('seed', 1),
+    from: num('from', 0),
     ...(only !== undefined && { only }),
+    ...(maxSeconds !== undefined && { maxSeconds }),
     maxInputMs: num('max-input-ms', 250),
     hangMs: num('hang-ms', 60_000),
   };
@@ -72,7 +82,9 @@ function runInWorker(target: string, args: Args): Promise<CampaignResult> {
     inputs: args.inputs,
     seed: args.seed,
     maxInputMs: args.maxInputMs,
+    from: args.from,
     ...(args.only !== undefined && { only: args.only }),
+    ...(args.maxSeconds !== undefined && { maxSeconds: args.maxSeconds }),
   };
   const w = new Worker(fileURLToPath(import.meta.url), { workerData: { target, opts, progress } satisfies WorkerJob });
   return new Promise((resolve, reject) => {
@@ -88,7 +100,9 @@ function runInWorker(target: string, args: Args): Promise<CampaignResult> {
       resolve({
         target,
         seed: args.seed,
-        inputs: i,
+        from: args.from,
+        next: i,
+        inputs: i - args.from,
         accepted: 0,
         rejected: 0,
         seconds: 0,
@@ -124,7 +138,10 @@ async function main(): Promise<void> {
         console.error(
           `FAIL ${f.target} #${f.index} ${f.kind}: ${f.detail}\n  replay: npm run fuzz -- --target ${f.target} --seed ${args.seed} --only ${f.index}\n  input: ${f.input.slice(0, 400)}`,
         );
-    } else console.error(`ok ${r.target}: ${r.inputs} inputs, ${r.accepted} accepted, ${r.inputs_per_s} inputs/s`);
+    } else
+      console.error(
+        `ok ${r.target}: ${r.inputs} inputs (#${r.from}..#${r.next - 1}), ${r.accepted} accepted, ${r.inputs_per_s} inputs/s`,
+      );
   }
   if (failed) process.exitCode = 1;
 }

@@ -21,6 +21,8 @@ export interface CampaignOptions {
   maxSeconds?: number;
   /** Run just this input index. */
   only?: number;
+  /** First input index: runs inputs [from, from + inputs), so a campaign splits into ranges or resumes. */
+  from?: number;
   /** Shared progress cell (the CLI's hang watchdog reads the current index). */
   progress?: Int32Array;
   /** Failures kept before stopping. */
@@ -40,6 +42,10 @@ export interface Failure {
 export interface CampaignResult {
   target: string;
   seed: number;
+  /** First input index run. */
+  from: number;
+  /** The index to resume from (`--from`): the first input not run. */
+  next: number;
   inputs: number;
   accepted: number;
   rejected: number;
@@ -101,6 +107,8 @@ export async function runCampaign(t: Target, opts: CampaignOptions): Promise<Cam
   const res: CampaignResult = {
     target: t.name,
     seed: opts.seed,
+    from: opts.only ?? opts.from ?? 0,
+    next: opts.only ?? opts.from ?? 0,
     inputs: 0,
     accepted: 0,
     rejected: 0,
@@ -109,8 +117,8 @@ export async function runCampaign(t: Target, opts: CampaignOptions): Promise<Cam
     codes: {},
     failures: [],
   };
-  const first = opts.only ?? 0;
-  const end = opts.only !== undefined ? opts.only + 1 : opts.inputs;
+  const first = res.from;
+  const end = opts.only !== undefined ? opts.only + 1 : first + opts.inputs;
   const deadline =
     opts.maxSeconds === undefined ? Number.POSITIVE_INFINITY : performance.now() + opts.maxSeconds * 1000;
   const maxFailures = opts.maxFailures ?? 20;
@@ -132,6 +140,7 @@ export async function runCampaign(t: Target, opts: CampaignOptions): Promise<Cam
       res.codes[c] = (res.codes[c] ?? 0) + 1;
     }
     res.inputs++;
+    res.next = i + 1;
     if (res.failures.length >= maxFailures) break;
     // Checking the clock every input would cost more than some targets.
     if ((i & 255) === 0 && performance.now() > deadline) break;

@@ -103,4 +103,21 @@ test('input i is a pure function of (seed, i): --only replays it', async () => {
   assert.equal(seen, inputAt(9, 1234, SEEDS, t));
 });
 
+test('a campaign split at --from runs exactly the inputs of the whole one, and says where to resume', async () => {
+  const seen = (into: string[]) =>
+    target(
+      onSeed((x) => {
+        into.push(Buffer.from(x).toString('hex'));
+        return undefined;
+      }),
+    );
+  const whole: string[] = [];
+  const parts: string[] = [];
+  const all = await runCampaign(seen(whole), { ...opts, inputs: 300 });
+  const a = await runCampaign(seen(parts), { ...opts, inputs: 120 });
+  const b = await runCampaign(seen(parts), { ...opts, from: a.next, inputs: 300 - a.next });
+  assert.equal([a.from, a.next, b.from, b.next, all.next], [0, 120, 120, 300, 300]);
+  assert.equal(parts, whole);
+});
+
 test.run();
