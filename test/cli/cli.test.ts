@@ -88,7 +88,7 @@ test('--help at every level exits 0; bad usage exits 2', async () => {
       ['query', 'access', '--help'],
     ].map((args) => ok(...args)),
   );
-  for (const [i, r] of helps.entries()) assert.match(r.stdout, /Usage: medchain \S+ \[options\]/, String(i));
+  for (const [i, r] of helps.entries()) assert.match(r.stdout, /Usage: medchain .*\[options\]/, String(i));
   assert.match((await ok('help', 'tx')).stdout, /grant-consent/);
   assert.match((await ok('records', '--help')).stdout, /\n {2}import /, 'records import from its own module');
   assert.match((await ok('devnet', '--help')).stdout, /--validators <n>/);
@@ -98,7 +98,7 @@ test('--help at every level exits 0; bad usage exits 2', async () => {
     medchain('query', 'identity', 'not-an-id'),
   ]);
   for (const r of bad) assert.is(r.code, 2, r.stderr);
-  assert.match(bad[1]?.stderr ?? '', /Did you mean/);
+  assert.match((await medchain('tz')).stderr, /Did you mean tx\?/, 'a typo is still matched against every command');
 });
 
 test('keys: import the devnet organizations, create keys, list and show them', async () => {
