@@ -65,6 +65,9 @@ export function kvGenesis(chainId = 'test-chain', validators = 1): Genesis {
   };
 }
 
+/** Who signs kv txs; its public key derived once (noble takes ~1 ms, and a crash-test block has 1,500 txs). */
+const kvSigner = { sk: testKey(99), pubkey: publicKeyOf(testKey(99)) };
+
 export function kvTx(
   chainId: string,
   key: Uint8Array,
@@ -72,8 +75,7 @@ export function kvTx(
   expiresAt: number,
   nonce = new Uint8Array(0),
 ): Tx {
-  const sk = testKey(99);
-  const pubkey = publicKeyOf(sk);
+  const { sk, pubkey } = kvSigner;
   return signTx(
     { chainId, kind: KV_KIND, signer: identityId(pubkey), pubkey, expiresAt, nonce, body: [key, value] },
     sk,
