@@ -8,13 +8,11 @@
  * has run for a while: the replay window below the snapshot is then one block.
  */
 import '../src/polyfill.js';
-import { rename } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Node } from '../src/node/node.js';
 import { medicalStateMachine } from '../state/domain/index.js';
 import { tempDir } from './fixtures.js';
 import { round } from './measure.js';
-import { buildChain, fullNodeConfig, indexer } from './sync.bench.js';
+import { fullNodeConfig, indexer, servingNode, untilHeight } from './sync.bench.js';
 import type { Benchmark } from './types.js';
 
 const MINUTE = 60_000;
@@ -27,17 +25,13 @@ export const benchmarks: Benchmark[] = [
       const records = Number(ctx.flags.records ?? 20_000);
       const perBlock = Number(ctx.flags['block-txs'] ?? 5000);
       const blocks = Math.max(1, Math.ceil(records / perBlock));
-      const srcHome = await tempDir('snap-src');
-      const genesis = await buildChain(join(srcHome, 'db-build'), blocks, perBlock, ctx.log, 11 * MINUTE);
-      await rename(join(srcHome, 'db-build'), join(srcHome, 'db'));
-      const src = await Node.create({
-        home: srcHome,
-        config: fullNodeConfig('src', [], 0),
-        machine: medicalStateMachine,
-        indexer,
-        genesis,
-      });
-      const addr = src.host.multiaddrs()[0]?.toString() as string;
+      const { src, genesis, addr } = await servingNode(
+        await tempDir('snap-src'),
+        blocks,
+        perBlock,
+        ctx.log,
+        11 * MINUTE,
+      );
       const target = src.chain.head.height;
       /** Seconds from start until the node serves the source's head. */
       const ready = async (name: string, snapshot: boolean): Promise<number> => {
@@ -54,8 +48,7 @@ export const benchmarks: Benchmark[] = [
           genesis,
         });
         try {
-          const deadline = Date.now() + 30 * MINUTE;
-          while (node.chain.head.height < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+          await untilHeight(node, target, 30 * MINUTE);
           if (node.chain.head.height < target) throw new Error(`${name} at ${node.chain.head.height}/${target}`);
           if (node.chain.head.stateRoot.toString() !== src.chain.head.stateRoot.toString())
             throw new Error(`${name}: state root differs`);

@@ -1,4 +1,5 @@
 import '../src/polyfill.js';
+import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeCommit, voteSignBytes } from '../consensus/engine/messages.js';
 import { VoteType } from '../consensus/engine/types.js';
@@ -121,26 +122,43 @@ export const fullNodeConfig = (name: string, peers: string[], rpcPort: number): 
   log: { level: 'warn' },
 });
 
+/**
+ * A full node at `home` serving a chain of `blocks` blocks of `perBlock` record pointers that it built
+ * (it has no validator key, so it only serves), and its p2p address.
+ */
+export async function servingNode(
+  home: string,
+  blocks: number,
+  perBlock: number,
+  log: BenchContext['log'],
+  spacingMs?: number,
+): Promise<{ src: Node; genesis: Genesis; addr: string }> {
+  const genesis = await buildChain(join(home, 'db-build'), blocks, perBlock, log, spacingMs);
+  await rename(join(home, 'db-build'), join(home, 'db'));
+  const src = await Node.create({
+    home,
+    config: fullNodeConfig('src', [], 0),
+    machine: medicalStateMachine,
+    indexer,
+    genesis,
+  });
+  return { src, genesis, addr: src.host.multiaddrs()[0]?.toString() as string };
+}
+
+/** Polls until `node` has `height` (or the deadline passes); the caller checks which. */
+export async function untilHeight(node: Node, height: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (node.chain.head.height < height && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
 export const benchmarks: Benchmark[] = [
   {
     id: 'p2p.sync',
     async run(ctx) {
       const blocks = Number(ctx.flags.blocks ?? 10);
       const perBlock = Number(ctx.flags['block-txs'] ?? 5000);
-      const srcHome = await tempDir('sync-src');
+      const { src, genesis, addr } = await servingNode(await tempDir('sync-src'), blocks, perBlock, ctx.log);
       const dstHome = await tempDir('sync-dst');
-      const genesis = await buildChain(join(srcHome, 'db-build'), blocks, perBlock, ctx.log);
-      // The source serves the chain it built; it has no validator key, so it only serves.
-      const { rename } = await import('node:fs/promises');
-      await rename(join(srcHome, 'db-build'), join(srcHome, 'db'));
-      const src = await Node.create({
-        home: srcHome,
-        config: fullNodeConfig('src', [], 0),
-        machine: medicalStateMachine,
-        indexer,
-        genesis,
-      });
-      const addr = src.host.multiaddrs()[0]?.toString() as string;
       const t0 = performance.now();
       const dst = await Node.create({
         home: dstHome,
@@ -150,9 +168,8 @@ export const benchmarks: Benchmark[] = [
         genesis,
       });
       try {
-        const deadline = Date.now() + 300_000;
         const target = src.chain.head.height;
-        while (dst.chain.head.height < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        await untilHeight(dst, target, 300_000);
         const s = (performance.now() - t0) / 1000;
         if (dst.chain.head.height < target) throw new Error(`synced only ${dst.chain.head.height}/${target} blocks`);
         if (dst.chain.head.hash.toString() !== src.chain.head.hash.toString()) throw new Error('synced head differs');

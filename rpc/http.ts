@@ -17,11 +17,16 @@ import { internalError, RpcError, serverError } from './rpc-error.js';
 
 /** A handler for a path prefix beside JSON-RPC (e.g. the FHIR facade at /fhir). */
 export interface HttpMount {
+  /** Whether a request URL is this mount's (see underBasePath). */
   owns(url: string | undefined): boolean;
   onRequest(req: IncomingMessage, res: ServerResponse): void;
   /** Answers a refusal (503, 429) in the mount's own format; default: the JSON-RPC error body. */
   onRefused?(res: ServerResponse, status: number, headers: OutgoingHttpHeaders): void;
 }
+
+/** A mount's URLs: its base path itself, below it, or it with a query (`/fhir`, `/fhir/x`, `/fhir?y`; not `/fhirx`). */
+export const underBasePath = (url: string | undefined, basePath: string): boolean =>
+  url !== undefined && (url === basePath || url.startsWith(`${basePath}/`) || url.startsWith(`${basePath}?`));
 
 export interface HttpDeps {
   /** Path handlers tried before JSON-RPC; connection, shutdown and rate limits still apply. */

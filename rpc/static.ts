@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
-import type { HttpMount } from './http.js';
+import { type HttpMount, underBasePath } from './http.js';
 
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -81,9 +81,7 @@ export class StaticMount implements HttpMount {
   }
 
   owns(url: string | undefined): boolean {
-    if (url === undefined) return false;
-    const b = this.opts.basePath;
-    return url === b || url.startsWith(`${b}/`) || url.startsWith(`${b}?`);
+    return underBasePath(url, this.opts.basePath);
   }
 
   readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {

@@ -1,23 +1,87 @@
 #!/usr/bin/env node
 import './polyfill.js';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { defaultDevnetOptions } from './cli/devnet.js';
-import { initCommand } from './cli/init.js';
+import { Command, CommanderError, Option } from 'commander';
 import { defaultKeystoreDir } from './cli/keyfiles.js';
-import { keysCommand } from './cli/keys.js';
-import { opsCommands } from './cli/ops.js';
-import { EXIT_HELP, Exit, fail, globals } from './cli/output.js';
-import { queryCommands } from './cli/query.js';
-import { recordsCommand } from './cli/records.js';
-import { recordsImportCommand } from './cli/records-import.js';
-import { txCommand } from './cli/tx.js';
-import { vaultCommand } from './cli/vault.js';
+import { EXIT_HELP, Exit, fail } from './cli/output.js';
 
-const int = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
-  return n;
+/** Registers one module's command(s) on the program; `longRunning` for those that keep serving. */
+type Register = (program: Command, longRunning: () => void) => void;
+
+/**
+ * The top-level commands: what `medchain --help` lists, and the module that defines each. Only the
+ * dispatched command's module is imported (a query loads no node, vault or p2p code).
+ */
+const commands: Record<string, [summary: string, load: () => Promise<Register>]> = {
+  start: [
+    'run a node from its home directory (config.json, genesis, keys, data)',
+    async () => (await import('./cli/start.js')).startCommand,
+  ],
+  devnet: [
+    'run a local devnet: one validator process per hospital on loopback (resumes from --home)',
+    async () => (await import('./cli/devnet.js')).devnetCommand,
+  ],
+  init: [
+    'create a node home directory: config.json, the p2p key and (--validator) a consensus key',
+    async () => (await import('./cli/init.js')).initCommand,
+  ],
+  keys: [
+    'manage encrypted key files (scrypt + XChaCha20-Poly1305) in the keystore directory',
+    async () => (await import('./cli/keys.js')).keysCommand,
+  ],
+  tx: [
+    'build, sign (with a keystore key), submit and wait for a transaction to be final',
+    async () => (await import('./cli/tx.js')).txCommand,
+  ],
+  status: [
+    'chain id, head height and time, finalized height, sync state of the node',
+    async () => (await import('./cli/query.js')).queryCommands,
+  ],
+  query: [
+    'read identities, credentials, records, consents, access decisions, blocks and txs',
+    async () => (await import('./cli/query.js')).queryCommands,
+  ],
+  audit: [
+    "a patient's audit trail: accesses (granted and denied), emergencies, consents, records",
+    async () => (await import('./cli/query.js')).queryCommands,
+  ],
+  backup: [
+    'back up a running node at its latest final block, without stopping it (via its ops listener)',
+    async () => (await import('./cli/ops.js')).opsCommands,
+  ],
+  restore: [
+    'restore a node home from a backup (stop the node first); it then syncs the blocks since',
+    async () => (await import('./cli/ops.js')).opsCommands,
+  ],
+  records: [
+    'off-chain records at a custodian vault: store, share, open, erase, receipt, import',
+    async () => {
+      const [{ recordsCommand }, { recordsImportCommand }] = await Promise.all([
+        import('./cli/records.js'),
+        import('./cli/records-import.js'),
+      ]);
+      return (p) => {
+        recordsCommand(p);
+        recordsImportCommand(p);
+      };
+    },
+  ],
+  vault: [
+    'run the custodian vault: encrypted records served under on-chain consent, shredded on erasure',
+    async () => (await import('./cli/vault.js')).vaultCommand,
+  ],
 };
+
+/** The command a command line dispatches to: its first operand (after `help`, the one it is about). */
+function commandOf(program: Command, args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === '--') return args[i + 1];
+    if (!a.startsWith('-')) return a === 'help' ? commandOf(program, args.slice(i + 1)) : a;
+    // A global option's value is not an operand: `--rpc URL tx ...`.
+    if (program.options.find((o) => o.long === a || o.short === a)?.required === true) i++;
+  }
+  return undefined;
+}
 
 /** `start` and `devnet` keep running after their action returns; client commands end with it. */
 let longRunning = false;
@@ -39,76 +103,22 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
-program
-  .command('start')
-  .description('run a node from its home directory (config.json, genesis, keys, data)')
-  .option('--home <dir>', 'node home directory', 'data/node')
-  .action(async (o: { home: string }, cmd: Command) => {
-    longRunning = true;
-    await (await import('./cli/start.js')).startNode(o.home, globals(cmd));
-  });
-
-program
-  .command('devnet')
-  .description('run a local devnet: one validator process per hospital on loopback (resumes from --home)')
-  .addOption(
-    new Option('--validators <n>', 'number of validators')
-      .argParser(int)
-      .env('MEDCHAIN_DEVNET_VALIDATORS')
-      .default(defaultDevnetOptions.validators),
-  )
-  .option('--home <dir>', 'devnet directory', defaultDevnetOptions.home)
-  .option('--fresh', 'delete the devnet directory and start a new chain', false)
-  .addOption(
-    new Option('--base-port <port>', 'first p2p port')
-      .argParser(int)
-      .env('MEDCHAIN_DEVNET_P2P_PORT')
-      .default(defaultDevnetOptions.basePort),
-  )
-  .addOption(
-    new Option('--rpc-port <port>', 'first JSON-RPC port')
-      .argParser(int)
-      .env('MEDCHAIN_DEVNET_RPC_PORT')
-      .default(defaultDevnetOptions.rpcPort),
-  )
-  .addOption(
-    new Option('--ops-port <port>', 'first operations port (metrics, /livez, /readyz, backups)')
-      .argParser(int)
-      .env('MEDCHAIN_DEVNET_OPS_PORT')
-      .default(defaultDevnetOptions.opsPort),
-  )
-  .option('--heartbeat-ms <ms>', 'block interval when idle', int, defaultDevnetOptions.heartbeatMs)
-  .option('--verbose', "print every node's log lines instead of one status line per node", false)
-  .action(
-    async (o: {
-      validators: number;
-      home: string;
-      fresh: boolean;
-      basePort: number;
-      rpcPort: number;
-      opsPort: number;
-      heartbeatMs: number;
-      verbose: boolean;
-    }) => {
+/**
+ * Defines the dispatched command from its module and every other one by name and summary only
+ * (enough for `medchain --help` and for commander's "did you mean" on a typo).
+ */
+async function defineCommands(): Promise<void> {
+  const name = commandOf(program, process.argv.slice(2));
+  if (name !== undefined && Object.hasOwn(commands, name)) {
+    (await (commands[name] as (typeof commands)[string])[1]())(program, () => {
       longRunning = true;
-      await (await import('./cli/devnet.js')).runDevnet({
-        ...defaultDevnetOptions,
-        ...o,
-        log: (l) => process.stdout.write(`${l}\n`),
-      });
-    },
-  );
-
-initCommand(program);
-keysCommand(program);
-txCommand(program);
-queryCommands(program);
-opsCommands(program);
-recordsCommand(program);
-vaultCommand(program, () => {
-  longRunning = true;
-});
-recordsImportCommand(program);
+    });
+    // A table entry pointing at the wrong module would otherwise run as an empty command.
+    if (!program.commands.some((c) => c.name() === name)) throw new Error(`no module defines the command ${name}`);
+  }
+  for (const [name, [summary]] of Object.entries(commands))
+    (program.commands.find((c) => c.name() === name) ?? program.command(name)).description(summary);
+}
 
 /**
  * A client command is done when its action is: exit now (once stdout is flushed) rather than wait
@@ -119,8 +129,8 @@ const finish = (): void => {
   process.stdout.write('', () => process.exit(process.exitCode ?? Exit.OK));
 };
 
-program
-  .parseAsync()
+defineCommands()
+  .then(() => program.parseAsync())
   .then(
     () => {
       process.exitCode ??= Exit.OK;

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { defaultChainParams, type Genesis, identityId } from '../chain/genesis.js';
 import { fromHex, toHex } from '../codec/bytes.js';
 import { publicKeyOf, randomSecretKey } from '../crypto/ed25519.js';
@@ -180,4 +181,48 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     await Promise.all(exited);
   }, o.log);
   await Promise.all(exited);
+}
+
+const int = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+};
+
+export function devnetCommand(program: Command, longRunning: () => void): void {
+  const d = defaultDevnetOptions;
+  program
+    .command('devnet')
+    .addOption(
+      new Option('--validators <n>', 'number of validators')
+        .argParser(int)
+        .env('MEDCHAIN_DEVNET_VALIDATORS')
+        .default(d.validators),
+    )
+    .option('--home <dir>', 'devnet directory', d.home)
+    .option('--fresh', 'delete the devnet directory and start a new chain', false)
+    .addOption(
+      new Option('--base-port <port>', 'first p2p port')
+        .argParser(int)
+        .env('MEDCHAIN_DEVNET_P2P_PORT')
+        .default(d.basePort),
+    )
+    .addOption(
+      new Option('--rpc-port <port>', 'first JSON-RPC port')
+        .argParser(int)
+        .env('MEDCHAIN_DEVNET_RPC_PORT')
+        .default(d.rpcPort),
+    )
+    .addOption(
+      new Option('--ops-port <port>', 'first operations port (metrics, /livez, /readyz, backups)')
+        .argParser(int)
+        .env('MEDCHAIN_DEVNET_OPS_PORT')
+        .default(d.opsPort),
+    )
+    .option('--heartbeat-ms <ms>', 'block interval when idle', int, d.heartbeatMs)
+    .option('--verbose', "print every node's log lines instead of one status line per node", false)
+    .action(async (o: Omit<DevnetOptions, 'log' | 'chainId'>) => {
+      longRunning();
+      await runDevnet({ ...d, ...o, log: (l) => process.stdout.write(`${l}\n`) });
+    });
 }

@@ -10,7 +10,6 @@ import { emit, fields, globals } from './output.js';
 export function initCommand(program: Command): void {
   program
     .command('init')
-    .description('create a node home directory: config.json, the p2p key and (--validator) a consensus key')
     .option('--home <dir>', 'node home directory', 'data/node')
     .option('--moniker <name>', 'node name in logs', 'node')
     .option('--validator', 'also create a consensus (validator) key', false)

@@ -4,7 +4,6 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { hex } from '../client/client.js';
 import { checkScrypt, defaultScrypt, MIN_SCRYPT_N } from '../client/keystore.js';
 import { accountFromSecret, generateAccount } from '../client/tx.js';
-import { readDevnet } from './devnet.js';
 import { listKeyFiles, openKey, password, readKeyFile, writeKeyFile } from './keyfiles.js';
 import { CliError, Exit, emit, fields, globals, table, usage } from './output.js';
 
@@ -26,9 +25,7 @@ const publicView = (k: { name: string; id: string; publicKey: string }) => ({
 });
 
 export function keysCommand(program: Command): void {
-  const keys = program
-    .command('keys')
-    .description('manage encrypted key files (scrypt + XChaCha20-Poly1305) in the keystore directory');
+  const keys = program.command('keys');
 
   keys
     .command('new')
@@ -84,6 +81,8 @@ export function keysCommand(program: Command): void {
     .option('--force', 'replace hospital keys left from another devnet (after `npm run devnet -- --fresh`)', false)
     .action(async (o: { home: string; scryptN: number; force: boolean }, cmd: Command) => {
       const g = globals(cmd);
+      // The devnet launcher's module (node config code) only for this subcommand.
+      const { readDevnet } = await import('./devnet.js');
       let m: Awaited<ReturnType<typeof readDevnet>>;
       try {
         m = await readDevnet(o.home);

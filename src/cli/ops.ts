@@ -85,7 +85,6 @@ export async function restoreNode(o: { from: string; home: string; force?: boole
 export function opsCommands(program: Command): void {
   program
     .command('backup')
-    .description('back up a running node at its latest final block, without stopping it (via its ops listener)')
     .requiredOption('--out <dir>', 'directory to write the backup into (chain.mcb, manifest.json)')
     .addOption(
       new Option('--ops <url>', "the node's operations listener").env('MEDCHAIN_OPS').default('http://127.0.0.1:9545'),
@@ -112,7 +111,6 @@ export function opsCommands(program: Command): void {
     });
   program
     .command('restore')
-    .description('restore a node home from a backup (stop the node first); it then syncs the blocks since')
     .requiredOption('--from <dir>', 'backup directory (from medchain backup)')
     .option('--home <dir>', 'node home directory', 'data/node')
     .option('--force', 'replace an existing database', false)

@@ -71,30 +71,25 @@ function entryRows(entries: AuditEntry[], names: Names, verified?: boolean[]) {
 }
 
 export function queryCommands(program: Command): void {
-  program
-    .command('status')
-    .description('chain id, head height and time, finalized height, sync state of the node')
-    .action((_o, cmd: Command) =>
-      q(cmd, async (c, g) => {
-        const s = await c.status();
-        emit(g, s, () =>
-          fields({
-            chain: s.chainId,
-            node: g.rpc,
-            head: `${s.headHeight} at ${when(s.headTime)}`,
-            finalized: s.finalizedHeight,
-            headHash: s.headHash,
-            stateRoot: s.stateRoot,
-            syncing: s.syncing,
-            mempool: s.mempoolSize,
-          }),
-        );
-      }),
-    );
+  program.command('status').action((_o, cmd: Command) =>
+    q(cmd, async (c, g) => {
+      const s = await c.status();
+      emit(g, s, () =>
+        fields({
+          chain: s.chainId,
+          node: g.rpc,
+          head: `${s.headHeight} at ${when(s.headTime)}`,
+          finalized: s.finalizedHeight,
+          headHash: s.headHash,
+          stateRoot: s.stateRoot,
+          syncing: s.syncing,
+          mempool: s.mempoolSize,
+        }),
+      );
+    }),
+  );
 
-  const query = program
-    .command('query')
-    .description('read identities, credentials, records, consents, access decisions, blocks and txs');
+  const query = program.command('query');
 
   query
     .command('identity <id>')
@@ -354,7 +349,6 @@ export function queryCommands(program: Command): void {
   withPage(
     program
       .command('audit <patient>')
-      .description("a patient's audit trail: accesses (granted and denied), emergencies, consents, records")
       .option('--kinds <types>', 'event types, e.g. access,consent.granted', list)
       .option('--disclosures', 'the HIPAA accounting of disclosures (accesses and emergencies only)', false)
       .option('--verify', 'fetch proofs and verify every entry offline against headers and commit certificates', false),

@@ -17,11 +17,9 @@ import { CliError, clientOf, Exit, emit, globals, short, table, usage } from './
 /** A bundle file larger than this is refused before it is read. */
 export const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
 
-/** Adds `import` to the `records` command (created here if no other module registered it yet). */
+/** Adds `import` to the `records` command (created here if no other module registered it yet; cli.ts describes it). */
 export function recordsImportCommand(program: Command): void {
-  const records =
-    program.commands.find((c) => c.name() === 'records') ??
-    program.command('records').description('medical records: encrypted off-chain in a vault, anchored on chain');
+  const records = program.commands.find((c) => c.name() === 'records') ?? program.command('records');
   records
     .command('import')
     .description('import a FHIR R4 Bundle: each resource encrypted here, stored in the vault, anchored on chain')

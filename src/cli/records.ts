@@ -81,7 +81,6 @@ function report(g: GlobalOpts & RecOpts, id: string, out: Record<string, unknown
 export function recordsCommand(program: Command): void {
   const records = program
     .command('records')
-    .description('off-chain records at a custodian vault: store, share, open, erase, receipt')
     .addOption(
       new Option('--vault <url>', "the custodian's vault").env('MEDCHAIN_VAULT').default('http://127.0.0.1:8600'),
     )

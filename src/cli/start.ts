@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
+import type { Command } from 'commander';
 import { medicalStateMachine } from '../../state/domain/index.js';
 import { indexOps } from '../../state/index/index.js';
 import { clockOffsetFromEnv, configProblem, inHome, loadConfig } from '../node/config.js';
 import { createLogger } from '../node/logger.js';
 import { Node } from '../node/node.js';
-import { type GlobalOpts, usage } from './output.js';
+import { type GlobalOpts, globals, usage } from './output.js';
 import { EXIT_DISK_FULL, onShutdown } from './shutdown.js';
 import { keyConfigFields, loadCustodianKey } from './vault.js';
 
@@ -42,4 +43,14 @@ export async function startNode(homeArg: string, g: GlobalOpts): Promise<void> {
   node.events.once('fatal', (reason) => stop(reason, EXIT_DISK_FULL));
   // Started by `medchain devnet`: stop with the launcher, even if it is killed.
   if (process.send !== undefined) process.on('disconnect', () => stop('launcher gone'));
+}
+
+export function startCommand(program: Command, longRunning: () => void): void {
+  program
+    .command('start')
+    .option('--home <dir>', 'node home directory', 'data/node')
+    .action(async (o: { home: string }, cmd: Command) => {
+      longRunning();
+      await startNode(o.home, globals(cmd));
+    });
 }

@@ -142,7 +142,6 @@ function kind(tx: Command, name: string, description: string): Command {
 export function txCommand(program: Command): void {
   const tx = program
     .command('tx')
-    .description('build, sign (with a keystore key), submit and wait for a transaction to be final')
     .addHelpText(
       'after',
       '\nIds take 0x hex or @keyname (the id of a key in the keystore). Times take ms, an ISO date or +48h.',

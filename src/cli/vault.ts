@@ -102,7 +102,6 @@ async function runVault(o: {
 export function vaultCommand(program: Command, onLongRunning: () => void): void {
   program
     .command('vault')
-    .description('run the custodian vault: encrypted records served under on-chain consent, shredded on erasure')
     .option('--dir <dir>', 'vault LevelDB directory', 'data/vault')
     .option('--host <host>', 'listen address', defaultVaultOptions.host)
     .addOption(

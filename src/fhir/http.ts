@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NodeApi } from '../../rpc/api/types.js';
+import { underBasePath } from '../../rpc/http.js';
 import type { AuditSource } from './audit-event.js';
 import { type FhirAuthorizer, operatorTokenAuthorizer } from './authorize.js';
 import { capabilityStatement } from './capability.js';
@@ -48,9 +49,7 @@ export class FhirHandler {
 
   /** True when `url` is under the facade's base path. */
   owns(url: string | undefined): boolean {
-    if (url === undefined) return false;
-    const b = this.opts.basePath;
-    return url === b || url.startsWith(`${b}/`) || url.startsWith(`${b}?`);
+    return underBasePath(url, this.opts.basePath);
   }
 
   readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {

@@ -74,24 +74,32 @@ test.after(async () => {
   rmSync(keystore, { recursive: true, force: true });
 });
 
+const COMMANDS = ['start', 'devnet', 'init', 'keys', 'tx', 'status', 'query', 'audit', 'backup', 'restore', 'records'];
+
 test('--help at every level exits 0; bad usage exits 2', async () => {
+  const top = await ok('--help');
+  for (const c of [...COMMANDS, 'vault']) assert.match(top.stdout, new RegExp(`\\n  ${c} +\\S`), c);
+  // Each command's own module defines it (its options and subcommands), found past global options.
   const helps = await Promise.all(
     [
-      ['--help'],
-      ['keys', '--help'],
-      ['tx', '--help'],
+      ...COMMANDS.map((c) => ['--rpc', 'http://127.0.0.1:1', c, '--help']),
+      ['--json', 'vault', '--help'],
       ['tx', 'grant-consent', '--help'],
       ['query', 'access', '--help'],
-      ['audit', '--help'],
     ].map((args) => ok(...args)),
   );
-  for (const r of helps) assert.match(r.stdout, /Usage: medchain/);
+  for (const [i, r] of helps.entries()) assert.match(r.stdout, /Usage: medchain .*\[options\]/, String(i));
+  // `help tx` prints tx's help (exit 2, as `medchain tx` alone: commander's code for both).
+  assert.match((await medchain('help', 'tx')).stdout, /grant-consent/);
+  assert.match((await ok('records', '--help')).stdout, /\n {2}import /, 'records import from its own module');
+  assert.match((await ok('devnet', '--help')).stdout, /--validators <n>/);
   const bad = await Promise.all([
     medchain('tx', 'grant-consent', '--from', 'x', '--grantee', '0x00', '--purposes', 'GOSSIP'),
     medchain('nope'),
     medchain('query', 'identity', 'not-an-id'),
   ]);
   for (const r of bad) assert.is(r.code, 2, r.stderr);
+  assert.match((await medchain('tz')).stderr, /Did you mean tx\?/, 'a typo is still matched against every command');
 });
 
 test('keys: import the devnet organizations, create keys, list and show them', async () => {

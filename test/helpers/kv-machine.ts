@@ -4,13 +4,14 @@
  * medical rules.
  */
 
+import { defaultMempoolOptions, Mempool } from '../../consensus/mempool.js';
 import type { Genesis } from '../../src/chain/genesis.js';
 import { defaultChainParams, identityId } from '../../src/chain/genesis.js';
 import type { Tx } from '../../src/chain/tx.js';
 import type { Validator } from '../../src/chain/validators.js';
 import { concat, utf8 } from '../../src/codec/bytes.js';
 import { asBytes, asTuple, decodeCanonical, encode } from '../../src/codec/cbor.js';
-import { publicKeyOf, signFast } from '../../src/crypto/ed25519.js';
+import { publicKeyOf, signFast, verify } from '../../src/crypto/ed25519.js';
 import { signTx } from '../../src/tx/sign.js';
 import { type StateMachine, TxFailure, type TxKindHandler } from '../../state/exec/machine.js';
 
@@ -64,6 +65,9 @@ export function kvGenesis(chainId = 'test-chain', validators = 1): Genesis {
   };
 }
 
+/** Who signs kv txs; its public key derived once (noble takes ~1 ms, and a crash-test block has 1,500 txs). */
+const kvSigner = { sk: testKey(99), pubkey: publicKeyOf(testKey(99)) };
+
 export function kvTx(
   chainId: string,
   key: Uint8Array,
@@ -71,11 +75,28 @@ export function kvTx(
   expiresAt: number,
   nonce = new Uint8Array(0),
 ): Tx {
-  const sk = testKey(99);
-  const pubkey = publicKeyOf(sk);
+  const { sk, pubkey } = kvSigner;
   return signTx(
     { chainId, kind: KV_KIND, signer: identityId(pubkey), pubkey, expiresAt, nonce, body: [key, value] },
     sk,
     signFast,
   );
+}
+
+/** A real mempool for kv txs at genesis time that counts the signatures it checks (gossip cost tests). */
+export function countingKvMempool(chainId: string): { genesis: Genesis; mempool: Mempool; verified: () => number } {
+  const genesis = kvGenesis(chainId);
+  let verified = 0;
+  const mempool = new Mempool(defaultMempoolOptions, {
+    chainId: genesis.chainId,
+    maxTxLifetimeMs: genesis.params.maxTxLifetimeMs,
+    kind: (k) => kvMachine.kind(k),
+    isIncluded: () => false,
+    verifyMany: async (xs) => {
+      verified += xs.length;
+      return xs.map((i) => verify(i.sig, i.msg, i.pk));
+    },
+    now: () => genesis.time,
+  });
+  return { genesis, mempool, verified: () => verified };
 }

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import type { NodeApi } from '../../rpc/api/types.js';
 import { sameOrigin } from '../../rpc/caller-check.js';
 import { CONSOLE_CSP, StaticMount } from '../../rpc/static.js';
+import { FhirHandler } from '../../src/fhir/index.js';
 import { type Demo, startDemo } from './demo.js';
 import { post } from './helpers.js';
 
@@ -85,6 +87,21 @@ t('only GET and HEAD: POST is 405, HEAD has no body', async ({ d }) => {
   assert.is(h.status, 200);
   assert.is(h.text, '');
   assert.is(h.headers['content-length'], String('console.log(1)'.length));
+});
+
+t('a mount owns its base path, paths below it and it with a query; not a longer name (the FHIR facade too)', () => {
+  const m = new StaticMount({ basePath: '/console', dir: join(tmpdir(), 'no-such-medchain-dir') });
+  const f = new FhirHandler(
+    { basePath: '/fhir' },
+    { api: {} as NodeApi, source: { chainId: 'c', node: 'n' }, baseUrl: () => '' },
+  );
+  for (const [mount, b] of [
+    [m, '/console'],
+    [f, '/fhir'],
+  ] as const) {
+    for (const url of [b, `${b}/`, `${b}/x.js`, `${b}?a=1`]) assert.ok(mount.owns(url), url);
+    for (const url of [`${b}x`, `${b}.js`, '/', `/x${b}`, undefined]) assert.not.ok(mount.owns(url), String(url));
+  }
 });
 
 t('an unbuilt console answers 404 with a hint', async () => {
