@@ -11,6 +11,7 @@ import { queryCommands } from './cli/query.js';
 import { recordsCommand } from './cli/records.js';
 import { recordsImportCommand } from './cli/records-import.js';
 import { txCommand } from './cli/tx.js';
+import { validatorCommand } from './cli/validator.js';
 import { vaultCommand } from './cli/vault.js';
 
 const int = (v: string): number => {
@@ -102,6 +103,7 @@ program
 initCommand(program);
 keysCommand(program);
 txCommand(program);
+validatorCommand(program);
 queryCommands(program);
 opsCommands(program);
 recordsCommand(program);
