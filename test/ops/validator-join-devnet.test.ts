@@ -147,7 +147,7 @@ test('a devnet grows from 4 to 5 validators with the three commands (the new one
     const west: TestNode = { name: 'west', home, rpc: `http://127.0.0.1:${rpcPort}`, output: [] };
     net.nodes.push(west);
     net.startAll();
-    await net.waitHeight(0, 2, 3 * MINUTE);
+    await net.waitHeight(0, 2, 6 * MINUTE);
 
     // 2. One validator proposes; 3. the others vote. 3 of 4 is more than 2/3.
     const p = await ok(env, 'validator', 'propose', '--request', req.file, '--from', 'hospital-a');
