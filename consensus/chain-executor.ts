@@ -27,8 +27,8 @@ export interface ChainExecutorDeps {
   chain: ChainState;
   mempool: Mempool;
   verifyMany(items: VerifyItem[]): Promise<boolean[]>;
-  /** This validator's organization id (the header's proposer), if it validates. */
-  proposerId?: Uint8Array;
+  /** This validator's organization id (the header's proposer) at the head, if it validates there. */
+  proposerId?(): Uint8Array | undefined;
   /** Largest encoded block this node proposes (what a proposal can carry over gossip); BLOCK_MAX_BYTES at most. */
   maxBlockBytes?: number;
   /** Tx kinds, so the body check also refuses bodies no kind decodes. */
@@ -113,7 +113,7 @@ export class ChainExecutor implements Executor {
     if (height !== chain.head.height + 1) throw new Error(`build at ${height} but head is ${chain.head.height}`);
     // Block time: the proposer's clock, strictly after the previous block.
     const time = Math.max(now, chain.head.time + 1);
-    const proposer = this.d.proposerId ?? new Uint8Array(32);
+    const proposer = this.d.proposerId?.() ?? new Uint8Array(32);
     // Within the byte budget too: a block its proposal cannot carry would never reach the others.
     const budget = Math.min(BLOCK_MAX_BYTES, this.d.maxBlockBytes ?? BLOCK_MAX_BYTES) - BLOCK_OVERHEAD;
     let size = 0;

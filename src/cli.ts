@@ -32,6 +32,10 @@ const commands: Record<string, [summary: string, load: () => Promise<Register>]>
     'build, sign (with a keystore key), submit and wait for a transaction to be final',
     async () => (await import('./cli/tx.js')).txCommand,
   ],
+  validator: [
+    'join or leave the validator set: join-request (new hospital), propose and vote (validators)',
+    async () => (await import('./cli/validator.js')).validatorCommand,
+  ],
   status: [
     'chain id, head height and time, finalized height, sync state of the node',
     async () => (await import('./cli/query.js')).queryCommands,

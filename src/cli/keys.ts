@@ -8,7 +8,7 @@ import { listKeyFiles, openKey, password, readKeyFile, writeKeyFile } from './ke
 import { CliError, Exit, emit, fields, globals, table, usage } from './output.js';
 
 /** The keystore's own rule (KEYSTORE_WEAK_PARAMS), checked while parsing so usage errors exit 2. */
-const scryptN = (v: string): number => {
+export const scryptN = (v: string): number => {
   const n = Number(v);
   try {
     checkScrypt({ ...defaultScrypt, N: n });

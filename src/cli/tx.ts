@@ -40,7 +40,7 @@ const typesArg = (v: string, prev: string[] = []): string[] =>
       throw new InvalidArgumentError(`FHIR resource types: ${RESOURCE_TYPES.join(', ')}`);
     return t;
   });
-const uintArg = (v: string): number => {
+export const uintArg = (v: string): number => {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('a non-negative integer');
   return n;
@@ -50,7 +50,7 @@ const hexArg = (v: string): string => {
   return v.toLowerCase();
 };
 
-interface Ctx {
+export interface Ctx {
   g: GlobalOpts;
   f: TxFactory;
   client: MedchainClient;
@@ -59,7 +59,7 @@ interface Ctx {
 }
 
 /** Runs one tx subcommand: open the signer's key, build, submit, wait, report. */
-async function run(
+export async function run(
   cmd: Command,
   build: (c: Ctx, o: Record<string, unknown>) => Promise<Tx> | Tx,
   derived?: string,
@@ -129,7 +129,7 @@ const NEXT_STEP: Record<string, string> = {
   NOT_AUTHORIZED: ' (the signer may not do this)',
 };
 
-function kind(tx: Command, name: string, description: string): Command {
+export function kind(tx: Command, name: string, description: string): Command {
   return tx
     .command(name)
     .description(description)

@@ -328,6 +328,19 @@ export class TxFactory {
     );
   }
 
+  /** A new organization and its validator seat in one proposal; `proof` comes from its join request. */
+  proposeJoin(j: { pubkey: Bytes; proof: Bytes; name: string; consensusKey: Bytes; power?: number }): Tx {
+    return this.sign(
+      b.proposeJoin(this.envelope(), {
+        pubkey: bytes(j.pubkey),
+        proof: bytes(j.proof),
+        name: j.name,
+        consensusKey: bytes(j.consensusKey),
+        power: j.power ?? 1,
+      }),
+    );
+  }
+
   proposeRemoveValidator(org: Bytes): Tx {
     return this.sign(
       b.proposeValidatorChange(this.envelope(), { action: GovAction.REMOVE_VALIDATOR, org: bytes(org) }),

@@ -126,7 +126,7 @@ export function createExecutor(
     mempool: Mempool;
     pool: VerifierPool;
     events: NodeEvents;
-    validatorId?: Uint8Array | undefined;
+    validatorId: () => Uint8Array | undefined;
   },
 ): ChainExecutor {
   const prune = createPruner(w, d.chain);
@@ -138,10 +138,10 @@ export function createExecutor(
     kind: (k) => w.machine.kind(k),
     // A block the proposer builds always fits in one proposal gossip message.
     maxBlockBytes: maxProposalBlockBytes(w.opts.p2p.maxGossipBytes),
-    ...(d.validatorId ? { proposerId: d.validatorId } : {}),
+    proposerId: d.validatorId,
     onCommitted: (c) => {
       d.events.emitCommitted(c);
-      w.metrics?.committed(c, d.chain.headValidators, d.validatorId);
+      w.metrics?.committed(c, d.chain.headValidators, d.validatorId());
       prune(c.block.header.height);
     },
     onInvalidBlock: (height, reason) => log.warn({ height, reason }, 'invalid proposal'),
@@ -174,7 +174,8 @@ export interface ConsensusParts {
   host: P2pHost;
   executor: ChainExecutor;
   key: ValidatorKey | undefined;
-  validatorId: Uint8Array | undefined;
+  /** This node's organization in the head's set (changes by governance, without a restart). */
+  validatorId: () => Uint8Array | undefined;
   /** Gossip shows the network is ahead. */
   catchUp(): void;
   /** Admits a tx of our own (equivocation evidence) and gossips it. */
@@ -236,7 +237,8 @@ export function createConsensus(w: Wiring, d: ConsensusParts): ConsensusDriver {
 /** A validator puts equivocation evidence it detects on chain (an EVIDENCE tx, signed with its consensus key). */
 function evidenceReporter(w: Wiring, d: ConsensusParts, log: Logger): (a: SignedVote, b: SignedVote) => void {
   return (a, b) => {
-    const { key, validatorId } = d;
+    const { key } = d;
+    const validatorId = d.validatorId();
     if (!key || !validatorId || w.signal.aborted) return;
     const env = {
       chainId: w.genesis.chainId,

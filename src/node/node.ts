@@ -38,6 +38,7 @@ import { NodeEvents } from './events.js';
 import { Closers } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import { type NodeOptionOverrides, nodeOptions } from './options.js';
+import { ownValidatorId } from './own-validator.js';
 import { startFeed, startNodeVault, startOpsListener, startRpc } from './services.js';
 import { joinBySnapshotIfFresh, serveSnapshots } from './snapshot-join.js';
 
@@ -67,7 +68,7 @@ interface Parts {
   driver: ConsensusDriver;
   sync: SyncManager;
   bundler: TxBundler;
-  validatorId: Uint8Array | undefined;
+  ownValidator: () => Uint8Array | undefined;
 }
 
 /**
@@ -91,8 +92,8 @@ export class Node {
   readonly host: P2pHost;
   readonly driver: ConsensusDriver;
   readonly sync: SyncManager;
-  readonly validatorId: Uint8Array | undefined;
   private readonly bundler: TxBundler;
+  private readonly ownValidator: () => Uint8Array | undefined;
 
   private constructor(
     private readonly w: Wiring,
@@ -100,7 +101,12 @@ export class Node {
     p: Parts,
   ) {
     ({ chain: this.chain, pool: this.pool, mempool: this.mempool, events: this.events, host: this.host } = p);
-    ({ driver: this.driver, sync: this.sync, bundler: this.bundler, validatorId: this.validatorId } = p);
+    ({ driver: this.driver, sync: this.sync, bundler: this.bundler, ownValidator: this.ownValidator } = p);
+  }
+
+  /** This node's organization while its consensus key is in the head's validator set. */
+  get validatorId(): Uint8Array | undefined {
+    return this.ownValidator();
   }
 
   get log(): Logger {
@@ -250,7 +256,7 @@ async function build(
   const { chain, pool } = await openChain(w, indexer);
   const mempool = createMempool(w, chain, pool);
   const events = new NodeEvents();
-  const validatorId = key ? chain.validators.find((v) => toHex(v.pubkey) === toHex(key.pubkey))?.id : undefined;
+  const validatorId = ownValidatorId(chain, key?.pubkey);
   const executor = createExecutor(w, { chain, mempool, pool, events, validatorId });
   const host = await startHost(w, chain);
   // Serve snapshots to joining nodes (LevelDB snapshots, released when idle, and before the db closes).
@@ -272,5 +278,5 @@ async function build(
   catchUp = s.catchUp;
   mempool.onAdded(() => driver.txsAvailable());
   const bundler = startTxGossip(w, host, mempool);
-  return { chain, pool, mempool, events, host, driver, sync: s.sync, bundler, validatorId };
+  return { chain, pool, mempool, events, host, driver, sync: s.sync, bundler, ownValidator: validatorId };
 }

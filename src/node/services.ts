@@ -96,7 +96,7 @@ export async function startOpsListener(
     backupTokenFile: join(w.home, 'ops-token'),
     configuredPeers: w.cfg.p2p.peers.length,
     heartbeatMs: w.cfg.consensus.heartbeatMs,
-    ...(node.validatorId ? { validatorId: node.validatorId } : {}),
+    validatorId: () => node.validatorId,
     wsConnections: () => node.rpc?.wsConnections ?? 0,
     log: w.log.child({ module: 'ops' }),
   });

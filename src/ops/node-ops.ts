@@ -5,7 +5,6 @@ import type { Mempool } from '../../consensus/mempool.js';
 import type { GossipKind } from '../../p2p/gossip.js';
 import type { P2pHost } from '../../p2p/host.js';
 import type { ChainState } from '../../state/chain.js';
-import { toHex } from '../codec/bytes.js';
 import type { VerifierPool } from '../crypto/pool/index.js';
 import { writeBackup } from './backup.js';
 import type { ScrapeSources } from './collect.js';
@@ -27,7 +26,8 @@ export interface NodeOpsDeps {
   backupTokenFile: string;
   configuredPeers: number;
   heartbeatMs: number;
-  validatorId?: Uint8Array;
+  /** This node's organization while it is in the head's validator set. */
+  validatorId?(): Uint8Array | undefined;
   wsConnections?(): number;
   log: { info(o: object, msg: string): void; warn(o: object, msg: string): void };
 }
@@ -56,11 +56,10 @@ export async function startOps(
   const kindOf = new Map<string, GossipKind>(
     Object.entries(d.host.topics).map(([k, t]) => [t, k as GossipKind] as [string, GossipKind]),
   );
-  const self = d.validatorId === undefined ? undefined : toHex(d.validatorId);
   metrics.attach({
     headHeight: () => d.chain.head.height,
     validators: () => d.chain.validators.length,
-    isValidator: () => self !== undefined && d.chain.validators.some((v) => toHex(v.id) === self),
+    isValidator: () => d.validatorId?.() !== undefined,
     peers: () => peerView(d.host, d.configuredPeers),
     syncing: () => d.sync.syncing,
     mempool: () => ({ txs: d.mempool.size, bytes: d.mempool.byteSize }),

@@ -162,7 +162,15 @@ export interface ReinstateBody {
 export type ProposeValidatorChangeBody =
   | { action: typeof GovAction.ADD_ORGANIZATION; pubkey: Uint8Array; proof: Uint8Array; name: string }
   | { action: typeof GovAction.ADD_VALIDATOR; org: Id; consensusKey: Uint8Array; power: number }
-  | { action: typeof GovAction.REMOVE_VALIDATOR; org: Id };
+  | { action: typeof GovAction.REMOVE_VALIDATOR; org: Id }
+  | {
+      action: typeof GovAction.JOIN;
+      pubkey: Uint8Array;
+      proof: Uint8Array;
+      name: string;
+      consensusKey: Uint8Array;
+      power: number;
+    };
 export interface VoteValidatorChangeBody {
   proposal: Id;
 }
@@ -524,14 +532,16 @@ export const BODY_CODECS: { readonly [k in keyof BodyByKind]: BodyCodec<BodyByKi
   ),
   [K.PROPOSE_VALIDATOR_CHANGE]: codec<ProposeValidatorChangeBody>(
     K.PROPOSE_VALIDATOR_CHANGE,
-    180,
+    // JOIN, the largest: array head, action, key, proof, name (64 bytes), consensus key, power.
+    1 + 1 + 34 + 66 + 66 + 34 + 5,
     (b) => {
       if (b.action === GovAction.ADD_ORGANIZATION) return [b.action, b.pubkey, b.proof, b.name];
       if (b.action === GovAction.ADD_VALIDATOR) return [b.action, b.org, b.consensusKey, b.power];
+      if (b.action === GovAction.JOIN) return [b.action, b.pubkey, b.proof, b.name, b.consensusKey, b.power];
       return [b.action, b.org];
     },
     (raw) => {
-      const a = asArray(raw, 'body', 4);
+      const a = asArray(raw, 'body', 6);
       switch (a[0]) {
         case GovAction.ADD_ORGANIZATION:
           asTuple(a, 4, 'body');
@@ -555,6 +565,19 @@ export const BODY_CODECS: { readonly [k in keyof BodyByKind]: BodyCodec<BodyByKi
         case GovAction.REMOVE_VALIDATOR:
           asTuple(a, 2, 'body');
           return { action: GovAction.REMOVE_VALIDATOR, org: id(a[1], 'org') };
+        case GovAction.JOIN: {
+          asTuple(a, 6, 'body');
+          const power = asUint(a[5], 'power', MAX_VALIDATOR_POWER);
+          if (power === 0) throw bad('power');
+          return {
+            action: GovAction.JOIN,
+            pubkey: key(a[1], 'pubkey'),
+            proof: sig(a[2], 'proof'),
+            name: orgName(a[3]),
+            consensusKey: key(a[4], 'consensusKey'),
+            power,
+          };
+        }
         default:
           throw bad('action');
       }

@@ -129,6 +129,19 @@ export function proposeOrganization(env: Envelope, orgPubkey: Uint8Array, orgSig
   });
 }
 
+/** A key's proof of possession for a new organization: signed where the key lives (see `proposeJoin`). */
+export const organizationKeyProof = (chainId: string, orgPubkey: Uint8Array, orgSign: Signer): Uint8Array =>
+  orgSign(keyProofMessage(chainId, identityId(orgPubkey), orgPubkey));
+
+/**
+ * A validator proposes a new organization that becomes a validator in one proposal. The proof
+ * comes from the new organization (its join request), so the proposer never holds its key.
+ */
+export const proposeJoin = (
+  env: Envelope,
+  j: { pubkey: Uint8Array; proof: Uint8Array; name: string; consensusKey: Uint8Array; power: number },
+): TxFields => buildTx(TxKind.PROPOSE_VALIDATOR_CHANGE, env, { action: GovAction.JOIN, ...j });
+
 /** Consent from friendly names (resource types, purposes, actions). */
 export function grantConsent(
   env: Envelope,

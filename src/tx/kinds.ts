@@ -163,8 +163,11 @@ export const CredentialType = { LICENSE: 1, SPECIALTY: 2, EMERGENCY: 3 } as cons
 export type CredentialType = (typeof CredentialType)[keyof typeof CredentialType];
 export const CREDENTIAL_TYPE_NAMES = ['', 'license', 'specialty', 'emergency'] as const;
 
-/** Governance proposals (PROPOSE_VALIDATOR_CHANGE). */
-export const GovAction = { ADD_ORGANIZATION: 1, ADD_VALIDATOR: 2, REMOVE_VALIDATOR: 3 } as const;
+/**
+ * Governance proposals (PROPOSE_VALIDATOR_CHANGE). JOIN is a new organization that becomes a
+ * validator in one proposal (ADD_VALIDATOR needs the organization on chain already).
+ */
+export const GovAction = { ADD_ORGANIZATION: 1, ADD_VALIDATOR: 2, REMOVE_VALIDATOR: 3, JOIN: 4 } as const;
 export type GovAction = (typeof GovAction)[keyof typeof GovAction];
 
 /** Break-glass reasons (subset of ActReason). */

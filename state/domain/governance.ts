@@ -22,7 +22,7 @@ import {
   type ValidatorEntry,
 } from './values.js';
 
-const GOV_ACTION_NAMES = ['', 'add_organization', 'add_validator', 'remove_validator'];
+const GOV_ACTION_NAMES = ['', 'add_organization', 'add_validator', 'remove_validator', 'join'];
 
 export function validatorSet(st: { get(k: Uint8Array): Uint8Array | undefined }): ValidatorEntry[] {
   const v = st.get(NS.VALIDATOR_SET);
@@ -40,31 +40,48 @@ export function writeValidatorSet(st: StateView, set: ValidatorEntry[]): void {
   st.set(NS.VALIDATOR_SET, encodeValidatorSet(set));
 }
 
+/** Why a new organization cannot enter ('' if it can): its key is new, valid and proves possession. */
+function newOrgProblem(st: StateView, chainId: string, b: { pubkey: Uint8Array; proof: Uint8Array }): string {
+  const id = identityId(b.pubkey);
+  if (st.has(identityKey(id))) return ReasonCode.ALREADY_EXISTS;
+  if (st.has(identityPubkeyKey(b.pubkey))) return ReasonCode.KEY_IN_USE;
+  if (!isValidPublicKey(b.pubkey)) return ReasonCode.INVALID_KEY;
+  if (!verifyKeyProof(chainId, id, b.pubkey, b.proof)) return ReasonCode.BAD_PROOF;
+  return '';
+}
+
+/** Why an organization cannot take a seat in the set ('' if it can). */
+function seatProblem(
+  set: readonly ValidatorEntry[],
+  org: Uint8Array,
+  consensusKey: Uint8Array,
+  maxSet: number,
+): string {
+  if (set.some((v) => equal(v[0], org))) return ReasonCode.ALREADY_EXISTS;
+  // Two entries with one consensus key make an invalid set that no engine can load.
+  if (set.some((v) => equal(v[1], consensusKey))) return ReasonCode.KEY_IN_USE;
+  if (!isValidPublicKey(consensusKey)) return ReasonCode.INVALID_KEY;
+  if (set.length >= maxSet) return ReasonCode.LIMIT_EXCEEDED;
+  return '';
+}
+
 /** Why a change cannot apply to the current state ('' if it can). Checked at proposal and again at activation. */
 function changeProblem(st: StateView, ctx: ExecContext, b: ProposeValidatorChangeBody): string {
   const set = validatorSet(st);
   const { chainId } = ctx;
   const maxSet = Math.min(maxValidators(ctx.params), MAX_VALIDATORS_LIMIT);
   switch (b.action) {
-    case GovAction.ADD_ORGANIZATION: {
-      const id = identityId(b.pubkey);
-      if (st.has(identityKey(id))) return ReasonCode.ALREADY_EXISTS;
-      if (st.has(identityPubkeyKey(b.pubkey))) return ReasonCode.KEY_IN_USE;
-      if (!isValidPublicKey(b.pubkey)) return ReasonCode.INVALID_KEY;
-      if (!verifyKeyProof(chainId, id, b.pubkey, b.proof)) return ReasonCode.BAD_PROOF;
-      return '';
-    }
+    case GovAction.ADD_ORGANIZATION:
+      return newOrgProblem(st, chainId, b);
     case GovAction.ADD_VALIDATOR: {
       const org = getIdentity(st, b.org);
       if (org === undefined) return ReasonCode.UNKNOWN_IDENTITY;
       if (org.type !== IdentityType.ORGANIZATION) return ReasonCode.WRONG_IDENTITY_TYPE;
-      if (set.some((v) => equal(v[0], b.org))) return ReasonCode.ALREADY_EXISTS;
-      // Two entries with one consensus key make an invalid set that no engine can load.
-      if (set.some((v) => equal(v[1], b.consensusKey))) return ReasonCode.KEY_IN_USE;
-      if (!isValidPublicKey(b.consensusKey)) return ReasonCode.INVALID_KEY;
-      if (set.length >= maxSet) return ReasonCode.LIMIT_EXCEEDED;
-      return '';
+      return seatProblem(set, b.org, b.consensusKey, maxSet);
     }
+    case GovAction.JOIN:
+      // Both halves are checked here, at every vote and again at activation.
+      return newOrgProblem(st, chainId, b) || seatProblem(set, identityId(b.pubkey), b.consensusKey, maxSet);
     case GovAction.REMOVE_VALIDATOR:
       if (!set.some((v) => equal(v[0], b.org))) return ReasonCode.NOT_FOUND;
       if (set.length <= 1) return ReasonCode.INVALID_CHANGE;
@@ -114,7 +131,7 @@ export const proposeValidatorChange = handler(TxKind.PROPOSE_VALIDATOR_CHANGE, (
     attrs: {
       proposal: tx.hash,
       action: GOV_ACTION_NAMES[b.action] as string,
-      subject: b.action === GovAction.ADD_ORGANIZATION ? identityId(b.pubkey) : b.org,
+      subject: b.action === GovAction.ADD_ORGANIZATION || b.action === GovAction.JOIN ? identityId(b.pubkey) : b.org,
       by: tx.signer,
     },
   });
@@ -171,16 +188,12 @@ function applyChange(ctx: ExecContext, b: ProposeValidatorChangeBody): void {
   const set = validatorSet(st).slice();
   switch (b.action) {
     case GovAction.ADD_ORGANIZATION:
-      putIdentity(st, identityId(b.pubkey), {
-        type: IdentityType.ORGANIZATION,
-        pubkey: b.pubkey,
-        org: new Uint8Array(0),
-        registeredAt: ctx.time,
-        suspended: false,
-        name: b.name,
-        ...NO_LICENSE,
-      });
-      ctx.emit({ type: 'identity.registered', attrs: { id: identityId(b.pubkey), identityType: 'organization' } });
+      addOrganization(ctx, b);
+      return;
+    case GovAction.JOIN:
+      addOrganization(ctx, b);
+      set.push([identityId(b.pubkey), b.consensusKey, b.power]);
+      writeValidatorSet(st, set);
       return;
     case GovAction.ADD_VALIDATOR:
       set.push([b.org, b.consensusKey, b.power]);
@@ -193,6 +206,20 @@ function applyChange(ctx: ExecContext, b: ProposeValidatorChangeBody): void {
       );
       return;
   }
+}
+
+function addOrganization(ctx: ExecContext, b: { pubkey: Uint8Array; name: string }): void {
+  const id = identityId(b.pubkey);
+  putIdentity(ctx.state, id, {
+    type: IdentityType.ORGANIZATION,
+    pubkey: b.pubkey,
+    org: new Uint8Array(0),
+    registeredAt: ctx.time,
+    suspended: false,
+    name: b.name,
+    ...NO_LICENSE,
+  });
+  ctx.emit({ type: 'identity.registered', attrs: { id, identityType: 'organization' } });
 }
 
 export const governanceHandlers = [proposeValidatorChange, voteValidatorChange];

@@ -61,7 +61,7 @@ async function node(opts: Partial<MempoolOptions> = {}, withRule = true): Promis
     chain,
     mempool,
     verifyMany,
-    proposerId: chain.validators[0]?.id as Uint8Array,
+    proposerId: () => chain.validators[0]?.id,
     onInvalidBlock: (_h, reason) => invalid.push(reason),
   });
   return { chain, mempool, executor, verified, invalid };

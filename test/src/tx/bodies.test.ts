@@ -33,6 +33,7 @@ import {
   MAX_ACCESS_RECORDS,
   MAX_GUARDIANS,
   MAX_SCOPE_RECORDS,
+  MAX_VALIDATOR_POWER,
   ORG_NAME_MAX,
   RESOURCE_TYPES,
   resourceTypeCode,
@@ -104,11 +105,14 @@ const MAX_BODIES: { [K in MedicalKind]: BodyByKind[K] } = {
   [TxKind.BREAK_GLASS]: { patient: id(1), reason: 7 },
   [TxKind.REVIEW_EMERGENCY]: { session: id(1), justified: false },
   [TxKind.REINSTATE]: { grantee: id(1) },
+  // JOIN is the largest action.
   [TxKind.PROPOSE_VALIDATOR_CHANGE]: {
-    action: GovAction.ADD_ORGANIZATION,
+    action: GovAction.JOIN,
     pubkey: id(1),
     proof: sig,
     name: 'x'.repeat(ORG_NAME_MAX),
+    consensusKey: id(2),
+    power: MAX_VALIDATOR_POWER,
   },
   [TxKind.VOTE_VALIDATOR_CHANGE]: { proposal: id(1) },
   [TxKind.EVIDENCE]: {
@@ -135,6 +139,7 @@ test('governance bodies of every action round-trip', () => {
   for (const b of [
     { action: GovAction.ADD_VALIDATOR, org: id(1), consensusKey: id(2), power: 10 },
     { action: GovAction.REMOVE_VALIDATOR, org: id(1) },
+    { action: GovAction.ADD_ORGANIZATION, pubkey: id(1), proof: new Uint8Array(64), name: 'Clinic' },
   ] as const) {
     const k = TxKind.PROPOSE_VALIDATOR_CHANGE;
     assert.equal(decodeBody({ kind: k, body: encodeBody(k, b) }), b);
