@@ -9,6 +9,7 @@ import type { Names } from '../names.js';
 import { idField, Status, useSend } from '../send.js';
 import { onEvents, type Session } from '../session.js';
 import { ConsentItem } from './consent-item.js';
+import { OpenRecord } from './open-record.js';
 
 export function Clinician(props: { s: Session; names: Names }) {
   const { s } = props;
@@ -70,6 +71,7 @@ export function Clinician(props: { s: Session; names: Names }) {
           ))}
         </ul>
       </section>
+      <OpenRecord s={s} />
       <section aria-labelledby="check-h" class="card">
         <h2 id="check-h">Check before reading a record</h2>
         <form onSubmit={check}>
