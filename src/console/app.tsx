@@ -7,6 +7,7 @@ import { Names } from './names.js';
 import { ProofChecker } from './proofs.js';
 import { closeSession, publicHttp, type Role, type Session } from './session.js';
 import { SignIn } from './signin.js';
+import { Account } from './views/account.js';
 import { Clinician } from './views/clinician.js';
 import { Consents } from './views/consents.js';
 import { Explorer } from './views/explorer.js';
@@ -21,6 +22,7 @@ type ViewId =
   | 'who-looked'
   | 'consents'
   | 'records'
+  | 'account'
   | 'clinician'
   | 'review'
   | 'staff'
@@ -33,6 +35,7 @@ const TITLES: Record<ViewId, string> = {
   'who-looked': 'Who looked at my records',
   consents: 'My consents',
   records: 'My records',
+  account: 'My account',
   clinician: 'My patients',
   review: 'Emergency access review',
   staff: 'My staff',
@@ -43,7 +46,7 @@ const TITLES: Record<ViewId, string> = {
 };
 
 const VIEWS_OF: Record<Role, ViewId[]> = {
-  patient: ['who-looked', 'consents', 'records', 'explorer'],
+  patient: ['who-looked', 'consents', 'records', 'account', 'explorer'],
   organization: ['review', 'staff', 'onboarding', 'org-report', 'explorer'],
   practitioner: ['clinician', 'explorer'],
   operator: ['explorer'],
@@ -120,6 +123,7 @@ export function App() {
         {shown === 'who-looked' && session !== null && <WhoLooked s={session} names={names} checker={checker} />}
         {shown === 'consents' && session !== null && <Consents s={session} names={names} />}
         {shown === 'records' && session !== null && <Records s={session} names={names} />}
+        {shown === 'account' && session !== null && <Account s={session} onKeyRotated={signOut} />}
         {shown === 'clinician' && session !== null && <Clinician s={session} names={names} />}
         {shown === 'review' && session !== null && <ReviewQueue s={session} names={names} />}
         {shown === 'staff' && session !== null && <Staff s={session} names={names} />}

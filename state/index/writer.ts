@@ -27,6 +27,8 @@ export const IndexName = {
   CREDENTIALS_BY_PRACTITIONER: 0x4c, // 'L' + practitioner
   /** An organization's emergency sessions (opened, denied, reviewed, overdue) and the identities it registered. */
   BY_ORG: 0x4f, // 'O' + organization
+  /** A patient's delegates (guardians, proxies): set and revoked. */
+  DELEGATES_BY_PATIENT: 0x64, // 'd' + patient
 } as const;
 export type IndexName = (typeof IndexName)[keyof typeof IndexName];
 
@@ -137,6 +139,10 @@ function targets(e: ChainEvent, out: Target[]): void {
       return;
     case 'record.erase_blocked':
       out.push([IndexName.RECORDS_BY_PATIENT, patient], [IndexName.FLAGS, null]);
+      return;
+    case 'delegate.set':
+    case 'delegate.revoked':
+      out.push([IndexName.DELEGATES_BY_PATIENT, patient]);
       return;
     case 'credential.issued':
     case 'credential.revoked':

@@ -1,8 +1,9 @@
 /**
- * A clinician opens a record in the console, as the node serves it with its vault enabled: the
- * browser signs the access, fetches the ciphertext through the node's /vault (the console's CSP
- * allows its own origin only), decrypts it and shows the FHIR resource readably; the access is on
- * chain. The view passes axe at 375 px.
+ * The console against a node that serves its organization's vault. A clinician opens a record:
+ * the browser signs the access, fetches the ciphertext through the node's /vault (the console's
+ * CSP allows its own origin only), decrypts it and shows the FHIR resource readably; the access is
+ * on chain. The patient then erases it and sees the custodian's deletion confirmed, adds and
+ * removes a delegate, and replaces her key. The views pass axe at 375 px.
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -35,6 +36,8 @@ let url: string;
 let org: Account;
 let record: string;
 const alice = generateAccount();
+const bob = generateAccount();
+let patient: Page;
 const doctor = generateAccount();
 const files = mkdtempSync(join(tmpdir(), 'medchain-console-open-'));
 const contexts: BrowserContext[] = [];
@@ -77,6 +80,7 @@ test.before(async () => {
   node = MedchainClient.http(url, { token: operatorToken() });
   chainId = (await node.status()).chainId;
   await ok(as(alice).registerPatient(org));
+  await ok(as(bob).registerPatient(org));
   await ok(as(org).registerPractitioner(doctor));
   const now = (await node.status()).headTime;
   await ok(
@@ -146,12 +150,94 @@ test('the doctor opens the record in the browser through the node: decrypted the
   // No PHI in the node's output (its log, the proxy's and the vault's).
   const out = net.nodes[0]?.output.join('') ?? '';
   for (const secret of synthetic.secrets) assert.not.match(out, secret);
+  await axe375(page, 'open-record');
+});
+
+async function axe375(page: Page, name: string): Promise<void> {
   await page.setViewportSize({ width: 375, height: 800 });
   const bad = (await axe(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.equal(bad, [], JSON.stringify(bad));
+  assert.equal(bad, [], `${name}: ${JSON.stringify(bad)}`);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `scrolls sideways at 375 px (${overflow} px)`);
-  await shot(page, '375-open-record');
+  assert.ok(overflow <= 0, `${name} scrolls sideways at 375 px (${overflow} px)`);
+  await shot(page, `375-${name}`);
+  await page.setViewportSize({ width: 1000, height: 900 });
+}
+
+const view = (page: Page, title: string) => page.getByRole('navigation').getByText(title, { exact: true }).click();
+
+test("the patient erases the record and sees the custodian's deletion confirmed", async () => {
+  if (browser === null) return;
+  const ctx = await browser.newContext({ viewport: { width: 1000, height: 900 }, acceptDownloads: true });
+  contexts.push(ctx);
+  patient = await ctx.newPage();
+  patient.setDefaultTimeout(WAIT);
+  await patient.goto(`${url}/console/`);
+  const file = join(files, 'alice.json');
+  writeFileSync(file, JSON.stringify(await encryptKey(alice, 'alice-pw', 'alice', { N: 2 ** 14, r: 8, p: 1 })));
+  await patient.setInputFiles('#import-file', file);
+  await patient.fill('#import-password', 'alice-pw');
+  await patient.click('text=Import and sign in');
+  await patient.locator('h1', { hasText: 'Who looked' }).waitFor();
+  await view(patient, 'My records');
+  const item = patient.locator(`li[data-record="${record}"]`);
+  await item.locator('summary').click();
+  await item.getByRole('button', { name: 'Erase the Observation for good' }).click();
+  await item.locator('.badge', { hasText: 'Erased' }).waitFor();
+  await item.locator('text=the hospital confirmed the deletion').waitFor();
+  const r = await node.call('record_get', { record });
+  assert.ok(r.record?.erased && r.record.deletionReceipt !== null);
+  await shot(patient, 'record-erased');
+});
+
+test('she adds a delegate and removes them', async () => {
+  if (browser === null) return;
+  await view(patient, 'My account');
+  await patient.fill('#delegate', hex(bob.id));
+  await patient.fill('#delegate-days', '30');
+  await patient.click('text=Add delegate');
+  const item = patient.locator(`li[data-delegate="${hex(bob.id)}"]`);
+  await item.waitFor();
+  await axe375(patient, 'account');
+  await item.getByRole('button', { name: /Remove the delegate/ }).click();
+  await patient.locator('text=No one.').waitFor();
+  const trail = await node.call('audit_query', { patient: hex(alice.id), kinds: ['delegate.set', 'delegate.revoked'] });
+  assert.equal(
+    trail.entries.map((e) => e.type),
+    ['delegate.set', 'delegate.revoked'],
+  );
+});
+
+test('she replaces her key: the new one is saved encrypted, downloaded, and signs her in; the chain has it', async () => {
+  if (browser === null) return;
+  const before = (await node.call('identity_get', { id: hex(alice.id) })).identity?.pubkey;
+  await view(patient, 'My account');
+  await patient.fill('#rotate-password', 'alice-new-pw');
+  const downloaded = patient.waitForEvent('download').catch((err: unknown) => err as Error);
+  await patient.click('button:has-text("Replace my key")');
+  // The outcome in words first (a refusal would say why), then the file.
+  const said = await patient.waitForFunction(
+    () => {
+      const t = document.querySelector('.status')?.textContent ?? '';
+      return /^Your new key is in use|^New key: (?!making|sending)/.test(t) ? t : null;
+    },
+    undefined,
+    { timeout: WAIT },
+  );
+  assert.is(await said.jsonValue(), 'Your new key is in use. Sign in again with it.');
+  const download = await downloaded;
+  if (download instanceof Error) throw download;
+  const saved = JSON.parse(readFileSync((await download.path()) as string, 'utf8')) as {
+    id: string;
+    publicKey: string;
+  };
+  assert.is(saved.id, hex(alice.id), 'same identity');
+  await patient.locator('h1', { hasText: 'Sign in' }).waitFor();
+  const after = (await node.call('identity_get', { id: hex(alice.id) })).identity?.pubkey;
+  assert.is(after, saved.publicKey);
+  assert.is.not(after, before);
+  await patient.fill('#stored-password', 'alice-new-pw');
+  await patient.click('button:has-text("Sign in")');
+  await patient.locator('h1', { hasText: 'Who looked' }).waitFor();
 });
 
 test.run();
