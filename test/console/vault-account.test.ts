@@ -217,13 +217,14 @@ test('she replaces her key: the new one is saved encrypted, downloaded, and sign
   // The outcome in words first (a refusal would say why), then the file.
   const said = await patient.waitForFunction(
     () => {
+      if (document.querySelector('h1')?.textContent === 'Sign in') return 'signed out';
       const t = document.querySelector('.status')?.textContent ?? '';
-      return /^Your new key is in use|^New key: (?!making|sending)/.test(t) ? t : null;
+      return /^New key: (?!making|sending)/.test(t) ? t : null;
     },
     undefined,
     { timeout: WAIT },
   );
-  assert.is(await said.jsonValue(), 'Your new key is in use. Sign in again with it.');
+  assert.is(await said.jsonValue(), 'signed out', 'back at sign-in once the new key is in use');
   const download = await downloaded;
   if (download instanceof Error) throw download;
   const saved = JSON.parse(readFileSync((await download.path()) as string, 'utf8')) as {

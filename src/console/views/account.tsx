@@ -113,11 +113,23 @@ function RotateKey(props: { s: Session; sender: Sender; onKeyRotated: () => void
       sender.setMsg(`New key: ${errorText(err)}`);
       return;
     }
-    if (await sender.send('New key', () => s.tx.rotateKey(next), 'Your new key is in use. Sign in again with it.')) {
-      storeKey(file);
-      downloadKey(file);
-      props.onKeyRotated();
+    // Once final, the signed-in session's key is no longer current: waiting for the tx answers
+    // AUTH_KEY_NOT_CURRENT, which here means the rotation took effect.
+    const tx = s.tx.rotateKey(next);
+    let done = false;
+    try {
+      const r = await s.http.send(tx);
+      done = r.status === 'ok';
+      if (!done) sender.setMsg(`New key: refused by the chain (${r.code ?? r.status}).`);
+    } catch (err) {
+      done = errorText(err).includes('AUTH_KEY_NOT_CURRENT');
+      if (!done) sender.setMsg(`New key: ${errorText(err)}`);
     }
+    if (!done) return;
+    storeKey(file);
+    downloadKey(file);
+    sender.setMsg('Your new key is in use. Sign in again with it.');
+    props.onKeyRotated();
   };
   return (
     <section aria-labelledby="rotate-h" class="card">
