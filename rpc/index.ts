@@ -36,3 +36,4 @@ export {
 export { type RpcAddress, RpcServer, type RpcServerDeps } from './server.js';
 export { CONSOLE_CSP, StaticMount, type StaticOptions } from './static.js';
 export type { TopicSpec } from './topics.js';
+export { VaultProxy } from './vault-proxy.js';

@@ -141,7 +141,7 @@ export function auditMethods(api: NodeApi) {
     defineMethod({
       name: 'audit_query',
       summary:
-        'The audit trail of one patient, record or grantee (exactly one): accesses, denials, emergencies, consents, records, suspensions, in chain order, time-ranged and paged, optionally with receipt inclusion proofs, each against the eventsRoot of its own entry’s block (not the head stateRoot)',
+        'The audit trail of one patient, record or grantee (exactly one): accesses, denials, emergencies, consents, records, delegates, suspensions, in chain order, time-ranged and paged, optionally with receipt inclusion proofs, each against the eventsRoot of its own entry’s block (not the head stateRoot)',
       params: [
         { name: 'patient', schema: Id('patient id'), required: false },
         { name: 'record', schema: Id('record id'), required: false },
@@ -163,6 +163,7 @@ export function auditMethods(api: NodeApi) {
             { name: IndexName.DISCLOSURES, subject: s },
             { name: IndexName.CONSENTS_BY_PATIENT, subject: s },
             { name: IndexName.RECORDS_BY_PATIENT, subject: s },
+            { name: IndexName.DELEGATES_BY_PATIENT, subject: s },
           ];
         } else if (p.grantee !== undefined) {
           const s = from0x(p.grantee);

@@ -14,6 +14,7 @@ import { NodeGuard } from './guard.js';
 import { identityMethods } from './identity.js';
 import { EventJson, eventToJson, HeaderJson, headerToJson } from './json.js';
 import { netMethods } from './net.js';
+import { organizationMethods } from './organization.js';
 import { recordMethods } from './record.js';
 import { stateMethods } from './state.js';
 import { txMethods } from './tx.js';
@@ -39,6 +40,7 @@ export function nodeMethods(api: NodeApi, auth: () => Auth = noAuth) {
     ...consentMethods(api),
     ...accessMethods(api),
     ...auditMethods(api),
+    ...organizationMethods(api),
   ] as const;
 }
 

@@ -159,6 +159,10 @@ export const SCOPES: Readonly<Record<string, ScopeRule>> = {
     },
   },
   audit_disclosures: patientOf('patient'),
+  audit_organization: {
+    doc: 'the organization itself',
+    pre: (p) => [{ kind: 'org', id: ref(p, 'org') }],
+  },
 };
 
 /** Topics: newHeads and finalized (headers, tx hashes) are public; events need a caller and are judged one by one. */

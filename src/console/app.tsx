@@ -7,28 +7,47 @@ import { Names } from './names.js';
 import { ProofChecker } from './proofs.js';
 import { closeSession, publicHttp, type Role, type Session } from './session.js';
 import { SignIn } from './signin.js';
+import { Account } from './views/account.js';
 import { Clinician } from './views/clinician.js';
 import { Consents } from './views/consents.js';
 import { Explorer } from './views/explorer.js';
+import { Onboarding } from './views/onboarding.js';
+import { OrgReport } from './views/org-report.js';
 import { Records } from './views/records.js';
 import { ReviewQueue } from './views/review.js';
+import { Staff } from './views/staff.js';
 import { WhoLooked } from './views/who-looked.js';
 
-type ViewId = 'who-looked' | 'consents' | 'records' | 'clinician' | 'review' | 'explorer' | 'signin';
+type ViewId =
+  | 'who-looked'
+  | 'consents'
+  | 'records'
+  | 'account'
+  | 'clinician'
+  | 'review'
+  | 'staff'
+  | 'onboarding'
+  | 'org-report'
+  | 'explorer'
+  | 'signin';
 
 const TITLES: Record<ViewId, string> = {
   'who-looked': 'Who looked at my records',
   consents: 'My consents',
   records: 'My records',
+  account: 'My account',
   clinician: 'My patients',
   review: 'Emergency access review',
+  staff: 'My staff',
+  onboarding: 'Register people',
+  'org-report': 'Disclosures report',
   explorer: 'Chain explorer',
   signin: 'Sign in',
 };
 
 const VIEWS_OF: Record<Role, ViewId[]> = {
-  patient: ['who-looked', 'consents', 'records', 'explorer'],
-  organization: ['review', 'explorer'],
+  patient: ['who-looked', 'consents', 'records', 'account', 'explorer'],
+  organization: ['review', 'staff', 'onboarding', 'org-report', 'explorer'],
   practitioner: ['clinician', 'explorer'],
   operator: ['explorer'],
   public: ['explorer'],
@@ -104,8 +123,12 @@ export function App() {
         {shown === 'who-looked' && session !== null && <WhoLooked s={session} names={names} checker={checker} />}
         {shown === 'consents' && session !== null && <Consents s={session} names={names} />}
         {shown === 'records' && session !== null && <Records s={session} names={names} />}
-        {shown === 'clinician' && session !== null && <Clinician s={session} />}
+        {shown === 'account' && session !== null && <Account s={session} onKeyRotated={signOut} />}
+        {shown === 'clinician' && session !== null && <Clinician s={session} names={names} />}
         {shown === 'review' && session !== null && <ReviewQueue s={session} names={names} />}
+        {shown === 'staff' && session !== null && <Staff s={session} names={names} />}
+        {shown === 'onboarding' && session !== null && <Onboarding s={session} />}
+        {shown === 'org-report' && session !== null && <OrgReport s={session} />}
         {shown === 'explorer' && <Explorer session={session} names={names} />}
       </main>
     </>

@@ -6,6 +6,7 @@
 import { useState } from 'preact/hooks';
 import type { KeystoreFile } from '../client/index.js';
 import { shortId } from './format.js';
+import { Join } from './join.js';
 import { downloadKey, forgetKey, importKey, storedKeys, storeKey } from './keys.js';
 import { errorText } from './live.js';
 import { openSession, type Session } from './session.js';
@@ -119,6 +120,7 @@ export function SignIn(props: { onSignedIn: (s: Session) => void }) {
           </button>
         </form>
       </section>
+      <Join onSignedIn={props.onSignedIn} />
     </div>
   );
 }

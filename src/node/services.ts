@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerNodeApi } from '../../rpc/api/index.js';
 import type { NodeApi } from '../../rpc/api/types.js';
-import { type RpcAddress, RpcServer, StaticMount } from '../../rpc/index.js';
+import { type RpcAddress, RpcServer, StaticMount, VaultProxy } from '../../rpc/index.js';
 import { AuditFeed, defaultFeedOptions, FhirHandler, scopedAuthorizer } from '../fhir/index.js';
 import { type NodeOpsDeps, type OpsServer, startOps } from '../ops/index.js';
 import { type RunningVault, startVault } from '../vault/index.js';
@@ -16,6 +16,9 @@ import { inHome } from './config.js';
 
 /** npm run build bundles the console here (dist/console, beside dist/src). */
 const CONSOLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../console');
+
+/** The /vault mount of each node's RPC server, pointed at the vault once startNodeVault has started it. */
+const vaultProxies = new WeakMap<Wiring, VaultProxy>();
 
 /** JSON-RPC, the console at <rpc url>/console and, unless turned off, the FHIR facade at <rpc url>/fhir. */
 export async function startRpc(w: Wiring, node: NodeApi): Promise<{ server: RpcServer; address: RpcAddress }> {
@@ -50,6 +53,10 @@ export async function startRpc(w: Wiring, node: NodeApi): Promise<{ server: RpcS
   }
   // The console (the web app built into dist/console) on the same port: same origin as the API.
   server.mount(new StaticMount({ basePath: '/console', dir: CONSOLE_DIR }));
+  // The vault beside the node, under the same origin for the console (503 until it runs, or without one).
+  const proxy = new VaultProxy({}, w.log.child({ module: 'vault-proxy' }));
+  vaultProxies.set(w, proxy);
+  server.mount(proxy);
   address = await server.listen();
   return { server, address };
 }
@@ -127,6 +134,7 @@ export async function startNodeVault(
     },
   );
   w.closers.add('vault', () => vault.close());
+  vaultProxies.get(w)?.setTarget(vault.url);
   const { outcomes } = vault;
   w.metrics?.attachVault(() => [...outcomes].map(([outcome, n]) => [{ outcome }, n]));
   return vault;

@@ -306,6 +306,10 @@ export const recordsByPatient = (db: Db, patient: Uint8Array, q?: IndexQuery) =>
 export const credentialsByPractitioner = (db: Db, practitioner: Uint8Array, q?: IndexQuery) =>
   queryIndex(db, IndexName.CREDENTIALS_BY_PRACTITIONER, practitioner, q);
 
+/** An organization's emergency sessions (its review queue) and the practitioners and patients it registered. */
+export const byOrganization = (db: Db, org: Uint8Array, q?: IndexQuery, filter?: (e: IndexEntry) => boolean) =>
+  queryIndex(db, IndexName.BY_ORG, org, q, filter);
+
 // ---- rebuild ----
 
 /**

@@ -25,6 +25,10 @@ export const IndexName = {
   CONSENTS_BY_GRANTEE: 0x63, // 'c' + grantee
   RECORDS_BY_PATIENT: 0x50, // 'P' + patient
   CREDENTIALS_BY_PRACTITIONER: 0x4c, // 'L' + practitioner
+  /** An organization's emergency sessions (opened, denied, reviewed, overdue) and the identities it registered. */
+  BY_ORG: 0x4f, // 'O' + organization
+  /** A patient's delegates (guardians, proxies): set and revoked. */
+  DELEGATES_BY_PATIENT: 0x64, // 'd' + patient
 } as const;
 export type IndexName = (typeof IndexName)[keyof typeof IndexName];
 
@@ -112,7 +116,12 @@ function targets(e: ChainEvent, out: Target[]): void {
         [IndexName.ACCESS_BY_GRANTEE, grantee],
         [IndexName.FLAGS_BY_GRANTEE, grantee],
         [IndexName.FLAGS, null],
+        [IndexName.BY_ORG, bytesAttr(a, 'org')],
       );
+      return;
+    case 'identity.registered':
+      // The organization's staff and onboarded patients (an organization's own registration names no org).
+      out.push([IndexName.BY_ORG, bytesAttr(a, 'org')]);
       return;
     case 'grantee.suspended':
     case 'grantee.reinstated':
@@ -130,6 +139,10 @@ function targets(e: ChainEvent, out: Target[]): void {
       return;
     case 'record.erase_blocked':
       out.push([IndexName.RECORDS_BY_PATIENT, patient], [IndexName.FLAGS, null]);
+      return;
+    case 'delegate.set':
+    case 'delegate.revoked':
+      out.push([IndexName.DELEGATES_BY_PATIENT, patient]);
       return;
     case 'credential.issued':
     case 'credential.revoked':

@@ -126,6 +126,38 @@ test('patient scope: own identity, records, consents, audit trail, disclosures (
   ]);
 });
 
+test('audit_organization: the organization itself only; it lists the staff and patients it registered', async (ctx) => {
+  const { n } = ctx;
+  await expectScope(ctx, 'audit_organization', { org: hex(n.orgA.id) }, ['operator', 'orgA']);
+  await expectScope(ctx, 'audit_organization', { org: hex(n.orgB.id) }, ['operator', 'orgB']);
+  await expectScope(ctx, 'audit_organization', { org: UNKNOWN }, ['operator']);
+  const r = await call(
+    n.url,
+    'audit_organization',
+    { org: hex(n.orgA.id), kinds: ['identity.registered'] },
+    bearer(ctx.tokens.get('orgA') as string),
+  );
+  const ids = (r.result as { entries: { attrs: { id: string } }[] }).entries.map((e) => e.attrs.id);
+  assert.ok(ids.includes(hex(n.doctor.id)), 'its practitioner');
+  assert.ok(ids.includes(hex(n.patient.id)), 'the patient it onboarded');
+  assert.not.ok(ids.includes(hex(n.doctorB.id)), "another organization's practitioner");
+});
+
+test("audit_query by patient lists her delegates (the console's delegates view reads it)", async (ctx) => {
+  const { n } = ctx;
+  const r = await call(
+    n.url,
+    'audit_query',
+    { patient: hex(n.patient.id), kinds: ['delegate.set', 'delegate.revoked'] },
+    bearer(ctx.tokens.get('patient') as string),
+  );
+  const entries = (r.result as { entries: { type: string; attrs: { delegate: string } }[] }).entries;
+  assert.equal(
+    entries.map((e) => [e.type, e.attrs.delegate]),
+    [['delegate.set', hex(n.delegate.id)]],
+  );
+});
+
 test('record metadata: the patient, the custodian, a grantee with a live consent', async (ctx) => {
   const { n } = ctx;
   await expectScope(ctx, 'record_get', { record: hex(n.record) }, [

@@ -3,14 +3,17 @@
  * access would be allowed before acting (access_check, nothing recorded), and break-glass with a
  * reason behind a clear warning: the patient and my organization both see it.
  */
-import { useState } from 'preact/hooks';
-import { duration, isHexId, localTime, PURPOSE_WORDS, purposeWords, reasonWords, shortId } from '../format.js';
+import { PURPOSE_WORDS, purposeWords, reasonWords } from '../format.js';
 import { errorText, useLive } from '../live.js';
+import type { Names } from '../names.js';
+import { idField, Status, useSend } from '../send.js';
 import { onEvents, type Session } from '../session.js';
+import { ConsentItem } from './consent-item.js';
+import { OpenRecord } from './open-record.js';
 
-export function Clinician(props: { s: Session }) {
+export function Clinician(props: { s: Session; names: Names }) {
   const { s } = props;
-  const [msg, setMsg] = useState('');
+  const { msg, setMsg, send } = useSend(s);
   const live = useLive(
     () => s.http.call('consent_listByGrantee', { grantee: s.id, status: ['active'], page: { limit: 100 } }),
     (changed) => onEvents(s, { grantee: s.id, kinds: ['consent.granted', 'consent.revoked'] }, changed),
@@ -20,11 +23,9 @@ export function Clinician(props: { s: Session }) {
   const check = async (e: Event): Promise<void> => {
     e.preventDefault();
     const d = new FormData(e.currentTarget as HTMLFormElement);
-    const record = String(d.get('record') ?? '')
-      .trim()
-      .toLowerCase();
+    const record = idField(d, 'record');
     const purpose = String(d.get('purpose') ?? 'TREAT');
-    if (!isHexId(record)) {
+    if (record === null) {
       setMsg('Check: enter a record id (0x and 64 hex digits).');
       return;
     }
@@ -43,54 +44,34 @@ export function Clinician(props: { s: Session }) {
   const breakGlass = async (e: Event): Promise<void> => {
     e.preventDefault();
     const d = new FormData(e.currentTarget as HTMLFormElement);
-    const patient = String(d.get('patient') ?? '')
-      .trim()
-      .toLowerCase();
+    const patient = idField(d, 'patient');
     const reason = String(d.get('reason')) === 'BTG' ? 'BTG' : 'ETREAT';
-    if (!isHexId(patient)) {
+    if (patient === null) {
       setMsg('Emergency access: enter the patient’s id (0x and 64 hex digits).');
       return;
     }
-    setMsg('Emergency access: sending…');
-    try {
-      const r = await s.http.send(s.tx.breakGlass(patient, reason));
-      setMsg(
-        r.status === 'ok'
-          ? 'Emergency access is open. The patient and your organization can see it; your organization will review it.'
-          : `Emergency access refused by the chain (${r.code ?? r.status}).`,
-      );
-    } catch (err) {
-      setMsg(`Emergency access: ${errorText(err)}`);
-    }
+    await send(
+      'Emergency access',
+      () => s.tx.breakGlass(patient, reason),
+      'Emergency access is open. The patient and your organization can see it; your organization will review it.',
+    );
   };
 
   const consents = live.data?.consents ?? [];
   return (
     <div class="stack">
-      <p role="status" aria-live="polite" class="status">
-        {msg}
-      </p>
+      <Status msg={msg} />
       {live.error !== null && <p class="error">{live.error}</p>}
       <section aria-labelledby="mine-h">
         <h2 id="mine-h">Patients who gave me access</h2>
         {live.data !== null && consents.length === 0 && <p>No live consent names you.</p>}
         <ul class="feed">
           {consents.map((c) => (
-            <li key={c.id} class="entry consent">
-              <p class="line1">
-                <strong title={c.patient}>Patient {shortId(c.patient)}</strong>
-              </p>
-              <p>
-                {[...c.resourceTypes, ...c.records.map((r) => `record ${shortId(r)}`)].join(', ') || 'all records'} ·
-                for {c.purposes.map((p) => PURPOSE_WORDS[p] ?? p).join(', ')}
-              </p>
-              <p class="muted">
-                until {localTime(c.expiresAt)} ({duration(c.expiresAt - Date.now())} left)
-              </p>
-            </li>
+            <ConsentItem key={c.id} c={c} names={props.names} whom="patient" />
           ))}
         </ul>
       </section>
+      <OpenRecord s={s} />
       <section aria-labelledby="check-h" class="card">
         <h2 id="check-h">Check before reading a record</h2>
         <form onSubmit={check}>

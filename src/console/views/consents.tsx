@@ -2,13 +2,14 @@
  * The patient's consents: live ones first, then expired and revoked; a form to grant one (grantee
  * by name or id, record types or records, purposes in words, a duration) and a revoke button.
  */
-import { useEffect, useState } from 'preact/hooks';
-import type { PurposeName, Result } from '../../client/index.js';
+import type { PurposeName } from '../../client/index.js';
 import { RESOURCE_TYPES, type ResourceType } from '../../tx/kinds.js';
-import { CONSENT_PURPOSES, duration, isHexId, localTime, PURPOSE_WORDS, shortId } from '../format.js';
-import { errorText, useLive } from '../live.js';
+import { CONSENT_PURPOSES, isHexId, localTime, PURPOSE_WORDS } from '../format.js';
+import { useLive } from '../live.js';
 import { contacts, type Names, saveContact } from '../names.js';
+import { Status, useSend } from '../send.js';
 import { onEvents, type Session } from '../session.js';
+import { ConsentItem } from './consent-item.js';
 
 const DURATIONS: [string, number][] = [
   ['1 hour', 1],
@@ -19,17 +20,8 @@ const DURATIONS: [string, number][] = [
   ['1 year', 8760],
 ];
 
-const STATUS_WORDS: Record<string, string> = {
-  active: 'Live',
-  pending: 'Not yet started',
-  expired: 'Expired',
-  revoked: 'Revoked',
-  removed: 'Ended',
-};
-
 export function Consents(props: { s: Session; names: Names }) {
   const { s } = props;
-  const [msg, setMsg] = useState('');
   const live = useLive(
     async () => {
       const [c, r] = await Promise.all([
@@ -42,25 +34,14 @@ export function Consents(props: { s: Session; names: Names }) {
     [s.id],
   );
 
-  const submit = async (label: string, build: () => { bytes: Uint8Array }): Promise<void> => {
-    setMsg(`${label}: sending…`);
-    try {
-      const r = await s.http.send(build());
-      setMsg(r.status === 'ok' ? `${label}: done.` : `${label}: refused by the chain (${r.code ?? r.status}).`);
-      live.reload();
-    } catch (err) {
-      setMsg(`${label}: ${errorText(err)}`);
-    }
-  };
+  const { msg, setMsg, send } = useSend(s, () => live.reload());
 
   const consents = live.data?.consents ?? [];
   const current = consents.filter((c) => c.status === 'active' || c.status === 'pending');
   const past = consents.filter((c) => c.status !== 'active' && c.status !== 'pending');
   return (
     <div class="stack">
-      <p role="status" aria-live="polite" class="status">
-        {msg}
-      </p>
+      <Status msg={msg} />
       {live.error !== null && <p class="error">{live.error}</p>}
       <section aria-labelledby="live-h">
         <h2 id="live-h">Who may read my records now</h2>
@@ -71,7 +52,8 @@ export function Consents(props: { s: Session; names: Names }) {
               key={c.id}
               c={c}
               names={props.names}
-              onRevoke={() => submit('Revoke', () => s.tx.revokeConsent({ grantee: c.grantee, consent: c.id }))}
+              whom="grantee"
+              onRevoke={() => send('Revoke', () => s.tx.revokeConsent({ grantee: c.grantee, consent: c.id }))}
             />
           ))}
         </ul>
@@ -79,7 +61,7 @@ export function Consents(props: { s: Session; names: Names }) {
       <GrantForm
         s={s}
         records={live.data?.records ?? []}
-        onGrant={(g) => submit('Grant', () => s.tx.grantConsent(g))}
+        onGrant={(g) => send('Grant', () => s.tx.grantConsent(g))}
         setMsg={setMsg}
       />
       <section aria-labelledby="past-h">
@@ -87,48 +69,11 @@ export function Consents(props: { s: Session; names: Names }) {
         {live.data !== null && past.length === 0 && <p>None.</p>}
         <ul class="feed">
           {past.map((c) => (
-            <ConsentItem key={c.id} c={c} names={props.names} />
+            <ConsentItem key={c.id} c={c} names={props.names} whom="grantee" />
           ))}
         </ul>
       </section>
     </div>
-  );
-}
-
-type ConsentJson = Result<'consent_listByPatient'>['consents'][number];
-
-function ConsentItem(props: { c: ConsentJson; names: Names; onRevoke?: () => void }) {
-  const { c } = props;
-  const [who, setWho] = useState<string>(shortId(c.grantee));
-  useEffect(() => {
-    props.names.party(c.grantee).then((p) => setWho(p.org ? `${p.label} at ${p.org}` : p.label));
-  }, [props.names, c.grantee]);
-  const scope = [
-    ...c.resourceTypes,
-    ...(c.records.length > 0 ? [`${c.records.length} record${c.records.length === 1 ? '' : 's'}`] : []),
-  ].join(', ');
-  const left = c.expiresAt - Date.now();
-  return (
-    <li class={`entry consent ${c.status}`} data-status={c.status}>
-      <p class="line1">
-        <strong title={c.grantee}>{who}</strong> <span class="badge">{STATUS_WORDS[c.status] ?? c.status}</span>
-      </p>
-      <p>
-        {scope || 'all records'} · for {c.purposes.map((p) => PURPOSE_WORDS[p] ?? p).join(', ')}
-      </p>
-      <p class="muted">
-        {c.status === 'revoked' && c.revokedAt !== null
-          ? `revoked ${localTime(c.revokedAt)}`
-          : left > 0
-            ? `until ${localTime(c.expiresAt)} (${duration(left)} left)`
-            : `ended ${localTime(c.expiresAt)}`}
-      </p>
-      {props.onRevoke !== undefined && (
-        <button type="button" onClick={props.onRevoke} aria-label={`Revoke the consent of ${who}`}>
-          Revoke
-        </button>
-      )}
-    </li>
   );
 }
 

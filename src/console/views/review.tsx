@@ -1,34 +1,23 @@
 /**
  * The organization's break-glass review queue: emergency sessions its practitioners opened, with
- * their review deadline, open or overdue, and the review action (justified or not). The node has
- * no "sessions of an organization" query, so the queue reads the audit trail of each staff member
- * the console knows: those added here and those named by the organization's live events.
+ * their review deadline, open or overdue, and the review action (justified or not). Read from the
+ * organization's own index (audit_organization), updated by the organization's live events.
  */
 import { useEffect, useState } from 'preact/hooks';
-import type { AuditEntry } from '../../client/index.js';
-import { duration, isHexId, localTime, purposeWords, shortId } from '../format.js';
-import { errorText, useLive } from '../live.js';
+import { duration, localTime, purposeWords, shortId } from '../format.js';
+import { useLive } from '../live.js';
 import type { Names } from '../names.js';
+import { Status, useSend } from '../send.js';
 import { onEvents, type Session } from '../session.js';
 
-const KINDS = ['emergency.opened', 'emergency.reviewed', 'emergency.overdue'];
+const KINDS = ['emergency.opened', 'emergency.reviewed', 'emergency.overdue'] as const;
+/** The newest events read: older sessions are long reviewed or flagged overdue. */
+const WINDOW = 1000;
 
-const staffKey = (org: string): string => `medchain.staff.${org}`;
-
-function staff(org: string): string[] {
-  try {
-    const v = JSON.parse(localStorage.getItem(staffKey(org)) ?? '[]') as unknown;
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && isHexId(x)) : [];
-  } catch {
-    return [];
-  }
-}
-
-function addStaff(org: string, id: string): boolean {
-  const list = staff(org);
-  if (list.includes(id)) return false;
-  localStorage.setItem(staffKey(org), JSON.stringify([...list, id]));
-  return true;
+interface OrgEntry {
+  type: string;
+  time: number;
+  attrs: Record<string, unknown>;
 }
 
 interface EmergencySession {
@@ -43,7 +32,7 @@ interface EmergencySession {
   review: null | { justified: boolean; late: boolean; at: number };
 }
 
-function sessionsOf(entries: AuditEntry[]): EmergencySession[] {
+function sessionsOf(entries: OrgEntry[]): EmergencySession[] {
   const out = new Map<string, EmergencySession>();
   for (const e of entries) {
     const a = e.attrs;
@@ -71,50 +60,21 @@ function sessionsOf(entries: AuditEntry[]): EmergencySession[] {
 
 export function ReviewQueue(props: { s: Session; names: Names }) {
   const { s } = props;
-  const [msg, setMsg] = useState('');
   const live = useLive(
     async () => {
-      const pages = await Promise.all(
-        staff(s.id).map((g) => s.http.call('audit_query', { grantee: g, kinds: KINDS, page: { limit: 500 } })),
-      );
-      return sessionsOf(pages.flatMap((p) => p.entries).sort((a, b) => a.height - b.height || a.seq - b.seq));
+      const r = await s.http.call('audit_organization', {
+        org: s.id,
+        kinds: [...KINDS],
+        page: { limit: WINDOW, reverse: true },
+      });
+      return sessionsOf(r.entries.reverse());
     },
-    (changed) =>
-      onEvents(s, { kinds: KINDS }, (ev) => {
-        const g = (ev as { attrs?: { grantee?: unknown } }).attrs?.grantee;
-        if (typeof g === 'string' && isHexId(g)) addStaff(s.id, g.toLowerCase());
-        changed();
-      }),
+    (changed) => onEvents(s, { kinds: [...KINDS] }, changed),
     [s.id],
   );
-
-  const review = async (x: EmergencySession, justified: boolean): Promise<void> => {
-    setMsg('Review: sending…');
-    try {
-      const r = await s.http.send(s.tx.reviewEmergency(x.id, justified));
-      setMsg(
-        r.status === 'ok' ? 'Review recorded on the chain.' : `Review refused by the chain (${r.code ?? r.status}).`,
-      );
-      live.reload();
-    } catch (err) {
-      setMsg(`Review: ${errorText(err)}`);
-    }
-  };
-
-  const onAdd = (e: Event): void => {
-    e.preventDefault();
-    const form = e.currentTarget as HTMLFormElement;
-    const id = String(new FormData(form).get('staff') ?? '')
-      .trim()
-      .toLowerCase();
-    if (!isHexId(id)) {
-      setMsg('Staff: enter a practitioner id (0x and 64 hex digits).');
-      return;
-    }
-    addStaff(s.id, id);
-    form.reset();
-    live.reload();
-  };
+  const { msg, send } = useSend(s, () => live.reload());
+  const review = (x: EmergencySession, justified: boolean) =>
+    send('Review', () => s.tx.reviewEmergency(x.id, justified), 'Review recorded on the chain.');
 
   const all = live.data ?? [];
   const open = all.filter((x) => x.review === null);
@@ -125,9 +85,7 @@ export function ReviewQueue(props: { s: Session; names: Names }) {
         When one of your practitioners uses emergency access (break the glass) to a patient’s records without consent,
         your organization must review it before the deadline. The patient sees the access and your review.
       </p>
-      <p role="status" aria-live="polite" class="status">
-        {msg}
-      </p>
+      <Status msg={msg} />
       {live.error !== null && <p class="error">{live.error}</p>}
       <section aria-labelledby="open-h">
         <h2 id="open-h">Waiting for review ({open.length})</h2>
@@ -145,14 +103,6 @@ export function ReviewQueue(props: { s: Session; names: Names }) {
             <SessionItem key={x.id} x={x} names={props.names} />
           ))}
         </ul>
-      </section>
-      <section aria-labelledby="staff-h" class="card">
-        <h2 id="staff-h">Staff followed here ({staff(s.id).length})</h2>
-        <form onSubmit={onAdd}>
-          <label for="staff">Practitioner id</label>
-          <input id="staff" name="staff" autocomplete="off" />
-          <button type="submit">Follow</button>
-        </form>
       </section>
     </div>
   );

@@ -4,6 +4,7 @@ import { equal, toHex } from '../../../src/codec/bytes.js';
 import {
   accessesByGrantee,
   accessesByRecord,
+  byOrganization,
   consentsByGrantee,
   consentsByPatient,
   credentialsByPractitioner,
@@ -62,6 +63,7 @@ async function answers(db: Db, d: Day): Promise<string[]> {
     ['consentsG', (o) => consentsByGrantee(db, d.drX.id, o)],
     ['records', (o) => recordsByPatient(db, d.alice.id, o)],
     ['creds', (o) => credentialsByPractitioner(db, d.drX.id, o)],
+    ['org1', (o) => byOrganization(db, d.o1.id, o)],
   ];
   const out: string[] = [];
   for (const [name, q] of qs)
@@ -141,6 +143,25 @@ test('per record, per grantee, flags, consents, records and credentials are inde
   );
   const global = await all((o) => flags(c.db, o));
   assert.ok(global.some((e) => e.type === 'record.erase_blocked'));
+});
+
+test("an organization's index: its staff's emergency sessions and the identities it registered", async ({ c, d }) => {
+  const o1 = d.o1.id;
+  const es = await all((o) => byOrganization(c.db, o1, o));
+  const hex = (v: unknown): string => toHex(v as Uint8Array);
+  assert.equal(
+    es.filter((e) => e.type === 'identity.registered').map((e) => hex(e.attrs.id)),
+    [toHex(d.bob.id), toHex(d.drE.id)],
+  );
+  const emergencies = es.filter((e) => e.type.startsWith('emergency.'));
+  assert.equal([...new Set(emergencies.map((e) => e.type))].sort(), ['emergency.opened', 'emergency.overdue']);
+  assert.ok(emergencies.every((e) => hex(e.attrs.grantee) === toHex(d.drE.id) && hex(e.attrs.org) === toHex(o1)));
+  // org 0 registered alice and dr X and opened no emergency
+  const o0 = await all((o) => byOrganization(c.db, d.o0.id, o));
+  assert.ok(o0.length >= 2 && o0.every((e) => e.type === 'identity.registered'));
+  // filtered by kind
+  const opened = await byOrganization(c.db, o1, {}, (e) => e.type === 'emergency.opened');
+  assert.is(opened.entries.length, 1);
 });
 
 test('rebuilding the indexes from the stored blocks gives the same query answers', async ({ c, d }) => {

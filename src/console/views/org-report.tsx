@@ -1,0 +1,116 @@
+/**
+ * The organization's disclosures report: every access its practitioners made to patients' records
+ * and every emergency access they opened, granted or refused, newest first, downloadable as CSV.
+ * Read per practitioner (audit_query by grantee: accesses carry no organization on chain).
+ */
+
+import { useState } from 'preact/hooks';
+import type { Result } from '../../client/index.js';
+import { csvField } from '../accounting.js';
+import { download } from '../download.js';
+import { localTime, purposeWords, reasonWords, shortId } from '../format.js';
+import { errorText, useLive } from '../live.js';
+import { staffOf } from '../org.js';
+import { Status } from '../send.js';
+import type { Session } from '../session.js';
+
+type Entry = Result<'audit_query'>['entries'][number];
+const KINDS = ['access', 'emergency.opened', 'emergency.denied'];
+/** Newest entries read per practitioner. */
+const PER_MEMBER = 200;
+
+async function report(s: Session): Promise<Entry[]> {
+  const staff = await staffOf(s);
+  const pages = await Promise.all(
+    staff.map((m) =>
+      s.http.call('audit_query', { grantee: m.id, kinds: KINDS, page: { limit: PER_MEMBER, reverse: true } }),
+    ),
+  );
+  return pages
+    .flatMap((p) => p.entries)
+    .sort((a, b) => b.height - a.height || b.receiptIndex - a.receiptIndex || b.seq - a.seq);
+}
+
+const refused = (e: Entry): boolean => e.attrs.granted === false || e.type === 'emergency.denied';
+
+function toCsv(entries: Entry[]): string {
+  const head = [
+    'time (UTC)',
+    'practitioner',
+    'patient',
+    'purpose',
+    'outcome',
+    'reason',
+    'emergency',
+    'block',
+    'transaction',
+  ];
+  const rows = entries.map((e) =>
+    [
+      new Date(e.time).toISOString(),
+      String(e.attrs.grantee),
+      String(e.attrs.patient),
+      purposeWords(e.attrs.purpose ?? e.attrs.reason),
+      refused(e) ? 'refused' : 'allowed',
+      e.attrs.code === undefined ? '' : reasonWords(e.attrs.code),
+      e.type !== 'access' || e.attrs.emergency === true,
+      e.height,
+      e.txHash,
+    ]
+      .map((v) => csvField(v))
+      .join(','),
+  );
+  return `${[head.map(csvField).join(','), ...rows].join('\r\n')}\r\n`;
+}
+
+export function OrgReport(props: { s: Session }) {
+  const { s } = props;
+  const live = useLive(() => report(s), undefined, [s.id]);
+  const [msg, setMsg] = useState('');
+  const entries = live.data ?? [];
+  const save = (): void => {
+    try {
+      download('disclosures-report.csv', 'text/csv', toCsv(entries));
+    } catch (err) {
+      setMsg(errorText(err));
+    }
+  };
+  return (
+    <div class="stack">
+      <p class="muted">
+        What your practitioners read, and what they were refused: the same entries the patients see in their own lists.
+      </p>
+      <Status msg={msg} />
+      {live.error !== null && <p class="error">{live.error}</p>}
+      <div class="actions">
+        <button type="button" onClick={save} disabled={live.data === null}>
+          Download the report (CSV)
+        </button>
+        <button type="button" class="secondary" onClick={live.reload}>
+          Refresh
+        </button>
+      </div>
+      {live.data !== null && entries.length === 0 && <p>No access by your practitioners yet.</p>}
+      <ul class="feed">
+        {entries.map((e) => (
+          <li
+            key={`${e.height}.${e.receiptIndex}.${e.seq}`}
+            class={`entry ${refused(e) ? 'denied' : e.type === 'access' ? 'granted' : 'emergency'}`}
+            data-outcome={refused(e) ? 'denied' : 'granted'}
+          >
+            <p class="line1">
+              <strong title={String(e.attrs.grantee)}>Practitioner {shortId(String(e.attrs.grantee))}</strong>{' '}
+              {e.type !== 'access' && <span class="badge warn">Emergency</span>}
+              {refused(e) && <span class="badge bad">Refused</span>}
+            </p>
+            <p>
+              Patient {shortId(String(e.attrs.patient))}, for {purposeWords(e.attrs.purpose ?? e.attrs.reason)}
+              {refused(e) && e.attrs.code !== undefined ? ` · ${reasonWords(e.attrs.code)}` : ''}
+            </p>
+            <p class="muted">{localTime(e.time)}</p>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
