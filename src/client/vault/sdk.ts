@@ -68,7 +68,8 @@ export class RecordVault {
   constructor(readonly o: RecordVaultOptions) {
     this.tx = new TxFactory({ chainId: o.chainId, account: o.account });
     this.me = unwrapKeyOf(o.account.secretKey);
-    this.f = o.fetch ?? globalThis.fetch;
+    // Called as the global's method: a browser's fetch kept unbound throws "Illegal invocation".
+    this.f = o.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.now = o.now ?? Date.now;
   }
 

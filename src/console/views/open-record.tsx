@@ -41,8 +41,6 @@ export function OpenRecord(props: { s: Session }) {
         chainId: s.chainId,
         account: s.account,
         vaultUrl: `${location.origin}/vault`,
-        // Bound: the SDK's default (globalThis.fetch kept unbound) throws "Illegal invocation" in browsers.
-        fetch: (input, init) => fetch(input, init),
       });
       const opened = await vault.open(unhex(record), purpose);
       if (opened.plaintext.length > MAX_SHOWN) throw new Error('This record is too large to show here.');
