@@ -9,7 +9,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request } from 'node:http';
-import type { HttpMount } from './http.js';
+import { type HttpMount, underBasePath } from './http.js';
 
 const ROUTES: readonly [string, RegExp][] = [
   ['GET', /^\/v1\/health$/],
@@ -65,7 +65,7 @@ export class VaultProxy implements HttpMount {
   }
 
   owns(url: string | undefined): boolean {
-    return url !== undefined && (url === this.o.basePath || url.startsWith(`${this.o.basePath}/`));
+    return underBasePath(url, this.o.basePath);
   }
 
   readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
