@@ -11,7 +11,7 @@ import type { CallContext } from '../context.js';
 import type { RpcLogger } from '../logger.js';
 import type { RpcContext, RpcMethod } from '../methods.js';
 import { serverError } from '../rpc-error.js';
-import { ReadLog } from './read-log.js';
+import { type IdParam, idParamsOf, ReadLog } from './read-log.js';
 import { SCOPES, type ScopeRule, TOPIC_SCOPES } from './scopes.js';
 import type { NodeApi } from './types.js';
 import { eventSubjects, mayReadAny, type Subject } from './visibility.js';
@@ -24,6 +24,7 @@ const OPERATOR_ONLY = 'operator';
 
 export class NodeGuard implements Guard {
   private readonly reads: ReadLog;
+  private readonly ids = new WeakMap<RpcMethod, readonly IdParam[]>();
 
   constructor(
     readonly auth: Auth,
@@ -56,7 +57,7 @@ export class NodeGuard implements Guard {
       }
     }
     if (caller.kind === 'operator') {
-      if (rule === undefined || rule.doc !== 'public') this.logRead(caller, method.name, params);
+      if (rule === undefined || rule.doc !== 'public') this.logRead(caller, method.name, params, this.idsOf(method));
       return invoke();
     }
     if (rule === undefined) throw outOfScope();
@@ -78,7 +79,7 @@ export class NodeGuard implements Guard {
   ): unknown {
     if (s !== 'public') {
       this.allow(caller, s);
-      this.logRead(caller, method.name, params);
+      this.logRead(caller, method.name, params, this.idsOf(method));
     }
     return rule.post === undefined ? invoke() : this.runPost(rule, params, caller, method, invoke);
   }
@@ -102,7 +103,7 @@ export class NodeGuard implements Guard {
     const s = await rule.post(params, result, this.api);
     if (s !== 'public') {
       this.allow(caller, s);
-      this.logRead(caller, method.name, params);
+      this.logRead(caller, method.name, params, this.idsOf(method));
     }
     return result;
   }
@@ -173,8 +174,18 @@ export class NodeGuard implements Guard {
   }
 
   /** Who read whose data: the method and the ids asked about, never values (see ReadLog). */
-  logRead(caller: Caller, method: string, params: P): void {
-    if (this.reads.enabled) this.reads.add(caller, method, params);
+  logRead(caller: Caller, method: string, params: P, ids?: readonly IdParam[]): void {
+    if (this.reads.enabled) this.reads.add(caller, method, params, ids);
+  }
+
+  /** A method's id params (its params were checked against these schemas before run()). */
+  private idsOf(method: RpcMethod): readonly IdParam[] {
+    let ids = this.ids.get(method);
+    if (ids === undefined) {
+      ids = idParamsOf(method.spec.params);
+      this.ids.set(method, ids);
+    }
+    return ids;
   }
 }
 

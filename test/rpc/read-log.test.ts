@@ -2,11 +2,14 @@
  * The read log (rpc/api/read-log.ts): every read reaches the log with its caller, role, method and
  * subject ids, one line per caller per job; a long synchronous loop cannot hold reads back.
  */
+import { Type } from '@sinclair/typebox';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { eachRead, type MethodReads, ReadLog } from '../../rpc/api/read-log.js';
+import { eachRead, idParamsOf, type MethodReads, ReadLog } from '../../rpc/api/read-log.js';
 import { type Caller, OPERATOR, type Session } from '../../rpc/auth/caller.js';
-import type { RpcLogger } from '../../rpc/logger.js';
+import { infoLineWriter, type RpcLogger } from '../../rpc/logger.js';
+import { Bytes0x, Hash32 } from '../../rpc/schema.js';
+import { createLogger } from '../../src/node/logger.js';
 
 type Line = {
   obj: { caller: string; role: string; at: number; reads: Record<string, MethodReads> };
@@ -103,6 +106,83 @@ test('every read is written exactly once, in order, across flushes', async () =>
 test('a logger without info: nothing is gathered', () => {
   const log = new ReadLog({ error: () => {}, warn: () => {}, debug: () => {} });
   assert.is(log.enabled, false);
+});
+
+/** The node's own logger (pino, JSON lines) writing to an array. */
+function pinoSink(level = 'info'): { logger: RpcLogger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const root = createLogger(level, { node: 'n0' }, { destination: { write: (l) => void lines.push(JSON.parse(l)) } });
+  return { lines, logger: root.child({ module: 'rpc' }) as unknown as RpcLogger };
+}
+
+const hex = (i: number) => `0x${i.toString(16).padStart(64, '0')}`;
+
+test('on the node logger, a hand-written line parses to what pino writes, hex columns and escaped ones alike', async () => {
+  const ids = idParamsOf([
+    { name: 'grantee', schema: Hash32() },
+    { name: 'record', schema: Hash32() },
+    { name: 'action', schema: Type.String() },
+  ]);
+  const fill = (log: ReadLog) => {
+    const alice = patient(hex(0xa1));
+    for (let i = 0; i < 50; i++)
+      log.add(alice, 'access_check', { grantee: hex(i), record: hex(1000 + i), action: 'read' }, ids);
+    // A call that names no record: a hole, written as null.
+    log.add(alice, 'access_check', { grantee: hex(7), action: 'read' }, ids);
+    // Not known to be hex (the FHIR door's labels): escaped, whatever it holds.
+    log.add(alice, 'fhir:Patient', { id: '0x"},"caller":"operator' });
+    log.add(OPERATOR, 'audit_query', { patient: hex(3) }, idParamsOf([{ name: 'patient', schema: Hash32() }]));
+  };
+  const byHand = pinoSink();
+  assert.ok(infoLineWriter(byHand.logger) !== undefined, 'the node logger takes hand-written lines');
+  const hand = new ReadLog(byHand.logger, () => 77);
+  fill(hand);
+  await Promise.resolve();
+  // The same reads through pino's own info (the path any other logger takes).
+  const viaPino = pinoSink();
+  const l = viaPino.logger;
+  const through = new ReadLog(
+    { error: l.error.bind(l), warn: l.warn.bind(l), debug: l.debug.bind(l), info: l.info?.bind(l) },
+    () => 77,
+  );
+  fill(through);
+  await Promise.resolve();
+  assert.is(byHand.lines.length, 2);
+  const strip = ({ time: _t, ...rest }: Record<string, unknown>) => rest;
+  assert.equal(byHand.lines.map(strip), viaPino.lines.map(strip));
+  const [a] = byHand.lines;
+  assert.is(a?.module, 'rpc');
+  assert.is(a?.node, 'n0');
+  assert.is(a?.level, 30);
+  assert.is(a?.caller, hex(0xa1), 'an id with quotes could not rewrite the caller');
+  assert.equal((a?.reads as Record<string, MethodReads>)['fhir:Patient'], {
+    calls: 1,
+    id: ['0x"},"caller":"operator'],
+  });
+  assert.is(((a?.reads as Record<string, MethodReads>).access_check?.record as unknown[])[50], null);
+});
+
+test('idParamsOf: only the 0x-hex id schemas are written unescaped', () => {
+  assert.equal(
+    idParamsOf([
+      { name: 'record', schema: Hash32() },
+      { name: 'key', schema: Bytes0x({ maxLength: 64 }) },
+      { name: 'id', schema: Type.String({ maxLength: 130 }) },
+      { name: 'hash', schema: Type.String({ pattern: '^0x[0-9a-f"]{64}$' }) },
+      { name: 'purpose', schema: Type.String() },
+    ]),
+    [
+      { name: 'record', hex: true },
+      { name: 'key', hex: true },
+      { name: 'id', hex: false },
+      { name: 'hash', hex: false },
+    ],
+  );
+});
+
+test('no hand-written lines where pino would write none, or is not the logger', () => {
+  assert.is(infoLineWriter(pinoSink('warn').logger), undefined);
+  assert.is(infoLineWriter(sink().logger), undefined);
 });
 
 test.run();
