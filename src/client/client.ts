@@ -276,6 +276,8 @@ export class MedchainClient {
   private wsSignedIn = false;
   /** WS: an account not on chain (yet) tries to sign in again no sooner than this. */
   private nextSignInAt = 0;
+  /** WS: why the last sign-in failed (AUTH_KEY_NOT_CURRENT), told when the key session cannot help either. */
+  private signInError: RpcClientError | null = null;
 
   private constructor(
     private readonly t: Transport,
@@ -315,6 +317,7 @@ export class MedchainClient {
       return true;
     } catch (err) {
       if (!(err instanceof RpcClientError && err.reason === 'AUTH_KEY_NOT_CURRENT')) throw err;
+      this.signInError = err;
       this.nextSignInAt = this.timers.now() + SIGN_IN_RETRY_MS;
       return false;
     }
@@ -504,19 +507,32 @@ export class MedchainClient {
    * Waits until the tx is final (committed) and returns its receipt with proofs. An account that
    * cannot sign in (it has no identity: its own registration is the tx, and may fail) waits under a
    * key-only session, which the node lets read the txs this key signed, so it learns the outcome,
-   * failure code included.
+   * failure code included. When that is refused too (the key was rotated away: the tx rotated it),
+   * the sign-in's AUTH_KEY_NOT_CURRENT is what it throws.
    */
   async waitFinal(hash: string, timeoutMs = 30_000): Promise<Result<'tx_waitFinal'>> {
     const params = { hash, timeoutMs };
     if (this.keeper === null) return this.call('tx_waitFinal', params);
     const http = this.t instanceof HttpTransport;
     if (!http && !this.wsSignedIn && this.timers.now() >= this.nextSignInAt) await this.trySignInWs();
-    if (!http && !this.wsSignedIn) return (await this.asKey('tx_waitFinal', params)) as Result<'tx_waitFinal'>;
+    if (!http && !this.wsSignedIn) return this.waitAsKey(params, this.signInError);
     try {
       return await this.call('tx_waitFinal', params);
     } catch (err) {
       if (!(http && err instanceof RpcClientError && err.reason === 'AUTH_KEY_NOT_CURRENT')) throw err;
+      return this.waitAsKey(params, err);
+    }
+  }
+
+  private async waitAsKey(
+    params: { hash: string; timeoutMs: number },
+    signInError: RpcClientError | null,
+  ): Promise<Result<'tx_waitFinal'>> {
+    try {
       return (await this.asKey('tx_waitFinal', params)) as Result<'tx_waitFinal'>;
+    } catch (err) {
+      if (signInError !== null && err instanceof RpcClientError && err.reason === 'OUT_OF_SCOPE') throw signInError;
+      throw err;
     }
   }
 

@@ -4,7 +4,7 @@
  * access, the audit trail verified offline), `--json` output and the exit codes scripts rely on.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -255,6 +255,22 @@ test('keys new refuses a weak scrypt cost: --scrypt-n 2 exits 2 with KEYSTORE_WE
   assert.is(r.code, 2, r.stderr);
   assert.match(r.stderr, /KEYSTORE_WEAK_PARAMS/);
   assert.is((await medchain('keys', 'show', 'weak')).code, 6, 'no key file was written');
+});
+
+test('MEDCHAIN_SCRYPT_N sets the cost of new key files, under the same floor as --scrypt-n', async () => {
+  const saved = env;
+  try {
+    env = { ...saved, MEDCHAIN_SCRYPT_N: '2' };
+    const weak = await medchain('keys', 'new', 'weak-env');
+    assert.is(weak.code, 2, weak.stderr);
+    assert.match(weak.stderr, /MEDCHAIN_SCRYPT_N: KEYSTORE_WEAK_PARAMS/);
+    env = { ...saved, MEDCHAIN_SCRYPT_N: '32768' };
+    await ok('keys', 'new', 'light');
+  } finally {
+    env = saved;
+  }
+  const file = JSON.parse(readFileSync(join(keystore, 'light.json'), 'utf8'));
+  assert.is(file.crypto.kdfparams.N, 32768);
 });
 
 test('tables name identities (keystore name next to a short id); a printed short id is accepted back', async () => {

@@ -180,15 +180,33 @@ test('SDK: a patient whose registration failed learns the failure code with her 
   try {
     const w = await ws.waitFinal(hash, 2000);
     assert.is(w.code, r.code);
-    // Someone else's tx stays out of her scope.
+    // Someone else's tx stays out of her scope: her key session is refused, and the SDK says why
+    // she could read nothing (she cannot sign in).
     try {
       await c.waitFinal(hex(n.accessTx), 2000);
       assert.unreachable('read another key’s tx');
     } catch (err) {
-      assert.is((err as { reason?: string }).reason, 'OUT_OF_SCOPE');
+      assert.is((err as { reason?: string }).reason, 'AUTH_KEY_NOT_CURRENT');
     }
   } finally {
     await ws.close();
+  }
+});
+
+test('SDK: waiting for one’s own key rotation still ends in AUTH_KEY_NOT_CURRENT (the old key reads nothing)', async ({
+  n,
+}) => {
+  const me = who();
+  await n.commit([register(n, me)]);
+  const c = MedchainClient.http(n.url, { account: me, chainId: 'scope-test' });
+  assert.is((await c.call('auth_session')).role, 'patient');
+  const sk = randomSecretKey();
+  const [rot] = await n.commit([b.rotateKey(n.env(me), publicKeyOf(sk), (m) => signFast(m, sk))]);
+  try {
+    await c.waitFinal(hex((rot as { hash: Uint8Array }).hash), 2000);
+    assert.unreachable('read with the old key');
+  } catch (err) {
+    assert.is((err as { reason?: string }).reason, 'AUTH_KEY_NOT_CURRENT');
   }
 });
 
