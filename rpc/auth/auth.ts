@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { equal, to0x } from '../../src/codec/bytes.js';
 import { SignPurpose, signingMessage } from '../../src/crypto/domain.js';
-import { verify } from '../../src/crypto/ed25519.js';
+import { isValidPublicKey, verify } from '../../src/crypto/ed25519.js';
 import { MedchainError } from '../../src/errors.js';
 import { IdentityType } from '../../src/tx/kinds.js';
 import type { Session } from './caller.js';
@@ -177,7 +177,8 @@ export class Auth {
 
   /** The key itself is the subject: its holder proves possession, nothing on chain is asked. */
   private keyLogin(c: Challenge, pubkey: Uint8Array, signature: Uint8Array, now: number): Session {
-    if (!equal(c.identity, pubkey)) throw new MedchainError(AuthErrorCode.KEY_NOT_CURRENT);
+    // A small-order or non-canonical key would let anyone forge its signature: never a session.
+    if (!equal(c.identity, pubkey) || !isValidPublicKey(pubkey)) throw new MedchainError(AuthErrorCode.KEY_NOT_CURRENT);
     const msg = signingMessage(SignPurpose.SIGN_IN, this.chain.chainId, new TextEncoder().encode(c.message));
     if (!verify(signature, msg, pubkey)) throw new MedchainError(AuthErrorCode.BAD_SIGNATURE);
     const s: Session = {

@@ -128,7 +128,7 @@ test('OUT_OF_SCOPE: a key rotated away (or stolen and replaced) no longer reads 
   assert.is(code(await call(n.url, 'tx_getReceipt', { hash }, bearer(token))), 'OUT_OF_SCOPE');
 });
 
-test('AUTH_KEY_NOT_CURRENT: a key challenge answered with another key; AUTH_BAD_SIGNATURE: a forged signature', async ({
+test('AUTH_KEY_NOT_CURRENT: a key challenge answered with another key, or a small-order key; AUTH_BAD_SIGNATURE: a forged signature', async ({
   n,
 }) => {
   const p = who();
@@ -139,6 +139,12 @@ test('AUTH_KEY_NOT_CURRENT: a key challenge answered with another key; AUTH_BAD_
   const ch2 = await keyChallenge(n.url, p);
   const forged = { ...answer({ ...p, id: p.publicKey }, ch2), signature: `0x${'00'.repeat(64)}` };
   assert.is(code(await loginReply(n.url, forged)), 'AUTH_BAD_SIGNATURE');
+  // A small-order key (the identity point) and the signature anyone can make for it: no session.
+  const weak = `0x01${'00'.repeat(31)}`;
+  const wc = await call(n.url, 'auth_keyChallenge', { pubkey: weak }, anon);
+  const nonce = (wc.result as { nonce: string }).nonce;
+  const r = await loginReply(n.url, { nonce, pubkey: weak, signature: `0x01${'00'.repeat(63)}` });
+  assert.is(code(r), 'AUTH_KEY_NOT_CURRENT');
 });
 
 test('key sessions have their own bounded store: a flood of free keys never crowds out identities', () => {
