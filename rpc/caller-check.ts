@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import type { Auth } from './auth/auth.js';
-import { type Caller, OPERATOR, PUBLIC } from './auth/caller.js';
+import { type Caller, OPERATOR, PUBLIC, sessionCaller } from './auth/caller.js';
 import { DOMAIN_ERROR_CODES } from './error-codes.js';
 import type { RpcOptions } from './options.js';
 import { errorJson } from './raw-json.js';
@@ -53,7 +53,7 @@ export class AccessCheck {
     if (session === undefined || this.auth === null) return unauthorized();
     const ended = this.auth.judge(session);
     if (ended !== null) return authError(ended.code, ended.meta);
-    return { kind: 'identity', session };
+    return sessionCaller(session);
   }
 }
 

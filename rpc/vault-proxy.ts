@@ -4,12 +4,14 @@
  * browser needs is forwarded: GET /v1/health, POST /v1/records/:id/open, GET /v1/records/:id/receipt.
  * Bodies are bounded both ways; the vault authenticates every request itself (signed header), so
  * the proxy adds no authority: it forwards the signed header and nothing of the caller's
- * cookies or tokens. It logs status codes only: ids, headers and bodies may name patients.
+ * cookies or tokens, only which caller it forwards for (so the vault's rate is per caller). It
+ * logs status codes only: ids, headers and bodies may name patients.
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request } from 'node:http';
 import { type HttpMount, underBasePath } from './http.js';
+import { clientKey } from './rate-limit.js';
 
 const ROUTES: readonly [string, RegExp][] = [
   ['GET', /^\/v1\/health$/],
@@ -19,6 +21,9 @@ const ROUTES: readonly [string, RegExp][] = [
 /** The vault's signed-request header (src/client/vault/protocol.ts: the edge does not import the SDK). */
 const REQUEST_HEADER = 'x-medchain-request';
 const MAX_REQUEST_HEADER_CHARS = 2 * 1024 + 2;
+/** The vault charges its per-address rate to the caller named here when the secret vouches for it (src/vault/http.ts). */
+const PROXY_HEADER = 'x-medchain-proxy';
+const CLIENT_HEADER = 'x-medchain-client';
 const PASS_BACK = [
   'content-type',
   'x-medchain-wrapped',
@@ -50,6 +55,7 @@ export interface ProxyLog {
 
 export class VaultProxy implements HttpMount {
   private target: URL | null = null;
+  private secret: string | null = null;
   private readonly o: VaultProxyOptions;
 
   constructor(
@@ -59,9 +65,15 @@ export class VaultProxy implements HttpMount {
     this.o = { ...defaultVaultProxyOptions, ...o };
   }
 
-  /** The vault's URL, once it runs (until then, and without a vault, requests answer 503). */
-  setTarget(url: string | null): void {
+  /**
+   * The vault's URL, once it runs (until then, and without a vault, requests answer 503), and the
+   * secret it shares with this proxy (its `proxySecret`): with it, each forwarded request names its
+   * caller (the client address as the node sees it), so the vault's per-address allowance is per
+   * caller, not one for everyone behind the proxy.
+   */
+  setTarget(url: string | null, secret: string | null = null): void {
     this.target = url === null ? null : new URL(url);
+    this.secret = secret;
   }
 
   owns(url: string | undefined): boolean {
@@ -81,6 +93,10 @@ export class VaultProxy implements HttpMount {
       return;
     }
     const headers: Record<string, string | number> = {};
+    if (this.secret !== null) {
+      headers[PROXY_HEADER] = this.secret;
+      headers[CLIENT_HEADER] = clientKey(req.socket.remoteAddress);
+    }
     const signed = req.headers[REQUEST_HEADER];
     if (typeof signed === 'string') {
       if (signed.length > MAX_REQUEST_HEADER_CHARS) {

@@ -47,7 +47,7 @@ export class NodeGuard implements Guard {
   run(method: RpcMethod, params: Record<string, unknown>, ctx: RpcContext, invoke: () => unknown): unknown {
     const rule = this.table[method.name];
     let caller = ctx.caller;
-    if (caller.kind === 'identity') {
+    if (caller.kind === 'identity' || caller.kind === 'key') {
       const ended = this.auth.judge(caller.session);
       if (ended !== null) {
         // A dead session may still do what the public may (sign in again, read headers).
@@ -113,7 +113,8 @@ export class NodeGuard implements Guard {
   }
 
   private permits(caller: Caller, subjects: readonly Subject[]): boolean {
-    return caller.kind === 'identity' && mayReadAny(this.api, caller.session, subjects);
+    // A key session too: visibility.ts lets it read only `signedBy` subjects of its key.
+    return (caller.kind === 'identity' || caller.kind === 'key') && mayReadAny(this.api, caller.session, subjects);
   }
 
   /**
@@ -125,7 +126,7 @@ export class NodeGuard implements Guard {
    */
   async allows(method: string, params: P, caller: Caller, result?: () => unknown, label = method): Promise<boolean> {
     let who = caller;
-    if (who.kind === 'identity' && this.auth.judge(who.session) !== null) who = PUBLIC;
+    if ((who.kind === 'identity' || who.kind === 'key') && this.auth.judge(who.session) !== null) who = PUBLIC;
     const rule = this.table[method];
     if (who.kind === 'operator') {
       if (rule === undefined || rule.doc !== 'public') this.logRead(who, label, params);

@@ -42,7 +42,11 @@ const partyOf = (k: string, who: string): ScopeRule => ({
   pre: (p) => [{ kind: 'party', id: ref(p, k) }],
 });
 
-/** Subjects of a committed tx: its signer (and the signer's organization), and everyone its events name. */
+/**
+ * Subjects of a committed tx: its signer (and the signer's organization), the key that signed it (a
+ * key session: a patient whose registration failed has no identity to sign in with), and everyone
+ * its events name.
+ */
 export async function txSubjects(api: NodeApi, hash: Uint8Array): Promise<Subject[]> {
   const loc = await api.chain.blocks.getTxLocation(hash);
   if (loc === undefined) return [];
@@ -52,7 +56,11 @@ export async function txSubjects(api: NodeApi, hash: Uint8Array): Promise<Subjec
   ]);
   const bytes = block.txs[loc.index];
   if (bytes === undefined) return [];
-  const out: Subject[] = [{ kind: 'party', id: decodeTx(bytes).signer }];
+  const tx = decodeTx(bytes);
+  const out: Subject[] = [
+    { kind: 'party', id: tx.signer },
+    { kind: 'signedBy', pubkey: tx.pubkey, signer: tx.signer },
+  ];
   const r = receipts?.[loc.index];
   if (r !== undefined) for (const e of decodeReceipt(r).events) out.push(...eventSubjects(e.attrs));
   return out;
@@ -88,6 +96,7 @@ export const SCOPES: Readonly<Record<string, ScopeRule>> = {
   subscribe: { doc: 'public (per topic: see x-topics scopes)', pre: () => 'public' },
   unsubscribe: PUBLIC,
   auth_challenge: PUBLIC,
+  auth_keyChallenge: PUBLIC,
   auth_login: PUBLIC,
   auth_logout: PUBLIC,
   auth_session: PUBLIC,
@@ -102,15 +111,15 @@ export const SCOPES: Readonly<Record<string, ScopeRule>> = {
   tx_submit: PUBLIC,
   net_peers: OPERATOR,
   tx_get: {
-    doc: "the tx's signer (or its organization), or whom its events name",
+    doc: "the tx's signer (or its organization), whom its events name, or a key session of the key that signed it",
     pre: (p, api) => txSubjects(api, id(p, 'hash')),
   },
   tx_getReceipt: {
-    doc: "the tx's signer (or its organization), or whom its events name",
+    doc: "the tx's signer (or its organization), whom its events name, or a key session of the key that signed it",
     pre: (p, api) => txSubjects(api, id(p, 'hash')),
   },
   tx_waitFinal: {
-    doc: "the tx's signer (or its organization), or whom its events name (judged once final)",
+    doc: "the tx's signer (or its organization), whom its events name, or a key session of the key that signed it (judged once final)",
     post: (p, _r, api) => txSubjects(api, id(p, 'hash')),
   },
   state_getProof: {

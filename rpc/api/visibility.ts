@@ -33,7 +33,13 @@ export type Subject =
   /** A record's metadata: a grantee holding a live consent in scope of it, or a live break-glass session on its patient. */
   | { readonly kind: 'grantee'; readonly patient: Uint8Array; readonly record: Uint8Array; readonly type: number }
   /** A record's subjects (recordSubjects), read from state only if the subjects before it did not already allow. */
-  | { readonly kind: 'record'; readonly id: IdRef; readonly grantees: boolean };
+  | { readonly kind: 'record'; readonly id: IdRef; readonly grantees: boolean }
+  /**
+   * What one key signed (a tx): a key session of that key, while the signer has no identity (a
+   * failed registration) or the key is still its current, unsuspended key, so a key once rotated
+   * away or suspended reads nothing through this door that its sign-in could not.
+   */
+  | { readonly kind: 'signedBy'; readonly pubkey: Uint8Array; readonly signer: Uint8Array };
 
 const bytesOf = (x: IdRef): Uint8Array => (typeof x === 'string' ? idOf(x) : x);
 
@@ -43,8 +49,15 @@ function view(api: NodeApi): StateView {
 }
 
 function decide(api: NodeApi, me: Session, s: Subject): boolean {
+  // A key session reads what its key signed, nothing else; identities never through this kind.
+  if ((me.role === 'key') !== (s.kind === 'signedBy')) return false;
   const id = me.identity;
   switch (s.kind) {
+    case 'signedBy': {
+      if (!equal(me.pubkey, s.pubkey)) return false;
+      const signer = getIdentity(api, s.signer);
+      return signer === undefined || (equal(signer.pubkey, s.pubkey) && !signer.suspended);
+    }
     case 'patient': {
       const sid = bytesOf(s.id);
       return equal(id, sid) || isLiveDelegate(view(api), sid, id, api.chain.head.time);
@@ -92,7 +105,7 @@ const memos = new WeakMap<Session, Memo>();
 const MEMO_MAX = 4096;
 
 export function mayRead(api: NodeApi, me: Session, s: Subject): boolean {
-  if (s.kind === 'grantee' || typeof s.id !== 'string') return decide(api, me, s);
+  if (s.kind === 'grantee' || s.kind === 'signedBy' || typeof s.id !== 'string') return decide(api, me, s);
   const head = api.chain.head;
   let memo = memos.get(me);
   if (memo === undefined || memo.at !== head || memo.size >= MEMO_MAX) {

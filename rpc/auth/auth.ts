@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { equal, to0x } from '../../src/codec/bytes.js';
 import { SignPurpose, signingMessage } from '../../src/crypto/domain.js';
-import { verify } from '../../src/crypto/ed25519.js';
+import { isValidPublicKey, verify } from '../../src/crypto/ed25519.js';
 import { MedchainError } from '../../src/errors.js';
 import { IdentityType } from '../../src/tx/kinds.js';
 import type { Session } from './caller.js';
@@ -42,6 +42,12 @@ export interface AuthOptions {
   maxSessionsPerIdentity: number;
   /** Shown first in the sign-in text (EIP-4361 `domain`). */
   domain: string;
+  /**
+   * Key-only sessions (auth_keyChallenge) cost a caller nothing to make, so they have their own
+   * store: when it is full the oldest goes (its holder signs in again), and identities' sessions
+   * are never crowded out.
+   */
+  maxKeySessions: number;
 }
 
 export const defaultAuthOptions: AuthOptions = {
@@ -51,6 +57,7 @@ export const defaultAuthOptions: AuthOptions = {
   maxSessions: 10_000,
   maxSessionsPerIdentity: 8,
   domain: 'medchain',
+  maxKeySessions: 2_000,
 };
 
 /** What sign-in needs from committed state. */
@@ -90,6 +97,7 @@ export interface ChallengeJson {
 export class Auth {
   private readonly challenges: ChallengeStore;
   private readonly sessions: SessionStore;
+  private readonly keySessions: SessionStore;
 
   constructor(
     readonly opts: AuthOptions,
@@ -99,27 +107,40 @@ export class Auth {
   ) {
     this.challenges = new ChallengeStore(opts.maxChallenges);
     this.sessions = new SessionStore(opts.maxSessions, opts.maxSessionsPerIdentity);
+    this.keySessions = new SessionStore(opts.maxKeySessions, 2, true);
   }
 
   get counts(): { challenges: number; sessions: number } {
-    return { challenges: this.challenges.size, sessions: this.sessions.size };
+    return { challenges: this.challenges.size, sessions: this.sessions.size + this.keySessions.size };
   }
 
-  challenge(identity: Uint8Array): ChallengeJson {
+  /**
+   * A challenge for a key without an identity (a patient whose registration failed): its session
+   * reads only receipts of txs that key signed (visibility.ts `signedBy`). Same text shape, its own
+   * first line and statement; the node keeps which kind it issued with the nonce.
+   */
+  keyChallenge(pubkey: Uint8Array): ChallengeJson {
+    return this.challenge(pubkey, true);
+  }
+
+  challenge(identity: Uint8Array, key = false): ChallengeJson {
     const now = this.now();
     const nonce = randomBytes(NONCE_BYTES).toString('hex');
     const expiresAt = now + this.opts.challengeTtlMs;
     const id = to0x(identity);
-    const message = signInMessage({
-      domain: this.opts.domain,
-      identity: id,
-      chainId: this.chain.chainId,
-      genesisHash: this.chain.genesisHash,
-      nonce,
-      issuedAt: now,
-      expiresAt,
-    });
-    const c: Challenge = { nonce, identity: identity.slice(), message, issuedAt: now, expiresAt };
+    const message = signInMessage(
+      {
+        domain: this.opts.domain,
+        identity: id,
+        chainId: this.chain.chainId,
+        genesisHash: this.chain.genesisHash,
+        nonce,
+        issuedAt: now,
+        expiresAt,
+      },
+      key,
+    );
+    const c: Challenge = { nonce, identity: identity.slice(), key, message, issuedAt: now, expiresAt };
     this.challenges.add(c, now);
     return { nonce, identity: id, chainId: this.chain.chainId, issuedAt: now, expiresAt, message };
   }
@@ -130,6 +151,7 @@ export class Auth {
     const c = this.challenges.take(nonce);
     if (c === undefined) throw new MedchainError(AuthErrorCode.UNKNOWN_CHALLENGE);
     if (now >= c.expiresAt) throw new MedchainError(AuthErrorCode.CHALLENGE_EXPIRED);
+    if (c.key) return this.keyLogin(c, pubkey, signature, now);
     // One answer for "no such identity" and "another key": sign-in is no existence oracle.
     const me = this.chain.identity(c.identity);
     if (me === undefined || !equal(me.pubkey, pubkey)) throw new MedchainError(AuthErrorCode.KEY_NOT_CURRENT);
@@ -153,7 +175,32 @@ export class Auth {
     return s;
   }
 
+  /** The key itself is the subject: its holder proves possession, nothing on chain is asked. */
+  private keyLogin(c: Challenge, pubkey: Uint8Array, signature: Uint8Array, now: number): Session {
+    // A small-order or non-canonical key would let anyone forge its signature: never a session.
+    if (!equal(c.identity, pubkey) || !isValidPublicKey(pubkey)) throw new MedchainError(AuthErrorCode.KEY_NOT_CURRENT);
+    const msg = signingMessage(SignPurpose.SIGN_IN, this.chain.chainId, new TextEncoder().encode(c.message));
+    if (!verify(signature, msg, pubkey)) throw new MedchainError(AuthErrorCode.BAD_SIGNATURE);
+    const s: Session = {
+      token: `0x${randomBytes(TOKEN_BYTES).toString('hex')}`,
+      identity: pubkey.slice(),
+      idHex: `key:${to0x(pubkey)}`,
+      pubkey: pubkey.slice(),
+      role: 'key',
+      expiresAt: now + this.opts.sessionTtlMs,
+      ended: null,
+      checkedAt: null,
+    };
+    this.keySessions.add(s, now);
+    return s;
+  }
+
   logout(s: Session): boolean {
+    if (s.role === 'key') {
+      const had = this.keySessions.end(s.token, 'logout');
+      s.ended ??= 'logout';
+      return had;
+    }
     const had = this.sessions.end(s.token, 'logout');
     s.ended ??= 'logout';
     return had;
@@ -161,7 +208,7 @@ export class Auth {
 
   /** The live session of a bearer token, or undefined (unknown, logged out or purged). */
   session(token: string): Session | undefined {
-    return this.sessions.get(token);
+    return this.sessions.get(token) ?? this.keySessions.get(token);
   }
 
   /**
@@ -171,9 +218,11 @@ export class Auth {
   judge(s: Session): MedchainError | null {
     if (s.ended !== null) return ended(s.ended);
     if (this.now() >= s.expiresAt) {
-      this.sessions.end(s.token, 'expired');
+      (s.role === 'key' ? this.keySessions : this.sessions).end(s.token, 'expired');
       return new MedchainError(AuthErrorCode.SESSION_EXPIRED);
     }
+    // A key session has no identity to re-judge: each read re-checks the key against the tx's signer.
+    if (s.role === 'key') return null;
     const head = this.chain.head();
     if (s.checkedAt === head) return null;
     const me = this.chain.identity(s.identity);
@@ -192,6 +241,7 @@ export class Auth {
     const now = this.now();
     this.challenges.purge(now);
     this.sessions.purge(now);
+    this.keySessions.purge(now);
   }
 }
 

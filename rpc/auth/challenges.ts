@@ -2,7 +2,10 @@
 
 export interface Challenge {
   readonly nonce: string;
+  /** The identity signing in; for a key challenge, the public key. */
   readonly identity: Uint8Array;
+  /** A key-only sign-in (auth_keyChallenge): no identity, the key itself. */
+  readonly key: boolean;
   /** The exact text the caller signs (under the sign-in signing domain). */
   readonly message: string;
   readonly issuedAt: number;

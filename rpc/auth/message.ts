@@ -16,12 +16,17 @@ export interface SignInFields {
 
 export const SIGN_IN_STATEMENT = 'Sign in to read what this identity may see on MedChain.';
 
-export function signInMessage(f: SignInFields): string {
+/** A key-only sign-in: what it may read is narrower, and the text says so. */
+export const KEY_SIGN_IN_STATEMENT = 'Sign in to read the receipts of transactions this key signed.';
+
+export function signInMessage(f: SignInFields, key = false): string {
   return [
-    `${f.domain} wants you to sign in with your MedChain identity:`,
+    key
+      ? `${f.domain} wants you to sign in with your MedChain key:`
+      : `${f.domain} wants you to sign in with your MedChain identity:`,
     f.identity,
     '',
-    SIGN_IN_STATEMENT,
+    key ? KEY_SIGN_IN_STATEMENT : SIGN_IN_STATEMENT,
     '',
     `URI: medchain://${f.chainId}/${f.genesisHash}`,
     'Version: 1',

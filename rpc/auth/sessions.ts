@@ -9,6 +9,8 @@ export class SessionStore {
   constructor(
     private readonly max: number,
     private readonly maxPerIdentity: number,
+    /** When full of live sessions: end the oldest (key sessions, cheap to redo) rather than refuse. */
+    private readonly evictOldest = false,
   ) {}
 
   get size(): number {
@@ -31,6 +33,9 @@ export class SessionStore {
       this.byToken.delete(token);
     }
     if (this.byToken.size >= this.max) this.purge(now);
+    // Map order is insertion order: the first token is the oldest.
+    while (this.evictOldest && this.byToken.size >= this.max)
+      this.end(this.byToken.keys().next().value as string, 'replaced');
     if (this.byToken.size >= this.max) return false;
     mine.push(s.token);
     this.byIdentity.set(s.idHex, mine);

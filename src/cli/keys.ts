@@ -18,6 +18,20 @@ export const scryptN = (v: string): number => {
   return n;
 };
 
+/**
+ * The default cost of new key files: MEDCHAIN_SCRYPT_N (as geth's --lightkdf: scripts and test
+ * harnesses that make many throwaway keys), checked like --scrypt-n, else 2^17.
+ */
+function defaultN(): number {
+  const v = process.env.MEDCHAIN_SCRYPT_N;
+  if (v === undefined || v === '') return defaultScrypt.N;
+  try {
+    return scryptN(v);
+  } catch (err) {
+    throw usage(`MEDCHAIN_SCRYPT_N: ${(err as Error).message}`);
+  }
+}
+
 const publicView = (k: { name: string; id: string; publicKey: string }) => ({
   name: k.name,
   id: k.id,
@@ -31,7 +45,7 @@ export function keysCommand(program: Command): void {
     .command('new')
     .description('generate a new ed25519 key and store it encrypted under a password')
     .argument('<name>', 'key name (file <keystore>/<name>.json)')
-    .option('--scrypt-n <n>', 'scrypt cost (power of two)', scryptN, defaultScrypt.N)
+    .option('--scrypt-n <n>', 'scrypt cost (power of two)', scryptN, defaultN())
     .action(async (name: string, o: { scryptN: number }, cmd: Command) => {
       const g = globals(cmd);
       const pw = await password(g, 'New password: ', true);
@@ -45,7 +59,7 @@ export function keysCommand(program: Command): void {
     .argument('<name>', 'key name')
     .requiredOption('--secret-file <file>', 'file holding the secret key as hex')
     .option('--id <id>', 'identity id, when the key was rotated in (default: the id its first registration gets)')
-    .option('--scrypt-n <n>', 'scrypt cost (power of two)', scryptN, defaultScrypt.N)
+    .option('--scrypt-n <n>', 'scrypt cost (power of two)', scryptN, defaultN())
     .action(async (name: string, o: { secretFile: string; id?: string; scryptN: number }, cmd: Command) => {
       const g = globals(cmd);
       let text: string;
@@ -77,7 +91,7 @@ export function keysCommand(program: Command): void {
     .command('import-devnet')
     .description("import the devnet's organization keys as hospital-a, hospital-b, ... (for trying things out)")
     .option('--home <dir>', 'devnet directory', 'data/devnet')
-    .option('--scrypt-n <n>', 'scrypt cost (power of two)', scryptN, defaultScrypt.N)
+    .option('--scrypt-n <n>', 'scrypt cost (power of two)', scryptN, defaultN())
     .option('--force', 'replace hospital keys left from another devnet (after `npm run devnet -- --fresh`)', false)
     .action(async (o: { home: string; scryptN: number; force: boolean }, cmd: Command) => {
       const g = globals(cmd);

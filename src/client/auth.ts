@@ -27,24 +27,34 @@ export interface LoginReply {
 }
 
 export class SignInError extends Error {
-  constructor(readonly code: 'AUTH_BAD_CHALLENGE') {
-    super(code);
+  constructor(
+    /**
+     * AUTH_BAD_CHALLENGE: the node asked to sign for another account or chain. AUTH_NOT_SIGNED_IN:
+     * a scoped topic was asked for while the account cannot sign in (not on chain yet): `cause`
+     * holds the node's refusal.
+     */
+    readonly code: 'AUTH_BAD_CHALLENGE' | 'AUTH_NOT_SIGNED_IN',
+    options?: { cause?: unknown },
+  ) {
+    super(code, options);
     this.name = 'SignInError';
   }
 }
 
 /**
  * The auth_login params for a challenge. Refuses to sign a challenge that is not for this account
- * or (when given) this chain: a node cannot make the SDK sign for someone else.
+ * (its identity, or with `key` its public key) or (when given) this chain: a node cannot make the
+ * SDK sign for someone else.
  */
 export function answerChallenge(
   account: Account,
   ch: ChallengeReply,
   chainId?: string,
+  key = false,
 ): { nonce: string; pubkey: string; signature: string } {
   const lines = ch.message.split('\n');
   const ok =
-    ch.identity.toLowerCase() === hex(account.id) &&
+    ch.identity.toLowerCase() === hex(key ? account.publicKey : account.id) &&
     lines[1] === ch.identity &&
     lines.includes(`Chain ID: ${ch.chainId}`) &&
     lines.includes(`Nonce: ${ch.nonce}`) &&
@@ -64,7 +74,7 @@ export const SIGN_IN_AGAIN: ReadonlySet<string> = new Set([
 /** Renew this long before the node's expiry (clock skew, slow calls). */
 const RENEW_MARGIN = 0.2;
 
-/** The session of one account on one node. */
+/** The session of one account on one node: as its identity, or with `key` as its key alone. */
 export class SessionKeeper {
   private session: { token: string; renewAt: number } | null = null;
   private pending: Promise<string> | null = null;
@@ -75,6 +85,8 @@ export class SessionKeeper {
     private readonly call: (method: string, params: unknown) => Promise<unknown>,
     private readonly chainId?: string,
     private readonly now: () => number = Date.now,
+    /** A key-only session (auth_keyChallenge): reads the txs this key signed, nothing else. */
+    private readonly key = false,
   ) {}
 
   /** A live session token: signs in on first use and again before expiry. */
@@ -93,8 +105,12 @@ export class SessionKeeper {
 
   private async login(): Promise<string> {
     const started = this.now();
-    const ch = (await this.call('auth_challenge', { identity: hex(this.account.id) })) as ChallengeReply;
-    const r = (await this.call('auth_login', answerChallenge(this.account, ch, this.chainId))) as LoginReply;
+    const ch = (
+      this.key
+        ? await this.call('auth_keyChallenge', { pubkey: hex(this.account.publicKey) })
+        : await this.call('auth_challenge', { identity: hex(this.account.id) })
+    ) as ChallengeReply;
+    const r = (await this.call('auth_login', answerChallenge(this.account, ch, this.chainId, this.key))) as LoginReply;
     // The node's clock may differ from ours: keep its lifetime, measured from our start.
     const lifetime = r.expiresAt - ch.issuedAt;
     this.session = { token: r.token, renewAt: started + lifetime * (1 - RENEW_MARGIN) };

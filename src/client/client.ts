@@ -3,7 +3,7 @@
  * params and results are typed from the server's own method definitions (./types.ts). Runs in
  * browsers and Node (Node < 22 needs the `ws` package for WebSocket, loaded on demand).
  */
-import { SessionKeeper, SIGN_IN_AGAIN } from './auth.js';
+import { SessionKeeper, SIGN_IN_AGAIN, SignInError } from './auth.js';
 import { hex } from './hex.js';
 import type { Account } from './tx.js';
 import type { JsonRpcError, MethodName, NoParamMethod, Params, Result } from './types.js';
@@ -268,8 +268,16 @@ export class MedchainClient {
   private nextId = 1;
   /** The account's session, when the client signs in. */
   private readonly keeper: SessionKeeper | null;
+  /** The account's key-only session (its txs' receipts while it has no identity), made on demand. */
+  private readonly keyKeeper: SessionKeeper | null;
   private renewTimer: unknown = null;
   private readonly timers: Timers;
+  /** WS: whether the connection is signed in as the account's identity. */
+  private wsSignedIn = false;
+  /** WS: an account not on chain (yet) tries to sign in again no sooner than this. */
+  private nextSignInAt = 0;
+  /** WS: why the last sign-in failed (AUTH_KEY_NOT_CURRENT), told when the key session cannot help either. */
+  private signInError: RpcClientError | null = null;
 
   private constructor(
     private readonly t: Transport,
@@ -278,10 +286,10 @@ export class MedchainClient {
   ) {
     this.timers = opts.timers ?? realTimers;
     const now = this.timers.now;
-    this.keeper =
-      opts.account === undefined
-        ? null
-        : new SessionKeeper(opts.account, (m, p) => this.plain(m, p), opts.chainId, now);
+    const plain = (m: string, p: unknown) => this.plain(m, p);
+    const a = opts.account;
+    this.keeper = a === undefined ? null : new SessionKeeper(a, plain, opts.chainId, now);
+    this.keyKeeper = a === undefined ? null : new SessionKeeper(a, plain, opts.chainId, now, true);
   }
 
   /** A client over HTTP POST (each call one request; batches in one). */
@@ -291,16 +299,31 @@ export class MedchainClient {
 
   /**
    * A client over one WebSocket (needed for subscriptions). Accepts http:// or ws:// URLs. With an
-   * account the connection signs in at once and renews itself, so subscriptions keep flowing.
+   * account the connection signs in at once and renews itself, so subscriptions keep flowing. An
+   * account not on chain (yet) opens with the public's scope and signs in on a later call once its
+   * identity exists; a scoped topic asked for before then is refused with AUTH_NOT_SIGNED_IN.
    */
   static async ws(url: string, opts: ClientOptions = {}): Promise<MedchainClient> {
     const wsUrl = url.replace(/^http/, 'ws');
     const c = new MedchainClient(await WsTransport.open(wsUrl, opts), wsUrl, opts);
-    if (c.keeper !== null) await c.keepSignedIn();
+    if (c.keeper !== null) await c.trySignInWs();
     return c;
   }
 
-  /** WS: sign in now and again before expiry, in band. */
+  /** WS: signs the connection in; false (public scope, tried again later) while the account is not on chain. */
+  private async trySignInWs(): Promise<boolean> {
+    try {
+      await this.keepSignedIn();
+      return true;
+    } catch (err) {
+      if (!(err instanceof RpcClientError && err.reason === 'AUTH_KEY_NOT_CURRENT')) throw err;
+      this.signInError = err;
+      this.nextSignInAt = this.timers.now() + SIGN_IN_RETRY_MS;
+      return false;
+    }
+  }
+
+  /** WS: sign in now, in band, and schedule the renewal before expiry. */
   private async keepSignedIn(): Promise<void> {
     if (this.keeper === null) return;
     this.keeper.invalidate();
@@ -308,13 +331,27 @@ export class MedchainClient {
     const started = t.now();
     await this.keeper.token();
     const r = (await this.plain('auth_session', undefined)) as { expiresAt: number | null };
+    this.wsSignedIn = true;
     const lifetimeMs = r.expiresAt === null ? 60_000 : Math.max(1_000, (r.expiresAt - t.now()) * 0.8);
-    this.renewTimer = t.setTimeout(
-      () => {
-        this.keepSignedIn().catch(() => {});
-      },
-      lifetimeMs - (t.now() - started),
-    );
+    this.schedule(() => this.renew(0), lifetimeMs - (t.now() - started));
+  }
+
+  /**
+   * WS renewal: a failure (node busy, connection hiccup) is retried after RENEW_BACKOFF_MS, doubling
+   * up to RENEW_BACKOFF_MAX_MS, at most RENEW_ATTEMPTS times; a refusal that retrying cannot change
+   * (key rotated, suspended) is not retried. After that, calls sign in when the node asks them to.
+   */
+  private renew(attempt: number): void {
+    this.keepSignedIn().catch((err: unknown) => {
+      const final = err instanceof SignInError || (err instanceof RpcClientError && FINAL_REFUSALS.has(err.reason));
+      if (final || attempt + 1 >= RENEW_ATTEMPTS || this.renewTimer === null) return;
+      this.schedule(() => this.renew(attempt + 1), Math.min(RENEW_BACKOFF_MAX_MS, RENEW_BACKOFF_MS * 2 ** attempt));
+    });
+  }
+
+  private schedule(fn: () => void, ms: number): void {
+    if (this.renewTimer !== null) this.timers.clearTimeout(this.renewTimer);
+    this.renewTimer = this.timers.setTimeout(fn, ms);
     // Renewal alone does not keep a process alive.
     (this.renewTimer as { unref?: () => void }).unref?.();
   }
@@ -332,14 +369,47 @@ export class MedchainClient {
   /** Sends with the session (signing in first if needed); signs in again once if the node ended it. */
   private async exchange(msgs: object[], expectReplies: boolean): Promise<Reply[]> {
     if (this.keeper === null) return this.t.send(msgs, expectReplies);
-    const http = this.t instanceof HttpTransport;
-    const bearer = http ? await this.keeper.token() : undefined;
-    const replies = await this.t.send(msgs, expectReplies, bearer);
+    if (!(this.t instanceof HttpTransport)) return this.exchangeWs(msgs, expectReplies);
+    const replies = await this.t.send(msgs, expectReplies, await this.keeper.token());
     if (!replies.some(needsSignIn)) return replies;
     this.keeper.invalidate();
-    if (http) return this.t.send(msgs, expectReplies, await this.keeper.token());
-    await this.keeper.token();
+    return this.t.send(msgs, expectReplies, await this.keeper.token());
+  }
+
+  /** WS: a connection not signed in (its account was not on chain) tries again, at most every SIGN_IN_RETRY_MS. */
+  private async exchangeWs(msgs: object[], expectReplies: boolean): Promise<Reply[]> {
+    if (!this.wsSignedIn && this.timers.now() >= this.nextSignInAt) await this.trySignInWs();
+    const replies = await this.t.send(msgs, expectReplies);
+    if (!replies.some(needsSignIn)) return replies;
+    this.wsSignedIn = false;
+    await this.keepSignedIn();
     return this.t.send(msgs, expectReplies);
+  }
+
+  /**
+   * One call under the account's key-only session (auth_keyChallenge): for the receipt of a tx the
+   * account signed while it has no identity to sign in with. Over WS the connection is signed in
+   * with the key (and as the identity again on a later call, once it exists).
+   */
+  private async asKey(method: string, params: unknown): Promise<unknown> {
+    const k = this.keyKeeper as SessionKeeper;
+    const msg = { jsonrpc: '2.0', id: this.nextId++, method, params };
+    let reply: Reply | undefined;
+    if (this.t instanceof HttpTransport) {
+      [reply] = await this.t.send([msg], true, await k.token());
+      if (reply !== undefined && needsSignIn(reply)) {
+        k.invalidate();
+        [reply] = await this.t.send([msg], true, await k.token());
+      }
+    } else {
+      k.invalidate();
+      this.wsSignedIn = false;
+      await k.token();
+      [reply] = await this.t.send([msg], true);
+    }
+    if (reply === undefined) throw new TransportError('empty reply');
+    if (reply.error !== undefined) throw new RpcClientError(reply.error);
+    return reply.result;
   }
 
   /** Calls a method with by-name params; rejects with RpcClientError on a JSON-RPC error. */
@@ -401,6 +471,15 @@ export class MedchainClient {
     if (!(this.t instanceof WsTransport))
       throw new TransportError('subscriptions need a WebSocket client (MedchainClient.ws)');
     const t = this.t;
+    if (this.keeper !== null && !PUBLIC_TOPICS.has(topic) && !this.wsSignedIn) {
+      // Ask once more now: the account may have been registered since.
+      this.nextSignInAt = 0;
+      try {
+        await this.keepSignedIn();
+      } catch (err) {
+        throw new SignInError('AUTH_NOT_SIGNED_IN', { cause: err });
+      }
+    }
     const id = (await this.raw('subscribe', filter === undefined ? [topic] : [topic, filter])) as string;
     t.onSubscription(id, onEvent);
     return async () => {
@@ -426,20 +505,34 @@ export class MedchainClient {
 
   /**
    * Waits until the tx is final (committed) and returns its receipt with proofs. An account that
-   * cannot sign in yet (its own registration is the tx) signs in as soon as the registration is
-   * final: its sign-in is retried every SIGN_IN_RETRY_MS within the timeout.
+   * cannot sign in (it has no identity: its own registration is the tx, and may fail) waits under a
+   * key-only session, which the node lets read the txs this key signed, so it learns the outcome,
+   * failure code included. When that is refused too (the key was rotated away: the tx rotated it),
+   * the sign-in's AUTH_KEY_NOT_CURRENT is what it throws.
    */
   async waitFinal(hash: string, timeoutMs = 30_000): Promise<Result<'tx_waitFinal'>> {
-    const t = this.timers;
-    const end = t.now() + timeoutMs;
-    for (;;) {
-      try {
-        return await this.call('tx_waitFinal', { hash, timeoutMs: Math.max(1, end - t.now()) });
-      } catch (err) {
-        const notYet = this.keeper !== null && err instanceof RpcClientError && err.reason === 'AUTH_KEY_NOT_CURRENT';
-        if (!notYet || t.now() + SIGN_IN_RETRY_MS > end) throw err;
-        await new Promise<void>((resolve) => t.setTimeout(resolve, SIGN_IN_RETRY_MS));
-      }
+    const params = { hash, timeoutMs };
+    if (this.keeper === null) return this.call('tx_waitFinal', params);
+    const http = this.t instanceof HttpTransport;
+    if (!http && !this.wsSignedIn && this.timers.now() >= this.nextSignInAt) await this.trySignInWs();
+    if (!http && !this.wsSignedIn) return this.waitAsKey(params, this.signInError);
+    try {
+      return await this.call('tx_waitFinal', params);
+    } catch (err) {
+      if (!(http && err instanceof RpcClientError && err.reason === 'AUTH_KEY_NOT_CURRENT')) throw err;
+      return this.waitAsKey(params, err);
+    }
+  }
+
+  private async waitAsKey(
+    params: { hash: string; timeoutMs: number },
+    signInError: RpcClientError | null,
+  ): Promise<Result<'tx_waitFinal'>> {
+    try {
+      return (await this.asKey('tx_waitFinal', params)) as Result<'tx_waitFinal'>;
+    } catch (err) {
+      if (signInError !== null && err instanceof RpcClientError && err.reason === 'OUT_OF_SCOPE') throw signInError;
+      throw err;
     }
   }
 
@@ -449,14 +542,23 @@ export class MedchainClient {
   }
 
   close(): Promise<void> {
-    if (this.renewTimer !== null) this.timers.clearTimeout(this.renewTimer);
+    const timer = this.renewTimer;
     this.renewTimer = null;
+    if (timer !== null) this.timers.clearTimeout(timer);
     return this.t.close();
   }
 }
 
-/** How often waitFinal tries to sign in while the account's own registration is not final. */
+/** WS: how often calls try to sign in while the account is not on chain. */
 const SIGN_IN_RETRY_MS = 500;
+/** WS renewal retries: first delay, cap, and number of attempts. */
+const RENEW_BACKOFF_MS = 1_000;
+const RENEW_BACKOFF_MAX_MS = 30_000;
+const RENEW_ATTEMPTS = 8;
+/** Refusals that a renewal retry cannot change. */
+const FINAL_REFUSALS: ReadonlySet<string> = new Set(['AUTH_KEY_NOT_CURRENT', 'AUTH_SUSPENDED', 'AUTH_BAD_SIGNATURE']);
+/** Topics any caller may subscribe to; the others need a signed-in identity. */
+const PUBLIC_TOPICS: ReadonlySet<string> = new Set(['newHeads', 'finalized']);
 
 const needsSignIn = (r: Reply): boolean => {
   const code = r.error?.data?.code;

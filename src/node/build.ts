@@ -13,6 +13,7 @@ import { SyncManager } from '../../p2p/sync-manager.js';
 import { TxGossipValidator } from '../../p2p/tx-gossip.js';
 import { ChainState, type Indexer } from '../../state/chain.js';
 import type { StateMachine } from '../../state/exec/machine.js';
+import { ensureIndexVersion, INDEX_VERSION, indexVersion } from '../../state/index/version.js';
 import { indexOps } from '../../state/index/writer.js';
 import { BLOCK_MAX_BYTES } from '../chain/block.js';
 import type { Genesis } from '../chain/genesis.js';
@@ -64,6 +65,11 @@ export async function openChain(w: Wiring, indexer?: Indexer): Promise<{ chain: 
     indexer: index,
   });
   w.closers.add('chain', () => chain.close());
+  // A DB indexed by an older version lacks newer kinds of entries for its old blocks: rebuild once.
+  const was = indexVersion(chain.db);
+  const reindexed = await ensureIndexVersion(chain.db, Math.max(1, chain.earliestHeight), chain.head.height);
+  if (reindexed > 0)
+    w.log.info({ blocks: reindexed, from: was, to: INDEX_VERSION }, 'audit indexes rebuilt for a newer index version');
   const pool = new VerifierPool();
   w.closers.add('verifier', () => pool.close());
   return { chain, pool };

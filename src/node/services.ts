@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerNodeApi } from '../../rpc/api/index.js';
@@ -123,8 +124,10 @@ export async function startNodeVault(
   const v = w.cfg.vault;
   if (v?.enabled !== true || rpc === undefined || custodianSecretKey === undefined) return undefined;
   const token = w.opts.rpc.authToken;
+  // Lets the /vault proxy name the caller it forwards for (per-caller rate at the vault).
+  const proxySecret = randomBytes(32).toString('hex');
   const vault = await startVault(
-    { ...w.opts.vault, dir: inHome(w.home, v.dir ?? 'vault') },
+    { ...w.opts.vault, dir: inHome(w.home, v.dir ?? 'vault'), proxySecret },
     {
       rpcUrl: rpc.url,
       ...(token === null ? {} : { rpcToken: token }),
@@ -134,7 +137,7 @@ export async function startNodeVault(
     },
   );
   w.closers.add('vault', () => vault.close());
-  vaultProxies.get(w)?.setTarget(vault.url);
+  vaultProxies.get(w)?.setTarget(vault.url, proxySecret);
   const { outcomes } = vault;
   w.metrics?.attachVault(() => [...outcomes].map(([outcome, n]) => [{ outcome }, n]));
   return vault;

@@ -12,6 +12,7 @@
  * its header before its body is read, and the body is read up to its declared content-length,
  * bounded per op. Connections beyond maxConnections are dropped.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -90,6 +91,28 @@ function sendError(req: IncomingMessage, res: ServerResponse, err: unknown): voi
   if (!req.complete) res.on('finish', () => req.destroy());
 }
 
+/** The node's /vault proxy's headers (rpc/vault-proxy.ts; the edge does not import the vault). */
+const PROXY_HEADER = 'x-medchain-proxy';
+const CLIENT_HEADER = 'x-medchain-client';
+/** A client key as the proxy makes it: an IPv4 address or an IPv6 /64 (rpc/rate-limit.ts clientKey). */
+const CLIENT_KEY = /^[0-9a-f.:/]{1,64}$/;
+
+/**
+ * The per-address rate key of a request: its socket's address, or, when the node's proxy vouches
+ * for it with the shared secret (compared in constant time), the caller the proxy forwards for.
+ * A caller cannot pick its own key: without the secret the header is ignored.
+ */
+function proxiedRateKey(secret: string | undefined): (req: IncomingMessage) => string {
+  const want = secret === undefined ? null : createHash('sha256').update(secret).digest();
+  return (req) => {
+    const address = req.socket.remoteAddress ?? '';
+    const s = req.headers[PROXY_HEADER];
+    const c = req.headers[CLIENT_HEADER];
+    if (want === null || typeof s !== 'string' || typeof c !== 'string' || !CLIENT_KEY.test(c)) return address;
+    return timingSafeEqual(createHash('sha256').update(s).digest(), want) ? `proxy:${c}` : address;
+  };
+}
+
 export async function listenVault(
   service: VaultService,
   host: string,
@@ -110,8 +133,9 @@ export async function listenVault(
     );
   });
   server.maxConnections = o.maxConnections;
+  const rateKey = proxiedRateKey(o.proxySecret);
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!perAddress.take(req.socket.remoteAddress ?? '')) {
+    if (!perAddress.take(rateKey(req))) {
       const e = new VaultError(VaultErrorCode.RATE_LIMITED);
       service.countJunk(e);
       throw e;

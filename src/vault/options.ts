@@ -45,6 +45,12 @@ export interface VaultOptions {
   unanchoredGraceMs: number;
   /** Operator token that may read the refusal log (besides the custodian org's signed request). */
   operatorToken?: string;
+  /**
+   * Shared with the node's /vault proxy (rpc/vault-proxy.ts), which sends it with the key of the
+   * caller it forwards for: such a request is charged to that caller's address allowance, not to
+   * the proxy's one address (else one caller behind the proxy would exhaust it for everyone).
+   */
+  proxySecret?: string;
 }
 
 export const defaultVaultOptions: Omit<VaultOptions, 'dir'> = {

@@ -4,7 +4,7 @@
  * access, the audit trail verified offline), `--json` output and the exit codes scripts rely on.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,8 +91,10 @@ test('--help at every level exits 0; bad usage exits 2', async () => {
   for (const [i, r] of helps.entries()) assert.match(r.stdout, /Usage: medchain .*\[options\]/, String(i));
   // `help tx` prints tx's help (exit 2, as `medchain tx` alone: commander's code for both).
   assert.match((await medchain('help', 'tx')).stdout, /grant-consent/);
-  assert.match((await ok('records', '--help')).stdout, /\n {2}import /, 'records import from its own module');
-  assert.match((await ok('devnet', '--help')).stdout, /--validators <n>/);
+  // The helps above, read again (no process more): records import from its own module; devnet's options.
+  const help = (c: string): string => helps[COMMANDS.indexOf(c)]?.stdout ?? '';
+  assert.match(help('records'), /\n {2}import /, 'records import from its own module');
+  assert.match(help('devnet'), /--validators <n>/);
   const bad = await Promise.all([
     medchain('tx', 'grant-consent', '--from', 'x', '--grantee', '0x00', '--purposes', 'GOSSIP'),
     medchain('nope'),
@@ -255,6 +257,22 @@ test('keys new refuses a weak scrypt cost: --scrypt-n 2 exits 2 with KEYSTORE_WE
   assert.is(r.code, 2, r.stderr);
   assert.match(r.stderr, /KEYSTORE_WEAK_PARAMS/);
   assert.is((await medchain('keys', 'show', 'weak')).code, 6, 'no key file was written');
+});
+
+test('MEDCHAIN_SCRYPT_N sets the cost of new key files, under the same floor as --scrypt-n', async () => {
+  const saved = env;
+  try {
+    env = { ...saved, MEDCHAIN_SCRYPT_N: '2' };
+    const weak = await medchain('keys', 'new', 'weak-env');
+    assert.is(weak.code, 2, weak.stderr);
+    assert.match(weak.stderr, /MEDCHAIN_SCRYPT_N: KEYSTORE_WEAK_PARAMS/);
+    env = { ...saved, MEDCHAIN_SCRYPT_N: '32768' };
+    await ok('keys', 'new', 'light');
+  } finally {
+    env = saved;
+  }
+  const file = JSON.parse(readFileSync(join(keystore, 'light.json'), 'utf8'));
+  assert.is(file.crypto.kdfparams.N, 32768);
 });
 
 test('tables name identities (keystore name next to a short id); a printed short id is accepted back', async () => {

@@ -49,6 +49,8 @@ async function envFor(dir: string): Promise<NodeJS.ProcessEnv> {
     HOME: home,
     PATH: `${bin}:${inherited.PATH ?? ''}`,
     NO_COLOR: '1',
+    // New key files at scrypt's floor cost (2^14): each signing command opens one (2^17: ~1 s of CPU).
+    MEDCHAIN_SCRYPT_N: '16384',
     npm_config_update_notifier: 'false',
     npm_config_fund: 'false',
     MEDCHAIN_DEVNET_VALIDATORS: String(validators),

@@ -97,7 +97,9 @@ const before = (a: string, b: string) => {
 
 test.before(
   loud('fhir/devnet', async () => {
-    net = await TestNet.create(2, 200);
+    // Txs make blocks at once; empty blocks (the heartbeat) only move block time on: one a second
+    // does that at half the idle CPU of two nodes.
+    net = await TestNet.create(2, 1000);
     const [port] = await freePorts(1);
     receiver = new FhirReceiver(port as number);
     await receiver.up();

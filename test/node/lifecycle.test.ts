@@ -5,11 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { utf8 } from '../../src/codec/bytes.js';
 import { defaultNodeConfig, type NodeConfig } from '../../src/node/config.js';
 import { Closers, NodeCloseError, NodeErrorCode } from '../../src/node/lifecycle.js';
 import { createLogger } from '../../src/node/logger.js';
 import { Node } from '../../src/node/node.js';
 import { ChainState } from '../../state/chain.js';
+import { INDEX_VERSION, indexVersion } from '../../state/index/version.js';
+import { dbKey, openDb, Prefix } from '../../state/store/db.js';
 import { kvGenesis, kvMachine } from '../helpers/kv-machine.js';
 
 const dirs: string[] = [];
@@ -121,6 +124,24 @@ test('close is idempotent: one shutdown, the same promise, and the node can be r
   await node.close();
   const again = await create(dir, config(0, 0));
   await again.close();
+});
+
+test('a node stamps its DB with the index version at start, and rebuilds the indexes of a DB without the stamp', async () => {
+  const dir = home();
+  const stamp = async (drop = false): Promise<number> => {
+    const db = await openDb(join(dir, 'db'));
+    try {
+      if (drop) await db.del(dbKey(Prefix.META, utf8('index-version')));
+      return indexVersion(db);
+    } finally {
+      await db.close();
+    }
+  };
+  await (await create(dir, config(0, 0))).close();
+  assert.is(await stamp(), INDEX_VERSION);
+  assert.is(await stamp(true), 1, 'as a DB written before stamps');
+  await (await create(dir, config(0, 0))).close();
+  assert.is(await stamp(), INDEX_VERSION);
 });
 
 test('the node serves the vault of config.vault, with the custodian key it is given, and closes it', async () => {

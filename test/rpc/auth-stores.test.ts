@@ -24,7 +24,14 @@ test('challenges: bounded, single use, expired ones purged', () => {
           if (op === 'tick') now += k;
           else if (op === 'add')
             store.add(
-              { nonce: `n${next++}`, identity: new Uint8Array(32), message: '', issuedAt: now, expiresAt: now + 10 },
+              {
+                nonce: `n${next++}`,
+                identity: new Uint8Array(32),
+                key: false,
+                message: '',
+                issuedAt: now,
+                expiresAt: now + 10,
+              },
               now,
             );
           else {

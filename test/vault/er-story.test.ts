@@ -113,7 +113,9 @@ async function notOnChain(hash: string): Promise<void> {
 }
 
 test.before(async () => {
-  net = await TestNet.create(2, 200);
+  // Txs make blocks at once; empty blocks (the heartbeat) only move block time on: one a second
+  // does that at half the idle CPU of two nodes.
+  net = await TestNet.create(2, 1000);
   net.startAll();
   await net.waitHeight(0, 1, 60_000);
   const m = await readDevnet(net.dir);
