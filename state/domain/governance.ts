@@ -1,15 +1,17 @@
 import { identityId, MAX_VALIDATORS_LIMIT, maxValidators } from '../../src/chain/genesis.js';
 import type { Validator } from '../../src/chain/validators.js';
 import { compare, equal } from '../../src/codec/bytes.js';
+import { SignPurpose } from '../../src/crypto/domain.js';
 import { isValidPublicKey } from '../../src/crypto/ed25519.js';
 import { BODY_CODECS, type ProposeValidatorChangeBody } from '../../src/tx/bodies.js';
+import { consensusKeyProofPayload } from '../../src/tx/cosign.js';
 import { GovAction, IdentityType, ReasonCode, TxKind } from '../../src/tx/kinds.js';
 import type { ExecContext } from '../exec/machine.js';
 import type { StateView } from '../exec/view.js';
 import { handler, OK } from './handler.js';
 import { putIdentity } from './identity.js';
 import { identityKey, identityPubkeyKey, NS, proposalKey } from './keys.js';
-import { actor, fail, getIdentity, verifyKeyProof } from './rules.js';
+import { actor, fail, getIdentity, verifyCosig, verifyKeyProof } from './rules.js';
 import {
   decodeProposal,
   decodeTuple,
@@ -116,6 +118,17 @@ function recordVote(ctx: ExecContext, pid: Uint8Array, body: unknown[], yes: Uin
   ctx.emit({ type: 'governance.approved', attrs: { proposal: pid, activationHeight: activation } });
 }
 
+/**
+ * A seat's consensus key signed it: chain id, organization, key and peer id. Checked once, at
+ * proposal (the body never changes after), last: after every cheap check of the change.
+ */
+function consensusProofOk(chainId: string, b: ProposeValidatorChangeBody): boolean {
+  if (b.action !== GovAction.JOIN && b.action !== GovAction.ADD_VALIDATOR) return true;
+  const org = b.action === GovAction.JOIN ? identityId(b.pubkey) : b.org;
+  const payload = consensusKeyProofPayload(org, b.consensusKey, b.peerId);
+  return verifyCosig(SignPurpose.KEY_PROOF, chainId, payload, b.consensusProof, b.consensusKey);
+}
+
 function requireValidator(st: StateView, tx: { signer: Uint8Array }): void {
   if (!isValidatorOrg(st, tx.signer)) fail(ReasonCode.NOT_VALIDATOR);
 }
@@ -126,6 +139,7 @@ export const proposeValidatorChange = handler(TxKind.PROPOSE_VALIDATOR_CHANGE, (
   requireValidator(st, tx);
   const problem = changeProblem(st, ctx, b);
   if (problem !== '') fail(problem as ReasonCode);
+  if (!consensusProofOk(ctx.chainId, b)) fail(ReasonCode.BAD_CONSENSUS_PROOF);
   ctx.emit({
     type: 'governance.proposed',
     attrs: {
