@@ -23,6 +23,7 @@ export const NS = {
   VALIDATOR_SET: utf8('validator/set'), // -> [[org, consensusKey, power]] sorted by org
   PROPOSAL: utf8('validator/proposal/'), // + proposal id -> proposal
   GOV_PENDING: utf8('validator/pending'), // -> [[activationHeight, proposal id]]
+  GOV_DUE: utf8('validator/due'), // -> [[dueHeight, proposal id, proposer]]: open or expired proposals to expire or delete
 } as const;
 
 function key1(ns: Uint8Array, a: Uint8Array): Uint8Array {
