@@ -1,6 +1,6 @@
 import { identityId, MAX_VALIDATORS_LIMIT, maxValidators, proposalTtlBlocks } from '../../src/chain/genesis.js';
 import type { Validator } from '../../src/chain/validators.js';
-import { compare, equal } from '../../src/codec/bytes.js';
+import { compare, equal, utf8 } from '../../src/codec/bytes.js';
 import { SignPurpose } from '../../src/crypto/domain.js';
 import { isValidPublicKey } from '../../src/crypto/ed25519.js';
 import { BODY_CODECS, type ProposeValidatorChangeBody } from '../../src/tx/bodies.js';
@@ -10,7 +10,7 @@ import type { ExecContext } from '../exec/machine.js';
 import type { StateView } from '../exec/view.js';
 import { handler, OK } from './handler.js';
 import { putIdentity } from './identity.js';
-import { identityKey, identityPubkeyKey, NS, proposalKey } from './keys.js';
+import { identityKey, identityPubkeyKey, NS, proposalKey, validatorPeerKey } from './keys.js';
 import { actor, fail, getIdentity, verifyCosig, verifyKeyProof } from './rules.js';
 import {
   decodeProposal,
@@ -266,16 +266,20 @@ function applyChange(ctx: ExecContext, b: ProposeValidatorChangeBody): void {
       addOrganization(ctx, b);
       set.push([identityId(b.pubkey), b.consensusKey, b.power]);
       writeValidatorSet(st, set);
+      // Permissioned nodes admit the seated validator's node by this id (src/node/chain-peers.ts).
+      st.set(validatorPeerKey(identityId(b.pubkey)), utf8(b.peerId));
       return;
     case GovAction.ADD_VALIDATOR:
       set.push([b.org, b.consensusKey, b.power]);
       writeValidatorSet(st, set);
+      st.set(validatorPeerKey(b.org), utf8(b.peerId));
       return;
     case GovAction.REMOVE_VALIDATOR:
       writeValidatorSet(
         st,
         set.filter((v) => !equal(v[0], b.org)),
       );
+      st.delete(validatorPeerKey(b.org));
       return;
   }
 }
