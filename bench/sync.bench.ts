@@ -58,6 +58,7 @@ export async function buildChain(
   };
   const chain = await ChainState.open({ dir, genesis, machine: medicalStateMachine, indexer, syncWrites: false });
   const t0 = performance.now();
+  const spent = { exec: 0, commit: 0 };
   const patients = Array.from({ length: PATIENTS }, () => key(prng));
   const pubs = new Map(patients.map((sk) => [sk, publicKeyOf(sk)]));
   for (let h = 1; h <= blocks + 1; h++) {
@@ -101,14 +102,21 @@ export async function buildChain(
             };
             return signTx(addRecord(env(sk), body), sk, signFast);
           });
+    const t1 = performance.now();
     const exec = chain.execute(time, org, txs);
+    const t2 = performance.now();
     const block = { header: chain.header(time, org, exec), txs: txs.map((t) => t.bytes) };
     const blockHash = headerHash(block.header);
     const vote = { type: VoteType.PRECOMMIT, height: h, round: 0, blockHash, validatorIndex: 0 };
     const signature = signFast(signingMessage(SignPurpose.VOTE, genesis.chainId, voteSignBytes(vote)), validatorSk);
     const cert = encodeCommit({ height: h, round: 0, blockHash, signatures: [{ validatorIndex: 0, signature }] });
     await chain.commit(block, exec, cert, encodeBlock(block));
+    const t3 = performance.now();
+    spent.exec += t2 - t1;
+    spent.commit += t3 - t2;
+    if (h % 20 === 0) log(`  block ${h}/${blocks + 1}: ${Math.round(performance.now() - t0)} ms`);
   }
+  log(`build: execute ${Math.round(spent.exec)} ms, header+commit ${Math.round(spent.commit)} ms`);
   log(`built ${blocks} blocks of ${perBlock} record pointers in ${Math.round(performance.now() - t0)} ms`);
   await chain.close();
   return genesis;

@@ -184,8 +184,9 @@ export const voteValidatorChange = handler(TxKind.VOTE_VALIDATOR_CHANGE, (ctx, t
   const p = decodeProposal(v);
   // Past its expiry height a proposal takes no vote, so it can never be approved (endBlock then
   // marks it EXPIRED, and deletes it one TTL later).
-  if (p.status === ProposalStatus.EXPIRED || ctx.height > p.expires) fail(ReasonCode.EXPIRED);
+  if (p.status === ProposalStatus.EXPIRED) fail(ReasonCode.EXPIRED);
   if (p.status !== ProposalStatus.OPEN) fail(ReasonCode.CLOSED);
+  if (ctx.height > p.expires) fail(ReasonCode.EXPIRED);
   if (p.yes.some((y) => equal(y, tx.signer))) fail(ReasonCode.ALREADY_VOTED);
   // Approval re-checks the change against today's set (another change may have taken its key or slot).
   const problem = changeProblem(st, ctx, BODY_CODECS[TxKind.PROPOSE_VALIDATOR_CHANGE].decode(p.body));
