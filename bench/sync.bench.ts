@@ -1,10 +1,18 @@
 import '../src/polyfill.js';
-import { rename } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeCommit, voteSignBytes } from '../consensus/engine/messages.js';
 import { VoteType } from '../consensus/engine/types.js';
 import { encodeBlock, headerHash } from '../src/chain/block.js';
-import { defaultChainParams, type Genesis, identityId } from '../src/chain/genesis.js';
+import {
+  defaultChainParams,
+  type Genesis,
+  type GenesisJson,
+  genesisFromJson,
+  genesisToJson,
+  identityId,
+} from '../src/chain/genesis.js';
 import type { Tx } from '../src/chain/tx.js';
 import { SignPurpose, signingMessage } from '../src/crypto/domain.js';
 import { publicKeyOf, signFast } from '../src/crypto/ed25519.js';
@@ -140,9 +148,9 @@ export async function servingNode(
   perBlock: number,
   log: BenchContext['log'],
   spacingMs?: number,
+  cacheDir?: string,
 ): Promise<{ src: Node; genesis: Genesis; addr: string }> {
-  const genesis = await buildChain(join(home, 'db-build'), blocks, perBlock, log, spacingMs);
-  await rename(join(home, 'db-build'), join(home, 'db'));
+  const genesis = await cachedChain(join(home, 'db'), blocks, perBlock, log, spacingMs, cacheDir);
   const src = await Node.create({
     home,
     config: fullNodeConfig('src', [], 0),
@@ -151,6 +159,35 @@ export async function servingNode(
     genesis,
   });
   return { src, genesis, addr: src.host.multiaddrs()[0]?.toString() as string };
+}
+
+/**
+ * The built chain, from `cacheDir` when a run with the same shape left one there (a 1M-key chain
+ * takes the state layer most of an hour to build; the joins it serves are what is measured).
+ * The copy is the same blocks and state, so the replay baseline re-executes exactly those blocks.
+ */
+async function cachedChain(
+  db: string,
+  blocks: number,
+  perBlock: number,
+  log: BenchContext['log'],
+  spacingMs = 1000,
+  cacheDir?: string,
+): Promise<Genesis> {
+  const cached = cacheDir === undefined ? undefined : join(cacheDir, `chain-${blocks}x${perBlock}-${spacingMs}`);
+  if (cached !== undefined && existsSync(join(cached, 'genesis.json'))) {
+    await cp(join(cached, 'db'), db, { recursive: true });
+    log(`chain of ${blocks} blocks of ${perBlock} copied from ${cached}`);
+    return genesisFromJson(JSON.parse(await readFile(join(cached, 'genesis.json'), 'utf8')) as GenesisJson);
+  }
+  const genesis = await buildChain(`${db}-build`, blocks, perBlock, log, spacingMs);
+  await rename(`${db}-build`, db);
+  if (cached !== undefined) {
+    await cp(db, join(cached, 'db'), { recursive: true });
+    // Written last: a cache without it is an interrupted copy, rebuilt next time.
+    await writeFile(join(cached, 'genesis.json'), JSON.stringify(genesisToJson(genesis)));
+  }
+  return genesis;
 }
 
 /** Polls until `node` has `height` (or the deadline passes); the caller checks which. */
