@@ -1,10 +1,18 @@
 import '../src/polyfill.js';
-import { rename } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeCommit, voteSignBytes } from '../consensus/engine/messages.js';
 import { VoteType } from '../consensus/engine/types.js';
 import { encodeBlock, headerHash } from '../src/chain/block.js';
-import { defaultChainParams, type Genesis, identityId } from '../src/chain/genesis.js';
+import {
+  defaultChainParams,
+  type Genesis,
+  type GenesisJson,
+  genesisFromJson,
+  genesisToJson,
+  identityId,
+} from '../src/chain/genesis.js';
 import type { Tx } from '../src/chain/tx.js';
 import { SignPurpose, signingMessage } from '../src/crypto/domain.js';
 import { publicKeyOf, signFast } from '../src/crypto/ed25519.js';
@@ -58,6 +66,7 @@ export async function buildChain(
   };
   const chain = await ChainState.open({ dir, genesis, machine: medicalStateMachine, indexer, syncWrites: false });
   const t0 = performance.now();
+  const spent = { exec: 0, commit: 0 };
   const patients = Array.from({ length: PATIENTS }, () => key(prng));
   const pubs = new Map(patients.map((sk) => [sk, publicKeyOf(sk)]));
   for (let h = 1; h <= blocks + 1; h++) {
@@ -101,14 +110,21 @@ export async function buildChain(
             };
             return signTx(addRecord(env(sk), body), sk, signFast);
           });
+    const t1 = performance.now();
     const exec = chain.execute(time, org, txs);
+    const t2 = performance.now();
     const block = { header: chain.header(time, org, exec), txs: txs.map((t) => t.bytes) };
     const blockHash = headerHash(block.header);
     const vote = { type: VoteType.PRECOMMIT, height: h, round: 0, blockHash, validatorIndex: 0 };
     const signature = signFast(signingMessage(SignPurpose.VOTE, genesis.chainId, voteSignBytes(vote)), validatorSk);
     const cert = encodeCommit({ height: h, round: 0, blockHash, signatures: [{ validatorIndex: 0, signature }] });
     await chain.commit(block, exec, cert, encodeBlock(block));
+    const t3 = performance.now();
+    spent.exec += t2 - t1;
+    spent.commit += t3 - t2;
+    if (h % 20 === 0) log(`  block ${h}/${blocks + 1}: ${Math.round(performance.now() - t0)} ms`);
   }
+  log(`build: execute ${Math.round(spent.exec)} ms, header+commit ${Math.round(spent.commit)} ms`);
   log(`built ${blocks} blocks of ${perBlock} record pointers in ${Math.round(performance.now() - t0)} ms`);
   await chain.close();
   return genesis;
@@ -132,9 +148,9 @@ export async function servingNode(
   perBlock: number,
   log: BenchContext['log'],
   spacingMs?: number,
+  cacheDir?: string,
 ): Promise<{ src: Node; genesis: Genesis; addr: string }> {
-  const genesis = await buildChain(join(home, 'db-build'), blocks, perBlock, log, spacingMs);
-  await rename(join(home, 'db-build'), join(home, 'db'));
+  const genesis = await cachedChain(join(home, 'db'), blocks, perBlock, log, spacingMs, cacheDir);
   const src = await Node.create({
     home,
     config: fullNodeConfig('src', [], 0),
@@ -143,6 +159,35 @@ export async function servingNode(
     genesis,
   });
   return { src, genesis, addr: src.host.multiaddrs()[0]?.toString() as string };
+}
+
+/**
+ * The built chain, from `cacheDir` when a run with the same shape left one there (a 1M-key chain
+ * takes the state layer most of an hour to build; the joins it serves are what is measured).
+ * The copy is the same blocks and state, so the replay baseline re-executes exactly those blocks.
+ */
+async function cachedChain(
+  db: string,
+  blocks: number,
+  perBlock: number,
+  log: BenchContext['log'],
+  spacingMs = 1000,
+  cacheDir?: string,
+): Promise<Genesis> {
+  const cached = cacheDir === undefined ? undefined : join(cacheDir, `chain-${blocks}x${perBlock}-${spacingMs}`);
+  if (cached !== undefined && existsSync(join(cached, 'genesis.json'))) {
+    await cp(join(cached, 'db'), db, { recursive: true });
+    log(`chain of ${blocks} blocks of ${perBlock} copied from ${cached}`);
+    return genesisFromJson(JSON.parse(await readFile(join(cached, 'genesis.json'), 'utf8')) as GenesisJson);
+  }
+  const genesis = await buildChain(`${db}-build`, blocks, perBlock, log, spacingMs);
+  await rename(`${db}-build`, db);
+  if (cached !== undefined) {
+    await cp(db, join(cached, 'db'), { recursive: true });
+    // Written last: a cache without it is an interrupted copy, rebuilt next time.
+    await writeFile(join(cached, 'genesis.json'), JSON.stringify(genesisToJson(genesis)));
+  }
+  return genesis;
 }
 
 /** Polls until `node` has `height` (or the deadline passes); the caller checks which. */

@@ -13,6 +13,7 @@ import { MAX_CHUNK_ROOTS, SnapshotErrorCode, verifyChunk } from '../state/snapsh
 import { decodeManifest, decodeValidators } from '../state/snapshot/manifest.js';
 import type { SnapshotServer } from '../state/snapshot/server.js';
 import type { ReplayEntry, SnapshotWriter } from '../state/snapshot/writer.js';
+import { P2pErrorCode } from './errors.js';
 import type { P2pLogger } from './logger.js';
 import type { ReqResp } from './reqresp.js';
 import { decodeSyncResponse, encodeSyncRequest } from './sync.js';
@@ -86,9 +87,42 @@ export interface SnapshotJoinOptions {
   parallel: number;
   /** Largest chunk / sync response accepted (checked before decoding). */
   maxResponseBytes: number;
+  /**
+   * One chunk request's deadline: the `parallel` requests share one pipelined stream and the
+   * serving node's disk, so the last waits for the others (a loaded server at 200k keys took
+   * more than the 10 s default).
+   */
+  chunkTimeoutMs: number;
+  /** Tries of one chunk when the peer is only slow or busy (timeout, BUSY), not faulty. */
+  chunkAttempts: number;
 }
 
-export const defaultSnapshotJoinOptions: SnapshotJoinOptions = { parallel: 8, maxResponseBytes: 4 * 1024 * 1024 };
+export const defaultSnapshotJoinOptions: SnapshotJoinOptions = {
+  parallel: 8,
+  maxResponseBytes: 4 * 1024 * 1024,
+  chunkTimeoutMs: 60_000,
+  chunkAttempts: 3,
+};
+
+/** Errors that say a peer is slow or busy, not that it lied: the same chunk is asked again. */
+const TRANSIENT = new Set<string>([P2pErrorCode.REQUEST_TIMEOUT, P2pErrorCode.BUSY, SnapshotErrorCode.BUSY]);
+
+/** A chunk request, asked again (up to opts.chunkAttempts) while the failure is transient. */
+async function requestChunk(
+  d: SnapshotJoinDeps,
+  opts: SnapshotJoinOptions,
+  peer: string,
+  req: Uint8Array,
+): Promise<Uint8Array> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await d.rr.request(peer, req, { timeoutMs: opts.chunkTimeoutMs });
+    } catch (err) {
+      if (attempt >= opts.chunkAttempts || !isCoded(err) || !TRANSIENT.has(err.code)) throw err;
+      d.log.debug({ peer, err: err.code, attempt }, 'snapshot chunk asked again');
+    }
+  }
+}
 
 export interface SnapshotJoinResult {
   peer: string;
@@ -192,7 +226,7 @@ async function fetchTree(
   const running = new Set<Promise<void>>();
   let failure: unknown;
   const one = async (roots: Uint8Array[]): Promise<void> => {
-    const bytes = await d.rr.request(peer, encodeChunkRequest(height, roots));
+    const bytes = await requestChunk(d, opts, peer, encodeChunkRequest(height, roots));
     const chunk = verifyChunk(roots, bytes, opts.maxResponseBytes);
     await writer.write(chunk);
     result.chunks++;

@@ -107,7 +107,6 @@ export class ChaosNet {
         genesisFile: '../genesis.json',
         p2p: { ...defaultNodeConfig.p2p, listen: [`/ip4/127.0.0.1/tcp/${p2p + o.validators}`] },
         rpc: { ...defaultNodeConfig.rpc, port: rpcPort + o.validators, ...(m.rpcToken ? { token: m.rpcToken } : {}) },
-        consensus: { heartbeatMs: o.heartbeatMs },
       },
       { validator: false },
     );

@@ -74,7 +74,14 @@ export const BODIES: { [K in MedicalKind]: BodyByKind[K] } = {
   [TxKind.BREAK_GLASS]: { patient: id(5), reason: 7 },
   [TxKind.REVIEW_EMERGENCY]: { session: id(11), justified: true },
   [TxKind.REINSTATE]: { grantee: id(7) },
-  [TxKind.PROPOSE_VALIDATOR_CHANGE]: { action: GovAction.ADD_VALIDATOR, org: id(1), consensusKey: id(12), power: 10 },
+  [TxKind.PROPOSE_VALIDATOR_CHANGE]: {
+    action: GovAction.ADD_VALIDATOR,
+    org: id(1),
+    consensusKey: id(12),
+    power: 10,
+    peerId: '12D3KooWSeedPeer',
+    consensusProof: sig(4),
+  },
   [TxKind.VOTE_VALIDATOR_CHANGE]: { proposal: id(13) },
   [TxKind.EVIDENCE]: {
     a: { type: 2, height: 9, round: 0, blockHash: id(14), validatorIndex: 2, signature: sig(3) },

@@ -16,6 +16,17 @@ export interface ChainParams {
    * genesis files and hashes from before it stay valid: absent means DEFAULT_MAX_VALIDATORS.
    */
   maxValidators?: number;
+  /**
+   * Governance: a proposal takes votes up to this many blocks after its own; then it expires and
+   * can never be approved. Optional (absent: DEFAULT_PROPOSAL_TTL_BLOCKS), as maxValidators.
+   */
+  proposalTtlBlocks?: number;
+  /**
+   * Consensus: at round 0 a proposer waits this long for transactions before proposing an empty
+   * block (the heartbeat of an idle chain). A chain parameter, so every node proposes and times
+   * out at one pace. Optional (absent: DEFAULT_EMPTY_BLOCK_INTERVAL_MS), as maxValidators.
+   */
+  emptyBlockIntervalMs?: number;
   policy: {
     /** Suspend a grantee after this many denials within denialWindowMs (0 disables). */
     denialThreshold: number;
@@ -33,6 +44,21 @@ export interface ChainParams {
 export const MAX_VALIDATORS_LIMIT = 1024;
 export const DEFAULT_MAX_VALIDATORS = 100;
 export const maxValidators = (p: ChainParams): number => p.maxValidators ?? DEFAULT_MAX_VALIDATORS;
+/** About 14 hours at 5-second blocks: a day's shift to collect the votes. */
+export const DEFAULT_PROPOSAL_TTL_BLOCKS = 10_000;
+export const proposalTtlBlocks = (p: ChainParams): number => p.proposalTtlBlocks ?? DEFAULT_PROPOSAL_TTL_BLOCKS;
+export const DEFAULT_EMPTY_BLOCK_INTERVAL_MS = 5000;
+export const emptyBlockIntervalMs = (p: ChainParams): number =>
+  p.emptyBlockIntervalMs ?? DEFAULT_EMPTY_BLOCK_INTERVAL_MS;
+
+/** Why the optional parameters are unusable ('' if they are fine): positive safe integers when set. */
+export function optionalParamsProblem(p: ChainParams): string {
+  for (const k of ['maxValidators', 'proposalTtlBlocks', 'emptyBlockIntervalMs'] as const) {
+    const v = p[k];
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) return k;
+  }
+  return '';
+}
 
 export const defaultChainParams: ChainParams = {
   maxBlockTxs: 10_000,
@@ -89,8 +115,12 @@ function paramsTuple(p: ChainParams): unknown[] {
       p.policy.recoveryDelayMs,
     ],
   ];
-  // Appended only when set, so an existing genesis keeps its bytes and hash.
-  if (p.maxValidators !== undefined) t.push(p.maxValidators);
+  // Appended in this order up to the last one set (earlier ones filled with their defaults), so
+  // an existing genesis keeps its bytes and hash.
+  const ext = [p.maxValidators, p.proposalTtlBlocks, p.emptyBlockIntervalMs];
+  const defaults = [DEFAULT_MAX_VALIDATORS, DEFAULT_PROPOSAL_TTL_BLOCKS, DEFAULT_EMPTY_BLOCK_INTERVAL_MS];
+  const last = ext.findLastIndex((v) => v !== undefined);
+  for (let i = 0; i <= last; i++) t.push(ext[i] ?? defaults[i]);
   return t;
 }
 

@@ -59,7 +59,8 @@ export async function createDevnet(o: Omit<DevnetOptions, 'log'>): Promise<Devne
   const genesis: Genesis = {
     chainId: o.chainId,
     time: Date.now(),
-    params: defaultChainParams,
+    // The block interval when idle is the chain's: every node proposes and times out at its pace.
+    params: { ...defaultChainParams, emptyBlockIntervalMs: o.heartbeatMs },
     organizations: [],
     validators: [],
   };
@@ -78,7 +79,6 @@ export async function createDevnet(o: Omit<DevnetOptions, 'log'>): Promise<Devne
         genesisFile: '../genesis.json',
         p2p: { ...defaultNodeConfig.p2p, listen: [p2p] },
         rpc: { ...defaultNodeConfig.rpc, port: o.rpcPort + i, token: rpcToken },
-        consensus: { heartbeatMs: o.heartbeatMs },
         ...(o.opsPort === undefined ? {} : { ops: { ...defaultOpsOptions, enabled: true, port: o.opsPort + i } }),
       },
       { validator: true },

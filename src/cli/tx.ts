@@ -363,12 +363,19 @@ export function txCommand(program: Command): void {
   kind(tx, 'propose-add-validator', 'a validator proposes making an organization a validator')
     .requiredOption('--org <id>', 'organization')
     .requiredOption('--consensus-key <0x>', "the validator's consensus public key", hexArg)
+    .requiredOption('--peer-id <id>', "the validator node's libp2p peer id")
+    .requiredOption('--consensus-proof <0x>', "the consensus key's signature (from the join request)", hexArg)
     .option('--power <n>', 'voting power', uintArg, 1)
     .action((_o, cmd: Command) =>
       run(
         cmd,
         async (c, o) =>
-          c.f.proposeAddValidator(await c.id(o.org as string), o.consensusKey as string, o.power as number),
+          c.f.proposeAddValidator(await c.id(o.org as string), {
+            consensusKey: o.consensusKey as string,
+            peerId: o.peerId as string,
+            consensusProof: o.consensusProof as string,
+            power: o.power as number,
+          }),
         'proposal',
       ),
     );

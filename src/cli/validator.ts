@@ -16,8 +16,8 @@ import { fromHex, toHex } from '../codec/bytes.js';
 import { publicKeyOf, signFast } from '../crypto/ed25519.js';
 import { defaultNodeConfig, loadGenesis } from '../node/config.js';
 import { initHome } from '../node/home.js';
-import { organizationKeyProof } from '../tx/builders.js';
-import { ORG_NAME_MAX } from '../tx/kinds.js';
+import { consensusKeyProof, organizationKeyProof } from '../tx/builders.js';
+import { ORG_NAME_MAX, PEER_ID_MAX } from '../tx/kinds.js';
 import { listKeyFiles, openKey, password, writeKeyFile } from './keyfiles.js';
 import { scryptN } from './keys.js';
 import { emit, fields, globals, usage } from './output.js';
@@ -35,12 +35,15 @@ export interface JoinRequest {
   /** The organization key's proof of possession (a signature over chain id, id and key). */
   proof: string;
   consensusKey: string;
+  /** The consensus key's proof of possession (a signature over chain id, organization, key and peer id). */
+  consensusProof: string;
   power: number;
   peerId: string;
   addresses: string[];
 }
 
 const hex32 = (v: unknown): v is string => typeof v === 'string' && /^0x[0-9a-f]{64}$/.test(v);
+const sig64 = (v: unknown): v is string => typeof v === 'string' && /^0x[0-9a-f]{128}$/.test(v);
 
 /** A request file, checked field by field before anything is built from it. */
 export function parseJoinRequest(text: string): JoinRequest {
@@ -56,7 +59,10 @@ export function parseJoinRequest(text: string): JoinRequest {
   if (typeof r.name !== 'string' || r.name.length === 0 || r.name.length > ORG_NAME_MAX) throw bad('name');
   if (!hex32(r.organizationKey)) throw bad('organizationKey');
   if (!hex32(r.consensusKey)) throw bad('consensusKey');
-  if (typeof r.proof !== 'string' || !/^0x[0-9a-f]{128}$/.test(r.proof)) throw bad('proof');
+  if (!sig64(r.proof)) throw bad('proof');
+  if (!sig64(r.consensusProof)) throw bad('consensusProof');
+  if (typeof r.peerId !== 'string' || !/^[1-9A-HJ-NP-Za-km-z]+$/.test(r.peerId) || r.peerId.length > PEER_ID_MAX)
+    throw bad('peerId');
   if (!Number.isSafeInteger(r.power) || (r.power as number) < 1) throw bad('power');
   if (r.organization !== `0x${toHex(identityId(fromHex(r.organizationKey.slice(2))))}`) throw bad('organization');
   return r as JoinRequest;
@@ -112,6 +118,11 @@ async function joinRequest(o: JoinRequestOpts, cmd: Command): Promise<void> {
   );
   await copyFile(o.genesis, join(home, 'genesis.json'));
   const announce = o.announce.length > 0 ? o.announce : [o.listen];
+  const consensusKey = publicKeyOf(validatorKey as Uint8Array);
+  // Signed here, where the consensus key lives: nobody can seat a key it does not hold.
+  const consensusProof = consensusKeyProof(genesis.chainId, account.id, consensusKey, peerId, (m) =>
+    signFast(m, validatorKey as Uint8Array),
+  );
   const req: JoinRequest = {
     kind: JOIN_REQUEST_KIND,
     chainId: genesis.chainId,
@@ -119,7 +130,8 @@ async function joinRequest(o: JoinRequestOpts, cmd: Command): Promise<void> {
     organization: `0x${toHex(account.id)}`,
     organizationKey: `0x${toHex(account.publicKey)}`,
     proof: `0x${toHex(organizationKeyProof(genesis.chainId, account.publicKey, (m) => signFast(m, account.secretKey)))}`,
-    consensusKey: `0x${toHex(publicKeyOf(validatorKey as Uint8Array))}`,
+    consensusKey: `0x${toHex(consensusKey)}`,
+    consensusProof: `0x${toHex(consensusProof)}`,
     power: o.power,
     peerId,
     addresses: announce.map((a) => `${a}/p2p/${peerId}`),
@@ -132,7 +144,7 @@ async function joinRequest(o: JoinRequestOpts, cmd: Command): Promise<void> {
       '',
       `Send ${file} to a validator, who runs: medchain validator propose --request join-request.json --from <its key>`,
       `Start this node now (medchain start --home ${home}): it syncs, and signs from the activation height on.`,
-      'Each validator adds this peer id to p2p.allowedPeers in its config.json (read at start).',
+      'Validators admit this peer id while its organization holds a seat (no config change needed).',
     ].join('\n'),
   );
 }
@@ -146,15 +158,20 @@ async function proposal(c: Ctx, o: Record<string, unknown>) {
   const r = parseJoinRequest(await readFile(o.request, 'utf8'));
   const { chainId } = await c.client.status();
   if (r.chainId !== chainId) throw usage(`the request is for chain ${r.chainId}, the node runs ${chainId}`);
-  const power = (o.power as number | undefined) ?? r.power;
+  const seat = {
+    consensusKey: r.consensusKey,
+    peerId: r.peerId,
+    consensusProof: r.consensusProof,
+    power: (o.power as number | undefined) ?? r.power,
+  };
   // An organization already on chain only needs its seat; a new one enters with it (JOIN).
   const known = await c.client
     .call('identity_get', { id: r.organization })
     .then((x) => x.identity !== null)
     .catch(() => false);
   return known
-    ? c.f.proposeAddValidator(r.organization, r.consensusKey, power)
-    : c.f.proposeJoin({ pubkey: r.organizationKey, proof: r.proof, name: r.name, consensusKey: r.consensusKey, power });
+    ? c.f.proposeAddValidator(r.organization, seat)
+    : c.f.proposeJoin({ pubkey: r.organizationKey, proof: r.proof, name: r.name, ...seat });
 }
 
 export function validatorCommand(program: Command): void {

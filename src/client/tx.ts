@@ -317,27 +317,17 @@ export class TxFactory {
     return this.sign(b.proposeOrganization(this.envelope(), bytes(org.publicKey), sign, name));
   }
 
-  proposeAddValidator(org: Bytes, consensusKey: Bytes, power = 1): Tx {
+  /** A seat for an organization already on chain; `seat` comes from its join request (the consensus key's proof). */
+  proposeAddValidator(org: Bytes, seat: Seat): Tx {
     return this.sign(
-      b.proposeValidatorChange(this.envelope(), {
-        action: GovAction.ADD_VALIDATOR,
-        org: bytes(org),
-        consensusKey: bytes(consensusKey),
-        power,
-      }),
+      b.proposeValidatorChange(this.envelope(), { action: GovAction.ADD_VALIDATOR, org: bytes(org), ...seatOf(seat) }),
     );
   }
 
-  /** A new organization and its validator seat in one proposal; `proof` comes from its join request. */
-  proposeJoin(j: { pubkey: Bytes; proof: Bytes; name: string; consensusKey: Bytes; power?: number }): Tx {
+  /** A new organization and its validator seat in one proposal; the proofs come from its join request. */
+  proposeJoin(j: { pubkey: Bytes; proof: Bytes; name: string } & Seat): Tx {
     return this.sign(
-      b.proposeJoin(this.envelope(), {
-        pubkey: bytes(j.pubkey),
-        proof: bytes(j.proof),
-        name: j.name,
-        consensusKey: bytes(j.consensusKey),
-        power: j.power ?? 1,
-      }),
+      b.proposeJoin(this.envelope(), { pubkey: bytes(j.pubkey), proof: bytes(j.proof), name: j.name, ...seatOf(j) }),
     );
   }
 
@@ -361,3 +351,18 @@ export class TxFactory {
 }
 
 export { hex, PURPOSE_NAMES };
+
+/** A validator seat as a join request gives it (`medchain validator join-request`). */
+export interface Seat {
+  consensusKey: Bytes;
+  peerId: string;
+  consensusProof: Bytes;
+  power?: number;
+}
+
+const seatOf = (s: Seat) => ({
+  consensusKey: bytes(s.consensusKey),
+  power: s.power ?? 1,
+  peerId: s.peerId,
+  consensusProof: bytes(s.consensusProof),
+});

@@ -16,7 +16,7 @@ import type { StateMachine } from '../../state/exec/machine.js';
 import { ensureIndexVersion, INDEX_VERSION, indexVersion } from '../../state/index/version.js';
 import { indexOps } from '../../state/index/writer.js';
 import { BLOCK_MAX_BYTES } from '../chain/block.js';
-import type { Genesis } from '../chain/genesis.js';
+import { emptyBlockIntervalMs, type Genesis } from '../chain/genesis.js';
 import { SignPurpose, signingMessage } from '../crypto/domain.js';
 import { signFast, verify } from '../crypto/ed25519.js';
 import { VerifierPool } from '../crypto/pool/index.js';
@@ -210,7 +210,13 @@ export function createConsensus(w: Wiring, d: ConsensusParts): ConsensusDriver {
   );
   const { key } = d;
   const engine = new ConsensusEngine(
-    { chainId, emptyBlockIntervalMs: w.cfg.consensus.heartbeatMs, maxClockDriftMs: w.genesis.params.maxClockDriftMs },
+    {
+      chainId,
+      // The chain's pace, not a local setting: a node waiting longer than the others at round 0
+      // would miss their round-0 proposals (its propose timeout runs out first).
+      emptyBlockIntervalMs: emptyBlockIntervalMs(w.genesis.params),
+      maxClockDriftMs: w.genesis.params.maxClockDriftMs,
+    },
     key
       ? { pubkey: key.pubkey, signer: { sign: (b) => signFast(vote(b), key.secretKey) }, verify: verifyVote }
       : { verify: verifyVote },

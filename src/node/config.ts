@@ -36,7 +36,6 @@ export interface NodeConfig {
     /** Browser origins allowed besides the node's own (e.g. the console reached under a DNS name). */
     allowedOrigins?: string[];
   };
-  consensus: { heartbeatMs: number };
   /** Superseded state-tree nodes are swept every intervalBlocks; proofs stay available for keepBlocks. */
   pruning: { enabled: boolean; keepBlocks: number; intervalBlocks: number };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' };
@@ -85,12 +84,20 @@ export function configProblem(cfg: NodeConfig): string | null {
   return null;
 }
 
+/**
+ * config.json keys that no longer do anything, logged at start so an operator is not misled:
+ * the empty-block interval is the chain's (genesis params.emptyBlockIntervalMs), one for all nodes.
+ */
+export function ignoredConfigKeys(cfg: object): string[] {
+  const c = (cfg as { consensus?: { heartbeatMs?: unknown } }).consensus;
+  return c?.heartbeatMs === undefined ? [] : ['consensus.heartbeatMs'];
+}
+
 export const defaultNodeConfig: NodeConfig = {
   moniker: 'medchain-node',
   genesisFile: 'genesis.json',
   p2p: { listen: ['/ip4/127.0.0.1/tcp/26656'], peers: [], open: false, allowedPeers: [] },
   rpc: { enabled: true, host: '127.0.0.1', port: 8545 },
-  consensus: { heartbeatMs: 5000 },
   pruning: { enabled: true, keepBlocks: 1000, intervalBlocks: 500 },
   log: { level: 'info' },
   ops: defaultOpsOptions,
@@ -130,7 +137,6 @@ export async function loadConfig(home: string): Promise<NodeConfig> {
     ...parsed,
     p2p: { ...defaultNodeConfig.p2p, ...parsed.p2p },
     rpc: { ...defaultNodeConfig.rpc, ...parsed.rpc },
-    consensus: { ...defaultNodeConfig.consensus, ...parsed.consensus },
     pruning: { ...defaultNodeConfig.pruning, ...parsed.pruning },
     log: { ...defaultNodeConfig.log, ...parsed.log },
     ops: { ...defaultOpsOptions, ...parsed.ops },

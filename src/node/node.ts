@@ -25,9 +25,11 @@ import {
   startTxGossip,
   type Wiring,
 } from './build.js';
+import { followChainPeers } from './chain-peers.js';
 import {
   ConfigErrorCode,
   configProblem,
+  ignoredConfigKeys,
   inHome,
   loadGenesis,
   loadValidatorKey,
@@ -147,6 +149,11 @@ export class Node {
     const closers = new Closers();
     try {
       const genesis = o.genesis ?? (await loadGenesis(inHome(o.home, cfg.genesisFile)));
+      for (const k of ignoredConfigKeys(cfg))
+        log.warn(
+          { key: k },
+          'config.json key ignored: the empty-block interval is genesis params.emptyBlockIntervalMs',
+        );
       const key =
         cfg.validatorKeyFile === undefined ? undefined : await loadValidatorKey(inHome(o.home, cfg.validatorKeyFile));
       const w: Wiring = {
@@ -259,6 +266,8 @@ async function build(
   const validatorId = ownValidatorId(chain, key?.pubkey);
   const executor = createExecutor(w, { chain, mempool, pool, events, validatorId });
   const host = await startHost(w, chain);
+  // Permissioned: the allowlist follows the chain's validator nodes, updated at every commit.
+  if (!w.cfg.p2p.open) events.on('committed', followChainPeers(w.cfg.p2p.allowedPeers, chain, host));
   // Serve snapshots to joining nodes (LevelDB snapshots, released when idle, and before the db closes).
   w.closers.add('snapshots', await serveSnapshots(host, chain));
   // Consensus asks sync to catch up, and sync commits through consensus: bound once both exist.

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { registerNodeApi } from '../../rpc/api/index.js';
 import type { NodeApi } from '../../rpc/api/types.js';
 import { type RpcAddress, RpcServer, StaticMount, VaultProxy } from '../../rpc/index.js';
+import { emptyBlockIntervalMs } from '../chain/genesis.js';
 import { AuditFeed, defaultFeedOptions, FhirHandler, scopedAuthorizer } from '../fhir/index.js';
 import { type NodeOpsDeps, type OpsServer, startOps } from '../ops/index.js';
 import { type RunningVault, startVault } from '../vault/index.js';
@@ -103,7 +104,7 @@ export async function startOpsListener(
     dataDir: join(w.home, 'db'),
     backupTokenFile: join(w.home, 'ops-token'),
     configuredPeers: w.cfg.p2p.peers.length,
-    heartbeatMs: w.cfg.consensus.heartbeatMs,
+    heartbeatMs: emptyBlockIntervalMs(w.genesis.params),
     validatorId: () => node.validatorId,
     wsConnections: () => node.rpc?.wsConnections ?? 0,
     log: w.log.child({ module: 'ops' }),

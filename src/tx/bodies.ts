@@ -17,6 +17,7 @@ import {
   MAX_SCOPE_RECORDS,
   MAX_VALIDATOR_POWER,
   ORG_NAME_MAX,
+  PEER_ID_MAX,
   RESOURCE_TYPES,
   TxKind,
 } from './kinds.js';
@@ -161,16 +162,20 @@ export interface ReinstateBody {
 }
 export type ProposeValidatorChangeBody =
   | { action: typeof GovAction.ADD_ORGANIZATION; pubkey: Uint8Array; proof: Uint8Array; name: string }
-  | { action: typeof GovAction.ADD_VALIDATOR; org: Id; consensusKey: Uint8Array; power: number }
+  | ({ action: typeof GovAction.ADD_VALIDATOR; org: Id } & ValidatorSeat)
   | { action: typeof GovAction.REMOVE_VALIDATOR; org: Id }
-  | {
-      action: typeof GovAction.JOIN;
-      pubkey: Uint8Array;
-      proof: Uint8Array;
-      name: string;
-      consensusKey: Uint8Array;
-      power: number;
-    };
+  | ({ action: typeof GovAction.JOIN; pubkey: Uint8Array; proof: Uint8Array; name: string } & ValidatorSeat);
+/**
+ * A validator seat asked for: the consensus key, the node's libp2p peer id (permissioned peers
+ * admit it while it is in the set) and the consensus key's signature over both and the
+ * organization (`consensusKeyProofPayload`), so nobody can seat a key it does not hold.
+ */
+export interface ValidatorSeat {
+  consensusKey: Uint8Array;
+  power: number;
+  peerId: string;
+  consensusProof: Uint8Array;
+}
 export interface VoteValidatorChangeBody {
   proposal: Id;
 }
@@ -260,6 +265,25 @@ function orgName(v: unknown): string {
   const s = asString(v, 'name', ORG_NAME_MAX);
   if (s.length === 0 || !/^[\x20-\x7e]+$/.test(s)) throw bad('name');
   return s;
+}
+
+/** A libp2p peer id in its base58btc text form (`12D3KooW...`, `Qm...`), bounded. */
+function peerId(v: unknown): string {
+  const s = asString(v, 'peerId', PEER_ID_MAX);
+  if (!/^[1-9A-HJ-NP-Za-km-z]+$/.test(s)) throw bad('peerId');
+  return s;
+}
+
+/** The four seat fields from position `i` of a governance body. */
+function seat(a: unknown[], i: number): ValidatorSeat {
+  const power = asUint(a[i + 1], 'power', MAX_VALIDATOR_POWER);
+  if (power === 0) throw bad('power');
+  return {
+    consensusKey: key(a[i], 'consensusKey'),
+    power,
+    peerId: peerId(a[i + 2]),
+    consensusProof: sig(a[i + 3], 'consensusProof'),
+  };
 }
 
 function codec<B>(kind: number, maxBytes: number, enc: (b: B) => unknown[], dec: (t: unknown) => B): BodyCodec<B> {
@@ -532,16 +556,19 @@ export const BODY_CODECS: { readonly [k in keyof BodyByKind]: BodyCodec<BodyByKi
   ),
   [K.PROPOSE_VALIDATOR_CHANGE]: codec<ProposeValidatorChangeBody>(
     K.PROPOSE_VALIDATOR_CHANGE,
-    // JOIN, the largest: array head, action, key, proof, name (64 bytes), consensus key, power.
-    1 + 1 + 34 + 66 + 66 + 34 + 5,
+    // JOIN, the largest: array head, action, key, proof, name (64 bytes), consensus key, power,
+    // peer id (64 bytes), consensus key proof.
+    1 + 1 + 34 + 66 + 66 + 34 + 5 + 66 + 66,
     (b) => {
       if (b.action === GovAction.ADD_ORGANIZATION) return [b.action, b.pubkey, b.proof, b.name];
-      if (b.action === GovAction.ADD_VALIDATOR) return [b.action, b.org, b.consensusKey, b.power];
-      if (b.action === GovAction.JOIN) return [b.action, b.pubkey, b.proof, b.name, b.consensusKey, b.power];
+      if (b.action === GovAction.ADD_VALIDATOR)
+        return [b.action, b.org, b.consensusKey, b.power, b.peerId, b.consensusProof];
+      if (b.action === GovAction.JOIN)
+        return [b.action, b.pubkey, b.proof, b.name, b.consensusKey, b.power, b.peerId, b.consensusProof];
       return [b.action, b.org];
     },
     (raw) => {
-      const a = asArray(raw, 'body', 6);
+      const a = asArray(raw, 'body', 8);
       switch (a[0]) {
         case GovAction.ADD_ORGANIZATION:
           asTuple(a, 4, 'body');
@@ -551,33 +578,21 @@ export const BODY_CODECS: { readonly [k in keyof BodyByKind]: BodyCodec<BodyByKi
             proof: sig(a[2], 'proof'),
             name: orgName(a[3]),
           };
-        case GovAction.ADD_VALIDATOR: {
-          asTuple(a, 4, 'body');
-          const power = asUint(a[3], 'power', MAX_VALIDATOR_POWER);
-          if (power === 0) throw bad('power');
-          return {
-            action: GovAction.ADD_VALIDATOR,
-            org: id(a[1], 'org'),
-            consensusKey: key(a[2], 'consensusKey'),
-            power,
-          };
-        }
+        case GovAction.ADD_VALIDATOR:
+          asTuple(a, 6, 'body');
+          return { action: GovAction.ADD_VALIDATOR, org: id(a[1], 'org'), ...seat(a, 2) };
         case GovAction.REMOVE_VALIDATOR:
           asTuple(a, 2, 'body');
           return { action: GovAction.REMOVE_VALIDATOR, org: id(a[1], 'org') };
-        case GovAction.JOIN: {
-          asTuple(a, 6, 'body');
-          const power = asUint(a[5], 'power', MAX_VALIDATOR_POWER);
-          if (power === 0) throw bad('power');
+        case GovAction.JOIN:
+          asTuple(a, 8, 'body');
           return {
             action: GovAction.JOIN,
             pubkey: key(a[1], 'pubkey'),
             proof: sig(a[2], 'proof'),
             name: orgName(a[3]),
-            consensusKey: key(a[4], 'consensusKey'),
-            power,
+            ...seat(a, 4),
           };
-        }
         default:
           throw bad('action');
       }

@@ -1,7 +1,13 @@
 import { identityId } from '../chain/genesis.js';
 import type { TxFields } from '../chain/tx.js';
-import { type BodyByKind, encodeBody, type GrantConsentBody, type MedicalKind } from './bodies.js';
-import { cosignMessage, keyProofMessage, recoveryCosignPayload, registerPatientCosignPayload } from './cosign.js';
+import { type BodyByKind, encodeBody, type GrantConsentBody, type MedicalKind, type ValidatorSeat } from './bodies.js';
+import {
+  consensusKeyProofMessage,
+  cosignMessage,
+  keyProofMessage,
+  recoveryCosignPayload,
+  registerPatientCosignPayload,
+} from './cosign.js';
 import { Action, GovAction, PURPOSE_NAMES, type ResourceType, TxKind, typesMask } from './kinds.js';
 
 /**
@@ -139,8 +145,20 @@ export const organizationKeyProof = (chainId: string, orgPubkey: Uint8Array, org
  */
 export const proposeJoin = (
   env: Envelope,
-  j: { pubkey: Uint8Array; proof: Uint8Array; name: string; consensusKey: Uint8Array; power: number },
+  j: { pubkey: Uint8Array; proof: Uint8Array; name: string } & ValidatorSeat,
 ): TxFields => buildTx(TxKind.PROPOSE_VALIDATOR_CHANGE, env, { action: GovAction.JOIN, ...j });
+
+/**
+ * The consensus key's proof for a seat of `org` (its join request): signed on the new node,
+ * where the consensus key lives, over the chain id, the organization, the key and the peer id.
+ */
+export const consensusKeyProof = (
+  chainId: string,
+  org: Uint8Array,
+  consensusKey: Uint8Array,
+  peerId: string,
+  consensusSign: Signer,
+): Uint8Array => consensusSign(consensusKeyProofMessage(chainId, org, consensusKey, peerId));
 
 /** Consent from friendly names (resource types, purposes, actions). */
 export function grantConsent(

@@ -16,6 +16,13 @@ export const keyProofPayload = (identity: Uint8Array, pubkey: Uint8Array): Uint8
   encode(['key-proof', identity, pubkey]);
 
 /**
+ * Possession of a consensus key, for a seat of `org` whose node has libp2p id `peerId`. Its own
+ * label: never valid as an identity key's proof, though both are signed under KEY_PROOF.
+ */
+export const consensusKeyProofPayload = (org: Uint8Array, consensusKey: Uint8Array, peerId: string): Uint8Array =>
+  encode(['consensus-key', org, consensusKey, peerId]);
+
+/**
  * A guardian approves setting `newPubkey` on `patient`. `epoch` is the
  * recovery epoch in state (it moves on every start and every new guardian
  * set), so an approval is good for one attempt only.
@@ -28,3 +35,10 @@ export const cosignMessage = (chainId: string, payload: Uint8Array): Uint8Array 
 
 export const keyProofMessage = (chainId: string, identity: Uint8Array, pubkey: Uint8Array): Uint8Array =>
   signingMessage(SignPurpose.KEY_PROOF, chainId, keyProofPayload(identity, pubkey));
+
+export const consensusKeyProofMessage = (
+  chainId: string,
+  org: Uint8Array,
+  consensusKey: Uint8Array,
+  peerId: string,
+): Uint8Array => signingMessage(SignPurpose.KEY_PROOF, chainId, consensusKeyProofPayload(org, consensusKey, peerId));

@@ -89,6 +89,8 @@ export const ReasonCode = {
   ALREADY_VOTED: 'ALREADY_VOTED',
   CLOSED: 'CLOSED',
   INVALID_CHANGE: 'INVALID_CHANGE',
+  /** The consensus key did not sign this seat (chain id, organization, key, peer id). */
+  BAD_CONSENSUS_PROOF: 'BAD_CONSENSUS_PROOF',
 } as const;
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
 
@@ -182,4 +184,6 @@ export const MAX_SCOPE_RECORDS = 16;
 export const MAX_GUARDIANS = 5;
 export const MAX_CONSENTS_PER_PAIR = 8;
 export const ORG_NAME_MAX = 64;
+/** A libp2p peer id's text form (an Ed25519 id is 52 characters). */
+export const PEER_ID_MAX = 64;
 export const MAX_VALIDATOR_POWER = 1_000_000;

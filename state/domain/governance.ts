@@ -1,15 +1,17 @@
-import { identityId, MAX_VALIDATORS_LIMIT, maxValidators } from '../../src/chain/genesis.js';
+import { identityId, MAX_VALIDATORS_LIMIT, maxValidators, proposalTtlBlocks } from '../../src/chain/genesis.js';
 import type { Validator } from '../../src/chain/validators.js';
-import { compare, equal } from '../../src/codec/bytes.js';
+import { compare, equal, utf8 } from '../../src/codec/bytes.js';
+import { SignPurpose } from '../../src/crypto/domain.js';
 import { isValidPublicKey } from '../../src/crypto/ed25519.js';
 import { BODY_CODECS, type ProposeValidatorChangeBody } from '../../src/tx/bodies.js';
+import { consensusKeyProofPayload } from '../../src/tx/cosign.js';
 import { GovAction, IdentityType, ReasonCode, TxKind } from '../../src/tx/kinds.js';
 import type { ExecContext } from '../exec/machine.js';
 import type { StateView } from '../exec/view.js';
 import { handler, OK } from './handler.js';
 import { putIdentity } from './identity.js';
-import { identityKey, identityPubkeyKey, NS, proposalKey } from './keys.js';
-import { actor, fail, getIdentity, verifyKeyProof } from './rules.js';
+import { identityKey, identityPubkeyKey, NS, proposalKey, validatorPeerKey } from './keys.js';
+import { actor, fail, getIdentity, verifyCosig, verifyKeyProof } from './rules.js';
 import {
   decodeProposal,
   decodeTuple,
@@ -100,20 +102,48 @@ function approved(set: readonly ValidatorEntry[], yes: readonly Uint8Array[]): b
   return 3 * forIt > 2 * total;
 }
 
-function recordVote(ctx: ExecContext, pid: Uint8Array, body: unknown[], yes: Uint8Array[]): void {
+/**
+ * A validator has at most this many proposals open or expired-and-not-yet-deleted, so governance
+ * state stays bounded by the set's size whatever a validator sends (LIMIT_EXCEEDED past it).
+ */
+export const MAX_OPEN_PROPOSALS = 8;
+
+/** [due height, proposal id, proposer]: an open proposal expires at its due height, a tombstone is deleted. */
+type Due = [number, Uint8Array, Uint8Array];
+const dueList = (st: StateView): Due[] => {
+  const v = st.get(NS.GOV_DUE);
+  return v === undefined ? [] : (decodeTuple(v) as Due[]);
+};
+function writeDue(st: StateView, due: Due[]): void {
+  if (due.length === 0) st.delete(NS.GOV_DUE);
+  else st.set(NS.GOV_DUE, encodeTuple(due));
+}
+
+/** Records the yes votes; true when they approve (the change is then pending its activation height). */
+function recordVote(ctx: ExecContext, pid: Uint8Array, body: unknown[], yes: Uint8Array[], expires: number): boolean {
   const st = ctx.state;
   const ok = approved(validatorSet(st), yes);
   const activation = ok ? ctx.height + ctx.params.governanceDelayBlocks : 0;
-  st.set(
-    proposalKey(pid),
-    encodeProposal({ body, yes, status: ok ? ProposalStatus.APPROVED : ProposalStatus.OPEN, activation }),
-  );
-  if (!ok) return;
+  const status = ok ? ProposalStatus.APPROVED : ProposalStatus.OPEN;
+  st.set(proposalKey(pid), encodeProposal({ body, yes, status, activation, expires }));
+  if (!ok) return false;
   const pv = st.get(NS.GOV_PENDING);
   const pending = pv === undefined ? [] : (decodeTuple(pv) as [number, Uint8Array][]);
   pending.push([activation, pid]);
   st.set(NS.GOV_PENDING, encodeTuple(pending));
   ctx.emit({ type: 'governance.approved', attrs: { proposal: pid, activationHeight: activation } });
+  return true;
+}
+
+/**
+ * A seat's consensus key signed it: chain id, organization, key and peer id. Checked once, at
+ * proposal (the body never changes after), last: after every cheap check of the change.
+ */
+function consensusProofOk(chainId: string, b: ProposeValidatorChangeBody): boolean {
+  if (b.action !== GovAction.JOIN && b.action !== GovAction.ADD_VALIDATOR) return true;
+  const org = b.action === GovAction.JOIN ? identityId(b.pubkey) : b.org;
+  const payload = consensusKeyProofPayload(org, b.consensusKey, b.peerId);
+  return verifyCosig(SignPurpose.KEY_PROOF, chainId, payload, b.consensusProof, b.consensusKey);
 }
 
 function requireValidator(st: StateView, tx: { signer: Uint8Array }): void {
@@ -124,8 +154,11 @@ export const proposeValidatorChange = handler(TxKind.PROPOSE_VALIDATOR_CHANGE, (
   const st = ctx.state;
   actor(st, tx);
   requireValidator(st, tx);
+  const due = dueList(st);
+  if (due.filter((d) => equal(d[2], tx.signer)).length >= MAX_OPEN_PROPOSALS) fail(ReasonCode.LIMIT_EXCEEDED);
   const problem = changeProblem(st, ctx, b);
   if (problem !== '') fail(problem as ReasonCode);
+  if (!consensusProofOk(ctx.chainId, b)) fail(ReasonCode.BAD_CONSENSUS_PROOF);
   ctx.emit({
     type: 'governance.proposed',
     attrs: {
@@ -135,8 +168,10 @@ export const proposeValidatorChange = handler(TxKind.PROPOSE_VALIDATOR_CHANGE, (
       by: tx.signer,
     },
   });
-  // The proposer's own approval counts.
-  recordVote(ctx, tx.hash, BODY_CODECS[TxKind.PROPOSE_VALIDATOR_CHANGE].encode(b), [tx.signer]);
+  // The proposer's own approval counts (alone, it approves only in a set of one).
+  const expires = ctx.height + proposalTtlBlocks(ctx.params);
+  if (!recordVote(ctx, tx.hash, BODY_CODECS[TxKind.PROPOSE_VALIDATOR_CHANGE].encode(b), [tx.signer], expires))
+    writeDue(st, [...due, [expires, tx.hash, tx.signer]]);
   return OK;
 });
 
@@ -147,13 +182,21 @@ export const voteValidatorChange = handler(TxKind.VOTE_VALIDATOR_CHANGE, (ctx, t
   const v = st.get(proposalKey(b.proposal));
   if (v === undefined) fail(ReasonCode.NOT_FOUND);
   const p = decodeProposal(v);
+  // Past its expiry height a proposal takes no vote, so it can never be approved (endBlock then
+  // marks it EXPIRED, and deletes it one TTL later).
+  if (p.status === ProposalStatus.EXPIRED) fail(ReasonCode.EXPIRED);
   if (p.status !== ProposalStatus.OPEN) fail(ReasonCode.CLOSED);
+  if (ctx.height > p.expires) fail(ReasonCode.EXPIRED);
   if (p.yes.some((y) => equal(y, tx.signer))) fail(ReasonCode.ALREADY_VOTED);
   // Approval re-checks the change against today's set (another change may have taken its key or slot).
   const problem = changeProblem(st, ctx, BODY_CODECS[TxKind.PROPOSE_VALIDATOR_CHANGE].decode(p.body));
   if (problem !== '') fail(problem as ReasonCode);
   ctx.emit({ type: 'governance.voted', attrs: { proposal: b.proposal, by: tx.signer } });
-  recordVote(ctx, b.proposal, p.body, [...p.yes, tx.signer]);
+  if (recordVote(ctx, b.proposal, p.body, [...p.yes, tx.signer], p.expires))
+    writeDue(
+      st,
+      dueList(st).filter((d) => !equal(d[1], b.proposal)),
+    );
   return OK;
 });
 
@@ -183,6 +226,36 @@ export function activateGovernance(ctx: ExecContext): void {
   else st.set(NS.GOV_PENDING, encodeTuple(later));
 }
 
+/**
+ * endBlock: an open proposal at its expiry height becomes an EXPIRED tombstone (no body, no votes),
+ * deleted one TTL later; deterministic, from state and height only.
+ */
+export function expireProposals(ctx: ExecContext): void {
+  const st = ctx.state;
+  const due = dueList(st);
+  if (!due.some(([h]) => h <= ctx.height)) return;
+  const keep: Due[] = [];
+  for (const d of due) {
+    const [h, pid, proposer] = d;
+    if (h > ctx.height) {
+      keep.push(d);
+      continue;
+    }
+    const raw = st.get(proposalKey(pid));
+    if (raw === undefined) continue;
+    const p = decodeProposal(raw);
+    if (p.status === ProposalStatus.OPEN) {
+      st.set(
+        proposalKey(pid),
+        encodeProposal({ body: [], yes: [], status: ProposalStatus.EXPIRED, activation: 0, expires: p.expires }),
+      );
+      keep.push([ctx.height + proposalTtlBlocks(ctx.params), pid, proposer]);
+      ctx.emit({ type: 'governance.expired', attrs: { proposal: pid } });
+    } else if (p.status === ProposalStatus.EXPIRED) st.delete(proposalKey(pid));
+  }
+  writeDue(st, keep);
+}
+
 function applyChange(ctx: ExecContext, b: ProposeValidatorChangeBody): void {
   const st = ctx.state;
   const set = validatorSet(st).slice();
@@ -194,16 +267,20 @@ function applyChange(ctx: ExecContext, b: ProposeValidatorChangeBody): void {
       addOrganization(ctx, b);
       set.push([identityId(b.pubkey), b.consensusKey, b.power]);
       writeValidatorSet(st, set);
+      // Permissioned nodes admit the seated validator's node by this id (src/node/chain-peers.ts).
+      st.set(validatorPeerKey(identityId(b.pubkey)), utf8(b.peerId));
       return;
     case GovAction.ADD_VALIDATOR:
       set.push([b.org, b.consensusKey, b.power]);
       writeValidatorSet(st, set);
+      st.set(validatorPeerKey(b.org), utf8(b.peerId));
       return;
     case GovAction.REMOVE_VALIDATOR:
       writeValidatorSet(
         st,
         set.filter((v) => !equal(v[0], b.org)),
       );
+      st.delete(validatorPeerKey(b.org));
       return;
   }
 }

@@ -23,6 +23,8 @@ export const NS = {
   VALIDATOR_SET: utf8('validator/set'), // -> [[org, consensusKey, power]] sorted by org
   PROPOSAL: utf8('validator/proposal/'), // + proposal id -> proposal
   GOV_PENDING: utf8('validator/pending'), // -> [[activationHeight, proposal id]]
+  VALIDATOR_PEER: utf8('validator/peer/'), // + org -> utf8 libp2p peer id of its validator node
+  GOV_DUE: utf8('validator/due'), // -> [[dueHeight, proposal id, proposer]]: open or expired proposals to expire or delete
 } as const;
 
 function key1(ns: Uint8Array, a: Uint8Array): Uint8Array {
@@ -52,6 +54,7 @@ export const emergencyKey = (session: Uint8Array): Uint8Array => key1(NS.EMERGEN
 export const emergencyPairKey = (grantee: Uint8Array, patient: Uint8Array): Uint8Array =>
   key2(NS.EMERGENCY_PAIR, grantee, patient);
 export const denialsKey = (grantee: Uint8Array): Uint8Array => key1(NS.DENIALS, grantee);
+export const validatorPeerKey = (org: Uint8Array): Uint8Array => key1(NS.VALIDATOR_PEER, org);
 export const proposalKey = (proposal: Uint8Array): Uint8Array => key1(NS.PROPOSAL, proposal);
 
 function writeCredentialKey(k: Uint8Array, practitioner: Uint8Array, credType: number, qualifier: number): Uint8Array {

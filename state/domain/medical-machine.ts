@@ -1,4 +1,10 @@
-import { type Genesis, identityId, MAX_VALIDATORS_LIMIT, maxValidators } from '../../src/chain/genesis.js';
+import {
+  type Genesis,
+  identityId,
+  MAX_VALIDATORS_LIMIT,
+  maxValidators,
+  optionalParamsProblem,
+} from '../../src/chain/genesis.js';
 import type { ChainEvent } from '../../src/chain/receipt.js';
 import type { Validator } from '../../src/chain/validators.js';
 import { equal } from '../../src/codec/bytes.js';
@@ -11,7 +17,14 @@ import type { StagedState, StateStore } from '../state-store.js';
 import { accessHandlers, DUE_BUCKET_MS, flagOverdueReviews } from './access-tx.js';
 import { consentHandlers } from './consent.js';
 import { evidence } from './evidence.js';
-import { activateGovernance, governanceHandlers, toValidators, validatorSet, writeValidatorSet } from './governance.js';
+import {
+  activateGovernance,
+  expireProposals,
+  governanceHandlers,
+  toValidators,
+  validatorSet,
+  writeValidatorSet,
+} from './governance.js';
 import { identityHandlers, putIdentity } from './identity.js';
 import { NS } from './keys.js';
 import { readKeys } from './read-set.js';
@@ -22,6 +35,7 @@ import { encodeTuple, NO_LICENSE, type ValidatorEntry } from './values.js';
 export const GenesisErrorCode = {
   BAD_ORGANIZATION: 'GENESIS_BAD_ORGANIZATION',
   BAD_VALIDATOR: 'GENESIS_BAD_VALIDATOR',
+  BAD_PARAMS: 'GENESIS_BAD_PARAMS',
 } as const;
 export class GenesisError extends MedchainError<(typeof GenesisErrorCode)[keyof typeof GenesisErrorCode]> {}
 
@@ -40,6 +54,8 @@ for (const h of HANDLERS) TABLE[h.kind] = h;
 
 function initGenesis(ctx: ExecContext, genesis: Genesis): void {
   const st = ctx.state;
+  const param = optionalParamsProblem(genesis.params);
+  if (param !== '') throw new GenesisError(GenesisErrorCode.BAD_PARAMS, { param });
   const orgIds: Uint8Array[] = [];
   for (const o of genesis.organizations) {
     // A key entering state: canonical, not small order, torsion-free; never reused.
@@ -88,6 +104,7 @@ export const medicalStateMachine: StateMachine = {
   initGenesis,
   endBlock(ctx) {
     activateGovernance(ctx);
+    expireProposals(ctx);
     flagOverdueReviews(ctx, NS.EMERGENCY_CURSOR);
   },
   validators: (state): Validator[] => toValidators(validatorSet(state)),

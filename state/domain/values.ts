@@ -257,17 +257,20 @@ export function decodeValidatorSet(b: Uint8Array): ValidatorEntry[] {
 }
 export const encodeValidatorSet = (v: readonly ValidatorEntry[]): Uint8Array => encode(v);
 
-// ---- governance proposal: [body tuple, yes voters, status, activationHeight] ----
+// ---- governance proposal: [body tuple, yes voters, status, activationHeight, expiresHeight] ----
 
-export const ProposalStatus = { OPEN: 0, APPROVED: 1, APPLIED: 2, SKIPPED: 3 } as const;
+/** EXPIRED: no approval by its expiry height; kept (without body or votes) one more TTL, then deleted. */
+export const ProposalStatus = { OPEN: 0, APPROVED: 1, APPLIED: 2, SKIPPED: 3, EXPIRED: 4 } as const;
 export interface Proposal {
   body: unknown[];
   yes: Uint8Array[];
   status: number;
   activation: number;
+  /** The last height at which a vote counts. */
+  expires: number;
 }
-export const encodeProposal = (p: Proposal): Uint8Array => encode([p.body, p.yes, p.status, p.activation]);
+export const encodeProposal = (p: Proposal): Uint8Array => encode([p.body, p.yes, p.status, p.activation, p.expires]);
 export function decodeProposal(b: Uint8Array): Proposal {
-  const t = decode(b) as [unknown[], Uint8Array[], number, number];
-  return { body: t[0], yes: t[1], status: t[2], activation: t[3] };
+  const t = decode(b) as [unknown[], Uint8Array[], number, number, number];
+  return { body: t[0], yes: t[1], status: t[2], activation: t[3], expires: t[4] };
 }

@@ -55,7 +55,11 @@ test('every kind builds, signs, decodes and verifies', () => {
     o.reviewEmergency(id, true),
     o.reinstate(id),
     o.proposeOrganization(other, 'Clinic'),
-    o.proposeAddValidator(id, other.publicKey),
+    o.proposeAddValidator(id, {
+      consensusKey: other.publicKey,
+      peerId: '12D3KooWTestPeer',
+      consensusProof: new Uint8Array(64),
+    }),
     o.proposeRemoveValidator(id),
     o.voteValidatorChange(id),
     o.reportEvidence(org.id, vote(new Uint8Array(32).fill(1)), vote(null)),

@@ -1,8 +1,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeCommit } from '../../consensus/engine/messages.js';
+import { P2pError, P2pErrorCode } from '../../p2p/errors.js';
 import { silentLogger } from '../../p2p/logger.js';
-import { joinBySnapshot, type SnapshotJoinDeps, snapshotHandler, verifyManifest } from '../../p2p/snapshot.js';
+import {
+  defaultSnapshotJoinOptions,
+  joinBySnapshot,
+  type SnapshotJoinDeps,
+  snapshotHandler,
+  verifyManifest,
+} from '../../p2p/snapshot.js';
 import { syncHandler } from '../../p2p/sync.js';
 import { decodeBlock, headerHash } from '../../src/chain/block.js';
 import { decodeTx } from '../../src/chain/tx.js';
@@ -183,6 +190,48 @@ test('snapshot join: a chunk with a forged value is refused (SNAPSHOT_BAD_CHUNK)
     } finally {
       await c.close();
     }
+  } finally {
+    await server.close();
+    await source.close();
+  }
+});
+
+test('snapshot join: a chunk request that times out (a slow, loaded peer) is asked again, the join completes, no penalty', async () => {
+  const source = await buildSource(50, 3);
+  const server = serverOf(source);
+  try {
+    const honest = honestPeer(source, server);
+    let calls = 0;
+    const slow: Peer = {
+      ...honest,
+      // The first chunk request (after the manifest) times out once, as the last of 8 pipelined ones on a loaded server.
+      snap: async (req, peer) => {
+        if (++calls === 2) throw new P2pError(P2pErrorCode.REQUEST_TIMEOUT, { timeoutMs: 1 });
+        return honest.snap(req, peer);
+      },
+    };
+    const { dir, penalties } = await join(new Map([['slow', slow]]));
+    assert.equal(penalties, []);
+    const c = await ChainState.open({ dir, genesis, machine: kvMachine });
+    try {
+      assert.is(toHex(c.head.stateRoot), toHex(source.head.stateRoot));
+    } finally {
+      await c.close();
+    }
+    // A peer that never answers in time is given up after chunkAttempts tries: SNAPSHOT_NO_PEER, unpenalised.
+    let chunkCalls = 0;
+    const dead: Peer = {
+      ...honest,
+      snap: async (req, peer) => {
+        if ((decodeCanonical(req, 1 << 16) as unknown[])[0] === 0) return honest.snap(req, peer);
+        chunkCalls++;
+        throw new P2pError(P2pErrorCode.REQUEST_TIMEOUT, { timeoutMs: 1 });
+      },
+    };
+    const failed = await join(new Map([['dead', dead]]), genesis.validators, penalties).catch((e: unknown) => e);
+    assert.ok(isCoded(failed, SnapshotErrorCode.NO_PEER), String(failed));
+    assert.is(chunkCalls, defaultSnapshotJoinOptions.chunkAttempts);
+    assert.equal(penalties, []);
   } finally {
     await server.close();
     await source.close();

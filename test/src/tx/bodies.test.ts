@@ -35,6 +35,7 @@ import {
   MAX_SCOPE_RECORDS,
   MAX_VALIDATOR_POWER,
   ORG_NAME_MAX,
+  PEER_ID_MAX,
   RESOURCE_TYPES,
   resourceTypeCode,
   TX_KIND_NAMES,
@@ -113,6 +114,8 @@ const MAX_BODIES: { [K in MedicalKind]: BodyByKind[K] } = {
     name: 'x'.repeat(ORG_NAME_MAX),
     consensusKey: id(2),
     power: MAX_VALIDATOR_POWER,
+    peerId: 'z'.repeat(PEER_ID_MAX),
+    consensusProof: sig,
   },
   [TxKind.VOTE_VALIDATOR_CHANGE]: { proposal: id(1) },
   [TxKind.EVIDENCE]: {
@@ -137,7 +140,14 @@ test('every kind: the maximal body round-trips and fits its size limit', () => {
 
 test('governance bodies of every action round-trip', () => {
   for (const b of [
-    { action: GovAction.ADD_VALIDATOR, org: id(1), consensusKey: id(2), power: 10 },
+    {
+      action: GovAction.ADD_VALIDATOR,
+      org: id(1),
+      consensusKey: id(2),
+      power: 10,
+      peerId: '12D3KooWTestPeer',
+      consensusProof: new Uint8Array(64),
+    },
     { action: GovAction.REMOVE_VALIDATOR, org: id(1) },
     { action: GovAction.ADD_ORGANIZATION, pubkey: id(1), proof: new Uint8Array(64), name: 'Clinic' },
   ] as const) {
@@ -199,7 +209,11 @@ test('bad bodies are BAD_BODY: lengths, bounds, duplicates, masks, times, free t
   rejects(TxKind.PROPOSE_VALIDATOR_CHANGE, [1, id(1), sig, 'Caf\u00e9'], 'non-ASCII name');
   rejects(TxKind.PROPOSE_VALIDATOR_CHANGE, [1, id(1), sig, 'x'.repeat(ORG_NAME_MAX + 1)], 'long name');
   rejects(TxKind.PROPOSE_VALIDATOR_CHANGE, [1, id(1), sig, ''], 'empty name');
-  rejects(TxKind.PROPOSE_VALIDATOR_CHANGE, [2, id(1), id(2), 0], 'zero power');
+  const proof = new Uint8Array(64);
+  rejects(TxKind.PROPOSE_VALIDATOR_CHANGE, [2, id(1), id(2), 0, 'QmPeer', proof], 'zero power');
+  rejects(TxKind.PROPOSE_VALIDATOR_CHANGE, [2, id(1), id(2), 1], 'a seat without peer id and consensus proof');
+  rejects(TxKind.PROPOSE_VALIDATOR_CHANGE, [2, id(1), id(2), 1, 'Qm/../x', proof], 'peer id outside base58');
+  rejects(TxKind.PROPOSE_VALIDATOR_CHANGE, [2, id(1), id(2), 1, 'z'.repeat(PEER_ID_MAX + 1), proof], 'long peer id');
   rejects(TxKind.PROPOSE_VALIDATOR_CHANGE, [9, id(1)], 'unknown action');
   rejects(TxKind.CANCEL_RECOVERY, [0], 'cancel with fields');
   rejects(TxKind.ATTEST_DELETION, [id(1), new Uint8Array(31)], 'short receipt hash');

@@ -11,7 +11,7 @@ import { identityKey } from '../../../state/domain/keys.js';
 import { GenesisErrorCode, medicalStateMachine } from '../../../state/domain/medical-machine.js';
 import { decodeIdentity } from '../../../state/domain/values.js';
 import { StateView } from '../../../state/exec/view.js';
-import { type Actor, actor, expectFailed, expectOk, TestChain, testParams } from './helpers.js';
+import { type Actor, actor, expectFailed, expectOk, seat, TestChain, testParams } from './helpers.js';
 
 interface Ctx {
   c: TestChain;
@@ -34,12 +34,11 @@ test('a validator is added by more than 2/3 of validators, effective governanceD
 }) => {
   const [v0, v1, v2] = c.orgs as [Actor, Actor, Actor];
   const newOrg = c.orgs[4] as Actor;
-  const consensusKey = actor('validator-new').pk;
+  const consensus = actor('validator-new');
   const propose = c.tx(TxKind.PROPOSE_VALIDATOR_CHANGE, v0, {
     action: GovAction.ADD_VALIDATOR,
     org: newOrg.id,
-    consensusKey,
-    power: 1,
+    ...seat(newOrg.id, consensus),
   });
   const before = (await c.block([propose])).nextValidatorsHash;
   const vote = (v: Actor) => c.tx(TxKind.VOTE_VALIDATOR_CHANGE, v, { proposal: propose.hash });

@@ -10,9 +10,10 @@ import { u32be, utf8 } from '../../../src/codec/bytes.js';
 import { publicKeyOf, signFast } from '../../../src/crypto/ed25519.js';
 import { sha256Parts } from '../../../src/crypto/hash.js';
 import { isCoded } from '../../../src/errors.js';
-import type { BodyByKind, MedicalKind } from '../../../src/tx/bodies.js';
+import type { BodyByKind, MedicalKind, ValidatorSeat } from '../../../src/tx/bodies.js';
 import {
   buildTx,
+  consensusKeyProof,
   type Envelope,
   registerPatient,
   registerPractitioner,
@@ -46,6 +47,15 @@ export function actor(name: string): Actor {
   const sk = sha256Parts([utf8('test-actor'), utf8(name)]);
   const pk = publicKeyOf(sk);
   return { sk, pk, id: identityId(pk), sign: (m) => signFast(m, sk) };
+}
+
+/** A libp2p-like peer id (base58 text) for governance bodies. */
+export const TEST_PEER_ID = '12D3KooWTestPeer';
+
+/** A validator seat for `org`, its consensus key's proof signed by `by` (the key's holder unless a test lies). */
+export function seat(org: Uint8Array, consensus: Actor, peerId = TEST_PEER_ID, by: Actor = consensus): ValidatorSeat {
+  const consensusProof = consensusKeyProof(CHAIN_ID, org, consensus.pk, peerId, by.sign);
+  return { consensusKey: consensus.pk, power: 1, peerId, consensusProof };
 }
 
 export const rid = (name: string): Uint8Array => sha256Parts([utf8('record'), utf8(name)]);

@@ -1,7 +1,7 @@
 import type { Tx } from '../../../src/chain/tx.js';
 import { purposesMask, typesMask } from '../../../src/tx/builders.js';
 import { Action, CredentialType, GovAction, Purpose, TxKind } from '../../../src/tx/kinds.js';
-import { type Actor, actor, DAY, expectOk, HOUR, rid, type TestChain } from './helpers.js';
+import { type Actor, actor, DAY, expectOk, HOUR, rid, seat, type TestChain } from './helpers.js';
 
 /**
  * A small hospital day touching every kind of event: registrations,
@@ -60,8 +60,7 @@ export async function hospitalDay(c: TestChain) {
   const p = c.tx(TxKind.PROPOSE_VALIDATOR_CHANGE, o0, {
     action: GovAction.ADD_VALIDATOR,
     org: o2.id,
-    consensusKey: newVal.pk,
-    power: 1,
+    ...seat(o2.id, newVal),
   });
   await c.block([p, c.tx(TxKind.VOTE_VALIDATOR_CHANGE, o1, { proposal: p.hash })]);
   // the review deadline passes: endBlock flags the emergency

@@ -7,12 +7,16 @@ import { isCoded } from '../../../src/errors.js';
 import { GovAction, ReasonCode, TxKind } from '../../../src/tx/kinds.js';
 import { GenesisErrorCode, medicalStateMachine } from '../../../state/domain/medical-machine.js';
 import { StateView } from '../../../state/exec/view.js';
-import { type Actor, actor, expectFailed, expectOk, TestChain, testParams } from './helpers.js';
+import { type Actor, actor, expectFailed, expectOk, seat, TestChain, testParams } from './helpers.js';
 
 const test = suite('validator set: unique consensus keys, bounded size');
 
-const addValidator = (c: TestChain, by: Actor, org: Actor, consensusKey: Uint8Array): Tx =>
-  c.tx(TxKind.PROPOSE_VALIDATOR_CHANGE, by, { action: GovAction.ADD_VALIDATOR, org: org.id, consensusKey, power: 1 });
+const addValidator = (c: TestChain, by: Actor, org: Actor, consensus: Actor): Tx =>
+  c.tx(TxKind.PROPOSE_VALIDATOR_CHANGE, by, {
+    action: GovAction.ADD_VALIDATOR,
+    org: org.id,
+    ...seat(org.id, consensus),
+  });
 const vote = (c: TestChain, by: Actor, p: Tx): Tx => c.tx(TxKind.VOTE_VALIDATOR_CHANGE, by, { proposal: p.hash });
 const current = (c: TestChain) => medicalStateMachine.validators(new StateView(c.store));
 
@@ -20,9 +24,9 @@ test('ADD_VALIDATOR with a consensus key already in the set fails KEY_IN_USE at 
   const c = await TestChain.open({ orgs: 5, validators: 4 });
   try {
     const [v0] = c.orgs as [Actor];
-    const taken = (c.validatorKeys[1] as Actor).pk;
+    const taken = c.validatorKeys[1] as Actor;
     expectFailed(await c.run(addValidator(c, v0, c.orgs[4] as Actor, taken)), ReasonCode.KEY_IN_USE);
-    expectFailed(await c.run(addValidator(c, v0, c.orgs[2] as Actor, actor('k').pk)), ReasonCode.ALREADY_EXISTS);
+    expectFailed(await c.run(addValidator(c, v0, c.orgs[2] as Actor, actor('k'))), ReasonCode.ALREADY_EXISTS);
   } finally {
     await c.close();
   }
@@ -32,7 +36,7 @@ test('two approved proposals with one new key: the second is refused at approval
   const c = await TestChain.open({ orgs: 7, validators: 4 });
   try {
     const [v0, v1, v2, v3, o4, o5, o6] = c.orgs as [Actor, Actor, Actor, Actor, Actor, Actor, Actor];
-    const k = actor('shared-consensus-key').pk;
+    const k = actor('shared-consensus-key');
     const p1 = addValidator(c, v0, o4, k);
     const p2 = addValidator(c, v0, o5, k);
     const p3 = addValidator(c, v1, o6, k);
@@ -67,7 +71,7 @@ test('the set is bounded by maxValidators: a proposal past it fails LIMIT_EXCEED
   const c = await TestChain.openWith(TestChain.genesisFor(3, 2, params));
   try {
     const [v0] = c.orgs as [Actor];
-    expectFailed(await c.run(addValidator(c, v0, c.orgs[2] as Actor, actor('k3').pk)), ReasonCode.LIMIT_EXCEEDED);
+    expectFailed(await c.run(addValidator(c, v0, c.orgs[2] as Actor, actor('k3'))), ReasonCode.LIMIT_EXCEEDED);
   } finally {
     await c.close();
   }
