@@ -128,6 +128,8 @@ export const SCOPES: Readonly<Record<string, ScopeRule>> = {
     pre: (p, api) => recordSubjects(api, id(p, 'record')),
   },
   record_listByPatient: patientOf('patient'),
+  // Only records a live consent of this grantee covers are returned (the rule is in the handler).
+  record_listForGrantee: partyOf('grantee', 'grantee'),
   consent_get: {
     doc: 'the consent’s patient (self or live delegate), its grantee or the grantee’s organization',
     post: (_p, r) => {

@@ -18,7 +18,7 @@ import { startVault } from '../../src/vault/index.js';
 import { operatorToken } from '../helpers/procs.js';
 import { syntheticPatient } from '../vault/fhir.js';
 import { shot } from './browser.js';
-import { ConsoleNet, checkView, view, WAIT } from './fixture.js';
+import { ConsoleNet, checkView, usableAt375, view, WAIT } from './fixture.js';
 
 let fx: ConsoleNet | null = null;
 /** The fixture, once started (tests return early when there is no browser). */
@@ -29,6 +29,7 @@ const doctor = generateAccount();
 const record = newRecordId();
 let patientPage: Page;
 let officerPage: Page;
+let doctorPage: Page;
 
 test.before(async () => {
   fx = await ConsoleNet.start();
@@ -107,6 +108,25 @@ test("the doctor's access appears in her view without a reload, verified", async
   assert.match((await entry.textContent()) ?? '', 'Dr. Grey');
   assert.match((await entry.textContent()) ?? '', 'for treatment');
   await shot(patientPage, 'who-looked-granted');
+});
+
+test('the doctor sees the records her consent lets him read, checks access from the list and prepares to open one', async () => {
+  if (fx === null) return;
+  doctorPage = await f().pageAs(doctor, 'dr-grey', 'My patients');
+  const item = doctorPage.locator(`[data-patient="${hex(alice.id)}"] li[data-record="${hex(record)}"]`);
+  await item.waitFor();
+  const text = (await item.textContent()) ?? '';
+  assert.match(text, 'Observation');
+  assert.match(text, 'Kept by Hospital A');
+  assert.match(text, 'you may read it for treatment');
+  await item.getByRole('button', { name: /^Check access to the Observation/ }).click();
+  await doctorPage.locator('.status', { hasText: 'Allowed: you may read this record for treatment.' }).waitFor();
+  await item.getByRole('button', { name: /^Open the Observation/ }).click();
+  assert.is(await doctorPage.inputValue('#open-record'), hex(record));
+  // Opening is recorded on chain: the list fills the form and focuses its button, the doctor confirms.
+  assert.is(await doctorPage.evaluate(() => document.activeElement?.textContent), 'Open the record');
+  await shot(doctorPage, 'clinician-records');
+  await usableAt375(doctorPage, 'clinician-records');
 });
 
 test('she revokes; the next access appears as denied', async () => {
@@ -271,7 +291,7 @@ test('every view: no serious or critical axe violations, usable at 375 px', asyn
     [officerPage, 'Chain explorer', 'explorer-operator'],
   ];
   // The doctor at the console: checking before acting says the revoked consent no longer covers the record.
-  const doctorPage = await f().pageAs(doctor, 'dr-grey', 'My patients');
+  await view(doctorPage, 'My patients');
   await doctorPage.fill('#check-record', hex(record));
   await doctorPage.click('text=Check access');
   await doctorPage.locator('.status', { hasText: 'Not allowed: consent revoked' }).waitFor();

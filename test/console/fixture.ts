@@ -118,6 +118,11 @@ export const view = (page: Page, title: string): Promise<void> =>
 /** At 375 px: no serious or critical axe violation, no sideways scroll; a screenshot `375-<name>`. */
 export async function usableAt375(page: Page, name: string): Promise<void> {
   await page.setViewportSize({ width: 375, height: 800 });
+  await checkAt375(page, name);
+  await page.setViewportSize({ width: 1000, height: 900 });
+}
+
+async function checkAt375(page: Page, name: string): Promise<void> {
   const bad = (await axe(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.equal(bad, [], `${name}: ${JSON.stringify(bad)}`);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -130,5 +135,5 @@ export async function checkView(page: Page, title: string, name: string): Promis
   await page.setViewportSize({ width: 375, height: 800 });
   await view(page, title);
   await page.getByRole('heading', { level: 1, name: title, exact: true }).waitFor();
-  await usableAt375(page, name);
+  await checkAt375(page, name);
 }

@@ -170,6 +170,27 @@ test('record metadata: the patient, the custodian, a grantee with a live consent
   await expectScope(ctx, 'record_get', { record: hex(n.otherRecord) }, ['operator', 'other', 'orgB']);
 });
 
+test('record_listForGrantee: the grantee or its organization; only records a live consent covers, with its purposes', async (ctx) => {
+  const { n } = ctx;
+  const [doctor, patient] = [hex(n.doctor.id), hex(n.patient.id)];
+  await expectScope(ctx, 'record_listForGrantee', { grantee: doctor, patient }, ['operator', 'doctor', 'orgA']);
+  const as = (who: Name) => bearer(ctx.tokens.get(who) as string);
+  type Listed = { records: { id: string; purposes: string[] }[] };
+  const mine = (await call(n.url, 'record_listForGrantee', { grantee: doctor, patient }, as('doctor')))
+    .result as Listed;
+  assert.equal(
+    mine.records.map((r) => [r.id, r.purposes]),
+    [[hex(n.record), ['TREAT']]],
+  );
+  // No consent: nothing, not even whether the patient has records.
+  const none = (await call(n.url, 'record_listForGrantee', { grantee: doctor, patient: hex(n.other.id) }, as('doctor')))
+    .result as Listed;
+  assert.equal(none.records, []);
+  const b = (await call(n.url, 'record_listForGrantee', { grantee: hex(n.doctorB.id), patient }, as('doctorB')))
+    .result as Listed;
+  assert.equal(b.records, []);
+});
+
 test('practitioner scope: own consents, access history, credentials, access_check for itself; its organization too', async (ctx) => {
   const { n } = ctx;
   const doctor = hex(n.doctor.id);
