@@ -38,6 +38,8 @@ export type Indexer = (
   time: number,
   txs: readonly Tx[],
   receipts: readonly Receipt[],
+  /** Committed state before this block. */
+  read: (key: Uint8Array) => Uint8Array | undefined,
 ) => void;
 
 export interface ChainStateOptions {
@@ -256,7 +258,7 @@ export class ChainState {
       head,
     );
     this.replay.commitOps(ops, exec.txs, h.time);
-    this.indexer?.(ops, h.height, h.time, exec.txs, exec.receipts);
+    this.indexer?.(ops, h.height, h.time, exec.txs, exec.receipts, (k) => this.store.get(k));
     if (!equal(exec.nextValidatorsHash, h.validatorsHash)) ops.push(validatorSetOp(exec.nextValidators));
     await this.db.batch(ops, { sync: this.syncWrites });
     this.pruner.noteWritten(exec.staged.smt.writes.map(([h]) => h));

@@ -161,6 +161,7 @@ export const SCOPES: Readonly<Record<string, ScopeRule>> = {
     },
   },
   audit_disclosures: patientOf('patient'),
+  governance_events: PUBLIC,
   audit_organization: {
     doc: 'the organization itself',
     pre: (p) => [{ kind: 'org', id: ref(p, 'org') }],
