@@ -280,6 +280,20 @@ test("with the node's operator token, a block's transactions are listed (names o
   await shot(officerPage, 'explorer-operator');
 });
 
+test('the explorer lists a governance proposal with its proposer, votes and outcome', async () => {
+  if (fx === null) return;
+  await f().ok(f().as(org).proposeOrganization(generateAccount(), 'Clinic B'));
+  // One validator: its own vote approves; the change takes effect a few blocks later.
+  const item = officerPage.locator('li[data-proposal][data-status=applied]');
+  await item.waitFor();
+  const text = (await item.textContent()) ?? '';
+  assert.match(text, 'Add an organization');
+  assert.match(text, 'Proposed by Hospital A');
+  assert.match(text, '1 vote in favour: Hospital A');
+  assert.match(text, /In effect since block \d+/);
+  await shot(officerPage, 'explorer-governance');
+});
+
 test('every view: no serious or critical axe violations, usable at 375 px', async () => {
   if (fx === null) return;
   const views: [Page, string, string][] = [

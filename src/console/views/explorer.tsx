@@ -1,7 +1,7 @@
 /**
  * The chain at a glance, for operators and the curious: head and finalized height (live, from the
  * newHeads subscription), the latest blocks, the validators' votes and missed blocks, finality and
- * throughput charts, the mempool depth and the peers. With the node's operator token, each block's
+ * throughput charts, validator governance, the mempool depth and the peers. With the node's operator token, each block's
  * transactions (bodies name patients: the node serves them to its operator only).
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -11,6 +11,7 @@ import { errorText } from '../live.js';
 import type { Names } from '../names.js';
 import { nodeUrl, publicHttp, type Session } from '../session.js';
 import { ChainActivity } from './activity.js';
+import { Governance } from './governance.js';
 import { BlockTxs, OperatorToken } from './operator.js';
 
 const KEEP = 8;
@@ -114,6 +115,7 @@ export function Explorer(props: { session: Session | null; names: Names }) {
       </section>
       {operator !== null && <BlockTxs client={operator} head={status?.headHeight ?? 1} names={props.names} />}
       <ChainActivity head={status?.headHeight ?? 0} validators={validators} names={props.names} />
+      <Governance head={status?.headHeight ?? 0} names={props.names} />
       <OperatorToken client={operator} onChange={setOperator} />
       <Peers client={operator} />
     </div>
