@@ -45,11 +45,12 @@ export function Governance(props: { head: number; names: Names }) {
   );
 }
 
-function useName(names: Names, id: string): string {
+/** The party's name, looked up again when `again` changes (an added organization is named once applied). */
+function useName(names: Names, id: string, again?: unknown): string {
   const [name, setName] = useState(shortId(id));
   useEffect(() => {
     if (id !== '') names.party(id).then((p) => setName(p.label));
-  }, [names, id]);
+  }, [names, id, again]);
   return name;
 }
 
@@ -63,7 +64,7 @@ function statusWords(p: ProposalView): string {
 
 function Proposal(props: { p: ProposalView; names: Names }) {
   const { p, names } = props;
-  const subject = useName(names, p.subject);
+  const subject = useName(names, p.subject, p.status);
   const by = useName(names, p.by);
   return (
     <li class={`entry ${p.status === 'skipped' ? 'denied' : 'granted'}`} data-proposal={p.id} data-status={p.status}>
