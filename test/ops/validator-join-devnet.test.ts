@@ -165,7 +165,7 @@ test('a devnet grows from 4 to 5 validators with the three commands (the new one
     assert.is(five[mine]?.id, req.organization);
     // It signs: a certificate verifying against the 5-validator set carries its signature...
     const from = await net.height(0);
-    await findBlock(url, from, five, (_h, c) => c.signatures.some((s) => s.validatorIndex === mine));
+    const signed = await findBlock(url, from, five, (_h, c) => c.signatures.some((s) => s.validatorIndex === mine));
     // ...and it proposes (its organization as the header's proposer), with no restart.
     await findBlock(url, from, five, (h) => h.proposer === req.organization);
 
@@ -186,6 +186,11 @@ test('a devnet grows from 4 to 5 validators with the three commands (the new one
     await net.waitHeight(4, h, 3 * MINUTE);
     const [a, b] = await Promise.all([net.header(0, h), net.header(4, h)]);
     assert.is(b.stateRoot, a.stateRoot);
+    // Light clients: each height's set is still served, the one its header names (not today's).
+    const ids = (vs: ValidatorJson[]) => vs.map((v) => v.pubkey).sort();
+    assert.equal(ids(await rpc<ValidatorJson[]>(url, 'chain_getValidators', [1])), ids(four), 'block 1: the first 4');
+    assert.equal(ids(await rpc<ValidatorJson[]>(url, 'chain_getValidators', [signed])), ids(five), 'while 5 signed');
+    assert.equal(ids(await rpc<ValidatorJson[]>(url, 'chain_getValidators', [h])), ids(four), 'after the removal');
   } catch (err) {
     // What the nodes said, for a failure under load.
     for (const n of net.nodes) process.stderr.write(`\n--- ${n.name}\n${n.output.join('').slice(-8000)}\n`);
