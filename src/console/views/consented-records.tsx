@@ -34,11 +34,12 @@ export function ConsentedRecords(
 
 function PatientRecords(props: { s: Session; names: Names; patient: string } & RecordActions) {
   const { s, patient } = props;
-  const [name, setName] = useState(shortId(patient));
+  const [name, setName] = useState(`Patient ${shortId(patient)}`);
   const [records, setRecords] = useState<Covered[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    props.names.party(patient).then((p) => setName(p.label));
+    // A patient's identity is not the clinician's to read: a name they saved, or "Patient 0x12…ab".
+    props.names.party(patient).then((p) => p.label !== shortId(patient) && setName(p.label));
     s.http.call('record_listForGrantee', { grantee: s.id, patient }).then(
       (r) => setRecords(r.records),
       (err: unknown) => setError(errorText(err)),
