@@ -115,13 +115,20 @@ type OrgOf = (practitioner: Uint8Array) => Uint8Array | null;
  */
 function employers(read: IndexedBlock['read']): { orgOf: OrgOf; registered: Map<string, Uint8Array> } {
   const registered = new Map<string, Uint8Array>();
+  // A busy practitioner accesses many times per block: one state read and decode each.
+  const known = new Map<string, Uint8Array | null>();
   const orgOf: OrgOf = (id) => {
-    const local = registered.get(mapKey(id));
+    const k = mapKey(id);
+    const local = registered.get(k);
     if (local !== undefined) return local;
-    const v = read?.(identityKey(id));
-    if (v === undefined) return null;
-    const i = decodeIdentity(v);
-    return i.type === IdentityType.PRACTITIONER && i.org.length === SUBJECT_BYTES ? i.org : null;
+    let org = known.get(k);
+    if (org === undefined) {
+      const v = read?.(identityKey(id));
+      const i = v === undefined ? undefined : decodeIdentity(v);
+      org = i?.type === IdentityType.PRACTITIONER && i.org.length === SUBJECT_BYTES ? i.org : null;
+      known.set(k, org);
+    }
+    return org;
   };
   return { orgOf, registered };
 }
