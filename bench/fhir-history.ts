@@ -68,7 +68,7 @@ export async function buildHistory(accesses: number, practitioners = 20, perBloc
     dir: join(dir, 'db'),
     genesis,
     machine: medicalStateMachine,
-    indexer: (ops, height, time, txs, receipts) => indexOps({ height, time, txs, receipts }, ops),
+    indexer: (ops, height, time, txs, receipts, read) => indexOps({ height, time, txs, receipts, read }, ops),
     syncWrites: false,
   });
   let time = t0;

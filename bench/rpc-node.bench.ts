@@ -73,7 +73,7 @@ export async function buildFixture(ctx: BenchContext): Promise<Fixture> {
     dir: join(dir, 'db'),
     genesis,
     machine: medicalStateMachine,
-    indexer: (ops, height, time, txs, receipts) => indexOps({ height, time, txs, receipts }, ops),
+    indexer: (ops, height, time, txs, receipts, read) => indexOps({ height, time, txs, receipts, read }, ops),
     syncWrites: false,
   });
   let time = t0;

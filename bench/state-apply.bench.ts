@@ -433,7 +433,9 @@ async function run(ctx: BenchContext, id: string, make: (f: Fixture) => Tx): Pro
     const c1b = cpuNow();
     const ops: BatchOp[] = [];
     f.store.writeOps(exec.staged as StagedState, ops);
-    indexOps({ height: f.height, time: f.time, txs: exec.txs, receipts: exec.receipts }, ops);
+    // As the node indexes: employers of practitioners read from committed state (accesses by organization).
+    const read = (k: Uint8Array) => f.store.get(k);
+    indexOps({ height: f.height, time: f.time, txs: exec.txs, receipts: exec.receipts, read }, ops);
     const t2 = performance.now();
     const write = f.db.batch(ops);
     warm = prefetch(next);

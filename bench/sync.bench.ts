@@ -35,7 +35,8 @@ export const indexer = (
   time: number,
   txs: readonly Tx[],
   receipts: Parameters<typeof indexOps>[0]['receipts'],
-) => indexOps({ height, time, txs, receipts }, ops);
+  read: (key: Uint8Array) => Uint8Array | undefined,
+) => indexOps({ height, time, txs, receipts, read }, ops);
 
 const PATIENTS = 200;
 

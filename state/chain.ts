@@ -24,6 +24,7 @@ import { SnapshotErrorCode } from './snapshot/chunk.js';
 import { EARLIEST_KEY, SnapshotWriter } from './snapshot/writer.js';
 import { defaultStateStoreOptions, StateStore, type StateStoreOptions } from './state-store.js';
 import { type BatchOp, type Db, dbKey, openDb, Prefix } from './store/db.js';
+import { hasValidatorSet, readValidatorSet, validatorSetOp } from './validator-history.js';
 
 export const ChainErrorCode = {
   GENESIS_MISMATCH: 'CHAIN_GENESIS_MISMATCH',
@@ -37,6 +38,8 @@ export type Indexer = (
   time: number,
   txs: readonly Tx[],
   receipts: readonly Receipt[],
+  /** Committed state before this block. */
+  read: (key: Uint8Array) => Uint8Array | undefined,
 ) => void;
 
 export interface ChainStateOptions {
@@ -102,7 +105,20 @@ export class ChainState {
       if (head === null) head = await initGenesis(db, opts, gBytes);
       const store = new StateStore(db, head.stateRoot, opts.store ?? defaultStateStoreOptions);
       const replay = await ReplaySet.load(db, head.time);
-      return new ChainState(db, store, replay, opts.genesis, opts.machine, opts.indexer, head, opts.syncWrites ?? true);
+      const chain = new ChainState(
+        db,
+        store,
+        replay,
+        opts.genesis,
+        opts.machine,
+        opts.indexer,
+        head,
+        opts.syncWrites ?? true,
+      );
+      // Genesis, a snapshot join, or a store from before the history was kept: the set in force now.
+      const next = chain._nextValidators;
+      if (!hasValidatorSet(db, validatorsHash(next))) await db.batch([validatorSetOp(next)], { sync: true });
+      return chain;
     } catch (err) {
       await db.close();
       throw err;
@@ -122,6 +138,14 @@ export class ChainState {
   /** The set that signed the head block. */
   get headValidators(): Validator[] {
     return this._validators;
+  }
+
+  /**
+   * The validator set whose hash is `hash` (a header's validatorsHash: the set that signed that
+   * block), or undefined when this node never held it.
+   */
+  validatorSetByHash(hash: Uint8Array): Promise<Validator[] | undefined> {
+    return readValidatorSet(this.db, hash);
   }
 
   /** True if the tx was included and has not expired: it may never be included again. */
@@ -234,7 +258,8 @@ export class ChainState {
       head,
     );
     this.replay.commitOps(ops, exec.txs, h.time);
-    this.indexer?.(ops, h.height, h.time, exec.txs, exec.receipts);
+    this.indexer?.(ops, h.height, h.time, exec.txs, exec.receipts, (k) => this.store.get(k));
+    if (!equal(exec.nextValidatorsHash, h.validatorsHash)) ops.push(validatorSetOp(exec.nextValidators));
     await this.db.batch(ops, { sync: this.syncWrites });
     this.pruner.noteWritten(exec.staged.smt.writes.map(([h]) => h));
     this.store.advance(exec.staged);

@@ -14,6 +14,8 @@ export const ChainRpcErrorCode = {
   BLOCK_NOT_FOUND: 'CHAIN_BLOCK_NOT_FOUND',
   /** Below the node's earliestHeight: it joined by snapshot and does not hold that history. */
   BLOCK_NOT_RETAINED: 'CHAIN_BLOCK_NOT_RETAINED',
+  /** The block's validator set is older than this node's history (it joined by snapshot after a change). */
+  VALIDATORS_NOT_RETAINED: 'CHAIN_VALIDATORS_NOT_RETAINED',
 } as const;
 
 /** A block reference: a height, a 0x block hash, or "latest". */
@@ -146,10 +148,23 @@ export function chainMethods(api: NodeApi) {
     }),
     defineMethod({
       name: 'chain_getValidators',
-      summary: 'The validator set that signs the next block',
-      params: [],
+      summary:
+        'The validator set that signs the next block, or, given a block, the set that signed it (the one its header names)',
+      params: [{ name: 'block', schema: BlockRef, required: false }],
       result: Type.Array(ValidatorJson),
-      handler: () => api.chain.validators.map(validatorToJson),
+      errors: [
+        ChainRpcErrorCode.BLOCK_NOT_FOUND,
+        ChainRpcErrorCode.BLOCK_NOT_RETAINED,
+        ChainRpcErrorCode.VALIDATORS_NOT_RETAINED,
+      ],
+      handler: async (p) => {
+        if (p.block === undefined) return api.chain.validators.map(validatorToJson);
+        const height = await resolveHeight(api, p.block);
+        const { block } = await loadBlock(api, height);
+        const set = await api.chain.validatorSetByHash(block.header.validatorsHash);
+        if (set === undefined) throw new MedchainError(ChainRpcErrorCode.VALIDATORS_NOT_RETAINED, { height });
+        return set.map(validatorToJson);
+      },
     }),
   ];
 }

@@ -6,7 +6,7 @@ import type { DomainNamespace, ErrorTable } from '../error-codes.js';
  * always in `error.data.code` and is the `error.message`; neither carries PHI.
  */
 export const NODE_ERROR_CODES = {
-  chain: { CHAIN_BLOCK_NOT_FOUND: 1001, CHAIN_BLOCK_NOT_RETAINED: 1002 },
+  chain: { CHAIN_BLOCK_NOT_FOUND: 1001, CHAIN_BLOCK_NOT_RETAINED: 1002, CHAIN_VALIDATORS_NOT_RETAINED: 1003 },
   tx: {
     // 2001..2004: CODEC_* (rpc/error-codes.ts)
     TX_OVERSIZE: 2010,

@@ -10,6 +10,7 @@ import { chainMethods } from './chain.js';
 import { consentMethods } from './consent.js';
 import { getIdentity } from './domain.js';
 import { defineNodeErrors } from './errors.js';
+import { governanceMethods } from './governance.js';
 import { NodeGuard } from './guard.js';
 import { identityMethods } from './identity.js';
 import { EventJson, eventToJson, HeaderJson, headerToJson } from './json.js';
@@ -41,6 +42,7 @@ export function nodeMethods(api: NodeApi, auth: () => Auth = noAuth) {
     ...accessMethods(api),
     ...auditMethods(api),
     ...organizationMethods(api),
+    ...governanceMethods(api),
   ] as const;
 }
 

@@ -8,25 +8,27 @@ import type { NodeApi } from './types.js';
 
 const OrgKinds = Type.Array(
   Type.Union([
+    Type.Literal('access'),
     Type.Literal('emergency.opened'),
     Type.Literal('emergency.denied'),
     Type.Literal('emergency.reviewed'),
     Type.Literal('emergency.overdue'),
     Type.Literal('identity.registered'),
   ]),
-  { maxItems: 5, description: 'event types to keep; default all' },
+  { maxItems: 6, description: 'event types to keep; default all' },
 );
 
 /**
  * An organization's own index: its review queue reads its emergency sessions here instead of
- * every staff member's trail, and its staff and onboarded patients are listed without a scan.
+ * every staff member's trail, its disclosures report its practitioners' accesses, and its staff
+ * and onboarded patients are listed without a scan.
  */
 export function organizationMethods(api: NodeApi) {
   return [
     defineMethod({
       name: 'audit_organization',
       summary:
-        "An organization's emergency sessions (opened, denied, reviewed, overdue: its break-glass review queue) and the practitioners and patients it registered, in chain order, time-ranged and paged",
+        "An organization's emergency sessions (opened, denied, reviewed, overdue: its break-glass review queue), its practitioners' accesses, granted or refused (its disclosures report), and the practitioners and patients it registered, in chain order, time-ranged and paged",
       params: [
         { name: 'org', schema: Id('organization id') },
         { name: 'kinds', schema: OrgKinds, required: false },

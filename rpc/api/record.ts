@@ -1,12 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import { from0x, to0x } from '../../src/codec/bytes.js';
-import { RESOURCE_TYPES } from '../../src/tx/kinds.js';
+import { PURPOSE_NAMES, RESOURCE_TYPES } from '../../src/tx/kinds.js';
 import { recordKey } from '../../state/domain/keys.js';
 import { decodeRecord, RecordFlag, type RecordPointer } from '../../state/domain/values.js';
 import { IndexName } from '../../state/index/index.js';
 import { queryIndex } from '../../state/index/query.js';
 import { defineMethod } from '../methods.js';
 import { Bytes0x, Hash32, TimeMs } from '../schema.js';
+import { decideAccess } from './access.js';
 import {
   AtHead,
   Cursor,
@@ -20,6 +21,9 @@ import {
   toIndexQuery,
 } from './domain.js';
 import type { NodeApi } from './types.js';
+
+/** The patient's newest records weighed by record_listForGrantee: bounded work per call. */
+export const GRANTEE_SCAN = 500;
 
 export const RecordJson = Type.Object({
   id: Hash32(),
@@ -110,5 +114,50 @@ export function recordMethods(api: NodeApi) {
         return { ...at, records, cursor: pg.cursor === null ? null : to0x(pg.cursor) };
       },
     }),
+    defineMethod({
+      name: 'record_listForGrantee',
+      summary: `The records of a patient that a live consent lets the grantee read now, with the purposes it may read them for (the patient's newest ${GRANTEE_SCAN} records are weighed; nothing about the others is returned)`,
+      params: [
+        { name: 'grantee', schema: Id('grantee id') },
+        { name: 'patient', schema: Id('patient id') },
+      ],
+      result: Type.Object({
+        ...AtHead,
+        records: Type.Array(
+          Type.Composite([
+            RecordJson,
+            Type.Object({ purposes: Type.Array(Type.String({ description: 'HL7 v3 ActReason code' })) }),
+          ]),
+        ),
+      }),
+      handler: async (p) => {
+        const grantee = from0x(p.grantee);
+        const pg = await queryIndex(
+          api.chain.db,
+          IndexName.RECORDS_BY_PATIENT,
+          from0x(p.patient),
+          { limit: GRANTEE_SCAN, reverse: true },
+          (e) => e.type === 'record.added',
+        );
+        const at = headPoint(api);
+        const records = [];
+        for (const e of pg.entries) {
+          const id = e.attrs.record;
+          if (!(id instanceof Uint8Array)) continue;
+          // The one access rule at head time, per purpose: a consent covers it (not an emergency session).
+          const purposes = PURPOSES.filter((_, i) => {
+            const d = decideAccess(api, grantee, id, 'read', PURPOSE_CODES[i] as number);
+            return d.granted && d.consent !== null;
+          });
+          if (purposes.length === 0) continue;
+          const v = readState(api, recordKey(id));
+          if (v !== undefined) records.push({ ...recordToJson(id, decodeRecord(v)), purposes });
+        }
+        return { ...at, records };
+      },
+    }),
   ];
 }
+
+const PURPOSE_CODES = PURPOSE_NAMES.flatMap((n, i) => (n === '' ? [] : [i]));
+const PURPOSES = PURPOSE_NAMES.filter((n) => n !== '');

@@ -137,6 +137,8 @@ export const SCOPES: Readonly<Record<string, ScopeRule>> = {
     pre: (p, api) => recordSubjects(api, id(p, 'record')),
   },
   record_listByPatient: patientOf('patient'),
+  // Only records a live consent of this grantee covers are returned (the rule is in the handler).
+  record_listForGrantee: partyOf('grantee', 'grantee'),
   consent_get: {
     doc: 'the consent’s patient (self or live delegate), its grantee or the grantee’s organization',
     post: (_p, r) => {
@@ -168,6 +170,7 @@ export const SCOPES: Readonly<Record<string, ScopeRule>> = {
     },
   },
   audit_disclosures: patientOf('patient'),
+  governance_events: PUBLIC,
   audit_organization: {
     doc: 'the organization itself',
     pre: (p) => [{ kind: 'org', id: ref(p, 'org') }],

@@ -35,7 +35,7 @@ export async function startNode(homeArg: string, g: GlobalOpts): Promise<void> {
     config,
     clockOffsetMs: clockOffsetFromEnv(process.env),
     machine: medicalStateMachine,
-    indexer: (ops, height, time, txs, receipts) => indexOps({ height, time, txs, receipts }, ops),
+    indexer: (ops, height, time, txs, receipts, read) => indexOps({ height, time, txs, receipts, read }, ops),
     ...(vaultKey === undefined ? {} : { vaultKey }),
   });
   const stop = onShutdown(() => node.close());

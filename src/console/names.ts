@@ -41,6 +41,8 @@ export class Names {
     if (p === undefined) {
       p = this.lookup(key);
       this.cache.set(key, p);
+      // Not known yet (an organization a governance proposal is adding): asked again next time.
+      p.then((x) => x.type === 'unknown' && this.cache.delete(key));
     }
     return p;
   }

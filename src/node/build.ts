@@ -57,7 +57,7 @@ const errText = (err: unknown): string => (isCoded(err) ? err.code : err instanc
 export async function openChain(w: Wiring, indexer?: Indexer): Promise<{ chain: ChainState; pool: VerifierPool }> {
   // The audit indexes (derived data, written in each block's batch) back the audit_, consent_ and record_ lists.
   const index: Indexer =
-    indexer ?? ((ops, height, time, txs, receipts) => indexOps({ height, time, txs, receipts }, ops));
+    indexer ?? ((ops, height, time, txs, receipts, read) => indexOps({ height, time, txs, receipts, read }, ops));
   const chain = await ChainState.open({
     dir: join(w.home, 'db'),
     genesis: w.genesis,

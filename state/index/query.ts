@@ -310,6 +310,10 @@ export const credentialsByPractitioner = (db: Db, practitioner: Uint8Array, q?: 
 export const byOrganization = (db: Db, org: Uint8Array, q?: IndexQuery, filter?: (e: IndexEntry) => boolean) =>
   queryIndex(db, IndexName.BY_ORG, org, q, filter);
 
+/** Validator governance, chain-wide: proposals, votes, approvals, activations and skips. */
+export const governance = (db: Db, q?: IndexQuery, filter?: (e: IndexEntry) => boolean) =>
+  queryIndex(db, IndexName.GOVERNANCE, null, q, filter);
+
 // ---- rebuild ----
 
 /**

@@ -1,5 +1,8 @@
 import { type ChainEvent, type EventValue, type Receipt, TxStatus } from '../../src/chain/receipt.js';
 import type { Tx } from '../../src/chain/tx.js';
+import { IdentityType } from '../../src/tx/kinds.js';
+import { identityKey } from '../domain/keys.js';
+import { decodeIdentity } from '../domain/values.js';
 import { mapKey } from '../exec/keys.js';
 import { type BatchOp, Prefix } from '../store/db.js';
 import { encodeGroup, encodeIndexEntry } from './value.js';
@@ -25,10 +28,15 @@ export const IndexName = {
   CONSENTS_BY_GRANTEE: 0x63, // 'c' + grantee
   RECORDS_BY_PATIENT: 0x50, // 'P' + patient
   CREDENTIALS_BY_PRACTITIONER: 0x4c, // 'L' + practitioner
-  /** An organization's emergency sessions (opened, denied, reviewed, overdue) and the identities it registered. */
+  /**
+   * An organization's emergency sessions (opened, denied, reviewed, overdue), the identities it
+   * registered, and its practitioners' accesses (its disclosures report).
+   */
   BY_ORG: 0x4f, // 'O' + organization
   /** A patient's delegates (guardians, proxies): set and revoked. */
   DELEGATES_BY_PATIENT: 0x64, // 'd' + patient
+  /** Validator governance (no subject): proposals, votes, approvals, activations; public. */
+  GOVERNANCE: 0x67, // 'g'
 } as const;
 export type IndexName = (typeof IndexName)[keyof typeof IndexName];
 
@@ -52,6 +60,8 @@ export interface IndexedBlock {
   txs: readonly Tx[];
   /** One per tx, then possibly one block-level receipt (endBlock events). */
   receipts: readonly Receipt[];
+  /** Committed state before this block: who employs a practitioner (accesses carry no organization). */
+  read?: (key: Uint8Array) => Uint8Array | undefined;
 }
 
 const ZERO_HASH = new Uint8Array(32);
@@ -96,14 +106,45 @@ const bytesAttr = (a: Record<string, EventValue>, name: string): Uint8Array | nu
 
 type Target = [IndexName, Uint8Array | null];
 
+/** A practitioner's employing organization, or null (unknown, or not a practitioner). */
+type OrgOf = (practitioner: Uint8Array) => Uint8Array | null;
+
+/**
+ * Employers from this block's registrations first (a practitioner may be registered and act in
+ * one block), then from committed state. A practitioner's organization never changes.
+ */
+function employers(read: IndexedBlock['read']): { orgOf: OrgOf; registered: Map<string, Uint8Array> } {
+  const registered = new Map<string, Uint8Array>();
+  // A busy practitioner accesses many times per block: one state read and decode each.
+  const known = new Map<string, Uint8Array | null>();
+  const orgOf: OrgOf = (id) => {
+    const k = mapKey(id);
+    const local = registered.get(k);
+    if (local !== undefined) return local;
+    let org = known.get(k);
+    if (org === undefined) {
+      const v = read?.(identityKey(id));
+      const i = v === undefined ? undefined : decodeIdentity(v);
+      org = i?.type === IdentityType.PRACTITIONER && i.org.length === SUBJECT_BYTES ? i.org : null;
+      known.set(k, org);
+    }
+    return org;
+  };
+  return { orgOf, registered };
+}
+
 /** The (index, subject) pairs an event is listed under. */
-function targets(e: ChainEvent, out: Target[]): void {
+function targets(e: ChainEvent, out: Target[], orgOf: OrgOf): void {
   const a = e.attrs;
   const patient = bytesAttr(a, 'patient');
   const grantee = bytesAttr(a, 'grantee');
   switch (e.type) {
     case 'access':
-      out.push([IndexName.DISCLOSURES, patient], [IndexName.ACCESS_BY_GRANTEE, grantee]);
+      out.push(
+        [IndexName.DISCLOSURES, patient],
+        [IndexName.ACCESS_BY_GRANTEE, grantee],
+        [IndexName.BY_ORG, grantee === null ? null : orgOf(grantee)],
+      );
       if (a.granted !== true || a.emergency === true)
         out.push([IndexName.FLAGS_BY_GRANTEE, grantee], [IndexName.FLAGS, null]);
       return;
@@ -144,6 +185,13 @@ function targets(e: ChainEvent, out: Target[]): void {
     case 'delegate.revoked':
       out.push([IndexName.DELEGATES_BY_PATIENT, patient]);
       return;
+    case 'governance.proposed':
+    case 'governance.voted':
+    case 'governance.approved':
+    case 'governance.applied':
+    case 'governance.skipped':
+      out.push([IndexName.GOVERNANCE, null]);
+      return;
     case 'credential.issued':
     case 'credential.revoked':
       out.push([IndexName.CREDENTIALS_BY_PRACTITIONER, bytesAttr(a, 'practitioner')]);
@@ -162,6 +210,7 @@ interface Group {
 /** Appends the index ops of one executed block to the block's batch. */
 export function indexOps(block: IndexedBlock, ops: BatchOp[]): void {
   const { height, time, txs, receipts } = block;
+  const { orgOf, registered } = employers(block.read);
   const groups = new Map<string, Group>();
   const tgt: Target[] = [];
   for (let r = 0; r < receipts.length; r++) {
@@ -172,7 +221,12 @@ export function indexOps(block: IndexedBlock, ops: BatchOp[]): void {
     for (let s = 0; s < events.length; s++) {
       const e = events[s] as ChainEvent;
       tgt.length = 0;
-      targets(e, tgt);
+      if (e.type === 'identity.registered' && e.attrs.identityType === 'practitioner') {
+        const id = bytesAttr(e.attrs, 'id');
+        const org = bytesAttr(e.attrs, 'org');
+        if (id !== null && org !== null) registered.set(mapKey(id), org);
+      }
+      targets(e, tgt, orgOf);
       if (e.type === 'record.added') {
         const rec = bytesAttr(e.attrs, 'record');
         const patient = bytesAttr(e.attrs, 'patient');
@@ -181,7 +235,8 @@ export function indexOps(block: IndexedBlock, ops: BatchOp[]): void {
       if (tgt.length === 0) continue;
       const entry = encodeIndexEntry(r, s, e.type, txHash, e.attrs);
       for (const [name, subject] of tgt) {
-        if (subject === null && name !== IndexName.FLAGS) continue;
+        // Chain-wide indexes have no subject; elsewhere a missing subject lists nothing.
+        if (subject === null && name !== IndexName.FLAGS && name !== IndexName.GOVERNANCE) continue;
         const gk = subject === null ? String.fromCharCode(name) : String.fromCharCode(name) + mapKey(subject);
         const g = groups.get(gk);
         if (g === undefined) groups.set(gk, { name, subject, entries: [entry] });

@@ -6,96 +6,39 @@
  * organization, whose officer reviews it; the explorer follows the chain. Every view is scanned
  * with axe-core and shown at 375 px. Screenshots go to test-results/console.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readDevnet } from '../../src/cli/devnet.js';
 import { importBundle } from '../../src/client/fhir-import.js';
-import {
-  type Account,
-  accountFromSecret,
-  encryptKey,
-  generateAccount,
-  hex,
-  MedchainClient,
-  newRecordId,
-  TxFactory,
-} from '../../src/client/index.js';
+import { type Account, generateAccount, hex, newRecordId } from '../../src/client/index.js';
 import { RecordVault } from '../../src/client/vault/index.js';
 import { startVault } from '../../src/vault/index.js';
-import { operatorToken, TestNet } from '../helpers/procs.js';
+import { operatorToken } from '../helpers/procs.js';
 import { syntheticPatient } from '../vault/fhir.js';
-import { axe, launch, shot } from './browser.js';
+import { shot } from './browser.js';
+import { ConsoleNet, checkView, usableAt375, view, WAIT } from './fixture.js';
 
-const WAIT = 90_000;
-const FAST_SCRYPT = { N: 2 ** 14, r: 8, p: 1 };
-
-let net: TestNet;
-let browser: Browser | null = null;
-let node: MedchainClient;
-let chainId: string;
-let url: string;
+let fx: ConsoleNet | null = null;
+/** The fixture, once started (tests return early when there is no browser). */
+const f = (): ConsoleNet => fx as ConsoleNet;
 let org: Account;
 const alice = generateAccount();
 const doctor = generateAccount();
 const record = newRecordId();
-const files = mkdtempSync(join(tmpdir(), 'medchain-console-keys-'));
-const contexts: BrowserContext[] = [];
 let patientPage: Page;
 let officerPage: Page;
-/** Every URL the pages asked for: all must be the node's. */
-const requested: string[] = [];
-
-const as = (a: Account): TxFactory => new TxFactory({ chainId, account: a });
-
-async function ok(tx: { bytes: Uint8Array }): Promise<void> {
-  const r = await node.send(tx);
-  assert.is(r.status, 'ok', `${r.status} ${r.code ?? ''}`);
-}
-
-async function keyFile(a: Account, name: string, password: string): Promise<string> {
-  const file = join(files, `${name}.json`);
-  writeFileSync(file, JSON.stringify(await encryptKey(a, password, name, FAST_SCRYPT)));
-  return file;
-}
-
-async function newPage(): Promise<Page> {
-  const ctx = await (browser as Browser).newContext({ viewport: { width: 1000, height: 900 } });
-  contexts.push(ctx);
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(WAIT);
-  page.on('request', (r) => requested.push(r.url()));
-  await page.goto(`${url}/console/`);
-  return page;
-}
-
-async function signIn(page: Page, file: string, password: string, heading: string): Promise<void> {
-  await page.setInputFiles('#import-file', file);
-  await page.fill('#import-password', password);
-  await page.click('text=Import and sign in');
-  await page.locator('h1', { hasText: heading }).waitFor();
-}
-
-// Exact names: "My records" is also a substring of "Who looked at my records".
-const view = (page: Page, title: string) => page.getByRole('navigation').getByText(title, { exact: true }).click();
+let doctorPage: Page;
 
 test.before(async () => {
-  browser = await launch();
-  if (browser === null) return;
-  net = await TestNet.create(1, 200);
-  net.startAll();
-  await net.waitHeight(0, 1, 60_000);
-  const m = await readDevnet(net.dir);
-  org = accountFromSecret((m.nodes[0] as { orgSecretKey: string }).orgSecretKey);
-  url = net.nodes[0]?.rpc as string;
-  node = MedchainClient.http(url, { token: operatorToken() });
-  chainId = (await node.status()).chainId;
-  await ok(as(alice).registerPatient(org));
-  await ok(as(org).registerPractitioner(doctor));
-  const now = (await node.status()).headTime;
+  fx = await ConsoleNet.start();
+  if (fx === null) return;
+  org = fx.org;
+  const { as, ok } = { as: fx.as.bind(fx), ok: fx.ok.bind(fx) };
+  await f().ok(f().as(alice).registerPatient(org));
+  await f().ok(f().as(org).registerPractitioner(doctor));
+  const now = (await fx.node.status()).headTime;
   for (const type of ['license', 'emergency'] as const)
     await ok(
       as(org).issueCredential({
@@ -118,16 +61,12 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
-  await browser?.close();
-  await node?.close();
-  await net?.close();
-  rmSync(files, { recursive: true, force: true });
+  await fx?.close();
 });
 
 test('a patient imports her key file and grants a 48-hour consent to a doctor', async () => {
-  if (browser === null) return;
-  patientPage = await newPage();
+  if (fx === null) return;
+  patientPage = await f().newPage();
   const first = await patientPage.evaluate(
     () => performance.getEntriesByName('medchain-first-render')[0]?.startTime ?? -1,
   );
@@ -135,7 +74,7 @@ test('a patient imports her key file and grants a 48-hour consent to a doctor', 
   process.stdout.write(
     `\nconsole: first render ${first.toFixed(0)} ms after navigation start (localhost, loaded machine)\n`,
   );
-  await signIn(patientPage, await keyFile(alice, 'alice', 'alice-pw'), 'alice-pw', 'Who looked');
+  await f().signIn(patientPage, await f().keyFile(alice, 'alice', 'alice-pw'), 'alice-pw', 'Who looked');
   // The key is kept on the device encrypted only: the stored JSON is the keystore file.
   const stored = await patientPage.evaluate(() => localStorage.getItem('medchain.keystores') ?? '');
   assert.match(stored, '"ciphertext"');
@@ -149,17 +88,21 @@ test('a patient imports her key file and grants a 48-hour consent to a doctor', 
   await patientPage.click('text=Grant access');
   await patientPage.locator('li.consent[data-status=active]', { hasText: 'Dr. Grey' }).waitFor();
   await shot(patientPage, 'consent-granted');
-  const c = await node.call('consent_listByPatient', { patient: hex(alice.id) });
+  const c = await f().node.call('consent_listByPatient', { patient: hex(alice.id) });
   assert.is(c.consents.length, 1);
   const left = (c.consents[0]?.expiresAt ?? 0) - Date.now();
   assert.ok(left > 47 * 3_600_000 && left <= 48 * 3_600_000, `48 hours (${left} ms left)`);
 });
 
 test("the doctor's access appears in her view without a reload, verified", async () => {
-  if (browser === null) return;
+  if (fx === null) return;
   await view(patientPage, 'Who looked at my records');
   await patientPage.locator('text=Nobody has accessed your records yet.').waitFor();
-  await ok(as(doctor).access({ patient: alice.id, records: [record], purpose: 'TREAT' }));
+  await f().ok(
+    f()
+      .as(doctor)
+      .access({ patient: alice.id, records: [record], purpose: 'TREAT' }),
+  );
   const entry = patientPage.locator('li.entry[data-kind=access][data-outcome=granted][data-verified=true]');
   await entry.waitFor();
   assert.match((await entry.textContent()) ?? '', 'Dr. Grey');
@@ -167,13 +110,36 @@ test("the doctor's access appears in her view without a reload, verified", async
   await shot(patientPage, 'who-looked-granted');
 });
 
+test('the doctor sees the records her consent lets him read, checks access from the list and prepares to open one', async () => {
+  if (fx === null) return;
+  doctorPage = await f().pageAs(doctor, 'dr-grey', 'My patients');
+  const item = doctorPage.locator(`[data-patient="${hex(alice.id)}"] li[data-record="${hex(record)}"]`);
+  await item.waitFor();
+  const text = (await item.textContent()) ?? '';
+  assert.match(text, 'Observation');
+  assert.match(text, 'Kept by Hospital A');
+  assert.match(text, 'you may read it for treatment');
+  await item.getByRole('button', { name: /^Check access to the Observation/ }).click();
+  await doctorPage.locator('.status', { hasText: 'Allowed: you may read this record for treatment.' }).waitFor();
+  await item.getByRole('button', { name: /^Open the Observation/ }).click();
+  assert.is(await doctorPage.inputValue('#open-record'), hex(record));
+  // Opening is recorded on chain: the list fills the form and focuses its button, the doctor confirms.
+  assert.is(await doctorPage.evaluate(() => document.activeElement?.textContent), 'Open the record');
+  await shot(doctorPage, 'clinician-records');
+  await usableAt375(doctorPage, 'clinician-records');
+});
+
 test('she revokes; the next access appears as denied', async () => {
-  if (browser === null) return;
+  if (fx === null) return;
   await view(patientPage, 'My consents');
   await patientPage.click('button:has-text("Revoke")');
   await patientPage.locator('li.consent[data-status=revoked]').waitFor();
   await view(patientPage, 'Who looked at my records');
-  const r = await node.send(as(doctor).access({ patient: alice.id, records: [record], purpose: 'TREAT' }));
+  const r = await f().node.send(
+    f()
+      .as(doctor)
+      .access({ patient: alice.id, records: [record], purpose: 'TREAT' }),
+  );
   assert.is(r.status, 'denied');
   const denied = patientPage.locator('li.entry[data-outcome=denied][data-verified=true]');
   await denied.waitFor();
@@ -182,7 +148,7 @@ test('she revokes; the next access appears as denied', async () => {
 });
 
 test('she downloads her accounting of disclosures as CSV and as a FHIR Bundle', async () => {
-  if (browser === null) return;
+  if (fx === null) return;
   const [csv] = await Promise.all([
     patientPage.waitForEvent('download'),
     patientPage.click('text=Download the list (CSV)'),
@@ -207,20 +173,20 @@ test('she downloads her accounting of disclosures as CSV and as a FHIR Bundle', 
 });
 
 test('an imported FHIR bundle: every stored resource type shows in her records and on chain', async () => {
-  if (browser === null) return;
+  if (fx === null) return;
   const vault = await startVault(
-    { dir: join(files, 'vault'), host: '127.0.0.1', port: 0 },
-    { rpcUrl: url, custodianSecretKey: org.secretKey, log: { info: () => {}, warn: () => {} } },
+    { dir: join(f().files, 'vault'), host: '127.0.0.1', port: 0 },
+    { rpcUrl: f().url, custodianSecretKey: org.secretKey, log: { info: () => {}, warn: () => {} } },
   );
   try {
     const p = syntheticPatient(7);
     const resources = [p.patient, p.allergy, p.medication, p.condition, p.observation, p.encounter];
     const bundle = { resourceType: 'Bundle', type: 'transaction', entry: resources.map((resource) => ({ resource })) };
-    const me = new RecordVault({ client: node, chainId, account: alice, vaultUrl: vault.url });
+    const me = new RecordVault({ client: f().node, chainId: f().chainId, account: alice, vaultUrl: vault.url });
     const summary = await importBundle(me, bundle);
     const types = [...new Set(summary.items.filter((i) => i.status === 'stored').map((i) => i.resourceType))];
     assert.is(types.length, 5, 'allergy, medication, condition, observation and encounter are stored');
-    const onChain = await node.call('record_listByPatient', { patient: hex(alice.id) });
+    const onChain = await f().node.call('record_listByPatient', { patient: hex(alice.id) });
     for (const t of types)
       assert.ok(
         onChain.records.some((r) => r.resourceType === t),
@@ -236,11 +202,11 @@ test('an imported FHIR bundle: every stored resource type shows in her records a
 });
 
 test('break-glass: highlighted for the patient, queued for the organization, cleared by its review', async () => {
-  if (browser === null) return;
-  officerPage = await newPage();
-  await signIn(officerPage, await keyFile(org, 'hospital-a', 'org-pw'), 'org-pw', 'Emergency access review');
+  if (fx === null) return;
+  officerPage = await f().newPage();
+  await f().signIn(officerPage, await f().keyFile(org, 'hospital-a', 'org-pw'), 'org-pw', 'Emergency access review');
   await officerPage.locator('text=Nothing to review.').waitFor();
-  await ok(as(doctor).breakGlass(alice.id));
+  await f().ok(f().as(doctor).breakGlass(alice.id));
   const mine = patientPage.locator('li.entry.emergency[data-kind="emergency.opened"][data-verified=true]');
   await mine.waitFor();
   assert.match((await mine.textContent()) ?? '', 'break the glass');
@@ -256,7 +222,7 @@ test('break-glass: highlighted for the patient, queued for the organization, cle
 });
 
 test("the explorer's height advances", async () => {
-  if (browser === null) return;
+  if (fx === null) return;
   await view(officerPage, 'Chain explorer');
   const h = officerPage.locator('[data-testid=head-height]');
   await h.waitFor();
@@ -269,8 +235,70 @@ test("the explorer's height advances", async () => {
   await shot(officerPage, 'explorer');
 });
 
+test("the explorer shows each validator's votes and missed blocks, and charts finality and throughput", async () => {
+  if (fx === null) return;
+  await view(officerPage, 'Chain explorer');
+  // One validator: it signed every block of the window and missed none.
+  const row = officerPage.locator(`tr[data-validator="${hex(org.id)}"]`);
+  await row.waitFor();
+  assert.ok(Number(await row.getAttribute('data-signed')) > 0);
+  assert.is(await row.getAttribute('data-missed'), '0');
+  assert.match((await row.textContent()) ?? '', 'Hospital A');
+  assert.match((await officerPage.getByTestId('later-rounds').textContent()) ?? '', 'first round');
+  const chart = officerPage.getByTestId('finality-chart');
+  assert.ok((await chart.locator('svg rect').count()) > 0, 'bars drawn');
+  assert.match((await chart.locator('p').textContent()) ?? '', /\(median\)/);
+  // The numbers, for screen readers and keyboards: the disclosure opens with Enter.
+  await chart.locator('summary').focus();
+  await officerPage.keyboard.press('Enter');
+  assert.ok((await chart.locator('tbody tr').count()) > 0, 'a row per block');
+  await shot(officerPage, 'explorer-activity');
+});
+
+test("with the node's operator token, a block's transactions are listed (names only the operator sees)", async () => {
+  if (fx === null) return;
+  const sent = await f().node.send(
+    f()
+      .as(doctor)
+      .access({ patient: alice.id, records: [record], purpose: 'TREAT' }),
+  );
+  const { height } = sent;
+  const txs = officerPage.getByTestId('block-txs');
+  assert.is(await txs.count(), 0, 'not shown without the token');
+  await officerPage.fill('#operator-token', 'not-the-token');
+  await officerPage.click('text=Show operator data');
+  await officerPage.getByRole('alert').waitFor();
+  await officerPage.fill('#operator-token', operatorToken());
+  await officerPage.keyboard.press('Enter');
+  await txs.waitFor();
+  await officerPage.locator('[data-testid=peers]', { hasText: 'connected' }).waitFor();
+  await officerPage.fill('#block-height', String(height));
+  await officerPage.click('text=Show its transactions');
+  const item = txs.locator(`li[data-tx="${sent.txHash}"]`);
+  await item.waitFor();
+  assert.match((await item.textContent()) ?? '', /^access, signed by /);
+  await shot(officerPage, 'explorer-operator');
+  await usableAt375(officerPage, 'explorer-operator');
+});
+
+test('the explorer lists a governance proposal with its proposer, votes and outcome', async () => {
+  if (fx === null) return;
+  await f().ok(f().as(org).proposeOrganization(generateAccount(), 'Clinic B'));
+  // One validator: its own vote approves; the change takes effect a few blocks later.
+  // Named once in effect: the chain knows the new organization's name from then on.
+  const item = officerPage.locator('li[data-proposal][data-status=applied]', {
+    hasText: 'Add an organization: Clinic B',
+  });
+  await item.waitFor();
+  const text = (await item.textContent()) ?? '';
+  assert.match(text, 'Proposed by Hospital A');
+  assert.match(text, '1 vote in favour: Hospital A');
+  assert.match(text, /In effect since block \d+/);
+  await shot(officerPage, 'explorer-governance');
+});
+
 test('every view: no serious or critical axe violations, usable at 375 px', async () => {
-  if (browser === null) return;
+  if (fx === null) return;
   const views: [Page, string, string][] = [
     [patientPage, 'Who looked at my records', 'who-looked'],
     [patientPage, 'My consents', 'consents'],
@@ -279,30 +307,20 @@ test('every view: no serious or critical axe violations, usable at 375 px', asyn
     [officerPage, 'Emergency access review', 'review'],
   ];
   // The doctor at the console: checking before acting says the revoked consent no longer covers the record.
-  const doctorPage = await newPage();
-  await signIn(doctorPage, await keyFile(doctor, 'dr-grey', 'doc-pw'), 'doc-pw', 'My patients');
+  await view(doctorPage, 'My patients');
   await doctorPage.fill('#check-record', hex(record));
   await doctorPage.click('text=Check access');
   await doctorPage.locator('.status', { hasText: 'Not allowed: consent revoked' }).waitFor();
   views.push([doctorPage, 'My patients', 'clinician']);
-  const signInPage = await newPage();
-  for (const [page, title, name] of [...views, [signInPage, 'Sign in', 'signin'] as [Page, string, string]]) {
-    await page.setViewportSize({ width: 375, height: 800 });
-    await view(page, title);
-    await page.getByRole('heading', { level: 1, name: title, exact: true }).waitFor();
-    const bad = (await axe(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.equal(bad, [], `${name}: ${JSON.stringify(bad)}`);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `${name} scrolls sideways at 375 px (${overflow} px)`);
-    await shot(page, `375-${name}`);
-  }
+  const signInPage = await f().newPage();
+  for (const [page, title, name] of [...views, [signInPage, 'Sign in', 'signin'] as [Page, string, string]])
+    await checkView(page, title, name);
 });
 
 test('the pages asked nothing of any host but the node', () => {
-  if (browser === null) return;
-  assert.ok(requested.length > 0);
-  const foreign = requested.filter((u) => !u.startsWith(`${url}/`) && !u.startsWith('data:') && !u.startsWith('blob:'));
-  assert.equal(foreign, []);
+  if (fx === null) return;
+  assert.ok(f().requested.length > 0);
+  assert.equal(f().foreignRequests(), []);
 });
 
 test.run();

@@ -5,49 +5,27 @@
  * on chain. The patient then erases it and sees the custodian's deletion confirmed, adds and
  * removes a delegate, and replaces her key. The views pass axe at 375 px.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readDevnet } from '../../src/cli/devnet.js';
-import {
-  type Account,
-  accountFromSecret,
-  encryptKey,
-  generateAccount,
-  hex,
-  MedchainClient,
-  TxFactory,
-} from '../../src/client/index.js';
+import { generateAccount, hex } from '../../src/client/index.js';
 import { RecordVault } from '../../src/client/vault/index.js';
-import { operatorToken, TestNet } from '../helpers/procs.js';
 import { json, syntheticPatient } from '../vault/fhir.js';
-import { axe, launch, shot } from './browser.js';
+import { shot } from './browser.js';
+import { ConsoleNet, usableAt375, view, WAIT } from './fixture.js';
 
-const WAIT = 90_000;
-let net: TestNet;
-let browser: Browser | null = null;
-let node: MedchainClient;
-let chainId: string;
-let url: string;
-let org: Account;
+let fx: ConsoleNet | null = null;
+const f = (): ConsoleNet => fx as ConsoleNet;
 let record: string;
+let vaultPort: number;
 const alice = generateAccount();
 const bob = generateAccount();
 let patient: Page;
 const doctor = generateAccount();
-const files = mkdtempSync(join(tmpdir(), 'medchain-console-open-'));
-const contexts: BrowserContext[] = [];
 const synthetic = syntheticPatient(11);
-
-const as = (a: Account): TxFactory => new TxFactory({ chainId, account: a });
-async function ok(tx: { bytes: Uint8Array }): Promise<void> {
-  const r = await node.send(tx);
-  assert.is(r.status, 'ok', `${r.status} ${r.code ?? ''}`);
-}
 
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
@@ -60,25 +38,25 @@ const freePort = (): Promise<number> =>
   });
 
 test.before(async () => {
-  browser = await launch();
-  if (browser === null) return;
-  net = await TestNet.create(1, 200);
-  const m = await readDevnet(net.dir);
-  org = accountFromSecret((m.nodes[0] as { orgSecretKey: string }).orgSecretKey);
+  vaultPort = await freePort();
   // The node serves its organization's vault (config.vault, a plain key file for the test).
-  const home = net.nodes[0]?.home as string;
-  const vaultPort = await freePort();
-  const keyFile = join(home, 'vault.key');
-  writeFileSync(keyFile, hex(org.secretKey));
-  chmodSync(keyFile, 0o600);
-  const cfgFile = join(home, 'config.json');
-  const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
-  writeFileSync(cfgFile, JSON.stringify({ ...cfg, vault: { enabled: true, port: vaultPort, keyFile: 'vault.key' } }));
-  net.startAll();
-  await net.waitHeight(0, 1, 60_000);
-  url = net.nodes[0]?.rpc as string;
-  node = MedchainClient.http(url, { token: operatorToken() });
-  chainId = (await node.status()).chainId;
+  fx = await ConsoleNet.start({
+    beforeStart: (home, org) => {
+      const keyFile = join(home, 'vault.key');
+      writeFileSync(keyFile, hex(org.secretKey));
+      chmodSync(keyFile, 0o600);
+      const cfgFile = join(home, 'config.json');
+      const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
+      writeFileSync(
+        cfgFile,
+        JSON.stringify({ ...cfg, vault: { enabled: true, port: vaultPort, keyFile: 'vault.key' } }),
+      );
+    },
+  });
+  if (fx === null) return;
+  const { org, node, chainId } = fx;
+  const as = fx.as.bind(fx);
+  const ok = fx.ok.bind(fx);
   await ok(as(alice).registerPatient(org));
   await ok(as(bob).registerPatient(org));
   await ok(as(org).registerPractitioner(doctor));
@@ -106,28 +84,12 @@ test.before(async () => {
 });
 
 test.after(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
-  await browser?.close();
-  await node?.close();
-  await net?.close();
-  rmSync(files, { recursive: true, force: true });
+  await fx?.close();
 });
 
 test('the doctor opens the record in the browser through the node: decrypted there, shown readably, recorded on chain', async () => {
-  if (browser === null) return;
-  const ctx = await browser.newContext({ viewport: { width: 1000, height: 900 } });
-  contexts.push(ctx);
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(WAIT);
-  const requested: string[] = [];
-  page.on('request', (r) => requested.push(r.url()));
-  await page.goto(`${url}/console/`);
-  const file = join(files, 'dr.json');
-  writeFileSync(file, JSON.stringify(await encryptKey(doctor, 'doc-pw', 'dr', { N: 2 ** 14, r: 8, p: 1 })));
-  await page.setInputFiles('#import-file', file);
-  await page.fill('#import-password', 'doc-pw');
-  await page.click('text=Import and sign in');
-  await page.locator('h1', { hasText: 'My patients' }).waitFor();
+  if (fx === null) return;
+  const page = await f().pageAs(doctor, 'dr', 'My patients');
   await page.fill('#open-record', record);
   await page.selectOption('#open-purpose', 'TREAT');
   await page.click('text=Open the record');
@@ -141,66 +103,47 @@ test('the doctor opens the record in the browser through the node: decrypted the
   assert.is((await summary.textContent())?.trim(), `Systolic blood pressure: ${value} mm[Hg] (final)`);
   await shot(page, 'open-record');
   assert.ok(
-    requested.some((u) => u.startsWith(`${url}/vault/v1/records/`)),
+    f().requested.some((u) => u.startsWith(`${f().url}/vault/v1/records/`)),
     'through the node',
   );
-  assert.ok(requested.every((u) => u.startsWith(`${url}/`) || u.startsWith('data:') || u.startsWith('blob:')));
-  const trail = await node.call('audit_query', { patient: hex(alice.id), kinds: ['access'] });
+  assert.equal(f().foreignRequests(), []);
+  const trail = await f().node.call('audit_query', { patient: hex(alice.id), kinds: ['access'] });
   assert.ok(trail.entries.some((e) => e.attrs.grantee === hex(doctor.id) && e.attrs.granted === true));
   // No PHI in the node's output (its log, the proxy's and the vault's).
-  const out = net.nodes[0]?.output.join('') ?? '';
+  const out = f().net.nodes[0]?.output.join('') ?? '';
   for (const secret of synthetic.secrets) assert.not.match(out, secret);
-  await axe375(page, 'open-record');
+  await usableAt375(page, 'open-record');
 });
 
-async function axe375(page: Page, name: string): Promise<void> {
-  await page.setViewportSize({ width: 375, height: 800 });
-  const bad = (await axe(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.equal(bad, [], `${name}: ${JSON.stringify(bad)}`);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `${name} scrolls sideways at 375 px (${overflow} px)`);
-  await shot(page, `375-${name}`);
-  await page.setViewportSize({ width: 1000, height: 900 });
-}
-
-const view = (page: Page, title: string) => page.getByRole('navigation').getByText(title, { exact: true }).click();
-
 test("the patient erases the record and sees the custodian's deletion confirmed", async () => {
-  if (browser === null) return;
-  const ctx = await browser.newContext({ viewport: { width: 1000, height: 900 }, acceptDownloads: true });
-  contexts.push(ctx);
-  patient = await ctx.newPage();
-  patient.setDefaultTimeout(WAIT);
-  await patient.goto(`${url}/console/`);
-  const file = join(files, 'alice.json');
-  writeFileSync(file, JSON.stringify(await encryptKey(alice, 'alice-pw', 'alice', { N: 2 ** 14, r: 8, p: 1 })));
-  await patient.setInputFiles('#import-file', file);
-  await patient.fill('#import-password', 'alice-pw');
-  await patient.click('text=Import and sign in');
-  await patient.locator('h1', { hasText: 'Who looked' }).waitFor();
+  if (fx === null) return;
+  patient = await f().pageAs(alice, 'alice', 'Who looked');
   await view(patient, 'My records');
   const item = patient.locator(`li[data-record="${record}"]`);
   await item.locator('summary').click();
   await item.getByRole('button', { name: 'Erase the Observation for good' }).click();
   await item.locator('.badge', { hasText: 'Erased' }).waitFor();
   await item.locator('text=the hospital confirmed the deletion').waitFor();
-  const r = await node.call('record_get', { record });
+  const r = await f().node.call('record_get', { record });
   assert.ok(r.record?.erased && r.record.deletionReceipt !== null);
   await shot(patient, 'record-erased');
 });
 
 test('she adds a delegate and removes them', async () => {
-  if (browser === null) return;
+  if (fx === null) return;
   await view(patient, 'My account');
   await patient.fill('#delegate', hex(bob.id));
   await patient.fill('#delegate-days', '30');
   await patient.click('text=Add delegate');
   const item = patient.locator(`li[data-delegate="${hex(bob.id)}"]`);
   await item.waitFor();
-  await axe375(patient, 'account');
+  await usableAt375(patient, 'account');
   await item.getByRole('button', { name: /Remove the delegate/ }).click();
   await patient.locator('text=No one.').waitFor();
-  const trail = await node.call('audit_query', { patient: hex(alice.id), kinds: ['delegate.set', 'delegate.revoked'] });
+  const trail = await f().node.call('audit_query', {
+    patient: hex(alice.id),
+    kinds: ['delegate.set', 'delegate.revoked'],
+  });
   assert.equal(
     trail.entries.map((e) => e.type),
     ['delegate.set', 'delegate.revoked'],
@@ -208,8 +151,8 @@ test('she adds a delegate and removes them', async () => {
 });
 
 test('she replaces her key: the new one is saved encrypted, downloaded, and signs her in; the chain has it', async () => {
-  if (browser === null) return;
-  const before = (await node.call('identity_get', { id: hex(alice.id) })).identity?.pubkey;
+  if (fx === null) return;
+  const before = (await f().node.call('identity_get', { id: hex(alice.id) })).identity?.pubkey;
   await view(patient, 'My account');
   await patient.fill('#rotate-password', 'alice-new-pw');
   const downloaded = patient.waitForEvent('download').catch((err: unknown) => err as Error);
@@ -233,7 +176,7 @@ test('she replaces her key: the new one is saved encrypted, downloaded, and sign
   };
   assert.is(saved.id, hex(alice.id), 'same identity');
   await patient.locator('h1', { hasText: 'Sign in' }).waitFor();
-  const after = (await node.call('identity_get', { id: hex(alice.id) })).identity?.pubkey;
+  const after = (await f().node.call('identity_get', { id: hex(alice.id) })).identity?.pubkey;
   assert.is(after, saved.publicKey);
   assert.is.not(after, before);
   await patient.fill('#stored-password', 'alice-new-pw');

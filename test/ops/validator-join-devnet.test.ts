@@ -166,7 +166,7 @@ test('a devnet grows from 4 to 5 validators with the three commands (the new one
     assert.is(five[mine]?.id, req.organization);
     // It signs: a certificate verifying against the 5-validator set carries its signature...
     const from = await net.height(0);
-    await findBlock(url, from, five, (_h, c) => c.signatures.some((s) => s.validatorIndex === mine));
+    const signed = await findBlock(url, from, five, (_h, c) => c.signatures.some((s) => s.validatorIndex === mine));
     // ...and it proposes (its organization as the header's proposer), with no restart.
     await findBlock(url, from, five, (h) => h.proposer === req.organization);
 
@@ -183,11 +183,16 @@ test('a devnet grows from 4 to 5 validators with the three commands (the new one
     assert.not.ok(four.some((v) => v.pubkey === req.consensusKey));
     // The chain goes on with the 4; the removed hospital's node, configured nowhere, is dropped.
     const after = await net.height(0);
-    await findBlock(url, after + 2, four, () => true);
+    const h = await findBlock(url, after + 2, four, () => true);
     await until('the removed node disconnected', 2 * MINUTE, async () => {
       const lists = await Promise.all(net.nodes.slice(0, 4).map((n) => peersOf(n.rpc)));
       return lists.every((l) => !l.includes(req.peerId)) ? true : undefined;
     });
+    // Light clients: each height's set is still served, the one its header names (not today's).
+    const ids = (vs: ValidatorJson[]) => vs.map((v) => v.pubkey).sort();
+    assert.equal(ids(await rpc<ValidatorJson[]>(url, 'chain_getValidators', [1])), ids(four), 'block 1: the first 4');
+    assert.equal(ids(await rpc<ValidatorJson[]>(url, 'chain_getValidators', [signed])), ids(five), 'while 5 signed');
+    assert.equal(ids(await rpc<ValidatorJson[]>(url, 'chain_getValidators', [h])), ids(four), 'after the removal');
   } catch (err) {
     // What the nodes said, for a failure under load.
     for (const n of net.nodes) process.stderr.write(`\n--- ${n.name}\n${n.output.join('').slice(-8000)}\n`);

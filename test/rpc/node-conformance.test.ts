@@ -108,6 +108,14 @@ test('domain errors: stable numbers with the string code in data, no PHI', async
   assert.is(cur.error?.code, 6002);
 });
 
+test('chain_getValidators at a block: the set its header names; unknown heights CHAIN_BLOCK_NOT_FOUND', async () => {
+  const now = (await call(url, 'chain_getValidators')).result;
+  const at1 = (await call(url, 'chain_getValidators', { block: 1 })).result;
+  assert.equal(at1, now, 'one validator, never changed');
+  const far = await call(url, 'chain_getValidators', { block: 1_000_000 });
+  assert.is(far.error?.data?.code, 'CHAIN_BLOCK_NOT_FOUND');
+});
+
 test('a read answers for an unknown subject instead of failing', async () => {
   const d = await call(url, 'access_check', [ZERO, ZERO, 'read', 'TREAT']);
   assert.is((d.result as { granted: boolean; code: string }).granted, false);

@@ -93,7 +93,7 @@ export async function startScopedNode(): Promise<ScopedNode> {
     dir: join(dir, 'db'),
     genesis,
     machine: medicalStateMachine,
-    indexer: (ops, height, time, txs, receipts) => indexOps({ height, time, txs, receipts }, ops),
+    indexer: (ops, height, time, txs, receipts, read) => indexOps({ height, time, txs, receipts, read }, ops),
     syncWrites: false,
   });
   const events = new EventEmitter();

@@ -93,6 +93,7 @@ test('public: status, headers, commits, validators, discovery, block tx hashes',
     ['chain_getStatus', undefined],
     ['chain_getHeader', { block: 1 }],
     ['chain_getValidators', undefined],
+    ['governance_events', undefined],
     ['rpc.discover', undefined],
     ['chain_getBlock', { block: 2 }],
     ['identity_get', { id: hex(ctx.n.doctor.id) }],
@@ -141,6 +142,25 @@ test('audit_organization: the organization itself only; it lists the staff and p
   assert.ok(ids.includes(hex(n.doctor.id)), 'its practitioner');
   assert.ok(ids.includes(hex(n.patient.id)), 'the patient it onboarded');
   assert.not.ok(ids.includes(hex(n.doctorB.id)), "another organization's practitioner");
+  // Its practitioners' accesses (the disclosures report), in one query.
+  const acc = await call(
+    n.url,
+    'audit_organization',
+    { org: hex(n.orgA.id), kinds: ['access'] },
+    bearer(ctx.tokens.get('orgA') as string),
+  );
+  const entries = (acc.result as { entries: { type: string; attrs: { grantee: string } }[] }).entries;
+  assert.equal(
+    entries.map((e) => [e.type, e.attrs.grantee]),
+    [['access', hex(n.doctor.id)]],
+  );
+  const b = await call(
+    n.url,
+    'audit_organization',
+    { org: hex(n.orgB.id), kinds: ['access'] },
+    bearer(ctx.tokens.get('orgB') as string),
+  );
+  assert.equal((b.result as { entries: unknown[] }).entries, [], "not another organization's");
 });
 
 test("audit_query by patient lists her delegates (the console's delegates view reads it)", async (ctx) => {
@@ -168,6 +188,27 @@ test('record metadata: the patient, the custodian, a grantee with a live consent
     'doctor',
   ]);
   await expectScope(ctx, 'record_get', { record: hex(n.otherRecord) }, ['operator', 'other', 'orgB']);
+});
+
+test('record_listForGrantee: the grantee or its organization; only records a live consent covers, with its purposes', async (ctx) => {
+  const { n } = ctx;
+  const [doctor, patient] = [hex(n.doctor.id), hex(n.patient.id)];
+  await expectScope(ctx, 'record_listForGrantee', { grantee: doctor, patient }, ['operator', 'doctor', 'orgA']);
+  const as = (who: Name) => bearer(ctx.tokens.get(who) as string);
+  type Listed = { records: { id: string; purposes: string[] }[] };
+  const mine = (await call(n.url, 'record_listForGrantee', { grantee: doctor, patient }, as('doctor')))
+    .result as Listed;
+  assert.equal(
+    mine.records.map((r) => [r.id, r.purposes]),
+    [[hex(n.record), ['TREAT']]],
+  );
+  // No consent: nothing, not even whether the patient has records.
+  const none = (await call(n.url, 'record_listForGrantee', { grantee: doctor, patient: hex(n.other.id) }, as('doctor')))
+    .result as Listed;
+  assert.equal(none.records, []);
+  const b = (await call(n.url, 'record_listForGrantee', { grantee: hex(n.doctorB.id), patient }, as('doctorB')))
+    .result as Listed;
+  assert.equal(b.records, []);
 });
 
 test('practitioner scope: own consents, access history, credentials, access_check for itself; its organization too', async (ctx) => {

@@ -1,7 +1,8 @@
 /**
- * The clinician's desk: the patients who consented to me (live consents), checking whether an
- * access would be allowed before acting (access_check, nothing recorded), and break-glass with a
- * reason behind a clear warning: the patient and my organization both see it.
+ * The clinician's desk: the patients who consented to me (live consents) and the records those
+ * consents let me read now, each with check and open; checking whether an access would be allowed
+ * before acting (access_check, nothing recorded), and break-glass with a reason behind a clear
+ * warning: the patient and my organization both see it.
  */
 import { PURPOSE_WORDS, purposeWords, reasonWords } from '../format.js';
 import { errorText, useLive } from '../live.js';
@@ -9,6 +10,7 @@ import type { Names } from '../names.js';
 import { idField, Status, useSend } from '../send.js';
 import { onEvents, type Session } from '../session.js';
 import { ConsentItem } from './consent-item.js';
+import { ConsentedRecords } from './consented-records.js';
 import { OpenRecord } from './open-record.js';
 
 export function Clinician(props: { s: Session; names: Names }) {
@@ -20,15 +22,7 @@ export function Clinician(props: { s: Session; names: Names }) {
     [s.id],
   );
 
-  const check = async (e: Event): Promise<void> => {
-    e.preventDefault();
-    const d = new FormData(e.currentTarget as HTMLFormElement);
-    const record = idField(d, 'record');
-    const purpose = String(d.get('purpose') ?? 'TREAT');
-    if (record === null) {
-      setMsg('Check: enter a record id (0x and 64 hex digits).');
-      return;
-    }
+  const checkAccess = async (record: string, purpose: string): Promise<void> => {
     try {
       const r = await s.http.call('access_check', { grantee: s.id, record, action: 'read', purpose });
       setMsg(
@@ -39,6 +33,37 @@ export function Clinician(props: { s: Session; names: Names }) {
     } catch (err) {
       setMsg(`Check: ${errorText(err)}`);
     }
+  };
+
+  const check = async (e: Event): Promise<void> => {
+    e.preventDefault();
+    const d = new FormData(e.currentTarget as HTMLFormElement);
+    const record = idField(d, 'record');
+    if (record === null) {
+      setMsg('Check: enter a record id (0x and 64 hex digits).');
+      return;
+    }
+    await checkAccess(record, String(d.get('purpose') ?? 'TREAT'));
+  };
+
+  /** Fills a form with a listed record, so the person sees what will be done and confirms it. */
+  const fill = (form: 'check' | 'open', record: string, purpose: string): HTMLButtonElement | null => {
+    const input = document.getElementById(`${form}-record`) as HTMLInputElement | null;
+    const select = document.getElementById(`${form}-purpose`) as HTMLSelectElement | null;
+    if (input === null || select === null) return null;
+    input.value = record;
+    select.value = purpose;
+    return input.form?.querySelector('button[type=submit]') ?? null;
+  };
+  const checkListed = (record: string, purpose: string): void => {
+    fill('check', record, purpose);
+    checkAccess(record, purpose);
+  };
+  const openListed = (record: string, purpose: string): void => {
+    const button = fill('open', record, purpose);
+    button?.scrollIntoView({ block: 'center' });
+    button?.focus();
+    setMsg(`Ready to open the record for ${purposeWords(purpose)}: press “Open the record”. The patient will see it.`);
   };
 
   const breakGlass = async (e: Event): Promise<void> => {
@@ -71,6 +96,14 @@ export function Clinician(props: { s: Session; names: Names }) {
           ))}
         </ul>
       </section>
+      <ConsentedRecords
+        s={s}
+        names={props.names}
+        patients={[...new Set(consents.map((c) => c.patient))]}
+        version={consents.map((c) => c.id).join()}
+        check={checkListed}
+        open={openListed}
+      />
       <OpenRecord s={s} />
       <section aria-labelledby="check-h" class="card">
         <h2 id="check-h">Check before reading a record</h2>

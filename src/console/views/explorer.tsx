@@ -1,6 +1,8 @@
 /**
  * The chain at a glance, for operators and the curious: head and finalized height (live, from the
- * newHeads subscription), the latest blocks, the validators, the mempool depth and the peers.
+ * newHeads subscription), the latest blocks, the validators' votes and missed blocks, finality and
+ * throughput charts, validator governance, the mempool depth and the peers. With the node's operator token, each block's
+ * transactions (bodies name patients: the node serves them to its operator only).
  */
 import { useEffect, useState } from 'preact/hooks';
 import { type HeaderJson, MedchainClient, type Status, type ValidatorJson } from '../../client/index.js';
@@ -8,6 +10,9 @@ import { localTime, shortId } from '../format.js';
 import { errorText } from '../live.js';
 import type { Names } from '../names.js';
 import { nodeUrl, publicHttp, type Session } from '../session.js';
+import { ChainActivity } from './activity.js';
+import { Governance } from './governance.js';
+import { BlockTxs, OperatorToken } from './operator.js';
 
 const KEEP = 8;
 
@@ -16,6 +21,8 @@ export function Explorer(props: { session: Session | null; names: Names }) {
   const [heads, setHeads] = useState<HeaderJson[]>([]);
   const [validators, setValidators] = useState<ValidatorJson[]>([]);
   const [error, setError] = useState<string | null>(null);
+  /** The operator's client (token kept in memory only), or null. */
+  const [operator, setOperator] = useState<MedchainClient | null>(null);
 
   useEffect(() => {
     const http = publicHttp();
@@ -106,45 +113,27 @@ export function Explorer(props: { session: Session | null; names: Names }) {
           </tbody>
         </table>
       </section>
-      <section aria-labelledby="validators-h">
-        <h2 id="validators-h">Validators ({validators.length})</h2>
-        <ul class="plain">
-          {validators.map((v) => (
-            <Validator key={v.id} v={v} names={props.names} />
-          ))}
-        </ul>
-      </section>
-      <Peers />
+      {operator !== null && <BlockTxs client={operator} head={status?.headHeight ?? 1} names={props.names} />}
+      <ChainActivity head={status?.headHeight ?? 0} validators={validators} names={props.names} />
+      <Governance head={status?.headHeight ?? 0} names={props.names} />
+      <OperatorToken client={operator} onChange={setOperator} />
+      <Peers client={operator} />
     </div>
   );
 }
 
-function Validator(props: { v: ValidatorJson; names: Names }) {
-  const [name, setName] = useState(shortId(props.v.id));
-  useEffect(() => {
-    props.names.party(props.v.id).then((p) => setName(p.label));
-  }, [props.names, props.v.id]);
-  return (
-    <li>
-      <strong title={props.v.id}>{name}</strong> · voting power {props.v.power}
-    </li>
-  );
-}
-
-function Peers() {
+function Peers(props: { client: MedchainClient | null }) {
   const [peers, setPeers] = useState<string>('Loading…');
   useEffect(() => {
-    publicHttp()
-      .call('net_peers')
-      .then(
-        (p) => setPeers(`${p.length} connected`),
-        () => setPeers('Shown to the node’s operator only.'),
-      );
-  }, []);
+    (props.client ?? publicHttp()).call('net_peers').then(
+      (p) => setPeers(`${p.length} connected`),
+      () => setPeers('Shown to the node’s operator only.'),
+    );
+  }, [props.client]);
   return (
     <section aria-labelledby="peers-h">
       <h2 id="peers-h">Peers</h2>
-      <p>{peers}</p>
+      <p data-testid="peers">{peers}</p>
     </section>
   );
 }

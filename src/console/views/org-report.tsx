@@ -1,7 +1,8 @@
 /**
  * The organization's disclosures report: every access its practitioners made to patients' records
  * and every emergency access they opened, granted or refused, newest first, downloadable as CSV.
- * Read per practitioner (audit_query by grantee: accesses carry no organization on chain).
+ * One paged query of the organization's own index (audit_organization), which lists its
+ * practitioners' accesses under it.
  */
 
 import { useState } from 'preact/hooks';
@@ -10,26 +11,21 @@ import { csvField } from '../accounting.js';
 import { download } from '../download.js';
 import { localTime, purposeWords, reasonWords, shortId } from '../format.js';
 import { errorText, useLive } from '../live.js';
-import { staffOf } from '../org.js';
 import { Status } from '../send.js';
 import type { Session } from '../session.js';
 
-type Entry = Result<'audit_query'>['entries'][number];
-const KINDS = ['access', 'emergency.opened', 'emergency.denied'];
-/** Newest entries read per practitioner. */
-const PER_MEMBER = 200;
+type Page = Result<'audit_organization'>;
+type Entry = Page['entries'][number];
+const KINDS = ['access', 'emergency.opened', 'emergency.denied'] as const;
+/** Entries per page. */
+const PAGE = 200;
 
-async function report(s: Session): Promise<Entry[]> {
-  const staff = await staffOf(s);
-  const pages = await Promise.all(
-    staff.map((m) =>
-      s.http.call('audit_query', { grantee: m.id, kinds: KINDS, page: { limit: PER_MEMBER, reverse: true } }),
-    ),
-  );
-  return pages
-    .flatMap((p) => p.entries)
-    .sort((a, b) => b.height - a.height || b.receiptIndex - a.receiptIndex || b.seq - a.seq);
-}
+const readPage = (s: Session, cursor: string | null): Promise<Page> =>
+  s.http.call('audit_organization', {
+    org: s.id,
+    kinds: [...KINDS],
+    page: cursor === null ? { limit: PAGE, reverse: true } : { limit: PAGE, reverse: true, cursor },
+  });
 
 const refused = (e: Entry): boolean => e.attrs.granted === false || e.type === 'emergency.denied';
 
@@ -65,9 +61,25 @@ function toCsv(entries: Entry[]): string {
 
 export function OrgReport(props: { s: Session }) {
   const { s } = props;
-  const live = useLive(() => report(s), undefined, [s.id]);
+  const live = useLive(() => readPage(s, null), undefined, [s.id]);
+  /** Older pages, read on demand, and where the next one starts. */
+  const [older, setOlder] = useState<{ entries: Entry[]; cursor: string | null } | null>(null);
   const [msg, setMsg] = useState('');
-  const entries = live.data ?? [];
+  const entries = [...(live.data?.entries ?? []), ...(older?.entries ?? [])];
+  const cursor = older === null ? (live.data?.cursor ?? null) : older.cursor;
+  const more = async (): Promise<void> => {
+    if (cursor === null) return;
+    try {
+      const p = await readPage(s, cursor);
+      setOlder({ entries: [...(older?.entries ?? []), ...p.entries], cursor: p.cursor });
+    } catch (err) {
+      setMsg(errorText(err));
+    }
+  };
+  const refresh = (): void => {
+    setOlder(null);
+    live.reload();
+  };
   const save = (): void => {
     try {
       download('disclosures-report.csv', 'text/csv', toCsv(entries));
@@ -86,7 +98,7 @@ export function OrgReport(props: { s: Session }) {
         <button type="button" onClick={save} disabled={live.data === null}>
           Download the report (CSV)
         </button>
-        <button type="button" class="secondary" onClick={live.reload}>
+        <button type="button" class="secondary" onClick={refresh}>
           Refresh
         </button>
       </div>
@@ -111,6 +123,11 @@ export function OrgReport(props: { s: Session }) {
           </li>
         ))}
       </ul>
+      {cursor !== null && (
+        <button type="button" class="secondary" onClick={more}>
+          Show older entries
+        </button>
+      )}
     </div>
   );
 }
