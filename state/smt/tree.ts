@@ -1,9 +1,12 @@
 import { compare, equal } from '../../src/codec/bytes.js';
 import { MedchainError } from '../../src/errors.js';
 import {
+  alloc,
   type Child,
   decodeInner,
   EMPTY_ROOT,
+  entryKind,
+  entryOffset,
   type Inner,
   type Leaf,
   MAX_DEPTH,
@@ -87,37 +90,64 @@ export class SparseMerkleTree {
 
   /** The leaf for keyHash, if present. */
   getLeaf(keyHash: Uint8Array): Leaf | undefined {
-    let node: Inner | null = this.root;
-    for (let depth = 0; node !== null; depth++) {
-      const c = this.resolve(node, nibble(keyHash, depth), depth + 1);
-      if (c === undefined) return undefined;
-      if (c.kind === 1) return equal(c.keyHash, keyHash) ? c : undefined;
-      node = c;
-    }
-    return undefined;
+    const found = this.walk(keyHash, null);
+    return found === null || !equal(found.keyHash, keyHash) ? undefined : found;
   }
 
   /** Inclusion or non-inclusion proof for keyHash against the committed root. */
   prove(keyHash: Uint8Array): SmtProof {
     const steps: SmtProof['steps'] = [];
+    const found = this.walk(keyHash, steps);
+    return { steps, leaf: found === null ? null : { keyHash: found.keyHash, valueHash: found.valueHash } };
+  }
+
+  // ---- internals ----
+
+  /**
+   * Follows keyHash's path to the leaf on it (null: an empty slot), pushing a proof step per
+   * inner node when `steps` is given. Cached nodes are walked as objects; below them the
+   * stored bytes are read in place, the one entry on the path, without decoding the node.
+   */
+  private walk(keyHash: Uint8Array, steps: SmtProof['steps'] | null): Leaf | null {
     let node: Inner | null = this.root;
-    for (let depth = 0; node !== null; depth++) {
+    let depth = 0;
+    let bytes: Uint8Array | undefined;
+    while (node !== null) {
       const nib = nibble(keyHash, depth);
-      const c = this.resolve(node, nib, depth + 1);
-      steps.push(proofStep(node, nib));
-      if (c === undefined) return { steps, leaf: null };
-      if (c.kind === 1) return { steps, leaf: { keyHash: c.keyHash, valueHash: c.valueHash } };
-      node = c;
+      steps?.push(proofStep(node.bytes, nib));
+      const c = node.children[nib];
+      depth++;
+      if (c === undefined) return null;
+      if (c.kind === 1) return c;
+      if (c.kind === 3 && depth > this.opts.cacheDepth) {
+        bytes = this.nodeBytes(c.hash);
+        break;
+      }
+      node = this.resolve(node, nib, depth) as Inner;
     }
-    return { steps, leaf: null };
+    while (bytes !== undefined) {
+      const nib = nibble(keyHash, depth);
+      steps?.push(proofStep(bytes, nib));
+      const kind = entryKind(bytes, nib);
+      if (kind === 0) return null;
+      const off = entryOffset(bytes, nib);
+      if (kind === 1) return makeLeaf(bytes.subarray(off, off + 32), bytes.subarray(off + 32, off + 64));
+      if (++depth > MAX_DEPTH) throw new Error('corrupt SMT node');
+      bytes = this.nodeBytes(bytes.subarray(off, off + 32));
+    }
+    return null;
+  }
+
+  private nodeBytes(hash: Uint8Array): Uint8Array {
+    const bytes = this.source.getNode(hash);
+    if (bytes === undefined) throw new MedchainError(SmtErrorCode.MISSING_NODE);
+    return bytes;
   }
 
   // ---- internals ----
 
   private load(hash: Uint8Array): Inner {
-    const bytes = this.source.getNode(hash);
-    if (bytes === undefined) throw new MedchainError(SmtErrorCode.MISSING_NODE);
-    return decodeInner(hash, bytes);
+    return decodeInner(hash, this.nodeBytes(hash));
   }
 
   /** Child at slot, loading a Ref; nodes at cached depths are kept (same content, so sharing is safe). */
@@ -217,32 +247,16 @@ export class SparseMerkleTree {
   }
 }
 
-/** The node's masks and the entries of its children other than the one at `nib`. */
-function proofStep(node: Inner, nib: number): SmtProof['steps'][number] {
-  let bitmap = 0;
-  let leafMask = 0;
-  let size = 0;
-  for (let i = 0; i < 16; i++) {
-    const c = node.children[i];
-    if (c === undefined) continue;
-    bitmap |= 0x8000 >> i;
-    if (c.kind === 1) leafMask |= 0x8000 >> i;
-    if (i !== nib) size += c.kind === 1 ? 64 : 32;
-  }
-  const siblings = new Uint8Array(size);
-  let o = 0;
-  for (let i = 0; i < 16; i++) {
-    const c = node.children[i];
-    if (i === nib || c === undefined) continue;
-    if (c.kind === 1) {
-      siblings.set(c.keyHash, o);
-      siblings.set(c.valueHash, o + 32);
-      o += 64;
-    } else {
-      siblings.set(c.hash, o);
-      o += 32;
-    }
-  }
+/** A node's masks and the entries other than the one at `nib`: two copies out of its stored bytes. */
+function proofStep(bytes: Uint8Array, nib: number): SmtProof['steps'][number] {
+  const bitmap = ((bytes[0] as number) << 8) | (bytes[1] as number);
+  const leafMask = ((bytes[2] as number) << 8) | (bytes[3] as number);
+  const kind = entryKind(bytes, nib);
+  const off = entryOffset(bytes, nib);
+  const end = kind === 0 ? off : off + (kind === 1 ? 64 : 32);
+  const siblings = alloc(bytes.length - 4 - (end - off));
+  siblings.set(bytes.subarray(4, off), 0);
+  siblings.set(bytes.subarray(end), off - 4);
   return { bitmap, leafMask, siblings };
 }
 
