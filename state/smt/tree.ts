@@ -260,14 +260,47 @@ function proofStep(bytes: Uint8Array, nib: number): SmtProof['steps'][number] {
   return { bitmap, leafMask, siblings };
 }
 
-/** Sorts by keyHash and keeps the last op per key (Array.prototype.sort is stable). */
+/** Sorts by keyHash and keeps the last op per key (ties keep input order). */
 function dedupeSorted(ops: readonly SmtOp[]): SmtOp[] {
-  const sorted = ops.slice().sort((a, b) => compare(a.keyHash, b.keyHash));
+  const sorted = sortByKey(ops);
   const out: SmtOp[] = [];
   for (const op of sorted) {
     const prev = out[out.length - 1];
     if (prev !== undefined && equal(prev.keyHash, op.keyHash)) out[out.length - 1] = op;
     else out.push(op);
+  }
+  return out;
+}
+
+const INDEX_BITS = 20;
+
+/**
+ * A stable sort by keyHash without a JS comparator per pair: each op becomes the exact double
+ * `first 4 bytes * 2^20 + index`, sorted natively; the rare runs sharing 4 bytes are then
+ * ordered by full key (index breaking ties). The comparator sort was a fifth of staging.
+ */
+function sortByKey(ops: readonly SmtOp[]): SmtOp[] {
+  const n = ops.length;
+  if (n >= 1 << INDEX_BITS) return ops.slice().sort((a, b) => compare(a.keyHash, b.keyHash));
+  const order = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = (ops[i] as SmtOp).keyHash;
+    const prefix =
+      (((k[0] as number) << 24) | ((k[1] as number) << 16) | ((k[2] as number) << 8) | (k[3] as number)) >>> 0;
+    order[i] = prefix * (1 << INDEX_BITS) + i;
+  }
+  order.sort();
+  const out: SmtOp[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = ops[(order[i] as number) % (1 << INDEX_BITS)] as SmtOp;
+  for (let i = 0; i < n; ) {
+    const p = Math.floor((order[i] as number) / (1 << INDEX_BITS));
+    let j = i + 1;
+    while (j < n && Math.floor((order[j] as number) / (1 << INDEX_BITS)) === p) j++;
+    if (j - i > 1) {
+      const run = out.slice(i, j).sort((a, b) => compare(a.keyHash, b.keyHash));
+      for (let k = i; k < j; k++) out[k] = run[k - i] as SmtOp;
+    }
+    i = j;
   }
   return out;
 }
