@@ -36,6 +36,8 @@ export interface SmtUpdate {
   readonly root: Inner | null;
   readonly rootHash: Uint8Array;
   readonly writes: Array<[hash: Uint8Array, bytes: Uint8Array]>;
+  /** Hashes of the committed nodes this update rewrites: a node cache may drop them on advance. */
+  readonly replaced: Uint8Array[];
 }
 
 export interface SmtOptions {
@@ -75,12 +77,13 @@ export class SparseMerkleTree {
   /** Computes the new root for `ops` (any order; the last op for a key wins) without committing. */
   stage(ops: readonly SmtOp[]): SmtUpdate {
     const writes: Array<[Uint8Array, Uint8Array]> = [];
+    const replaced: Uint8Array[] = [];
     const sorted = dedupeSorted(ops);
-    if (sorted.length === 0) return { root: this.root, rootHash: this.rootHash, writes };
-    const child = this.applyInner(this.root, 0, sorted, 0, sorted.length, writes);
+    if (sorted.length === 0) return { root: this.root, rootHash: this.rootHash, writes, replaced };
+    const child = this.applyInner(this.root, 0, sorted, 0, sorted.length, writes, replaced);
     // Depth 0 is within the cached depths and never collapses, so a non-empty result is an Inner.
     const root = child === undefined ? null : (child as Inner);
-    return { root, rootHash: root === null ? EMPTY_ROOT : root.hash, writes };
+    return { root, rootHash: root === null ? EMPTY_ROOT : root.hash, writes, replaced };
   }
 
   /** Makes a staged update the committed version (after its writes are durable). */
@@ -167,7 +170,9 @@ export class SparseMerkleTree {
     lo: number,
     hi: number,
     writes: Array<[Uint8Array, Uint8Array]>,
+    replaced: Uint8Array[],
   ): Child | undefined {
+    if (node !== null) replaced.push(node.hash);
     const children: (Child | undefined)[] = node === null ? new Array(16) : node.children.slice();
     let i = lo;
     while (i < hi) {
@@ -175,7 +180,7 @@ export class SparseMerkleTree {
       let j = i + 1;
       while (j < hi && nibble((ops[j] as SmtOp).keyHash, depth) === nib) j++;
       const existing = node === null ? undefined : this.resolve(node, nib, depth + 1);
-      children[nib] = this.applyChild(existing, depth + 1, ops, i, j, writes);
+      children[nib] = this.applyChild(existing, depth + 1, ops, i, j, writes, replaced);
       i = j;
     }
     return this.seal(children, depth, writes);
@@ -188,8 +193,9 @@ export class SparseMerkleTree {
     lo: number,
     hi: number,
     writes: Array<[Uint8Array, Uint8Array]>,
+    replaced: Uint8Array[],
   ): Child | undefined {
-    if (child !== undefined && child.kind === 2) return this.applyInner(child, depth, ops, lo, hi, writes);
+    if (child !== undefined && child.kind === 2) return this.applyInner(child, depth, ops, lo, hi, writes, replaced);
     if (hi - lo === 1) {
       // The common case, without temporary arrays: one op on an empty slot or on its own leaf.
       const op = ops[lo] as SmtOp;
@@ -219,7 +225,7 @@ export class SparseMerkleTree {
       return makeLeaf(only.keyHash, only.valueHash as Uint8Array);
     }
     if (depth >= MAX_DEPTH) throw new Error('SMT depth exceeded (sha256 collision?)');
-    return this.applyInner(null, depth, set, 0, set.length, writes);
+    return this.applyInner(null, depth, set, 0, set.length, writes, replaced);
   }
 
   /** Canonical form: empty -> nothing; one leaf below the root -> the leaf itself. */
