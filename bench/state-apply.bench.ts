@@ -391,7 +391,7 @@ async function run(ctx: BenchContext, id: string, make: (f: Fixture) => Tx): Pro
   const blocks = Number(ctx.flags.blocks ?? 10);
   let ms = 0;
   let n = 0;
-  const counts = { ok: 0, denied: 0, failed: 0 };
+  const counts = { ok: 0, denied: 0, failed: 0, dropped: 0 };
   const phase = { exec: 0, ops: 0, commit: 0 };
   const makeBlock = (): Tx[] => {
     const txs: Tx[] = new Array(BLOCK);
@@ -448,8 +448,10 @@ async function run(ctx: BenchContext, id: string, make: (f: Fixture) => Tx): Pro
     phase.exec += t1 - t0;
     phase.ops += t2 - t1b;
     phase.commit += t3 - t2;
-    n += BLOCK;
-    for (let i = 0; i < txs.length; i++) {
+    n += exec.txs.length;
+    // Receipts follow the txs the block carries: those left out (dropped) have none.
+    counts.dropped += exec.dropped.length;
+    for (let i = 0; i < exec.txs.length; i++) {
       const s = (exec.receipts[i] as { status: number }).status;
       if (s === 0) counts.ok++;
       else if (s === 2) counts.denied++;

@@ -71,7 +71,12 @@ function load(log: BenchContext['log'], size: number): Promise<Fixture> {
       await commit(db, store, changes);
     }
     log(`loaded ${size.toLocaleString('en-US')} keys in ${Math.round(performance.now() - t0)} ms`);
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    // LevelDB may still be compacting at exit: retry, and never fail the run over a temp dir.
+    process.once('exit', () => {
+      try {
+        rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+      } catch {}
+    });
     return { db, store, keys, prng };
   })();
   return fixture;

@@ -103,6 +103,8 @@ export class StateStore implements NodeSource {
   advance(staged: StagedState): void {
     this.tree.advance(staged.smt);
     this.version++;
+    // Rewritten nodes first (an unchanged one is rewritten with its own hash): the cache keeps live nodes.
+    for (const h of staged.smt.replaced) this.nodes.delete(latin1(h));
     for (const [h, bytes] of staged.smt.writes) this.nodes.set(latin1(h), bytes);
     for (const c of staged.changes) {
       const k = latin1(c.key);
@@ -170,6 +172,15 @@ class TwoGenerationCache {
     const o = this.old.get(k);
     if (o !== undefined) this.set(k, o);
     return o;
+  }
+
+  delete(k: string): void {
+    const y = this.young.get(k);
+    if (y !== undefined) {
+      this.young.delete(k);
+      this.youngBytes -= y.length + 64;
+    }
+    this.old.delete(k);
   }
 
   set(k: string, v: Uint8Array): void {

@@ -19,6 +19,16 @@ export { EMPTY_ROOT, innerPreimage, MAX_DEPTH, nibble } from '../../src/chain/st
  * root are a function of the key set alone.
  */
 
+/**
+ * Uninitialised bytes from Node's shared pool: `new Uint8Array(n)` above 64 bytes allocates
+ * its own zeroed backing store, which cost more than hashing the node (profile: issue 18).
+ * Only for buffers the caller overwrites in full.
+ */
+export const alloc = (n: number): Uint8Array => {
+  const b = Buffer.allocUnsafe(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+};
+
 export interface Leaf {
   readonly kind: 1;
   readonly keyHash: Uint8Array;
@@ -30,6 +40,8 @@ export interface Inner {
   /** 16 slots; children of cached inner nodes may be loaded in place (same content). */
   readonly children: (Child | undefined)[];
   readonly hash: Uint8Array;
+  /** The stored bytes (hash preimage less its 0x01): proofs copy entries from here, not from scattered children. */
+  readonly bytes: Uint8Array;
 }
 
 /** An inner node not held in memory: loaded from the store by hash when needed. */
@@ -58,7 +70,7 @@ export function sealInner(children: (Child | undefined)[]): { node: Inner; bytes
       size += 64;
     } else size += 32;
   }
-  const pre = innerPreimage(size, bitmap, leafMask);
+  const pre = innerPreimage(size, bitmap, leafMask, alloc(size));
   let p = 5;
   for (let i = 0; i < 16; i++) {
     const c = children[i];
@@ -72,7 +84,8 @@ export function sealInner(children: (Child | undefined)[]): { node: Inner; bytes
       p += 32;
     }
   }
-  return { node: { kind: 2, children, hash: sha256(pre) }, bytes: pre.subarray(1) };
+  const bytes = pre.subarray(1);
+  return { node: { kind: 2, children, hash: sha256(pre), bytes }, bytes };
 }
 
 /** Decodes a stored inner node; the caller knows its hash (it asked for it by hash). */
@@ -93,5 +106,31 @@ export function decodeInner(hash: Uint8Array, bytes: Uint8Array): Inner {
     }
   }
   if (s !== bytes.length || (leafMask & ~bitmap) !== 0) throw new Error('corrupt SMT node');
-  return { kind: 2, children, hash };
+  return { kind: 2, children, hash, bytes };
+}
+
+/** Set bits in a 16-bit mask. */
+function popcount16(x: number): number {
+  x -= (x >> 1) & 0x5555;
+  x = (x & 0x3333) + ((x >> 2) & 0x3333);
+  x = (x + (x >> 4)) & 0x0f0f;
+  return (x + (x >> 8)) & 0x1f;
+}
+
+/**
+ * Where slot's entry starts in stored node bytes (entries of lower slots come first), read
+ * without decoding the node: what walking a path needs below the cached depths.
+ */
+export function entryOffset(bytes: Uint8Array, slot: number): number {
+  const before = (0xffff << (16 - slot)) & 0xffff;
+  const bitmap = ((bytes[0] as number) << 8) | (bytes[1] as number);
+  const leafMask = ((bytes[2] as number) << 8) | (bytes[3] as number);
+  return 4 + 32 * (popcount16(bitmap & before) + popcount16(leafMask & before));
+}
+
+/** 0 if slot is empty, 1 if it holds a leaf, 2 if an inner node (per the node's masks). */
+export function entryKind(bytes: Uint8Array, slot: number): 0 | 1 | 2 {
+  const bit = 0x8000 >> slot;
+  if (((((bytes[0] as number) << 8) | (bytes[1] as number)) & bit) === 0) return 0;
+  return ((((bytes[2] as number) << 8) | (bytes[3] as number)) & bit) === 0 ? 2 : 1;
 }

@@ -95,4 +95,27 @@ test('property: reads after any interleaving of prefetches and commits equal a p
   );
 });
 
+test('advance drops the tree nodes it replaced from the node cache, and keeps the new ones', async () => {
+  const db = await openDb(join(dir, 'node-cache'));
+  const store = new StateStore(db, EMPTY_ROOT);
+  await commit(store, db, [
+    ['a', '1'],
+    ['b', '2'],
+  ]);
+  const oldRoot = store.root;
+  await commit(store, db, [['a', '3']]);
+  let reads = 0;
+  const getSync = db.getSync.bind(db);
+  db.getSync = ((k: Uint8Array) => {
+    reads++;
+    return getSync(k);
+  }) as typeof db.getSync;
+  assert.ok(store.getNode(store.root) !== undefined);
+  assert.is(reads, 0, 'the new root is served from the cache');
+  // The replaced root is still stored (pruning removes it later), but no longer cached.
+  assert.ok(store.getNode(oldRoot) !== undefined);
+  assert.is(reads, 1);
+  await db.close();
+});
+
 test.run();
