@@ -150,16 +150,18 @@ test('on the node logger, a hand-written line parses to what pino writes, hex co
   assert.is(byHand.lines.length, 2);
   const strip = ({ time: _t, ...rest }: Record<string, unknown>) => rest;
   assert.equal(byHand.lines.map(strip), viaPino.lines.map(strip));
-  const [a] = byHand.lines;
-  assert.is(a?.module, 'rpc');
-  assert.is(a?.node, 'n0');
-  assert.is(a?.level, 30);
-  assert.is(a?.caller, hex(0xa1), 'an id with quotes could not rewrite the caller');
-  assert.equal((a?.reads as Record<string, MethodReads>)['fhir:Patient'], {
+  const a = byHand.lines[0] as Record<string, unknown>;
+  const reads = a.reads as Record<string, MethodReads>;
+  assert.is(a.module, 'rpc');
+  assert.is(a.node, 'n0');
+  assert.is(a.level, 30);
+  assert.is(a.caller, hex(0xa1), 'an id with quotes could not rewrite the caller');
+  assert.equal(reads['fhir:Patient'], {
     calls: 1,
     id: ['0x"},"caller":"operator'],
   });
-  assert.is(((a?.reads as Record<string, MethodReads>).access_check?.record as unknown[])[50], null);
+  const records = reads.access_check?.record as unknown[];
+  assert.is(records[50], null);
 });
 
 test('idParamsOf: only the 0x-hex id schemas are written unescaped', () => {
