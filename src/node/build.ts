@@ -67,7 +67,9 @@ export async function openChain(w: Wiring, indexer?: Indexer): Promise<{ chain: 
   w.closers.add('chain', () => chain.close());
   // A DB indexed by an older version lacks newer kinds of entries for its old blocks: rebuild once.
   const was = indexVersion(chain.db);
-  const reindexed = await ensureIndexVersion(chain.db, Math.max(1, chain.earliestHeight), chain.head.height);
+  const reindexed = await ensureIndexVersion(chain.db, Math.max(1, chain.earliestHeight), chain.head.height, (k) =>
+    chain.store.get(k),
+  );
   if (reindexed > 0)
     w.log.info({ blocks: reindexed, from: was, to: INDEX_VERSION }, 'audit indexes rebuilt for a newer index version');
   const pool = new VerifierPool();

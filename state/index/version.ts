@@ -16,8 +16,9 @@ import type { IndexedBlock } from './writer.js';
  * Bump whenever indexOps writes a new kind of entry or changes one.
  * 1: disclosures, grantees, flags, consents, records, credentials (no stamp was written).
  * 2: BY_ORG (an organization's emergency sessions and registrations), DELEGATES_BY_PATIENT.
+ * 3: BY_ORG also lists its practitioners' accesses; GOVERNANCE.
  */
-export const INDEX_VERSION = 2;
+export const INDEX_VERSION = 3;
 
 const VERSION_KEY = dbKey(Prefix.META, utf8('index-version'));
 
@@ -27,18 +28,31 @@ export function indexVersion(db: Db): number {
   return v === undefined || v.length !== 4 ? 1 : new DataView(v.buffer, v.byteOffset, 4).getUint32(0);
 }
 
-async function* storedBlocks(db: Db, from: number, to: number): AsyncIterable<IndexedBlock> {
+async function* storedBlocks(
+  db: Db,
+  from: number,
+  to: number,
+  read?: IndexedBlock['read'],
+): AsyncIterable<IndexedBlock> {
   const store = new BlockStore(db);
+  let found = false;
   for (let h = from; h <= to; h++) {
     const bytes = await store.getBlock(h);
     const receipts = await store.getReceipts(h);
-    if (bytes === undefined || receipts === undefined) throw new Error(`index rebuild: block ${h} is not stored`);
+    if (bytes === undefined || receipts === undefined) {
+      // A node joined by snapshot holds the state at the snapshot's height, not that block: the
+      // stored history starts after it. A gap after the first stored block is a damaged store.
+      if (!found) continue;
+      throw new Error(`index rebuild: block ${h} is not stored`);
+    }
+    found = true;
     const block = decodeBlock(bytes);
     yield {
       height: h,
       time: block.header.time,
       txs: block.txs.map((t) => decodeTx(t)),
       receipts: receipts.map(decodeReceipt),
+      ...(read !== undefined && { read }),
     };
   }
 }
@@ -47,11 +61,18 @@ async function* storedBlocks(db: Db, from: number, to: number): AsyncIterable<In
  * At start, before any block commits: rebuilds the indexes from the stored blocks `from..to` (the
  * node's earliest stored height to its head) when the stamp is older than INDEX_VERSION, then
  * stamps. Returns the number of blocks re-indexed (0 when the stamp is current). A crash half way
- * leaves the old stamp, so the next start rebuilds again.
+ * leaves the old stamp, so the next start rebuilds again. `read` is committed state at the head: the
+ * indexer asks it only for a practitioner's organization, which never changes, so the head's
+ * answer is each old block's too.
  */
-export async function ensureIndexVersion(db: Db, from: number, to: number): Promise<number> {
+export async function ensureIndexVersion(
+  db: Db,
+  from: number,
+  to: number,
+  read?: IndexedBlock['read'],
+): Promise<number> {
   if (indexVersion(db) >= INDEX_VERSION) return 0;
-  const n = to >= from ? await rebuildIndexes(db, storedBlocks(db, from, to)) : 0;
+  const n = to >= from ? await rebuildIndexes(db, storedBlocks(db, from, to, read)) : 0;
   const v = new Uint8Array(4);
   new DataView(v.buffer).setUint32(0, INDEX_VERSION);
   await db.put(VERSION_KEY, v, { sync: true });

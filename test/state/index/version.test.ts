@@ -5,10 +5,10 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { toHex } from '../../../src/codec/bytes.js';
+import { toHex, utf8 } from '../../../src/codec/bytes.js';
 import { IndexName, type IndexPage, queryIndex } from '../../../state/index/index.js';
 import { ensureIndexVersion, INDEX_VERSION, indexVersion } from '../../../state/index/version.js';
-import type { Db } from '../../../state/store/db.js';
+import { type Db, dbKey, Prefix } from '../../../state/store/db.js';
 import { type ScopedNode, startScopedNode } from '../../rpc/scoped-node.js';
 
 const test = suite<{ n: ScopedNode }>('index version', {} as { n: ScopedNode });
@@ -34,9 +34,12 @@ async function answers(db: Db, n: ScopedNode): Promise<Record<string, string[]>>
   return out;
 }
 
+/** Committed state at the head, as the node passes it. */
+const read = (n: ScopedNode) => (k: Uint8Array) => n.api.chain.store.get(k);
+
 /** What a DB written before version 2 lacks: the BY_ORG and DELEGATES_BY_PATIENT entries, and the stamp. */
 async function makeOld(db: Db): Promise<void> {
-  for (const name of [IndexName.BY_ORG, IndexName.DELEGATES_BY_PATIENT])
+  for (const name of [IndexName.BY_ORG, IndexName.DELEGATES_BY_PATIENT, IndexName.GOVERNANCE])
     await db.clear({ gte: Uint8Array.of(0x78, name), lt: Uint8Array.of(0x78, name + 1) });
 }
 
@@ -50,7 +53,7 @@ test('a DB without the stamp and without the new kinds of entries is rebuilt at 
   await makeOld(chain.db);
   assert.is(indexVersion(chain.db), 1);
   assert.equal((await answers(chain.db, n))['BY_ORG orgA'], [], 'the old DB lacks them');
-  const rebuilt = await ensureIndexVersion(chain.db, 1, chain.head.height);
+  const rebuilt = await ensureIndexVersion(chain.db, 1, chain.head.height, read(n));
   assert.is(rebuilt, chain.head.height);
   assert.is(indexVersion(chain.db), INDEX_VERSION);
   assert.equal(await answers(chain.db, n), fresh);
@@ -60,8 +63,26 @@ test('a DB stamped with the current version is not rebuilt', async ({ n }) => {
   const chain = n.api.chain;
   assert.is(indexVersion(chain.db), INDEX_VERSION);
   await makeOld(chain.db);
-  assert.is(await ensureIndexVersion(chain.db, 1, chain.head.height), 0);
+  assert.is(await ensureIndexVersion(chain.db, 1, chain.head.height, read(n)), 0);
   assert.equal((await answers(chain.db, n))['BY_ORG orgA'], []);
+});
+
+test('a store whose history starts later than the range asked (a snapshot join) is rebuilt from its first stored block', async ({
+  n,
+}) => {
+  const chain = n.api.chain;
+  const stamp = dbKey(Prefix.META, utf8('index-version'));
+  const rebuild = async (from: number) => {
+    await makeOld(chain.db);
+    await chain.db.del(stamp);
+    const count = await ensureIndexVersion(chain.db, from, chain.head.height, read(n));
+    return { count, answers: await answers(chain.db, n) };
+  };
+  const whole = await rebuild(1);
+  // Height 0 has no stored block, as the snapshot's own height has none on a joined node.
+  const later = await rebuild(0);
+  assert.is(later.count, chain.head.height);
+  assert.equal(later.answers, whole.answers);
 });
 
 test.run();
