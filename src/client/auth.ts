@@ -73,10 +73,23 @@ export const SIGN_IN_AGAIN: ReadonlySet<string> = new Set([
 
 /** Renew this long before the node's expiry (clock skew, slow calls). */
 const RENEW_MARGIN = 0.2;
+/** A renewal that failed while the session still lives is tried again after this, doubling up to the cap. */
+const RENEW_RETRY_MS = 1_000;
+const RENEW_RETRY_MAX_MS = 30_000;
+
+interface Held {
+  token: string;
+  /** When to sign in again (moved on by a failed renewal's backoff). */
+  renewAt: number;
+  /** The node's expiry, on our clock. */
+  expiresAt: number;
+  /** Failed renewals so far. */
+  failures: number;
+}
 
 /** The session of one account on one node: as its identity, or with `key` as its key alone. */
 export class SessionKeeper {
-  private session: { token: string; renewAt: number } | null = null;
+  private session: Held | null = null;
   private pending: Promise<string> | null = null;
 
   constructor(
@@ -89,18 +102,40 @@ export class SessionKeeper {
     private readonly key = false,
   ) {}
 
-  /** A live session token: signs in on first use and again before expiry. */
+  /**
+   * A live session token: signs in on first use and again before expiry. The renewal before expiry
+   * runs beside the calls, which keep the live token meanwhile: a renewal that fails (node busy,
+   * network hiccup) is tried again after a backoff rather than failing a call the old session can
+   * still make. Once the session has expired, the call waits for a new sign-in and sees its error.
+   */
   token(): Promise<string> {
-    if (this.session !== null && this.now() < this.session.renewAt) return Promise.resolve(this.session.token);
-    this.pending ??= this.login().finally(() => {
-      this.pending = null;
-    });
+    const s = this.session;
+    const now = this.now();
+    if (s !== null && now < s.renewAt) return Promise.resolve(s.token);
+    if (s !== null && now < s.expiresAt) {
+      this.pending ??= this.signIn(s);
+      return Promise.resolve(s.token);
+    }
+    this.pending ??= this.signIn(null);
     return this.pending;
   }
 
   /** The node refused the session: the next token() signs in again. */
   invalidate(): void {
     this.session = null;
+  }
+
+  private signIn(renewing: Held | null): Promise<string> {
+    const p = this.login().finally(() => {
+      this.pending = null;
+    });
+    if (renewing !== null)
+      p.catch(() => {
+        // Still the session in use (not invalidated meanwhile): back off before the next attempt.
+        if (this.session === renewing)
+          renewing.renewAt = this.now() + Math.min(RENEW_RETRY_MAX_MS, RENEW_RETRY_MS * 2 ** renewing.failures++);
+      });
+    return p;
   }
 
   private async login(): Promise<string> {
@@ -113,7 +148,12 @@ export class SessionKeeper {
     const r = (await this.call('auth_login', answerChallenge(this.account, ch, this.chainId, this.key))) as LoginReply;
     // The node's clock may differ from ours: keep its lifetime, measured from our start.
     const lifetime = r.expiresAt - ch.issuedAt;
-    this.session = { token: r.token, renewAt: started + lifetime * (1 - RENEW_MARGIN) };
+    this.session = {
+      token: r.token,
+      renewAt: started + lifetime * (1 - RENEW_MARGIN),
+      expiresAt: started + lifetime,
+      failures: 0,
+    };
     return r.token;
   }
 }
