@@ -104,13 +104,7 @@ export function recordMethods(api: NodeApi) {
           ),
         );
         const at = headPoint(api);
-        const records = [];
-        for (const e of pg.entries) {
-          const id = e.attrs.record;
-          if (!(id instanceof Uint8Array)) continue;
-          const v = readState(api, recordKey(id));
-          if (v !== undefined) records.push(recordToJson(id, decodeRecord(v)));
-        }
+        const records = recordsOf(api, pg.entries, () => ({}));
         return { ...at, records, cursor: pg.cursor === null ? null : to0x(pg.cursor) };
       },
     }),
@@ -140,19 +134,14 @@ export function recordMethods(api: NodeApi) {
           (e) => e.type === 'record.added',
         );
         const at = headPoint(api);
-        const records = [];
-        for (const e of pg.entries) {
-          const id = e.attrs.record;
-          if (!(id instanceof Uint8Array)) continue;
+        const records = recordsOf(api, pg.entries, (id) => {
           // The one access rule at head time, per purpose: a consent covers it (not an emergency session).
           const purposes = PURPOSES.filter((_, i) => {
             const d = decideAccess(api, grantee, id, 'read', PURPOSE_CODES[i] as number);
             return d.granted && d.consent !== null;
           });
-          if (purposes.length === 0) continue;
-          const v = readState(api, recordKey(id));
-          if (v !== undefined) records.push({ ...recordToJson(id, decodeRecord(v)), purposes });
-        }
+          return purposes.length === 0 ? null : { purposes };
+        });
         return { ...at, records };
       },
     }),
@@ -161,3 +150,24 @@ export function recordMethods(api: NodeApi) {
 
 const PURPOSE_CODES = PURPOSE_NAMES.flatMap((n, i) => (n === '' ? [] : [i]));
 const PURPOSES = PURPOSE_NAMES.filter((n) => n !== '');
+
+/**
+ * The records `record.added` index entries point to, as they stand now, each with what `keep` adds
+ * to it (null: left out, judged before the record is read).
+ */
+function recordsOf<T extends object>(
+  api: NodeApi,
+  entries: readonly { attrs: Readonly<Record<string, unknown>> }[],
+  keep: (id: Uint8Array) => T | null,
+): (ReturnType<typeof recordToJson> & T)[] {
+  const out: (ReturnType<typeof recordToJson> & T)[] = [];
+  for (const e of entries) {
+    const id = e.attrs.record;
+    if (!(id instanceof Uint8Array)) continue;
+    const extra = keep(id);
+    if (extra === null) continue;
+    const v = readState(api, recordKey(id));
+    if (v !== undefined) out.push({ ...recordToJson(id, decodeRecord(v)), ...extra });
+  }
+  return out;
+}
