@@ -24,7 +24,8 @@ const OPERATOR_ONLY = 'operator';
 
 export class NodeGuard implements Guard {
   private readonly reads: ReadLog;
-  private readonly ids = new WeakMap<RpcMethod, readonly IdParam[]>();
+  /** Per method: its rule and id params, judged once (one lookup per call instead of two). */
+  private readonly perMethod = new WeakMap<RpcMethod, MethodFacts>();
 
   constructor(
     readonly auth: Auth,
@@ -45,7 +46,8 @@ export class NodeGuard implements Guard {
   }
 
   run(method: RpcMethod, params: Record<string, unknown>, ctx: RpcContext, invoke: () => unknown): unknown {
-    const rule = this.table[method.name];
+    const facts = this.factsOf(method);
+    const rule = facts.rule;
     let caller = ctx.caller;
     if (caller.kind === 'identity' || caller.kind === 'key') {
       const ended = this.auth.judge(caller.session);
@@ -57,39 +59,41 @@ export class NodeGuard implements Guard {
       }
     }
     if (caller.kind === 'operator') {
-      if (rule === undefined || rule.doc !== 'public') this.logRead(caller, method.name, params, this.idsOf(method));
+      if (rule === undefined || rule.doc !== 'public') this.logRead(caller, method.name, params, facts.ids);
       return invoke();
     }
     if (rule === undefined) throw outOfScope();
     if (rule.pre !== undefined) {
       const s = rule.pre(params, this.api);
-      if (isThenable(s)) return s.then((v) => this.afterPre(v as Subjects, rule, params, caller, method, invoke));
-      return this.afterPre(s, rule, params, caller, method, invoke);
+      if (isThenable(s)) return s.then((v) => this.afterPre(v as Subjects, facts, params, caller, method.name, invoke));
+      return this.afterPre(s, facts, params, caller, method.name, invoke);
     }
-    return this.runPost(rule, params, caller, method, invoke);
+    return this.runPost(rule, facts.ids, params, caller, method.name, invoke);
   }
 
   private afterPre(
     s: Subjects,
-    rule: ScopeRule,
+    facts: MethodFacts,
     params: P,
     caller: Caller,
-    method: RpcMethod,
+    method: string,
     invoke: Invoke,
   ): unknown {
     if (s !== 'public') {
       this.allow(caller, s);
-      this.logRead(caller, method.name, params, this.idsOf(method));
+      this.logRead(caller, method, params, facts.ids);
     }
-    return rule.post === undefined ? invoke() : this.runPost(rule, params, caller, method, invoke);
+    const rule = facts.rule as ScopeRule;
+    return rule.post === undefined ? invoke() : this.runPost(rule, facts.ids, params, caller, method, invoke);
   }
 
   /** The handler first, then the subjects of what it found; its not-found errors are refused alike. */
   private async runPost(
     rule: ScopeRule,
+    ids: readonly IdParam[],
     params: P,
     caller: Caller,
-    method: RpcMethod,
+    method: string,
     invoke: Invoke,
   ): Promise<unknown> {
     if (caller.kind === 'public' || rule.post === undefined) throw outOfScope();
@@ -103,7 +107,7 @@ export class NodeGuard implements Guard {
     const s = await rule.post(params, result, this.api);
     if (s !== 'public') {
       this.allow(caller, s);
-      this.logRead(caller, method.name, params, this.idsOf(method));
+      this.logRead(caller, method, params, ids);
     }
     return result;
   }
@@ -179,17 +183,21 @@ export class NodeGuard implements Guard {
     if (this.reads.enabled) this.reads.add(caller, method, params, ids);
   }
 
-  /** A method's id params (its params were checked against these schemas before run()). */
-  private idsOf(method: RpcMethod): readonly IdParam[] {
-    let ids = this.ids.get(method);
-    if (ids === undefined) {
-      ids = idParamsOf(method.spec.params);
-      this.ids.set(method, ids);
+  /** A method's rule and id params (its params were checked against these schemas before run()). */
+  private factsOf(method: RpcMethod): MethodFacts {
+    let f = this.perMethod.get(method);
+    if (f === undefined) {
+      f = { rule: this.table[method.name], ids: idParamsOf(method.spec.params) };
+      this.perMethod.set(method, f);
     }
-    return ids;
+    return f;
   }
 }
 
 type P = Record<string, unknown>;
 type Subjects = readonly Subject[] | 'public';
 type Invoke = () => unknown;
+interface MethodFacts {
+  readonly rule: ScopeRule | undefined;
+  readonly ids: readonly IdParam[];
+}

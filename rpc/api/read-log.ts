@@ -63,6 +63,9 @@ interface Column {
 interface Gathered {
   calls: number;
   columns: Map<string, Column>;
+  /** The columns of the last `ids` added with, in its order: a batch adds with the same 100 times. */
+  ids?: readonly IdParam[];
+  cols?: Column[];
 }
 
 interface Held {
@@ -101,13 +104,19 @@ export class ReadLog {
     const m = this.gathered(caller, read);
     const k = m.calls++;
     if (ids !== undefined) {
+      let cols = m.ids === ids ? m.cols : undefined;
+      if (cols === undefined) {
+        cols = ids.map((p) => column(m, p.name));
+        m.ids = ids;
+        m.cols = cols;
+      }
       for (let i = 0; i < ids.length; i++) {
         const { name, hex } = ids[i] as IdParam;
-        put(m, k, name, params[name], hex);
+        put(cols[i] as Column, k, params[name], hex);
       }
     } else {
       // The call's own keys (a handful), not a lookup of every id name: this runs once per read.
-      for (const p in params) if (IDS.has(p)) put(m, k, p, params[p], false);
+      for (const p in params) if (IDS.has(p)) put(column(m, p), k, params[p], false);
     }
     if (++this.count >= MAX_BUFFERED) this.flush();
     else if (!this.scheduled) {
@@ -159,13 +168,17 @@ export class ReadLog {
   };
 }
 
-function put(m: Gathered, k: number, p: string, v: unknown, hex: boolean): void {
-  if (typeof v !== 'string' || v.length > MAX_ID) return;
+function column(m: Gathered, p: string): Column {
   let col = m.columns.get(p);
   if (col === undefined) {
     col = { values: [], named: 0, hex: true };
     m.columns.set(p, col);
   }
+  return col;
+}
+
+function put(col: Column, k: number, v: unknown, hex: boolean): void {
+  if (typeof v !== 'string' || v.length > MAX_ID) return;
   col.values[k] = v;
   col.named++;
   if (!hex) col.hex = false;
@@ -184,7 +197,7 @@ function columnsOf(methods: Map<string, Gathered>): Record<string, MethodReads> 
     const m = { calls } as MethodReads;
     for (const p of ID_PARAMS) {
       const col = columns.get(p);
-      if (col !== undefined) m[p] = filled(col, calls);
+      if (col !== undefined && col.named > 0) m[p] = filled(col, calls);
     }
     out[read] = m;
   }
@@ -198,7 +211,8 @@ function readsJson(methods: Map<string, Gathered>): string {
     out += `${out === '' ? '' : ','}${JSON.stringify(read)}:{"calls":${calls}`;
     for (const p of ID_PARAMS) {
       const col = columns.get(p);
-      if (col === undefined) continue;
+      // A column made for a method's id param that no call named is not written.
+      if (col === undefined || col.named === 0) continue;
       out +=
         col.hex && col.named === calls
           ? `,"${p}":["${col.values.join('","')}"]`

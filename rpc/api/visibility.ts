@@ -98,26 +98,35 @@ function decide(api: NodeApi, me: Session, s: Subject): boolean {
 interface Memo {
   at: unknown;
   size: number;
-  /** By subject kind, then id hex. */
-  byKind: Map<string, Map<string, boolean>>;
+  /** By subject kind (a record's with grantees apart), then id hex: fixed fields, no lookup by kind. */
+  patient: Map<string, boolean>;
+  party: Map<string, boolean>;
+  org: Map<string, boolean>;
+  record: Map<string, boolean>;
+  recordGrantees: Map<string, boolean>;
 }
 const memos = new WeakMap<Session, Memo>();
 const MEMO_MAX = 4096;
+
+const freshMemo = (at: unknown): Memo => ({
+  at,
+  size: 0,
+  patient: new Map(),
+  party: new Map(),
+  org: new Map(),
+  record: new Map(),
+  recordGrantees: new Map(),
+});
 
 export function mayRead(api: NodeApi, me: Session, s: Subject): boolean {
   if (s.kind === 'grantee' || s.kind === 'signedBy' || typeof s.id !== 'string') return decide(api, me, s);
   const head = api.chain.head;
   let memo = memos.get(me);
   if (memo === undefined || memo.at !== head || memo.size >= MEMO_MAX) {
-    memo = { at: head, size: 0, byKind: new Map() };
+    memo = freshMemo(head);
     memos.set(me, memo);
   }
-  const kind = s.kind === 'record' && s.grantees ? 'record+' : s.kind;
-  let m = memo.byKind.get(kind);
-  if (m === undefined) {
-    m = new Map();
-    memo.byKind.set(kind, m);
-  }
+  const m = s.kind === 'record' ? (s.grantees ? memo.recordGrantees : memo.record) : memo[s.kind];
   const hit = m.get(s.id);
   if (hit !== undefined) return hit;
   const v = decide(api, me, s);

@@ -78,6 +78,29 @@ test('columns stay aligned by call: null where a call named no such id; over-lon
   ]);
 });
 
+test("with a method's id params: a param no call named gets no column, one some calls named has null holes", async () => {
+  const ids = idParamsOf([
+    { name: 'patient', schema: Hash32() },
+    { name: 'record', schema: Hash32() },
+    { name: 'grantee', schema: Hash32() },
+  ]);
+  for (const byHand of [false, true]) {
+    const s = byHand ? pinoSink() : undefined;
+    const plain = sink();
+    const log = new ReadLog(s?.logger ?? plain.logger, () => 1);
+    const alice = patient(hex(0xa1));
+    log.add(alice, 'audit_query', { grantee: hex(1) }, ids);
+    log.add(alice, 'audit_query', { patient: hex(2) }, ids);
+    log.add(alice, 'audit_query', { grantee: hex(3) }, ids);
+    await Promise.resolve();
+    const reads = (s === undefined ? plain.lines[0]?.obj.reads : (s.lines[0] as { reads: unknown }).reads) as Record<
+      string,
+      MethodReads
+    >;
+    assert.equal(reads, { audit_query: { calls: 3, patient: [null, hex(2), null], grantee: [hex(1), null, hex(3)] } });
+  }
+});
+
 test('reads are not held without bound: a full buffer is written at once', () => {
   const { logger, lines } = sink();
   const log = new ReadLog(logger);
