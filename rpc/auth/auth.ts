@@ -12,6 +12,7 @@ import { MedchainError } from '../../src/errors.js';
 import { IdentityType } from '../../src/tx/kinds.js';
 import type { Session } from './caller.js';
 import { type Challenge, ChallengeStore } from './challenges.js';
+import { jobNow } from './clock.js';
 import { signInMessage } from './message.js';
 import { SessionStore } from './sessions.js';
 
@@ -103,7 +104,7 @@ export class Auth {
     readonly opts: AuthOptions,
     private readonly chain: AuthChain,
     /** Wall clock (ms): sessions and challenges are node-local, never part of consensus. */
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = jobNow,
   ) {
     this.challenges = new ChallengeStore(opts.maxChallenges);
     this.sessions = new SessionStore(opts.maxSessions, opts.maxSessionsPerIdentity);
