@@ -131,12 +131,13 @@ export async function syncRange(
     const start = next;
     const count = Math.min(opts.maxBlocks, to - start + 1);
     next += count;
-    inflight.push({
-      from: start,
-      res: rr
-        .request(peer, encodeSyncRequest(start, count))
-        .then((b) => decodeSyncResponse(b, start, opts.maxResponseBytes, count)),
-    });
+    const res = rr
+      .request(peer, encodeSyncRequest(start, count))
+      .then((b) => decodeSyncResponse(b, start, opts.maxResponseBytes, count));
+    // Handled from the start: when the stream resets, every pipelined request fails at once, while
+    // this loop awaits only the first; the others' rejections must not kill the process.
+    res.catch(() => {});
+    inflight.push({ from: start, res });
   };
   while (inflight.length < opts.pipeline && next <= to) request();
   while (inflight.length > 0) {
@@ -150,7 +151,6 @@ export async function syncRange(
     const got = head.from + blocks.length;
     // A short answer (byte budget): ask again for the rest before continuing in order.
     if (got < (inflight[0]?.from ?? next) && got <= to) {
-      for (const r of inflight) r.res.catch(() => {});
       inflight.length = 0;
       next = got;
     }

@@ -9,6 +9,7 @@ import {
   encodeSyncRequest,
   SyncErrorCode,
   syncHandler,
+  syncRange,
 } from '../../p2p/sync.js';
 import { SyncManager } from '../../p2p/sync-manager.js';
 import { penaltyOf, SyncReason, verdictOf } from '../../p2p/validation.js';
@@ -177,6 +178,38 @@ test('block builder: a proposer never builds a block above its byte budget (what
     assert.ok(n > 0 && n < txs.length, `${n} txs`);
   } finally {
     await f.close();
+  }
+});
+
+test('sync: a reset that fails every pipelined request at once is one error to the caller, no unhandled rejection (it killed the process)', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const rejects: ((e: Error) => void)[] = [];
+    const rr = {
+      request: () =>
+        new Promise<Uint8Array>((_, reject) => {
+          rejects.push(reject);
+        }),
+    };
+    const run = syncRange(rr, 'peer', 1, 1000, async () => {}, { ...defaultSyncOptions, maxBlocks: 10, pipeline: 3 });
+    await waitFor(() => rejects.length === 3, 'three pipelined requests');
+    // The stream resets: the later requests fail first, then the one the loop awaits.
+    const reset = new Error('P2P_STREAM_CLOSED');
+    rejects[2]?.(reset);
+    rejects[1]?.(reset);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    rejects[0]?.(reset);
+    const err = await run.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.is((err as Error | null)?.message, 'P2P_STREAM_CLOSED');
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.equal(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
   }
 });
 
