@@ -18,13 +18,15 @@ export interface StateReader {
  */
 export class StateView implements StateReader {
   private readonly block = new Map<string, StateChange>();
-  private tx: Map<string, StateChange> | null = null;
+  /** The current transaction's changes: one map, emptied at commit or rollback (most txs write nothing). */
+  private readonly tx = new Map<string, StateChange>();
+  private inTx = false;
 
   constructor(private readonly base: StateReader) {}
 
   get(key: Uint8Array): Uint8Array | undefined {
     const k = mapKey(key);
-    const c = this.tx?.get(k) ?? this.block.get(k);
+    const c = (this.tx.size > 0 ? this.tx.get(k) : undefined) ?? this.block.get(k);
     if (c !== undefined) return c.value ?? undefined;
     return this.base.get(key, k);
   }
@@ -34,25 +36,28 @@ export class StateView implements StateReader {
   }
 
   set(key: Uint8Array, value: Uint8Array): void {
-    (this.tx ?? this.block).set(mapKey(key), { key, value });
+    (this.inTx ? this.tx : this.block).set(mapKey(key), { key, value });
   }
 
   delete(key: Uint8Array): void {
-    (this.tx ?? this.block).set(mapKey(key), { key, value: null });
+    (this.inTx ? this.tx : this.block).set(mapKey(key), { key, value: null });
   }
 
   beginTx(): void {
-    this.tx = new Map();
+    this.tx.clear();
+    this.inTx = true;
   }
 
   commitTx(): void {
-    if (this.tx === null) return;
+    if (!this.inTx) return;
     for (const [k, c] of this.tx) this.block.set(k, c);
-    this.tx = null;
+    this.tx.clear();
+    this.inTx = false;
   }
 
   rollbackTx(): void {
-    this.tx = null;
+    this.tx.clear();
+    this.inTx = false;
   }
 
   /** The block's changes, in first-write order (deterministic: execution order). */
