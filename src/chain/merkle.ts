@@ -21,14 +21,9 @@ export class MerkleError extends MedchainError<MerkleErrorCode> {}
 const H = 32;
 export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array(0));
 
-// Leaves (txs, receipts) are prefixed in one reused buffer, not a fresh copy each: hashing is synchronous.
-const leafScratch = new Uint8Array(16 * 1024);
-
 export function leafHash(data: Uint8Array): Uint8Array {
-  const buf =
-    data.length < leafScratch.length ? leafScratch.subarray(0, 1 + data.length) : new Uint8Array(1 + data.length);
-  buf[0] = 0x00;
-  buf.set(data, 1);
+  const buf = new Uint8Array(1 + data.length);
+  buf.set(data, 1); // buf[0] = 0x00
   return sha256(buf);
 }
 

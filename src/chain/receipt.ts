@@ -1,5 +1,5 @@
 import { asArray, asBytes, asString, asTuple, asUint, decodeCanonical, encode, shapeError } from '../codec/cbor.js';
-import { byte, bytes, head, isAscii, offset, raw, reset, take, text, truncate } from '../codec/cbor-writer.js';
+import { byte, bytes, head, isAscii, reset, take, text } from '../codec/cbor-writer.js';
 
 /** What a transaction did. A failed transaction changes nothing but its receipt. */
 export const TxStatus = { OK: 0, FAILED: 1, DENIED: 2 } as const;
@@ -33,45 +33,14 @@ export interface Receipt {
  * goes through cborg, so the bytes are cborg's in every case.
  */
 export function encodeReceipt(r: Receipt): Uint8Array {
-  reset();
-  writeReceipt(r);
-  return take();
-}
-
-/**
- * Every receipt of a block, each encoded as encodeReceipt does, into one buffer: views of it,
- * one allocation per block instead of one per receipt.
- */
-export function encodeReceipts(rs: readonly Receipt[]): Uint8Array[] {
-  reset();
-  const ends = new Array<number>(rs.length);
-  for (let i = 0; i < rs.length; i++) {
-    writeReceipt(rs[i] as Receipt);
-    ends[i] = offset();
-  }
-  const all = take();
-  const out = new Array<Uint8Array>(rs.length);
-  let from = 0;
-  for (let i = 0; i < rs.length; i++) {
-    const to = ends[i] as number;
-    out[i] = all.subarray(from, to);
-    from = to;
-  }
-  return out;
-}
-
-/** Appends one receipt's canonical bytes to the writer. */
-function writeReceipt(r: Receipt): void {
-  const start = offset();
   if (
     !(r.txHash instanceof Uint8Array) ||
     !Number.isSafeInteger(r.status) ||
     r.status < 0 ||
     typeof r.code !== 'string'
-  ) {
-    raw(encodeGeneric(r));
-    return;
-  }
+  )
+    return encodeGeneric(r);
+  reset();
   byte(0x84);
   bytes(r.txHash);
   head(0, r.status);
@@ -80,12 +49,9 @@ function writeReceipt(r: Receipt): void {
   for (const e of r.events) {
     byte(0x82);
     text(e.type);
-    if (!writeAttrs(e.attrs)) {
-      truncate(start);
-      raw(encodeGeneric(r));
-      return;
-    }
+    if (!writeAttrs(e.attrs)) return encodeGeneric(r);
   }
+  return take();
 }
 
 const encodeGeneric = (r: Receipt): Uint8Array =>

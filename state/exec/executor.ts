@@ -1,6 +1,6 @@
 import { BlockError, BlockErrorCode } from '../../src/chain/block.js';
 import { merkleRoot } from '../../src/chain/merkle.js';
-import { type ChainEvent, encodeReceipts, type Receipt, TxStatus } from '../../src/chain/receipt.js';
+import { type ChainEvent, encodeReceipt, type Receipt, TxStatus } from '../../src/chain/receipt.js';
 import type { Tx } from '../../src/chain/tx.js';
 import { type Validator, validatorsHash } from '../../src/chain/validators.js';
 import { isCoded } from '../../src/errors.js';
@@ -62,8 +62,6 @@ export function executeBlock(
   const emit = (e: ChainEvent): void => {
     events.push(e);
   };
-  // One context for the whole block; only its tx changes (handlers run synchronously and keep none).
-  const ctx: { -readonly [K in keyof ExecContext]: ExecContext[K] } = { ...bctx, state: view, tx: undefined, emit };
   for (const tx of given) {
     const handler = machine.kind(tx.kind);
     if (handler === undefined) throw new BlockError(BlockErrorCode.BAD_TX, { kind: tx.kind });
@@ -83,7 +81,7 @@ export function executeBlock(
     txs.push(tx);
     events = [];
     view.beginTx();
-    ctx.tx = tx;
+    const ctx: ExecContext = { ...bctx, state: view, tx, emit };
     try {
       const outcome = handler.apply(ctx, tx, body);
       view.commitTx();
@@ -103,7 +101,7 @@ export function executeBlock(
     machine.endBlock({ ...bctx, state: view, emit });
     if (events.length > 0) receipts.push({ txHash: ZERO_HASH, status: TxStatus.OK, code: '', events });
   }
-  const encodedReceipts = encodeReceipts(receipts);
+  const encodedReceipts = receipts.map(encodeReceipt);
   const staged = store.stage(view.changes());
   const nextValidators = machine.validators(view);
   return {

@@ -18,15 +18,13 @@ export interface StateReader {
  */
 export class StateView implements StateReader {
   private readonly block = new Map<string, StateChange>();
-  /** The current transaction's changes: one map, emptied at commit or rollback (most txs write nothing). */
-  private readonly tx = new Map<string, StateChange>();
-  private inTx = false;
+  private tx: Map<string, StateChange> | null = null;
 
   constructor(private readonly base: StateReader) {}
 
   get(key: Uint8Array): Uint8Array | undefined {
     const k = mapKey(key);
-    const c = (this.tx.size > 0 ? this.tx.get(k) : undefined) ?? this.block.get(k);
+    const c = this.tx?.get(k) ?? this.block.get(k);
     if (c !== undefined) return c.value ?? undefined;
     return this.base.get(key, k);
   }
@@ -36,28 +34,25 @@ export class StateView implements StateReader {
   }
 
   set(key: Uint8Array, value: Uint8Array): void {
-    (this.inTx ? this.tx : this.block).set(mapKey(key), { key, value });
+    (this.tx ?? this.block).set(mapKey(key), { key, value });
   }
 
   delete(key: Uint8Array): void {
-    (this.inTx ? this.tx : this.block).set(mapKey(key), { key, value: null });
+    (this.tx ?? this.block).set(mapKey(key), { key, value: null });
   }
 
   beginTx(): void {
-    this.tx.clear();
-    this.inTx = true;
+    this.tx = new Map();
   }
 
   commitTx(): void {
-    if (!this.inTx) return;
+    if (this.tx === null) return;
     for (const [k, c] of this.tx) this.block.set(k, c);
-    this.tx.clear();
-    this.inTx = false;
+    this.tx = null;
   }
 
   rollbackTx(): void {
-    this.tx.clear();
-    this.inTx = false;
+    this.tx = null;
   }
 
   /** The block's changes, in first-write order (deterministic: execution order). */

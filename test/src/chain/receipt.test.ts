@@ -12,7 +12,6 @@ import {
   decodeReceipt,
   type EventValue,
   encodeReceipt,
-  encodeReceipts,
   type Receipt,
 } from '../../../src/chain/receipt.js';
 
@@ -49,18 +48,6 @@ const receipt: fc.Arbitrary<Receipt> = fc.record({
   status: fc.constantFrom(0, 1, 2),
   code: fc.oneof(fc.constant(''), fc.string({ maxLength: 64 })),
   events: fc.array(event, { maxLength: 30 }),
-});
-
-test('property: encodeReceipts gives each receipt of a block the generic cborg bytes, in one buffer', () => {
-  fc.assert(
-    fc.property(fc.array(receipt, { maxLength: 12 }), (rs) => {
-      const out = encodeReceipts(rs);
-      assert.is(out.length, rs.length);
-      for (let i = 0; i < rs.length; i++) sameBytes(out[i] as Uint8Array, generic(rs[i] as Receipt));
-      if (out.length > 1) assert.ok(out.every((b) => b.buffer === (out[0] as Uint8Array).buffer));
-    }),
-    { numRuns: 1000 },
-  );
 });
 
 test('property: encodeReceipt is byte-identical to the generic cborg encoding', () => {
