@@ -21,21 +21,11 @@ export function offset(): number {
   return pos;
 }
 
-/** Drops what was written after `at` (an earlier offset()). */
-export function truncate(at: number): void {
-  pos = at;
-}
-
 /** Bytes written as they are (already encoded CBOR). */
 export function raw(b: Uint8Array): void {
   ensure(b.length);
   buf.set(b, pos);
   pos += b.length;
-}
-
-/** The bytes written since reset(), without a copy: valid until the next write. */
-export function view(): Uint8Array {
-  return buf.subarray(0, pos);
 }
 
 function ensure(n: number): void {
