@@ -358,6 +358,20 @@ function mixedTx(f: Fixture): Tx {
   return tx(f, TxKind.BREAK_GLASS, pracKey(f.prng.below(f.practitioners)), { patient, reason: Purpose.ETREAT });
 }
 
+/** The previous digest chained with a block's roots and every op of its batch, in order. */
+function chainDigest(
+  prev: Uint8Array,
+  state: Uint8Array,
+  tx: Uint8Array,
+  events: Uint8Array,
+  ops: BatchOp[],
+): Uint8Array {
+  const parts = [prev, state, tx, events];
+  for (const op of ops)
+    parts.push(utf8(op.type), u32be(op.key.length), op.key, op.type === 'put' ? op.value : new Uint8Array(0));
+  return sha256Parts(parts);
+}
+
 let gc: (() => void) | undefined;
 
 /**
@@ -405,6 +419,8 @@ async function run(ctx: BenchContext, id: string, make: (f: Fixture) => Tx): Pro
     for (const tx of txs) medicalStateMachine.readKeys?.(tx, keys);
     return f.store.prefetch(keys);
   };
+  // --digest: one hash over every block's roots and batch ops (outside the timings), to hold two builds equal.
+  let digest: Uint8Array | undefined = ctx.flags.digest === undefined ? undefined : new Uint8Array(32);
   let txs = makeBlock();
   let warm = prefetch(txs);
   // Process CPU (all threads: LevelDB's included) is robust where wall time is not, on a shared machine.
@@ -443,6 +459,7 @@ async function run(ctx: BenchContext, id: string, make: (f: Fixture) => Tx): Pro
     f.store.advance(exec.staged);
     const t3 = performance.now();
     cpuUs += cpuNow() - c0 - (c1b - c1);
+    if (digest !== undefined) digest = chainDigest(digest, exec.stateRoot, exec.txRoot, exec.eventsRoot, ops);
     // Building the next block's txs is load generation, not apply: not counted.
     ms += t3 - t0 - (t1b - t1);
     phase.exec += t1 - t0;
@@ -475,6 +492,7 @@ async function run(ctx: BenchContext, id: string, make: (f: Fixture) => Tx): Pro
     ops_ms_per_block: round(phase.ops / blocks, 1),
     commit_ms_per_block: round(phase.commit / blocks, 1),
     load_ms: f.loadMs,
+    ...(digest === undefined ? {} : { digest: toHex(digest) }),
     ...memory(),
   };
 }

@@ -16,9 +16,16 @@ export function take(): Uint8Array {
   return buf.slice(0, pos);
 }
 
-/** The bytes written since reset(), without a copy: valid until the next write. */
-export function view(): Uint8Array {
-  return buf.subarray(0, pos);
+/** How many bytes were written since reset(). */
+export function offset(): number {
+  return pos;
+}
+
+/** Bytes written as they are (already encoded CBOR). */
+export function raw(b: Uint8Array): void {
+  ensure(b.length);
+  buf.set(b, pos);
+  pos += b.length;
 }
 
 function ensure(n: number): void {

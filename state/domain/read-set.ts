@@ -1,6 +1,7 @@
 import type { Tx } from '../../src/chain/tx.js';
 import { BODY_CODECS } from '../../src/tx/bodies.js';
 import { CredentialType, TxKind } from '../../src/tx/kinds.js';
+import { mapKey } from '../exec/keys.js';
 import { consentKey, credentialKey, delegateKey, emergencyPairKey, identityKey, recordKey } from './keys.js';
 
 /**
@@ -63,7 +64,7 @@ export function blockReadKeys(txs: readonly Tx[]): Uint8Array[] {
   const seen = new Set<string>();
   const out: Uint8Array[] = [];
   for (const k of all) {
-    const s = Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
+    const s = mapKey(k);
     if (seen.has(s)) continue;
     seen.add(s);
     out.push(k);

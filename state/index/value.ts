@@ -1,5 +1,5 @@
 import type { EventValue } from '../../src/chain/receipt.js';
-import { byte, bytes, head, reset, take, text, view } from '../../src/codec/cbor-writer.js';
+import { byte, bytes, head, raw, reset, take, text } from '../../src/codec/cbor-writer.js';
 
 /**
  * Index values: CBOR arrays of [receipt, seq, eventType, txHash, attrs] written by a small encoder for
@@ -19,17 +19,17 @@ function value(v: EventValue): void {
 }
 
 /**
- * One entry, CBOR [receipt, seq, eventType, txHash, attrs], returned already
- * wrapped as a one-entry group (0x81 first): the common case, stored as is.
+ * Appends one entry, CBOR [receipt, seq, eventType, txHash, attrs], already wrapped as a one-entry
+ * group (0x81 first), to the writer: a block's entries go into one buffer (the common group holds one
+ * entry and is stored as that view of it).
  */
-export function encodeIndexEntry(
+export function writeIndexEntry(
   receipt: number,
   seq: number,
   type: string,
   txHash: Uint8Array,
   attrs: Record<string, EventValue>,
-): Uint8Array {
-  reset();
+): void {
   byte(0x81);
   head(4, 5);
   head(0, receipt);
@@ -42,23 +42,22 @@ export function encodeIndexEntry(
     text(k);
     value(attrs[k] as EventValue);
   }
-  return take();
 }
 
-/** A stored group of one-entry groups from encodeIndexEntry: one array header, then the entries. */
-export function encodeGroup(entries: readonly Uint8Array[]): Uint8Array {
-  if (entries.length === 1) return entries[0] as Uint8Array;
+/**
+ * A stored group from one-entry groups (views into `slab`, from writeIndexEntry): a single entry is
+ * stored as it is, several under one array header.
+ */
+export function groupValue(
+  slab: Uint8Array,
+  starts: readonly number[],
+  ends: readonly number[],
+  ids: readonly number[],
+): Uint8Array {
+  const first = ids[0] as number;
+  if (ids.length === 1) return slab.subarray(starts[first] as number, ends[first] as number);
   reset();
-  head(4, entries.length);
-  const h = view();
-  let n = h.length;
-  for (const e of entries) n += e.length - 1;
-  const out = new Uint8Array(n);
-  out.set(h);
-  let o = h.length;
-  for (const e of entries) {
-    out.set(e.subarray(1), o);
-    o += e.length - 1;
-  }
-  return out;
+  head(4, ids.length);
+  for (const id of ids) raw(slab.subarray((starts[id] as number) + 1, ends[id] as number));
+  return take();
 }

@@ -1,11 +1,12 @@
 import { type ChainEvent, type EventValue, type Receipt, TxStatus } from '../../src/chain/receipt.js';
 import type { Tx } from '../../src/chain/tx.js';
+import { offset, reset, take } from '../../src/codec/cbor-writer.js';
 import { IdentityType } from '../../src/tx/kinds.js';
 import { identityKey } from '../domain/keys.js';
 import { decodeIdentity } from '../domain/values.js';
 import { mapKey } from '../exec/keys.js';
 import { type BatchOp, Prefix } from '../store/db.js';
-import { encodeGroup, encodeIndexEntry } from './value.js';
+import { groupValue, writeIndexEntry } from './value.js';
 
 /**
  * Derived audit indexes (never part of consensus): written from a block's
@@ -104,7 +105,17 @@ const bytesAttr = (a: Record<string, EventValue>, name: string): Uint8Array | nu
   return v instanceof Uint8Array && v.length === SUBJECT_BYTES ? v : null;
 };
 
-type Target = [IndexName, Uint8Array | null];
+/** The (index, subject) pairs of one event, in two reused arrays (no tuple per target). */
+class Targets {
+  readonly names: IndexName[] = [];
+  readonly subjects: (Uint8Array | null)[] = [];
+  n = 0;
+  push(name: IndexName, subject: Uint8Array | null): void {
+    this.names[this.n] = name;
+    this.subjects[this.n] = subject;
+    this.n++;
+  }
+}
 
 /** A practitioner's employing organization, or null (unknown, or not a practitioner). */
 type OrgOf = (practitioner: Uint8Array) => Uint8Array | null;
@@ -134,67 +145,68 @@ function employers(read: IndexedBlock['read']): { orgOf: OrgOf; registered: Map<
 }
 
 /** The (index, subject) pairs an event is listed under. */
-function targets(e: ChainEvent, out: Target[], orgOf: OrgOf): void {
+function targets(e: ChainEvent, out: Targets, orgOf: OrgOf): void {
   const a = e.attrs;
   const patient = bytesAttr(a, 'patient');
   const grantee = bytesAttr(a, 'grantee');
   switch (e.type) {
     case 'access':
-      out.push(
-        [IndexName.DISCLOSURES, patient],
-        [IndexName.ACCESS_BY_GRANTEE, grantee],
-        [IndexName.BY_ORG, grantee === null ? null : orgOf(grantee)],
-      );
-      if (a.granted !== true || a.emergency === true)
-        out.push([IndexName.FLAGS_BY_GRANTEE, grantee], [IndexName.FLAGS, null]);
+      out.push(IndexName.DISCLOSURES, patient);
+      out.push(IndexName.ACCESS_BY_GRANTEE, grantee);
+      out.push(IndexName.BY_ORG, grantee === null ? null : orgOf(grantee));
+      if (a.granted !== true || a.emergency === true) {
+        out.push(IndexName.FLAGS_BY_GRANTEE, grantee);
+        out.push(IndexName.FLAGS, null);
+      }
       return;
     case 'emergency.opened':
     case 'emergency.denied':
     case 'emergency.reviewed':
     case 'emergency.overdue':
-      out.push(
-        [IndexName.DISCLOSURES, patient],
-        [IndexName.ACCESS_BY_GRANTEE, grantee],
-        [IndexName.FLAGS_BY_GRANTEE, grantee],
-        [IndexName.FLAGS, null],
-        [IndexName.BY_ORG, bytesAttr(a, 'org')],
-      );
+      out.push(IndexName.DISCLOSURES, patient);
+      out.push(IndexName.ACCESS_BY_GRANTEE, grantee);
+      out.push(IndexName.FLAGS_BY_GRANTEE, grantee);
+      out.push(IndexName.FLAGS, null);
+      out.push(IndexName.BY_ORG, bytesAttr(a, 'org'));
       return;
     case 'identity.registered':
       // The organization's staff and onboarded patients (an organization's own registration names no org).
-      out.push([IndexName.BY_ORG, bytesAttr(a, 'org')]);
+      out.push(IndexName.BY_ORG, bytesAttr(a, 'org'));
       return;
     case 'grantee.suspended':
     case 'grantee.reinstated':
-      out.push([IndexName.FLAGS_BY_GRANTEE, grantee], [IndexName.FLAGS, null]);
+      out.push(IndexName.FLAGS_BY_GRANTEE, grantee);
+      out.push(IndexName.FLAGS, null);
       return;
     case 'consent.granted':
     case 'consent.revoked':
-      out.push([IndexName.CONSENTS_BY_PATIENT, patient], [IndexName.CONSENTS_BY_GRANTEE, grantee]);
+      out.push(IndexName.CONSENTS_BY_PATIENT, patient);
+      out.push(IndexName.CONSENTS_BY_GRANTEE, grantee);
       return;
     case 'record.added':
     case 'record.erased':
     case 'record.deletion_attested':
     case 'record.hold':
-      out.push([IndexName.RECORDS_BY_PATIENT, patient]);
+      out.push(IndexName.RECORDS_BY_PATIENT, patient);
       return;
     case 'record.erase_blocked':
-      out.push([IndexName.RECORDS_BY_PATIENT, patient], [IndexName.FLAGS, null]);
+      out.push(IndexName.RECORDS_BY_PATIENT, patient);
+      out.push(IndexName.FLAGS, null);
       return;
     case 'delegate.set':
     case 'delegate.revoked':
-      out.push([IndexName.DELEGATES_BY_PATIENT, patient]);
+      out.push(IndexName.DELEGATES_BY_PATIENT, patient);
       return;
     case 'governance.proposed':
     case 'governance.voted':
     case 'governance.approved':
     case 'governance.applied':
     case 'governance.skipped':
-      out.push([IndexName.GOVERNANCE, null]);
+      out.push(IndexName.GOVERNANCE, null);
       return;
     case 'credential.issued':
     case 'credential.revoked':
-      out.push([IndexName.CREDENTIALS_BY_PRACTITIONER, bytesAttr(a, 'practitioner')]);
+      out.push(IndexName.CREDENTIALS_BY_PRACTITIONER, bytesAttr(a, 'practitioner'));
       return;
     default:
       return;
@@ -204,15 +216,23 @@ function targets(e: ChainEvent, out: Target[], orgOf: OrgOf): void {
 interface Group {
   name: IndexName;
   subject: Uint8Array | null;
-  entries: Uint8Array[];
+  /** Entry numbers in this block's entry buffer, in block order. */
+  entries: number[];
 }
 
 /** Appends the index ops of one executed block to the block's batch. */
 export function indexOps(block: IndexedBlock, ops: BatchOp[]): void {
   const { height, time, txs, receipts } = block;
   const { orgOf, registered } = employers(block.read);
-  const groups = new Map<string, Group>();
-  const tgt: Target[] = [];
+  // Groups in first-use order, found per index by subject.
+  const groups: Group[] = [];
+  const byName = new Map<IndexName, Map<string, Group>>();
+  const tgt = new Targets();
+  // Every entry of the block is written into one buffer (the CBOR writer's); entry i is [starts[i], ends[i]).
+  // Until take() below nothing else may use the writer: orgOf only reads state.
+  const starts: number[] = [];
+  const ends: number[] = [];
+  reset();
   for (let r = 0; r < receipts.length; r++) {
     const receipt = receipts[r] as Receipt;
     if (receipt.status === TxStatus.FAILED) continue; // a failed tx has no events
@@ -220,7 +240,7 @@ export function indexOps(block: IndexedBlock, ops: BatchOp[]): void {
     const events = receipt.events;
     for (let s = 0; s < events.length; s++) {
       const e = events[s] as ChainEvent;
-      tgt.length = 0;
+      tgt.n = 0;
       if (e.type === 'identity.registered' && e.attrs.identityType === 'practitioner') {
         const id = bytesAttr(e.attrs, 'id');
         const org = bytesAttr(e.attrs, 'org');
@@ -232,18 +252,37 @@ export function indexOps(block: IndexedBlock, ops: BatchOp[]): void {
         const patient = bytesAttr(e.attrs, 'patient');
         if (rec !== null && patient !== null) ops.push({ type: 'put', key: recordOwnerKey(rec), value: patient });
       }
-      if (tgt.length === 0) continue;
-      const entry = encodeIndexEntry(r, s, e.type, txHash, e.attrs);
-      for (const [name, subject] of tgt) {
+      if (tgt.n === 0) continue;
+      const entry = starts.length;
+      starts.push(offset());
+      writeIndexEntry(r, s, e.type, txHash, e.attrs);
+      ends.push(offset());
+      for (let t = 0; t < tgt.n; t++) {
+        const name = tgt.names[t] as IndexName;
+        const subject = tgt.subjects[t] as Uint8Array | null;
         // Chain-wide indexes have no subject; elsewhere a missing subject lists nothing.
         if (subject === null && name !== IndexName.FLAGS && name !== IndexName.GOVERNANCE) continue;
-        const gk = subject === null ? String.fromCharCode(name) : String.fromCharCode(name) + mapKey(subject);
-        const g = groups.get(gk);
-        if (g === undefined) groups.set(gk, { name, subject, entries: [entry] });
-        else g.entries.push(entry);
+        let m = byName.get(name);
+        if (m === undefined) {
+          m = new Map();
+          byName.set(name, m);
+        }
+        const sk = subject === null ? '' : mapKey(subject);
+        const g = m.get(sk);
+        if (g === undefined) {
+          const created: Group = { name, subject, entries: [entry] };
+          m.set(sk, created);
+          groups.push(created);
+        } else g.entries.push(entry);
       }
     }
   }
-  for (const g of groups.values())
-    ops.push({ type: 'put', key: indexKey(g.name, g.subject, time, height), value: encodeGroup(g.entries) });
+  if (groups.length === 0) return;
+  const slab = take();
+  for (const g of groups)
+    ops.push({
+      type: 'put',
+      key: indexKey(g.name, g.subject, time, height),
+      value: groupValue(slab, starts, ends, g.entries),
+    });
 }
