@@ -4,6 +4,7 @@ import { EMPTY_ROOT } from '../state/smt/node.js';
 import { verifyStateProof } from '../state/smt/proof.js';
 import { type StateChange, StateStore } from '../state/state-store.js';
 import { type BatchOp, type Db, openDb } from '../state/store/db.js';
+import type { NodeCacheStats } from '../state/store/node-cache.js';
 import { Prng, tempDir } from './fixtures.js';
 import { round, rssMb } from './measure.js';
 import type { BenchContext, Benchmark } from './types.js';
@@ -84,6 +85,20 @@ function load(log: BenchContext['log'], size: number): Promise<Fixture> {
 
 const keysFlag = (ctx: BenchContext): number => Number(ctx.flags.keys ?? KEYS);
 
+/** Mean inner nodes on a key's path (proof steps) over 1,000 keys: the tree's depth. */
+function meanDepth(f: Fixture): number {
+  let steps = 0;
+  for (let i = 0; i < 1000; i++) steps += f.store.prove(f.keys.at(f.prng.below(f.keys.length))).steps.length;
+  return round(steps / 1000, 2);
+}
+
+/** The node cache's hit rate between two readings of its counters. */
+function hitRate(a: NodeCacheStats, b: NodeCacheStats): number {
+  const hits = b.hits - a.hits;
+  const all = hits + b.misses - a.misses;
+  return all === 0 ? 1 : round(hits / all, 4);
+}
+
 export const benchmarks: Benchmark[] = [
   {
     id: 'state.smt.update',
@@ -91,6 +106,7 @@ export const benchmarks: Benchmark[] = [
       const f = await load(ctx.log, keysFlag(ctx));
       const blocks = 20;
       let updates = 0;
+      const s0 = f.store.nodeCacheStats();
       const t0 = performance.now();
       const c0 = process.cpuUsage();
       for (let b = 0; b < blocks; b++) {
@@ -108,6 +124,7 @@ export const benchmarks: Benchmark[] = [
       }
       const s = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(c0);
+      const s1 = f.store.nodeCacheStats();
       return {
         id: 'state.smt.update',
         ops_per_s: round(updates / s),
@@ -116,6 +133,9 @@ export const benchmarks: Benchmark[] = [
         keys: f.keys.length,
         block: BLOCK,
         rss_mb: rssMb(),
+        depth: meanDepth(f),
+        node_cache_hit_rate: hitRate(s0, s1),
+        node_cache_mb: round(s1.bytes / 2 ** 20, 1),
       };
     },
   },
@@ -124,10 +144,12 @@ export const benchmarks: Benchmark[] = [
     async run(ctx) {
       const f = await load(ctx.log, keysFlag(ctx));
       const n = 100_000;
+      const s0 = f.store.nodeCacheStats();
       const t0 = performance.now();
       for (let i = 0; i < n; i++) f.store.prove(f.keys.at(f.prng.below(f.keys.length)));
       const s = (performance.now() - t0) / 1000;
-      return { id: 'state.smt.prove', ops_per_s: round(n / s), keys: f.keys.length };
+      const hit = hitRate(s0, f.store.nodeCacheStats());
+      return { id: 'state.smt.prove', ops_per_s: round(n / s), keys: f.keys.length, node_cache_hit_rate: hit };
     },
   },
   {

@@ -1,5 +1,5 @@
 import { innerPreimage } from '../../src/chain/state-proof.js';
-import { sha256 } from '../../src/crypto/hash.js';
+import { sha256Bytes } from './hash.js';
 
 /** Shared with the stand-alone proof verifier in the bottom layer. */
 export { EMPTY_ROOT, innerPreimage, MAX_DEPTH, nibble } from '../../src/chain/state-proof.js';
@@ -20,14 +20,30 @@ export { EMPTY_ROOT, innerPreimage, MAX_DEPTH, nibble } from '../../src/chain/st
  */
 
 /**
- * Uninitialised bytes from Node's shared pool: `new Uint8Array(n)` above 64 bytes allocates
- * its own zeroed backing store, which cost more than hashing the node (profile: issue 18).
+ * Uninitialised bytes cut from a 64 KiB slab: Buffer's 8 KiB pool was refilled every ~16 nodes
+ * (11 % of staging, issue 18) and `new Uint8Array(n)` zero-fills its own backing store. A slab
+ * is freed once no node cut from it is referenced; the node cache copies what it keeps long
+ * (state/store/node-cache.ts), so a few survivors do not pin whole slabs.
  * Only for buffers the caller overwrites in full.
  */
+const SLAB = 64 * 1024;
+let slab: Uint8Array = new Uint8Array(0);
+let slabUsed = 0;
 export const alloc = (n: number): Uint8Array => {
-  const b = Buffer.allocUnsafe(n);
-  return new Uint8Array(b.buffer, b.byteOffset, n);
+  if (n > SLAB >> 4) return unpooled(n);
+  if (slabUsed + n > slab.length) {
+    slab = unpooled(SLAB);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + n);
+  slabUsed += n;
+  return out;
 };
+
+function unpooled(n: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
 
 export interface Leaf {
   readonly kind: 1;
@@ -85,7 +101,7 @@ export function sealInner(children: (Child | undefined)[]): { node: Inner; bytes
     }
   }
   const bytes = pre.subarray(1);
-  return { node: { kind: 2, children, hash: sha256(pre), bytes }, bytes };
+  return { node: { kind: 2, children, hash: sha256Bytes(pre), bytes }, bytes };
 }
 
 /** Decodes a stored inner node; the caller knows its hash (it asked for it by hash). */
