@@ -146,10 +146,17 @@ export const benchmarks: Benchmark[] = [
       const n = 100_000;
       const s0 = f.store.nodeCacheStats();
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       for (let i = 0; i < n; i++) f.store.prove(f.keys.at(f.prng.below(f.keys.length)));
       const s = (performance.now() - t0) / 1000;
-      const hit = hitRate(s0, f.store.nodeCacheStats());
-      return { id: 'state.smt.prove', ops_per_s: round(n / s), keys: f.keys.length, node_cache_hit_rate: hit };
+      const cpu = process.cpuUsage(c0);
+      return {
+        id: 'state.smt.prove',
+        ops_per_s: round(n / s),
+        cpu_us_per_proof: round((cpu.user + cpu.system) / n, 1),
+        keys: f.keys.length,
+        node_cache_hit_rate: hitRate(s0, f.store.nodeCacheStats()),
+      };
     },
   },
   {

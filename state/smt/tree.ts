@@ -177,11 +177,13 @@ export class SparseMerkleTree {
   ): Child | undefined {
     if (node !== null) replaced.push(node.hash);
     const children: (Child | undefined)[] = node === null ? new Array(16) : node.children.slice();
+    let touched = 0;
     let i = lo;
     while (i < hi) {
       const nib = nibble((ops[i] as SmtOp).keyHash, depth);
       let j = i + 1;
       while (j < hi && nibble((ops[j] as SmtOp).keyHash, depth) === nib) j++;
+      touched |= 0x8000 >> nib;
       const c = node === null ? undefined : node.children[nib];
       if (c !== undefined && c.kind === 3 && depth + 1 > this.opts.cacheDepth)
         children[nib] = this.applyBytes(c.hash, depth + 1, ops, i, j, writes, replaced);
@@ -191,7 +193,7 @@ export class SparseMerkleTree {
       }
       i = j;
     }
-    return this.seal(children, depth, writes);
+    return this.seal(children, depth, writes, node?.bytes, touched);
   }
 
   /**
@@ -293,11 +295,16 @@ export class SparseMerkleTree {
     return this.applyInner(null, depth, set, 0, set.length, writes, replaced);
   }
 
-  /** Canonical form: empty -> nothing; one leaf below the root -> the leaf itself. */
+  /**
+   * Canonical form: empty -> nothing; one leaf below the root -> the leaf itself. With the old
+   * node's bytes, only the `touched` slots are written anew (patchPreimage).
+   */
   private seal(
     children: (Child | undefined)[],
     depth: number,
     writes: Array<[Uint8Array, Uint8Array]>,
+    old?: Uint8Array,
+    touched = 0,
   ): Child | undefined {
     let count = 0;
     let last: Child | undefined;
@@ -310,7 +317,18 @@ export class SparseMerkleTree {
     }
     if (count === 0) return undefined;
     if (count === 1 && depth > 0 && (last as Child).kind === 1) return last;
-    const sealed = sealInner(children);
+    let sealed: { node: Inner; bytes: Uint8Array };
+    if (old === undefined) sealed = sealInner(children);
+    else {
+      const m = newMasks(
+        ((old[0] as number) << 8) | (old[1] as number),
+        ((old[2] as number) << 8) | (old[3] as number),
+        touched,
+        children,
+      );
+      const { hash, bytes } = sealPreimage(patchPreimage(old, touched, children, m.bitmap, m.leafMask, m.size));
+      sealed = { node: { kind: 2, children, hash, bytes }, bytes };
+    }
     writes.push([sealed.node.hash, sealed.bytes]);
     // Below the cached depths keep only the hash: memory stays bounded by the cache depth.
     if (depth > this.opts.cacheDepth) return { kind: 3, hash: sealed.node.hash };
