@@ -1,9 +1,10 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { sha256 } from '../src/crypto/hash.js';
 import { EMPTY_ROOT } from '../state/smt/node.js';
 import { verifyStateProof } from '../state/smt/proof.js';
 import { type StateChange, StateStore } from '../state/state-store.js';
 import { type BatchOp, type Db, openDb } from '../state/store/db.js';
+import type { NodeCacheStats } from '../state/store/node-cache.js';
 import { Prng, tempDir } from './fixtures.js';
 import { round, rssMb } from './measure.js';
 import type { BenchContext, Benchmark } from './types.js';
@@ -84,6 +85,37 @@ function load(log: BenchContext['log'], size: number): Promise<Fixture> {
 
 const keysFlag = (ctx: BenchContext): number => Number(ctx.flags.keys ?? KEYS);
 
+/**
+ * CPU µs of the main thread alone (Linux: /proc, 10 ms ticks), apart from LevelDB's compaction
+ * threads, which process.cpuUsage also counts; undefined where /proc is missing.
+ */
+function mainThreadCpuUs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10_000; // utime + stime, in USER_HZ (100/s)
+  } catch {
+    return undefined;
+  }
+}
+
+const perOp = (a: number | undefined, b: number | undefined, n: number): number | undefined =>
+  a === undefined || b === undefined ? undefined : round((b - a) / n, 1);
+
+/** Mean inner nodes on a key's path (proof steps) over 1,000 keys: the tree's depth. */
+function meanDepth(f: Fixture): number {
+  let steps = 0;
+  for (let i = 0; i < 1000; i++) steps += f.store.prove(f.keys.at(f.prng.below(f.keys.length))).steps.length;
+  return round(steps / 1000, 2);
+}
+
+/** The node cache's hit rate between two readings of its counters. */
+function hitRate(a: NodeCacheStats, b: NodeCacheStats): number {
+  const hits = b.hits - a.hits;
+  const all = hits + b.misses - a.misses;
+  return all === 0 ? 1 : round(hits / all, 4);
+}
+
 export const benchmarks: Benchmark[] = [
   {
     id: 'state.smt.update',
@@ -91,8 +123,10 @@ export const benchmarks: Benchmark[] = [
       const f = await load(ctx.log, keysFlag(ctx));
       const blocks = 20;
       let updates = 0;
+      const s0 = f.store.nodeCacheStats();
       const t0 = performance.now();
       const c0 = process.cpuUsage();
+      const m0 = mainThreadCpuUs();
       for (let b = 0; b < blocks; b++) {
         // 90 % updates of existing keys, 10 % new keys, as a block of record/consent writes would be.
         const changes: StateChange[] = [];
@@ -108,14 +142,20 @@ export const benchmarks: Benchmark[] = [
       }
       const s = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(c0);
+      const m1 = mainThreadCpuUs();
+      const s1 = f.store.nodeCacheStats();
       return {
         id: 'state.smt.update',
         ops_per_s: round(updates / s),
         // Process CPU (LevelDB's threads included): what load distorts least.
         cpu_us_per_update: round((cpu.user + cpu.system) / updates, 1),
+        main_thread_cpu_us_per_update: perOp(m0, m1, updates),
         keys: f.keys.length,
         block: BLOCK,
         rss_mb: rssMb(),
+        depth: meanDepth(f),
+        node_cache_hit_rate: hitRate(s0, s1),
+        node_cache_mb: round(s1.bytes / 2 ** 20, 1),
       };
     },
   },
@@ -124,10 +164,21 @@ export const benchmarks: Benchmark[] = [
     async run(ctx) {
       const f = await load(ctx.log, keysFlag(ctx));
       const n = 100_000;
+      const s0 = f.store.nodeCacheStats();
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      const m0 = mainThreadCpuUs();
       for (let i = 0; i < n; i++) f.store.prove(f.keys.at(f.prng.below(f.keys.length)));
       const s = (performance.now() - t0) / 1000;
-      return { id: 'state.smt.prove', ops_per_s: round(n / s), keys: f.keys.length };
+      const cpu = process.cpuUsage(c0);
+      return {
+        id: 'state.smt.prove',
+        ops_per_s: round(n / s),
+        cpu_us_per_proof: round((cpu.user + cpu.system) / n, 1),
+        main_thread_cpu_us_per_proof: perOp(m0, mainThreadCpuUs(), n),
+        keys: f.keys.length,
+        node_cache_hit_rate: hitRate(s0, f.store.nodeCacheStats()),
+      };
     },
   },
   {

@@ -12,7 +12,10 @@ import {
   MAX_DEPTH,
   makeLeaf,
   nibble,
+  patchPreimage,
+  popcount,
   sealInner,
+  sealPreimage,
 } from './node.js';
 import type { SmtProof } from './proof.js';
 
@@ -174,16 +177,80 @@ export class SparseMerkleTree {
   ): Child | undefined {
     if (node !== null) replaced.push(node.hash);
     const children: (Child | undefined)[] = node === null ? new Array(16) : node.children.slice();
+    let touched = 0;
     let i = lo;
     while (i < hi) {
       const nib = nibble((ops[i] as SmtOp).keyHash, depth);
       let j = i + 1;
       while (j < hi && nibble((ops[j] as SmtOp).keyHash, depth) === nib) j++;
-      const existing = node === null ? undefined : this.resolve(node, nib, depth + 1);
-      children[nib] = this.applyChild(existing, depth + 1, ops, i, j, writes, replaced);
+      touched |= 0x8000 >> nib;
+      const c = node === null ? undefined : node.children[nib];
+      if (c !== undefined && c.kind === 3 && depth + 1 > this.opts.cacheDepth)
+        children[nib] = this.applyBytes(c.hash, depth + 1, ops, i, j, writes, replaced);
+      else {
+        const existing = node === null ? undefined : this.resolve(node, nib, depth + 1);
+        children[nib] = this.applyChild(existing, depth + 1, ops, i, j, writes, replaced);
+      }
       i = j;
     }
-    return this.seal(children, depth, writes);
+    return this.seal(children, depth, writes, node?.bytes, touched);
+  }
+
+  /**
+   * applyInner for a stored node below the cached depths, on its bytes: only the touched slots
+   * are decoded, and the new node copies the untouched entries from the old bytes in runs
+   * (decoding all 16 slots into objects, then copying them back, was most of staging's garbage).
+   */
+  private applyBytes(
+    hash: Uint8Array,
+    depth: number,
+    ops: SmtOp[],
+    lo: number,
+    hi: number,
+    writes: Array<[Uint8Array, Uint8Array]>,
+    replaced: Uint8Array[],
+  ): Child | undefined {
+    const bytes = this.nodeBytes(hash);
+    replaced.push(hash);
+    const bitmap = ((bytes[0] as number) << 8) | (bytes[1] as number);
+    const leafMask = ((bytes[2] as number) << 8) | (bytes[3] as number);
+    if (bytes.length !== 4 + 32 * (popcount(bitmap) + popcount(leafMask)) || (leafMask & ~bitmap) !== 0)
+      throw new Error('corrupt SMT node');
+    if (depth > MAX_DEPTH) throw new Error('SMT depth exceeded (sha256 collision?)');
+    let touched = 0;
+    const children: (Child | undefined)[] = new Array(16);
+    let i = lo;
+    while (i < hi) {
+      const nib = nibble((ops[i] as SmtOp).keyHash, depth);
+      let j = i + 1;
+      while (j < hi && nibble((ops[j] as SmtOp).keyHash, depth) === nib) j++;
+      const kind = entryKind(bytes, nib);
+      const off = entryOffset(bytes, nib);
+      if (kind === 2)
+        children[nib] = this.applyBytes(bytes.subarray(off, off + 32), depth + 1, ops, i, j, writes, replaced);
+      else {
+        const existing =
+          kind === 1 ? makeLeaf(bytes.subarray(off, off + 32), bytes.subarray(off + 32, off + 64)) : undefined;
+        children[nib] = this.applyChild(existing, depth + 1, ops, i, j, writes, replaced);
+      }
+      touched |= 0x8000 >> nib;
+      i = j;
+    }
+    const m = newMasks(bitmap, leafMask, touched, children);
+    const count = popcount(m.bitmap);
+    if (count === 0) return undefined;
+    if (count === 1 && (m.bitmap & m.leafMask) !== 0) {
+      // Canonical form: a lone leaf below the root is the leaf itself (depth > cacheDepth >= 0 here).
+      const nib = Math.clz32(m.bitmap) - 16;
+      const c = children[nib];
+      if (c !== undefined) return c;
+      const off = entryOffset(bytes, nib);
+      return makeLeaf(bytes.subarray(off, off + 32), bytes.subarray(off + 32, off + 64));
+    }
+    const pre = patchPreimage(bytes, touched, children, m.bitmap, m.leafMask, m.size);
+    const sealed = sealPreimage(pre);
+    writes.push([sealed.hash, sealed.bytes]);
+    return { kind: 3, hash: sealed.hash };
   }
 
   private applyChild(
@@ -228,11 +295,16 @@ export class SparseMerkleTree {
     return this.applyInner(null, depth, set, 0, set.length, writes, replaced);
   }
 
-  /** Canonical form: empty -> nothing; one leaf below the root -> the leaf itself. */
+  /**
+   * Canonical form: empty -> nothing; one leaf below the root -> the leaf itself. With the old
+   * node's bytes, only the `touched` slots are written anew (patchPreimage).
+   */
   private seal(
     children: (Child | undefined)[],
     depth: number,
     writes: Array<[Uint8Array, Uint8Array]>,
+    old?: Uint8Array,
+    touched = 0,
   ): Child | undefined {
     let count = 0;
     let last: Child | undefined;
@@ -245,12 +317,43 @@ export class SparseMerkleTree {
     }
     if (count === 0) return undefined;
     if (count === 1 && depth > 0 && (last as Child).kind === 1) return last;
-    const sealed = sealInner(children);
+    let sealed: { node: Inner; bytes: Uint8Array };
+    if (old === undefined) sealed = sealInner(children);
+    else {
+      const m = newMasks(
+        ((old[0] as number) << 8) | (old[1] as number),
+        ((old[2] as number) << 8) | (old[3] as number),
+        touched,
+        children,
+      );
+      const { hash, bytes } = sealPreimage(patchPreimage(old, touched, children, m.bitmap, m.leafMask, m.size));
+      sealed = { node: { kind: 2, children, hash, bytes }, bytes };
+    }
     writes.push([sealed.node.hash, sealed.bytes]);
     // Below the cached depths keep only the hash: memory stays bounded by the cache depth.
     if (depth > this.opts.cacheDepth) return { kind: 3, hash: sealed.node.hash };
     return sealed.node;
   }
+}
+
+/** A rewritten node's masks and preimage size: untouched slots as they were, touched ones per `children`. */
+function newMasks(
+  bitmap: number,
+  leafMask: number,
+  touched: number,
+  children: readonly (Child | undefined)[],
+): { bitmap: number; leafMask: number; size: number } {
+  let b = bitmap & ~touched;
+  let l = leafMask & ~touched;
+  for (let nib = 0; nib < 16; nib++) {
+    const bit = 0x8000 >> nib;
+    if ((touched & bit) === 0) continue;
+    const c = children[nib];
+    if (c === undefined) continue;
+    b |= bit;
+    if (c.kind === 1) l |= bit;
+  }
+  return { bitmap: b, leafMask: l, size: 5 + 32 * (popcount(b) + popcount(l)) };
 }
 
 /** A node's masks and the entries other than the one at `nib`: two copies out of its stored bytes. */
