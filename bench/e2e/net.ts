@@ -40,6 +40,8 @@ export interface NetNode {
   tail: string[];
   /** Blocks it committed (from its `committed` log lines): height, consensus round, when (performance.now()). */
   commits: Array<{ height: number; round: number; at: number }>;
+  /** WS subscribers it dropped as too slow (its warn lines). */
+  wsSlowDrops: number;
   /** When it was spawned (performance.now()), to place CPU-profile samples in time. */
   spawnedAt?: number;
 }
@@ -77,7 +79,7 @@ export class E2eNet {
     net.chainId = m.chainId;
     // Receipts are not public: the load generator (forked later, same environment) reads as the operator.
     if (m.rpcToken !== undefined) process.env.MEDCHAIN_RPC_TOKEN = m.rpcToken;
-    net.nodes = (await readDevnet(net.dir)).nodes.map((n) => ({ ...n, tail: [], commits: [] }));
+    net.nodes = (await readDevnet(net.dir)).nodes.map((n) => ({ ...n, tail: [], commits: [], wsSlowDrops: 0 }));
     if (!o.pruning)
       for (const n of net.nodes) {
         const file = join(n.home, 'config.json');
