@@ -5,7 +5,7 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -54,6 +54,8 @@ export interface NetOptions {
   profileDir?: string;
   /** false writes `pruning.enabled: false` into each node's config.json. */
   pruning: boolean;
+  /** Each node's whole output is also written to <logDir>/<name>.log (kept after the run). */
+  logDir?: string;
   log: (line: string) => void;
 }
 
@@ -106,6 +108,13 @@ export class E2eNet {
       });
       track(proc);
       n.spawnedAt = performance.now();
+      if (this.o.logDir !== undefined) {
+        mkdirSync(this.o.logDir, { recursive: true });
+        const file = createWriteStream(join(this.o.logDir, `${n.name}.log`));
+        proc.stdout?.pipe(file, { end: false });
+        proc.stderr?.pipe(file, { end: false });
+        proc.once('close', () => file.end());
+      }
       trackNodeOutput(proc, n, { maxCommits: 100_000, tailLines: 50, lineMax: 400, now: () => performance.now() });
       proc.once('exit', (code, signal) => {
         if (!this.stopping) this.o.log(`${n.name} exited early (${signal ?? code}):\n${n.tail.slice(-15).join('\n')}`);

@@ -79,6 +79,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
     validators,
     heartbeatMs: num(ctx, 'heartbeat-ms', 1000),
     pruning: ctx.flags.pruning !== 'off',
+    ...(typeof ctx.flags.logs === 'string' ? { logDir: ctx.flags.logs } : {}),
     profile,
     ...(profileDir ? { profileDir } : {}),
     log,
