@@ -79,7 +79,8 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
     validators,
     heartbeatMs: num(ctx, 'heartbeat-ms', 1000),
     pruning: ctx.flags.pruning !== 'off',
-    ...(typeof ctx.flags.logs === 'string' ? { logDir: ctx.flags.logs } : {}),
+    // One directory per run: an --against comparison runs several.
+    ...(typeof ctx.flags.logs === 'string' ? { logDir: join(ctx.flags.logs, `${o.id}-${Date.now()}`) } : {}),
     profile,
     ...(profileDir ? { profileDir } : {}),
     log,
