@@ -183,7 +183,16 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
           // No block for 20 s with transactions waiting: show what the validators said last.
           stallShown = true;
           log(`STALL: no block for 20 s at height ${lastHeight} with ${last.pending} txs waiting; validator logs:`);
-          for (const n of net.nodes) log(`--- ${n.name}\n${n.tail.slice(-12).join('\n')}`);
+          // Its own last commit and its age first: the tail's commit lines may all predate the stall.
+          const now = performance.now();
+          for (const n of net.nodes) {
+            const c = n.commits[n.commits.length - 1];
+            const seen =
+              c === undefined
+                ? 'none'
+                : `height ${c.height} round ${c.round}, ${Math.round((now - c.at) / 1000)} s ago`;
+            log(`--- ${n.name} (last commit: ${seen})\n${n.tail.slice(-12).join('\n')}`);
+          }
         }
         let mempool = '?';
         try {
