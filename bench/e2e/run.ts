@@ -5,7 +5,7 @@
  * starts is stopped in `finally`, and by an exit hook if the bench dies.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,12 +75,13 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
     `verify: ${Math.round(verify.total).toLocaleString('en-US')}/s on ${verify.perThread.length} cores → limit ${Math.round(limit).toLocaleString('en-US')} tx/s per network of ${validators}`,
   );
 
+  // One directory per run (an --against comparison runs several): node logs and the result.
+  const logDir = typeof ctx.flags.logs === 'string' ? join(ctx.flags.logs, `${o.id}-${Date.now()}`) : undefined;
   const net = await E2eNet.create({
     validators,
     heartbeatMs: num(ctx, 'heartbeat-ms', 1000),
     pruning: ctx.flags.pruning !== 'off',
-    // One directory per run: an --against comparison runs several.
-    ...(typeof ctx.flags.logs === 'string' ? { logDir: join(ctx.flags.logs, `${o.id}-${Date.now()}`) } : {}),
+    ...(logDir !== undefined ? { logDir } : {}),
     profile,
     ...(profileDir ? { profileDir } : {}),
     log,
@@ -281,6 +282,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       latency_hist: histogram(lat),
     };
     result = res;
+    if (logDir !== undefined) writeFileSync(join(logDir, 'result.json'), `${JSON.stringify(res)}\n`);
   } finally {
     if (progress) clearInterval(progress);
     if (gen && gen.exitCode === null && gen.signalCode === null) gen.kill('SIGKILL');
