@@ -359,6 +359,9 @@ async function main(c: LoadgenConfig): Promise<void> {
     for (let k = 0; k < c.presign; k++) {
       const { tx, kind } = g.wl.next(signNow);
       pool.push(toItem(tx, kind));
+      // Yield now and then: signing blocks the event loop for tens of seconds, and the nodes drop a
+      // WS client that answers no ping within wsPingIntervalMs (30 s; its feeds closed with 1006).
+      if (k % 1000 === 999) await new Promise<void>((r) => setImmediate(r));
     }
     log(`pre-signed ${c.presign.toLocaleString('en-US')} txs in ${Math.round(performance.now() - t0)} ms`);
     send({
