@@ -17,8 +17,10 @@ import { txSigningMessage } from '../src/tx/sign.js';
 import type { ChainState } from '../state/chain.js';
 import type { Execution } from '../state/exec/executor.js';
 import type { TxKindHandler } from '../state/exec/machine.js';
+import { BlockBudget, defaultBlockBudgetOptions } from './block-budget.js';
 import type { CommitResult, Executor } from './engine/driver.js';
 import { encodeCommit } from './engine/messages.js';
+import { defaultConsensusOptions } from './engine/options.js';
 import type { CommitCertificate } from './engine/types.js';
 import { ValidatorSet } from './engine/validator-set.js';
 import type { Mempool } from './mempool.js';
@@ -31,6 +33,11 @@ export interface ChainExecutorDeps {
   proposerId?(): Uint8Array | undefined;
   /** Largest encoded block this node proposes (what a proposal can carry over gossip); BLOCK_MAX_BYTES at most. */
   maxBlockBytes?: number;
+  /**
+   * Learns this node's execution speed and sizes its proposals to it.
+   * Default: a quarter of the default propose timeout per block execution.
+   */
+  budget?: BlockBudget;
   /** Tx kinds, so the body check also refuses bodies no kind decodes. */
   kind?(kind: number): TxKindHandler | undefined;
   /** After a block is durably committed: RPC subscribers, custodians, metrics. */
@@ -71,8 +78,21 @@ export class ChainExecutor implements Executor {
   private readonly prepared = new Map<string, Prepared>();
   /** Bodies that passed the body check, by header hash. */
   private readonly checked = new Map<string, { bytes: Uint8Array; txs: Tx[] }>();
+  private readonly budget: BlockBudget;
 
-  constructor(private readonly d: ChainExecutorDeps) {}
+  constructor(private readonly d: ChainExecutorDeps) {
+    this.budget =
+      d.budget ??
+      new BlockBudget({ ...defaultBlockBudgetOptions, targetMs: defaultConsensusOptions.timeoutProposeMs / 4 });
+  }
+
+  /** chain.execute, timed for the block budget (the clock only sizes proposals, never judges them). */
+  private execute(time: number, proposer: Uint8Array, txs: readonly Tx[], opts?: { drop?: boolean }): Execution {
+    const t0 = performance.now();
+    const exec = this.d.chain.execute(time, proposer, txs, opts);
+    this.budget.observe(txs.length, performance.now() - t0);
+    return exec;
+  }
 
   /** Header hash after the body check (see Executor.hashBlock); keeps the decoded txs for execution. */
   hashBlock(bytes: Uint8Array): Uint8Array {
@@ -117,7 +137,7 @@ export class ChainExecutor implements Executor {
     // Within the byte budget too: a block its proposal cannot carry would never reach the others.
     const budget = Math.min(BLOCK_MAX_BYTES, this.d.maxBlockBytes ?? BLOCK_MAX_BYTES) - BLOCK_OVERHEAD;
     let size = 0;
-    const txs = mempool.take(chain.genesis.params.maxBlockTxs, time, (tx) => {
+    const txs = mempool.take(this.budget.cap(chain.genesis.params.maxBlockTxs), time, (tx) => {
       const n = tx.bytes.length + 5; // its CBOR head, at most
       if (size + n > budget || chain.inclusionError(tx, time) !== null) return false;
       size += n;
@@ -125,7 +145,7 @@ export class ChainExecutor implements Executor {
     });
     // Txs whose sender lost the right to send since admission (key rotated, suspended) are left
     // out, and out of the pool: every validator would refuse a block carrying one.
-    const exec = chain.execute(time, proposer, txs, { drop: true });
+    const exec = this.execute(time, proposer, txs, { drop: true });
     if (exec.dropped.length > 0) mempool.evict(exec.dropped.map((d) => d.tx));
     const block: Block = { header: chain.header(time, proposer, exec), txs: exec.txs.map((t) => t.bytes) };
     const bytes = encodeBlock(block);
@@ -189,7 +209,7 @@ export class ChainExecutor implements Executor {
     // validator that checked every signature: a syncing node checks the certificate (sync) and
     // re-executes (roots must match) but does not redo the signatures.
     if (!certified) await this.verifySignatures(txs);
-    const exec = chain.execute(h.time, h.proposer, txs);
+    const exec = this.execute(h.time, h.proposer, txs);
     chain.checkHeader(h, exec);
     return exec;
   }

@@ -128,6 +128,9 @@ class WsConnection implements SubscriptionSink {
 
   ping(): void {
     if (!this.alive) {
+      // Said, like a slow consumer's drop: a client whose event loop stalls past a ping interval
+      // otherwise sees only a 1006 close, and the node's log shows nothing.
+      this.t.deps.logger.warn({ remote: this.scope.remote }, 'rpc: ws peer answered no ping, disconnecting');
       this.ws.terminate();
       return;
     }

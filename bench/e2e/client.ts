@@ -97,52 +97,192 @@ export interface FinalizedEvent {
   txs: string[];
 }
 
-/** `subscribe('finalized')` on one validator; calls `on` for each finalized block. */
+export interface FeedStats {
+  /** Times the node closed the subscription under the feed (e.g. its slow-consumer rule). */
+  drops: number;
+  /** Blocks read back through `chain_getBlock` after a drop (timed when read: later than they were final). */
+  backfilled: number;
+  /** Close codes/reasons seen, for the report. */
+  closes: string[];
+}
+
+export interface FeedOptions {
+  /** Called once if the feed cannot recover (reconnect or back-fill fails past `recoverMs`). */
+  onFail: (err: Error) => void;
+  log?: (line: string) => void;
+  /** How long a reconnect plus back-fill may keep failing before the feed gives up. */
+  recoverMs?: number;
+  /** Local address of the back-fill reads (a rate-limit bucket of their own). */
+  localAddress?: string;
+}
+
+interface Wire {
+  id?: number;
+  error?: unknown;
+  method?: string;
+  params?: { result: { header: { height: number; time: number }; txs: string[] } };
+}
+
+/**
+ * `subscribe('finalized')` on one validator; calls `on` for each finalized block, in height order,
+ * each height once. The node drops a subscriber that falls `wsMaxBufferedBytes` behind (rpc/ws.ts):
+ * then the feed reconnects and reads the heights it missed through `chain_getBlock`, so no finalized
+ * tx goes untimed; if it cannot recover within `recoverMs` it calls `onFail` (never a silent stop).
+ */
 export class FinalizedFeed {
   private ws: WebSocket | undefined;
   private closed = false;
+  private failed = false;
+  /** The next height `on` expects (0: none seen yet, take the first as it comes). */
+  private next = 0;
+  /** Deliveries in order: live events wait for a back-fill in progress. */
+  private chain: Promise<void> = Promise.resolve();
+  private readonly reader: Conn;
+  readonly stats: FeedStats = { drops: 0, backfilled: 0, closes: [] };
 
   constructor(
     readonly node: number,
     private readonly url: string,
     private readonly on: (e: FinalizedEvent) => void,
-  ) {}
+    private readonly o: FeedOptions,
+  ) {
+    this.reader = new Conn(node, url, o.localAddress ?? '127.0.0.1');
+  }
 
+  /** The first subscription: rejects if the node does not accept it within 15 s. */
   open(): Promise<void> {
+    return this.connect();
+  }
+
+  private connect(): Promise<void> {
     const ws = new WebSocket(this.url.replace(/^http/, 'ws'), { perMessageDeflate: false });
     this.ws = ws;
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no subscription on ${this.url}`)), 15_000);
+      let subscribed = false;
+      const t = setTimeout(() => {
+        reject(new Error(`no subscription on ${this.url}`));
+        ws.terminate();
+      }, 15_000);
       ws.on('error', (e) => {
         clearTimeout(t);
-        if (!this.closed) reject(e);
+        if (!subscribed) reject(e);
       });
       ws.on('open', () =>
         ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'subscribe', params: ['finalized'] })),
       );
+      ws.on('close', (code, reason) => {
+        clearTimeout(t);
+        if (!subscribed) reject(new Error(`subscription on ${this.url} closed (${code})`));
+        else if (!this.closed && this.ws === ws) this.onDrop(code, reason.toString('utf8'));
+      });
       ws.on('message', (data: Buffer) => {
-        const m = JSON.parse(data.toString('utf8')) as {
-          id?: number;
-          error?: unknown;
-          method?: string;
-          params?: { result: { header: { height: number; time: number }; txs: string[] } };
-        };
+        const m = JSON.parse(data.toString('utf8')) as Wire;
         if (m.id === 1) {
           clearTimeout(t);
           if (m.error) reject(new Error(`subscribe failed: ${JSON.stringify(m.error)}`));
-          else resolve();
+          else {
+            subscribed = true;
+            resolve();
+          }
           return;
         }
         if (m.method === 'subscription' && m.params) {
           const r = m.params.result;
-          this.on({ node: this.node, height: r.header.height, time: r.header.time, txs: r.txs });
+          this.enqueue({ node: this.node, height: r.header.height, time: r.header.time, txs: r.txs });
         }
       });
     });
   }
 
+  private enqueue(e: FinalizedEvent): void {
+    this.chain = this.chain.then(() => this.deliver(e)).catch((err: unknown) => this.fail(err));
+  }
+
+  /** Delivers `e` after the heights between the last delivered and it (read back if missing). */
+  private async deliver(e: FinalizedEvent): Promise<void> {
+    if (this.closed || this.failed) return;
+    if (this.next === 0) this.next = e.height;
+    if (e.height < this.next) return; // already delivered (read back before the live event came)
+    if (e.height > this.next) await this.backfill(e.height - 1);
+    this.on(e);
+    this.next = e.height + 1;
+  }
+
+  /** Reads heights next..to through chain_getBlock and delivers them. */
+  private async backfill(to: number): Promise<void> {
+    const deadline = performance.now() + (this.o.recoverMs ?? 60_000);
+    while (this.next <= to && !this.closed) {
+      const from = this.next;
+      const n = Math.min(16, to - from + 1);
+      let body = '[';
+      for (let k = 0; k < n; k++)
+        body += `${k === 0 ? '' : ','}{"jsonrpc":"2.0","id":${k},"method":"chain_getBlock","params":[${from + k}]}`;
+      let replies: RpcReply[] | undefined;
+      try {
+        const res = await this.reader.post(`${body}]`);
+        if (res.status === 200 && Array.isArray(res.body)) replies = res.body as RpcReply[];
+        else if (res.status !== 429) throw new Error(`HTTP ${res.status}`);
+      } catch (err) {
+        if (performance.now() > deadline) throw err;
+      }
+      const byId = new Map((replies ?? []).map((r) => [r.id, r]));
+      for (let k = 0; k < n; k++) {
+        const r = byId.get(k);
+        const b = r?.result as { header: { height: number; time: number }; txs: string[] } | undefined;
+        if (b === undefined) break; // an error (rate limit, not yet stored here): retry from this height
+        this.stats.backfilled++;
+        this.on({ node: this.node, height: b.header.height, time: b.header.time, txs: b.txs });
+        this.next = b.header.height + 1;
+      }
+      if (this.next === from) {
+        const why = JSON.stringify(replies?.find((r) => r.error !== undefined)?.error ?? 'no reply');
+        if (performance.now() > deadline) throw new Error(`cannot read back block ${from}: ${why}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  private onDrop(code: number, reason: string): void {
+    this.stats.drops++;
+    if (this.stats.closes.length < 20) this.stats.closes.push(`${code}${reason ? ` ${reason}` : ''}`);
+    this.o.log?.(`finalized feed of node ${this.node} closed (${code}) at height ${this.next - 1}: reconnecting`);
+    const deadline = performance.now() + (this.o.recoverMs ?? 60_000);
+    const retry = (): void => {
+      if (this.closed || this.failed) return;
+      this.connect().then(
+        // Heights finalized while unsubscribed: read back up to the head before the next live event.
+        () => this.catchUp(),
+        (err: unknown) => {
+          if (performance.now() > deadline) this.fail(err);
+          else setTimeout(retry, 500);
+        },
+      );
+    };
+    retry();
+  }
+
+  /** After a reconnect: back-fill to the node's head (live events then queue behind it). */
+  private catchUp(): void {
+    this.chain = this.chain
+      .then(async () => {
+        const res = await this.reader.post('{"jsonrpc":"2.0","id":0,"method":"chain_getStatus"}');
+        const head = (res.body as { result?: { headHeight: number } } | null)?.result?.headHeight;
+        if (head === undefined) throw new Error(`chain_getStatus: HTTP ${res.status}`);
+        if (this.next > 0) await this.backfill(head);
+      })
+      .catch((err: unknown) => this.fail(err));
+  }
+
+  private fail(err: unknown): void {
+    if (this.failed || this.closed) return;
+    this.failed = true;
+    const e = err instanceof Error ? err : new Error(String(err));
+    this.o.onFail(new Error(`finalized feed of node ${this.node} lost: ${e.message}`));
+  }
+
   close(): void {
     this.closed = true;
     this.ws?.terminate();
+    this.reader.close();
   }
 }

@@ -80,6 +80,8 @@ export interface LoadgenResult {
   presigned: number;
   signed_on_the_fly: number;
   resent_batches: number;
+  /** Finalized-feed drops by the node and the blocks read back after them (0, 0 in a clean run). */
+  feed: { drops: number; backfilled_blocks: number; closes: string[] };
   /** Blocks finalized on validator 0 since `go`: [height, ms since go, txs]. */
   blocks: Array<[number, number, number]>;
 }
@@ -148,12 +150,35 @@ class Generator {
       for (const [i, url] of c.urls.entries()) this.conns.push(new Conn(i, url, `127.0.0.${10 + k}`));
   }
 
+  /** Set when a finalized feed is lost beyond recovery: the run fails with it. */
+  feedError: Error | undefined;
+
   async open(): Promise<void> {
     for (const [i, url] of this.c.urls.entries()) {
-      const f = new FinalizedFeed(i, url, (e) => this.onFinalized(e));
+      // Back-fill reads from 127.0.0.9: not the submit connections' rate-limit buckets.
+      const f = new FinalizedFeed(i, url, (e) => this.onFinalized(e), {
+        onFail: (err) => {
+          this.feedError ??= err;
+        },
+        log,
+        localAddress: '127.0.0.9',
+      });
       await f.open();
       this.feeds.push(f);
     }
+  }
+
+  /** Throws the feed failure, if any: a run whose finality feed died measures nothing. */
+  checkFeeds(): void {
+    if (this.feedError !== undefined) throw this.feedError;
+  }
+
+  feedStats(): { drops: number; backfilled_blocks: number; closes: string[] } {
+    return {
+      drops: this.feeds.reduce((a, f) => a + f.stats.drops, 0),
+      backfilled_blocks: this.feeds.reduce((a, f) => a + f.stats.backfilled, 0),
+      closes: this.feeds.flatMap((f) => f.stats.closes.map((c) => `node${f.node}: ${c}`)),
+    };
   }
 
   readonly blocks: Array<[number, number, number]> = [];
@@ -261,6 +286,7 @@ class Generator {
       await Promise.all(
         this.conns.map(async (conn) => {
           while (next < items.length && performance.now() < deadline) {
+            this.checkFeeds();
             if (this.pending.size >= this.c.loadWindow) {
               await sleep(5);
               continue;
@@ -271,7 +297,10 @@ class Generator {
           }
         }),
       );
-      while (this.pending.size > 0 && performance.now() < deadline) await sleep(50);
+      while (this.pending.size > 0 && performance.now() < deadline) {
+        this.checkFeeds();
+        await sleep(50);
+      }
     } finally {
       clearInterval(progress);
     }
@@ -330,6 +359,9 @@ async function main(c: LoadgenConfig): Promise<void> {
     for (let k = 0; k < c.presign; k++) {
       const { tx, kind } = g.wl.next(signNow);
       pool.push(toItem(tx, kind));
+      // Yield now and then: signing blocks the event loop for tens of seconds, and the nodes drop a
+      // WS client that answers no ping within wsPingIntervalMs (30 s; its feeds closed with 1006).
+      if (k % 1000 === 999) await new Promise<void>((r) => setImmediate(r));
     }
     log(`pre-signed ${c.presign.toLocaleString('en-US')} txs in ${Math.round(performance.now() - t0)} ms`);
     send({
@@ -408,6 +440,7 @@ async function drive(g: Generator, pool: Item[]): Promise<void> {
       await Promise.all(
         g.conns.map(async (conn) => {
           while (performance.now() < stopAt) {
+            g.checkFeeds();
             if (g.pending.size >= c.window) {
               await sleep(2);
               continue;
@@ -426,7 +459,7 @@ async function drive(g: Generator, pool: Item[]): Promise<void> {
       await new Promise<void>((resolve) => {
         const timer = setInterval(() => {
           const now = performance.now();
-          if (now >= stopAt) {
+          if (now >= stopAt || g.feedError !== undefined) {
             clearInterval(timer);
             resolve();
             return;
@@ -445,6 +478,7 @@ async function drive(g: Generator, pool: Item[]): Promise<void> {
         }, 5);
       });
     }
+    g.checkFeeds();
     send({ type: 'window', phase: 'end' });
     // Drain: wait for the measured txs.
     const drainEnd = Math.min(hardStop, performance.now() + c.drainMs);
@@ -453,7 +487,11 @@ async function drive(g: Generator, pool: Item[]): Promise<void> {
       for (const p of g.pending.values()) if (p.measured) n++;
       return n;
     };
-    while (performance.now() < drainEnd && measuredPending() > 0) await sleep(100);
+    while (performance.now() < drainEnd && measuredPending() > 0) {
+      g.checkFeeds();
+      await sleep(100);
+    }
+    g.checkFeeds();
     const unfinalized = measuredPending();
     clearInterval(ticker);
     const receipts = await g.receipts();
@@ -474,6 +512,7 @@ async function drive(g: Generator, pool: Item[]): Promise<void> {
         presigned: pool.length,
         signed_on_the_fly: onTheFly,
         resent_batches: g.resent,
+        feed: g.feedStats(),
         blocks: g.blocks,
       },
     });

@@ -5,7 +5,7 @@
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -40,6 +40,8 @@ export interface NetNode {
   tail: string[];
   /** Blocks it committed (from its `committed` log lines): height, consensus round, when (performance.now()). */
   commits: Array<{ height: number; round: number; at: number }>;
+  /** WS subscribers it dropped as too slow (its warn lines). */
+  wsSlowDrops: number;
   /** When it was spawned (performance.now()), to place CPU-profile samples in time. */
   spawnedAt?: number;
 }
@@ -52,6 +54,8 @@ export interface NetOptions {
   profileDir?: string;
   /** false writes `pruning.enabled: false` into each node's config.json. */
   pruning: boolean;
+  /** Each node's whole output is also written to <logDir>/<name>.log (kept after the run). */
+  logDir?: string;
   log: (line: string) => void;
 }
 
@@ -77,7 +81,7 @@ export class E2eNet {
     net.chainId = m.chainId;
     // Receipts are not public: the load generator (forked later, same environment) reads as the operator.
     if (m.rpcToken !== undefined) process.env.MEDCHAIN_RPC_TOKEN = m.rpcToken;
-    net.nodes = (await readDevnet(net.dir)).nodes.map((n) => ({ ...n, tail: [], commits: [] }));
+    net.nodes = (await readDevnet(net.dir)).nodes.map((n) => ({ ...n, tail: [], commits: [], wsSlowDrops: 0 }));
     if (!o.pruning)
       for (const n of net.nodes) {
         const file = join(n.home, 'config.json');
@@ -104,6 +108,13 @@ export class E2eNet {
       });
       track(proc);
       n.spawnedAt = performance.now();
+      if (this.o.logDir !== undefined) {
+        mkdirSync(this.o.logDir, { recursive: true });
+        const file = createWriteStream(join(this.o.logDir, `${n.name}.log`));
+        proc.stdout?.pipe(file, { end: false });
+        proc.stderr?.pipe(file, { end: false });
+        proc.once('close', () => file.end());
+      }
       trackNodeOutput(proc, n, { maxCommits: 100_000, tailLines: 50, lineMax: 400, now: () => performance.now() });
       proc.once('exit', (code, signal) => {
         if (!this.stopping) this.o.log(`${n.name} exited early (${signal ?? code}):\n${n.tail.slice(-15).join('\n')}`);

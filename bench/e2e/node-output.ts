@@ -5,6 +5,8 @@ export interface NodeOutput {
   commits: { height: number; round: number; at: number }[];
   /** The last lines it printed, for error reports. */
   tail: string[];
+  /** WS subscribers it dropped as too slow (rpc/ws.ts), counted when present. */
+  wsSlowDrops?: number;
 }
 
 /** Keeps a node process's commits and the tail of its output (bounded: a long run stays small). */
@@ -28,6 +30,7 @@ export function trackNodeOutput(
           if (j.msg === 'committed' && n.commits.length < o.maxCommits)
             n.commits.push({ height: j.height ?? 0, round: j.round ?? 0, at: o.now() });
         } catch {}
+      if (n.wsSlowDrops !== undefined && line.includes('ws consumer too slow')) n.wsSlowDrops++;
       n.tail.push(line.length > o.lineMax ? `${line.slice(0, o.lineMax)}…` : line);
       if (n.tail.length > o.tailLines) n.tail.shift();
     }

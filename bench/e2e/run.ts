@@ -5,7 +5,7 @@
  * starts is stopped in `finally`, and by an exit hook if the bench dies.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,10 +75,13 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
     `verify: ${Math.round(verify.total).toLocaleString('en-US')}/s on ${verify.perThread.length} cores → limit ${Math.round(limit).toLocaleString('en-US')} tx/s per network of ${validators}`,
   );
 
+  // One directory per run (an --against comparison runs several): node logs and the result.
+  const logDir = typeof ctx.flags.logs === 'string' ? join(ctx.flags.logs, `${o.id}-${Date.now()}`) : undefined;
   const net = await E2eNet.create({
     validators,
     heartbeatMs: num(ctx, 'heartbeat-ms', 1000),
     pruning: ctx.flags.pruning !== 'off',
+    ...(logDir !== undefined ? { logDir } : {}),
     profile,
     ...(profileDir ? { profileDir } : {}),
     log,
@@ -181,7 +184,16 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
           // No block for 20 s with transactions waiting: show what the validators said last.
           stallShown = true;
           log(`STALL: no block for 20 s at height ${lastHeight} with ${last.pending} txs waiting; validator logs:`);
-          for (const n of net.nodes) log(`--- ${n.name}\n${n.tail.slice(-12).join('\n')}`);
+          // Its own last commit and its age first: the tail's commit lines may all predate the stall.
+          const now = performance.now();
+          for (const n of net.nodes) {
+            const c = n.commits[n.commits.length - 1];
+            const seen =
+              c === undefined
+                ? 'none'
+                : `height ${c.height} round ${c.round}, ${Math.round((now - c.at) / 1000)} s ago`;
+            log(`--- ${n.name} (last commit: ${seen})\n${n.tail.slice(-12).join('\n')}`);
+          }
         }
         let mempool = '?';
         try {
@@ -261,6 +273,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       receipts: run.receipts,
       signed_on_the_fly: run.signed_on_the_fly,
       resent_batches: run.resent_batches,
+      feed: { ...run.feed, node_slow_consumer_drops: net.nodes.map((n) => n.wsSlowDrops) },
       state: out.load,
       verify_all_cores: round(verify.total),
       processes: procs,
@@ -269,6 +282,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       latency_hist: histogram(lat),
     };
     result = res;
+    if (logDir !== undefined) writeFileSync(join(logDir, 'result.json'), `${JSON.stringify(res)}\n`);
   } finally {
     if (progress) clearInterval(progress);
     if (gen && gen.exitCode === null && gen.signalCode === null) gen.kill('SIGKILL');

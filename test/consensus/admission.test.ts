@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { BlockBudget, defaultBlockBudgetOptions } from '../../consensus/block-budget.js';
 import { ChainExecutor } from '../../consensus/chain-executor.js';
 import { type AddResult, defaultMempoolOptions, Mempool, type MempoolOptions } from '../../consensus/mempool.js';
 import { type Block, decodeBlock, encodeBlock } from '../../src/chain/block.js';
@@ -33,7 +34,7 @@ interface Node {
   invalid: string[];
 }
 
-async function node(opts: Partial<MempoolOptions> = {}, withRule = true): Promise<Node> {
+async function node(opts: Partial<MempoolOptions> = {}, withRule = true, budget?: BlockBudget): Promise<Node> {
   const dir = mkdtempSync(join(tmpdir(), 'medchain-admission-'));
   dirs.push(dir);
   const chain = await ChainState.open({ dir, genesis, machine: medicalStateMachine });
@@ -62,6 +63,7 @@ async function node(opts: Partial<MempoolOptions> = {}, withRule = true): Promis
     mempool,
     verifyMany,
     proposerId: () => chain.validators[0]?.id,
+    ...(budget ? { budget } : {}),
     onInvalidBlock: (_h, reason) => invalid.push(reason),
   });
   return { chain, mempool, executor, verified, invalid };
@@ -189,6 +191,18 @@ test("a Byzantine proposer's block carrying an unregistered sender's tx is inval
   const v = await n.executor.validateBlock(n.chain.head.height + 1, encodeBlock(block));
   assert.is(v.valid, false);
   assert.equal(n.invalid, ['BLOCK_BAD_TX']);
+  await n.chain.close();
+});
+
+test('the proposer takes no more txs than its block budget allows; the rest wait in the pool', async () => {
+  const budget = new BlockBudget({ ...defaultBlockBudgetOptions, initialTxs: 2, minTxs: 1 });
+  const n = await node({}, true, budget);
+  const alice = await registered(n.chain, 'alice');
+  const txs = [0, 1, 2, 3, 4].map(() => grant(n.chain, alice).bytes);
+  assert.equal((await n.mempool.addMany(txs)).map(code), ['OK', 'OK', 'OK', 'OK', 'OK']);
+  const built = decodeBlock((await n.executor.buildBlock(n.chain.head.height + 1, 0, n.chain.head.time + 1000)).block);
+  assert.is(built.txs.length, 2);
+  assert.is(n.mempool.size, 5, 'nothing is evicted for the budget');
   await n.chain.close();
 });
 

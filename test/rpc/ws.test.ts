@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { WebSocket } from 'ws';
 import { type Demo, P1, P2, startDemo } from './demo.js';
 import { call, type RpcReply, sleep, WsClient } from './helpers.js';
 
@@ -157,3 +158,30 @@ slow('slow WS consumer is disconnected instead of buffered; others keep receivin
 });
 
 slow.run();
+
+const beat = suite<{ d: Demo }>('rpc ws heartbeat');
+beat.before(async (ctx) => {
+  ctx.d = await startDemo({ wsPingIntervalMs: 50 });
+});
+beat.after(async (ctx) => {
+  await ctx.d.server.close();
+});
+
+beat('a WS peer that answers no ping is disconnected (1006) and the node says why', async ({ d }) => {
+  const deaf = new WebSocket(d.addr.wsUrl, { autoPong: false });
+  const live = await WsClient.connect(d.addr.wsUrl);
+  let pings = 0;
+  live.ws.on('ping', () => {
+    pings++;
+  });
+  const closed = new Promise<number>((resolve) => deaf.once('close', (code) => resolve(code)));
+  assert.is(await closed, 1006);
+  // The answering peer outlives several intervals (counted in pings, not time).
+  for (let i = 0; i < 3000 && pings < 4; i++) await sleep(10);
+  assert.ok(pings >= 4, `pings ${pings}`);
+  assert.is(live.ws.readyState, WebSocket.OPEN);
+  assert.ok(d.logs.some((e) => e.level === 'warn' && /answered no ping/.test(e.msg)));
+  await live.close();
+});
+
+beat.run();
