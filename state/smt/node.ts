@@ -91,17 +91,21 @@ export function sealInner(children: (Child | undefined)[]): { node: Inner; bytes
   for (let i = 0; i < 16; i++) {
     const c = children[i];
     if (c === undefined) continue;
-    if (c.kind === 1) {
-      pre.set(c.keyHash, p);
-      pre.set(c.valueHash, p + 32);
-      p += 64;
-    } else {
-      pre.set(c.hash, p);
-      p += 32;
-    }
+    p = putEntry(pre, p, c);
   }
   const { hash, bytes } = sealPreimage(pre);
   return { node: { kind: 2, children, hash, bytes }, bytes };
+}
+
+/** Writes a child's preimage entry at `p` (a leaf: key and value hashes; else its hash); the next position. */
+function putEntry(pre: Uint8Array, p: number, c: Child): number {
+  if (c.kind === 1) {
+    pre.set(c.keyHash, p);
+    pre.set(c.valueHash, p + 32);
+    return p + 64;
+  }
+  pre.set(c.hash, p);
+  return p + 32;
 }
 
 /**
@@ -140,14 +144,7 @@ export function patchPreimage(
     s += oldLen;
     const c = children[nib];
     if (c === undefined) continue;
-    if (c.kind === 1) {
-      pre.set(c.keyHash, p);
-      pre.set(c.valueHash, p + 32);
-      p += 64;
-    } else {
-      pre.set(c.hash, p);
-      p += 32;
-    }
+    p = putEntry(pre, p, c);
   }
   if (runStart >= 0 && s > runStart) pre.set(old.subarray(runStart, s), p);
   return pre;
