@@ -42,7 +42,8 @@ export interface ChainExecutorDeps {
   kind?(kind: number): TxKindHandler | undefined;
   /** After a block is durably committed: RPC subscribers, custodians, metrics. */
   onCommitted?(c: CommittedBlock): void;
-  onInvalidBlock?(height: number, reason: string): void;
+  /** `meta`: the error's PHI-free facts (which tx, which rule), so a disagreement can be traced. */
+  onInvalidBlock?(height: number, reason: string, meta?: Readonly<Record<string, unknown>>): void;
 }
 
 /** A block after it is durable, for subscribers (RPC, custodians, metrics). */
@@ -165,7 +166,11 @@ export class ChainExecutor implements Executor {
       this.remember(hash, { block, bytes, exec });
       return { valid: true, hash, time };
     } catch (err) {
-      this.d.onInvalidBlock?.(height, isCoded(err) ? err.code : 'BLOCK_MALFORMED');
+      // The chain moved while the signatures were checked (this height was committed, e.g. from
+      // another round's certificate): the block was judged against the wrong head, so there is no
+      // verdict to report; the engine drops answers for heights it has left.
+      if (height !== this.d.chain.head.height + 1) return { valid: false, hash };
+      this.d.onInvalidBlock?.(height, isCoded(err) ? err.code : 'BLOCK_MALFORMED', isCoded(err) ? err.meta : undefined);
       return { valid: false, hash };
     }
   }
@@ -209,6 +214,7 @@ export class ChainExecutor implements Executor {
     // validator that checked every signature: a syncing node checks the certificate (sync) and
     // re-executes (roots must match) but does not redo the signatures.
     if (!certified) await this.verifySignatures(txs);
+    if (height !== chain.head.height + 1) throw new BlockError(BlockErrorCode.WRONG_HEIGHT, { height: h.height });
     const exec = this.execute(h.time, h.proposer, txs);
     chain.checkHeader(h, exec);
     return exec;
@@ -219,7 +225,8 @@ export class ChainExecutor implements Executor {
     if (unchecked.length === 0) return;
     const items = unchecked.map((tx) => ({ msg: txSigningMessage(tx), sig: tx.signature, pk: tx.pubkey }));
     const ok = await this.d.verifyMany(items);
-    if (ok.some((v) => !v)) throw new BlockError(BlockErrorCode.BAD_TX, { reason: 'TX_BAD_SIGNATURE' });
+    const bad = ok.indexOf(false);
+    if (bad >= 0) throw new BlockError(BlockErrorCode.BAD_TX, { reason: 'TX_BAD_SIGNATURE', tx: toHex((unchecked[bad] as Tx).hash) });
   }
 
   private remember(hash: Uint8Array, p: Prepared): void {

@@ -171,11 +171,12 @@ export class ChainState {
    */
   execute(time: number, proposer: Uint8Array, txs: readonly Tx[], opts: { drop?: boolean } = {}): Execution {
     const seen = new Set<string>();
-    for (const tx of txs) {
-      const e = this.inclusionError(tx, time);
-      if (e !== null) throw new BlockError(BlockErrorCode.BAD_TX, { reason: e });
+    for (let index = 0; index < txs.length; index++) {
+      const tx = txs[index] as Tx;
       const k = toHex(tx.hash);
-      if (seen.has(k)) throw new BlockError(BlockErrorCode.BAD_TX, { reason: 'TX_DUPLICATE' });
+      const e = this.inclusionError(tx, time);
+      if (e !== null) throw new BlockError(BlockErrorCode.BAD_TX, { reason: e, index, tx: k });
+      if (seen.has(k)) throw new BlockError(BlockErrorCode.BAD_TX, { reason: 'TX_DUPLICATE', index, tx: k });
       seen.add(k);
     }
     if (txs.length > this.genesis.params.maxBlockTxs)

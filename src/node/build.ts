@@ -152,7 +152,7 @@ export function createExecutor(
       w.metrics?.committed(c, d.chain.headValidators, d.validatorId());
       prune(c.block.header.height);
     },
-    onInvalidBlock: (height, reason) => log.warn({ height, reason }, 'invalid proposal'),
+    onInvalidBlock: (height, reason, meta) => log.warn({ height, reason, detail: meta }, 'invalid proposal'),
   });
 }
 

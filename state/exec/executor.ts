@@ -3,6 +3,7 @@ import { merkleRoot } from '../../src/chain/merkle.js';
 import { type ChainEvent, encodeReceipt, type Receipt, TxStatus } from '../../src/chain/receipt.js';
 import type { Tx } from '../../src/chain/tx.js';
 import { type Validator, validatorsHash } from '../../src/chain/validators.js';
+import { toHex } from '../../src/codec/bytes.js';
 import { isCoded } from '../../src/errors.js';
 import type { SmtUpdate } from '../smt/tree.js';
 import { type BlockContext, type ExecContext, type StateMachine, TxFailure } from './machine.js';
@@ -74,7 +75,8 @@ export function executeBlock(
     }
     const refused = machine.senderError?.(view, bctx.chainId, tx, body) ?? null;
     if (refused !== null) {
-      if (opts.drop !== true) throw new BlockError(BlockErrorCode.BAD_TX, { reason: refused });
+      if (opts.drop !== true)
+        throw new BlockError(BlockErrorCode.BAD_TX, { reason: refused, index: txs.length, tx: toHex(tx.hash) });
       dropped.push({ tx, code: refused });
       continue;
     }

@@ -34,13 +34,20 @@ interface Node {
   invalid: string[];
 }
 
-async function node(opts: Partial<MempoolOptions> = {}, withRule = true, budget?: BlockBudget): Promise<Node> {
+async function node(
+  opts: Partial<MempoolOptions> = {},
+  withRule = true,
+  budget?: BlockBudget,
+  /** Awaited by every signature check before it answers (to hold a validation mid-way). */
+  gate?: () => Promise<void>,
+): Promise<Node> {
   const dir = mkdtempSync(join(tmpdir(), 'medchain-admission-'));
   dirs.push(dir);
   const chain = await ChainState.open({ dir, genesis, machine: medicalStateMachine });
   const verified = { n: 0 };
   const verifyMany = async (items: { msg: Uint8Array; sig: Uint8Array; pk: Uint8Array }[]) => {
     verified.n += items.length;
+    await gate?.();
     return items.map((it) => verify(it.sig, it.msg, it.pk));
   };
   const mempool = new Mempool(
@@ -206,4 +213,31 @@ test('the proposer takes no more txs than its block budget allows; the rest wait
   await n.chain.close();
 });
 
+
+test('a proposal whose height is committed while its signatures are checked is not reported invalid', async () => {
+  // The validator has not seen the proposal's tx (its signature must be checked); while that check
+  // runs, the height is committed from a certificate (the same block, as another round decided it).
+  // Judged against the new head, every tx would look like a replay (TX_DUPLICATE): no verdict then.
+  let release = (): void => {};
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  let holding = false;
+  const proposer = await node();
+  const validator = await node({}, true, undefined, () => (holding ? held : Promise.resolve()));
+  for (const n of [proposer, validator]) await registered(n.chain, 'alice');
+  const alice = actor('alice');
+  assert.equal((await proposer.mempool.addMany([grant(proposer.chain, alice).bytes])).map(code), ['OK']);
+  const height = proposer.chain.head.height + 1;
+  const { block, hash } = await proposer.executor.buildBlock(height, 0, proposer.chain.head.time + 1000);
+  assert.is(decodeBlock(block).txs.length, 1);
+  holding = true;
+  const verdict = validator.executor.validateBlock(height, block);
+  await validator.executor.commit(height, block, { height, round: 1, blockHash: hash, signatures: [] });
+  assert.is(validator.chain.head.height, height);
+  release();
+  assert.is((await verdict).valid, false, 'no verdict for a height already left');
+  assert.equal(validator.invalid, [], 'nothing reported invalid');
+  for (const n of [proposer, validator]) await n.chain.close();
+});
 test.run();
