@@ -226,7 +226,11 @@ export class ChainExecutor implements Executor {
     const items = unchecked.map((tx) => ({ msg: txSigningMessage(tx), sig: tx.signature, pk: tx.pubkey }));
     const ok = await this.d.verifyMany(items);
     const bad = ok.indexOf(false);
-    if (bad >= 0) throw new BlockError(BlockErrorCode.BAD_TX, { reason: 'TX_BAD_SIGNATURE', tx: toHex((unchecked[bad] as Tx).hash) });
+    if (bad >= 0)
+      throw new BlockError(BlockErrorCode.BAD_TX, {
+        reason: 'TX_BAD_SIGNATURE',
+        tx: toHex((unchecked[bad] as Tx).hash),
+      });
   }
 
   private remember(hash: Uint8Array, p: Prepared): void {

@@ -213,7 +213,6 @@ test('the proposer takes no more txs than its block budget allows; the rest wait
   await n.chain.close();
 });
 
-
 test('a proposal whose height is committed while its signatures are checked is not reported invalid', async () => {
   // The validator has not seen the proposal's tx (its signature must be checked); while that check
   // runs, the height is committed from a certificate (the same block, as another round decided it).
