@@ -4,7 +4,7 @@ import type { Action, SyncHint } from './actions.js';
 import type { ConsensusEngine } from './engine.js';
 import { ConsensusError, ConsensusErrorCode } from './errors.js';
 import type { SignState } from './sign-guard.js';
-import type { CommitCertificate, Proposal, Vote } from './types.js';
+import { type CommitCertificate, type Proposal, type Vote, VoteType } from './types.js';
 import type { ValidatorSet } from './validator-set.js';
 import type { WalEntry } from './wal-entries.js';
 
@@ -76,7 +76,15 @@ export interface DriverDeps {
   onEvidence?(a: Extract<Action, { type: 'evidence' | 'proposalEvidence' }>): void;
   onCommit?(height: number, cert: CommitCertificate): void;
   onError?(err: unknown): void;
+  /**
+   * Where a height spends its time: ms from the previous commit (or start) to the first time this
+   * node had the height's proposal, sent its prevote, sent its precommit, saw the decision, and
+   * finished the commit (metrics; the clock never decides anything here).
+   */
+  onPhase?(phase: HeightPhase, ms: number): void;
 }
+
+export type HeightPhase = 'proposal' | 'prevote' | 'precommit' | 'decided' | 'committed';
 
 /**
  * Runs the pure engine against the world. Engine calls happen synchronously
@@ -91,6 +99,8 @@ export class ConsensusDriver {
   private closed = false;
   /** Callers of synced() waiting for their height's commit to land or fail. */
   private waiters: Array<{ height: number; resolve(): void; reject(err: unknown): void }> = [];
+  /** The height being timed for onPhase, when it started, and the phases already seen. */
+  private timed = { height: 0, start: 0, seen: new Set<HeightPhase>() };
 
   constructor(private readonly d: DriverDeps) {}
 
@@ -101,6 +111,7 @@ export class ConsensusDriver {
     lastCommitTime?: number,
     lastCommit?: CommitCertificate,
   ): Promise<void> {
+    this.timed = { height, start: this.d.clock.now(), seen: new Set() };
     const wal = await this.d.wal.load();
     const signState = this.d.wal.signFloor(height);
     this.feed(
@@ -182,6 +193,16 @@ export class ConsensusDriver {
     this.waiters = keep;
   }
 
+  /** First time `phase` happens at the timed height; a commit starts timing the next one. */
+  private phase(height: number, phase: HeightPhase): void {
+    const t = this.timed;
+    if (this.d.onPhase === undefined || height !== t.height || t.seen.has(phase)) return;
+    t.seen.add(phase);
+    const now = this.d.clock.now();
+    this.d.onPhase(phase, Math.max(0, now - t.start));
+    if (phase === 'committed') this.timed = { height: height + 1, start: now, seen: new Set() };
+  }
+
   private feed(actions: Action[]): void {
     if (actions.length === 0) return;
     this.chain = this.chain.then(async () => {
@@ -212,8 +233,10 @@ export class ConsensusDriver {
       case 'walNewHeight':
         return wal.newHeight();
       case 'broadcastProposal':
+        this.phase(a.proposal.height, 'proposal');
         return transport.broadcastProposal(a.proposal);
       case 'broadcastVote':
+        this.phase(a.vote.height, a.vote.type === VoteType.PREVOTE ? 'prevote' : 'precommit');
         return transport.broadcastVote(a.vote);
       case 'requestSync':
         return transport.requestSync(a.fromHeight, a.hint);
@@ -236,6 +259,7 @@ export class ConsensusDriver {
         );
         return;
       case 'validateProposal':
+        this.phase(a.height, 'proposal');
         this.later(
           executor.validateBlock(a.height, a.block),
           (r) =>
@@ -244,9 +268,11 @@ export class ConsensusDriver {
         );
         return;
       case 'commit':
+        this.phase(a.height, 'decided');
         this.later(
           executor.commit(a.height, a.block, a.cert),
           (r) => {
+            this.phase(a.height, 'committed');
             this.d.onCommit?.(a.height, a.cert);
             this.settleWaiters(a.height);
             const out = engine.committed(a.height, r.nextValidatorSet, r.blockTime);

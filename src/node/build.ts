@@ -233,6 +233,7 @@ export function createConsensus(w: Wiring, d: ConsensusParts): ConsensusDriver {
     clock: w.clock,
     wal: new ConsensusWal(walFile, BLOCK_MAX_BYTES + 4096),
     onCommit: (height, cert) => log.info({ height, round: cert.round, signers: cert.signatures.length }, 'committed'),
+    ...(w.metrics ? { onPhase: (phase: string, ms: number) => w.metrics?.heightPhase(phase, ms) } : {}),
     onError: (err) => {
       log.error({ err: errText(err) }, 'consensus action failed');
       // Nothing more can be made durable: stop cleanly rather than retry against a full disk.

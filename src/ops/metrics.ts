@@ -92,6 +92,13 @@ export class NodeMetrics {
       labelNames: ['phase'] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     }),
+    phase: new Histogram({
+      registers: [],
+      name: 'medchain_consensus_height_phase_seconds',
+      help: 'From the previous commit to the first time this node had the proposal, prevoted, precommitted, saw the decision, committed',
+      labelNames: ['phase'] as const,
+      buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30],
+    }),
     commit: new Histogram({
       registers: [],
       name: 'medchain_block_commit_seconds',
@@ -229,6 +236,11 @@ export class NodeMetrics {
   /** The executor began committing a final block (performance.now()); committed() ends the timing. */
   commitStarted(at: number): void {
     this.commitStart = at;
+  }
+
+  /** A consensus height reached `phase` `ms` after the previous commit (ConsensusDriver onPhase). */
+  heightPhase(phase: string, ms: number): void {
+    this.c.phase.observe({ phase }, ms / 1000);
   }
 
   execution(phase: 'build' | 'validate', seconds: number): void {

@@ -26,8 +26,9 @@ class SlowStore extends MemoryStore {
   }
 }
 
-function world() {
+function world(onPhase?: (phase: string, ms: number) => void) {
   const log: string[] = [];
+  const time = { now: 1_000 };
   const store = new SlowStore(log);
   const commits: number[] = [];
   const transport: Transport = {
@@ -46,13 +47,20 @@ function world() {
   };
   const timers: { fn: () => void; ms: number }[] = [];
   const clock: Clock = {
-    now: () => 1_000,
+    now: () => time.now,
     setTimeout: (fn, ms) => timers.push({ fn, ms }),
     clearTimeout: () => undefined,
   };
   const e = engine(0);
-  const driver = new ConsensusDriver({ engine: e, transport, executor, clock, wal: new ConsensusWal(store, 1 << 20) });
-  return { log, store, commits, driver, e };
+  const driver = new ConsensusDriver({
+    engine: e,
+    transport,
+    executor,
+    clock,
+    wal: new ConsensusWal(store, 1 << 20),
+    ...(onPhase ? { onPhase } : {}),
+  });
+  return { log, store, commits, driver, e, time };
 }
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -91,6 +99,39 @@ test('driver: runs a height to commit and starts the next', async () => {
   await w.driver.idle();
   assert.equal(w.commits, [1]);
   assert.equal(w.e.height, 2);
+  await w.driver.close();
+});
+
+test('driver: reports each phase of a height once, timed from the previous commit', async () => {
+  const phases: string[] = [];
+  const w = world((phase, ms) => phases.push(`${phase} ${ms}`));
+  await w.driver.start(1, set);
+  const X = block('x');
+  const hX = hashOf(X);
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 20; i++) {
+      w.store.release();
+      await tick();
+    }
+  };
+  w.time.now = 1_100;
+  w.driver.proposal(proposal(1, 1, 0, X));
+  await settle(); // validated: this node prevotes at once
+  w.time.now = 1_300;
+  for (const v of [1, 2]) w.driver.vote(prevote(v, 1, 0, hX));
+  await settle(); // a prevote quorum: it precommits
+  w.time.now = 1_600;
+  w.driver.vote(precommit(1, 1, 0, hX));
+  w.driver.vote(precommit(1, 1, 0, hX)); // a duplicate changes nothing
+  w.driver.vote(precommit(2, 1, 0, hX));
+  await settle();
+  await w.driver.idle();
+  assert.equal(w.commits, [1]);
+  assert.equal(phases, ['proposal 100', 'prevote 100', 'precommit 300', 'decided 600', 'committed 600']);
+  w.time.now = 1_650; // the next height is timed from that commit
+  w.driver.proposal(proposal(2, 2, 0, block('y')));
+  await settle();
+  assert.equal(phases.slice(5, 7), ['proposal 50', 'prevote 50']);
   await w.driver.close();
 });
 

@@ -79,6 +79,8 @@ test('/metrics on a validator parses as Prometheus exposition and the main serie
   grew('medchain_block_finality_seconds_count');
   grew('medchain_consensus_commit_round_count');
   grew('medchain_block_commit_seconds_count');
+  grew('medchain_consensus_height_phase_seconds_count', { phase: 'committed' });
+  grew('medchain_consensus_height_phase_seconds_count', { phase: 'prevote' });
   grew('medchain_validator_signed_blocks_total');
   grew('medchain_mempool_admissions_total', { result: 'admitted' });
   grew('medchain_rpc_requests_total', { method: 'tx_submit', outcome: 'ok' });
