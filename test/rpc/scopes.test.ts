@@ -127,6 +127,22 @@ test('patient scope: own identity, records, consents, audit trail, disclosures (
   ]);
 });
 
+test("a subject sharing the first digits of one already allowed is judged on its own (the decision memo's collisions)", async (ctx) => {
+  const patient = hex(ctx.n.patient.id);
+  // Same 0x + 16 hex digits, different id: the session's memo keys by the leading digits.
+  const twin = `${patient.slice(0, 18)}${patient.slice(18).replace(/./g, (c) => (c === 'f' ? '0' : 'f'))}`;
+  const t = ctx.tokens.get('patient') as string;
+  for (const order of [
+    [patient, twin],
+    [twin, patient],
+  ])
+    for (const id of order) {
+      const r = await call(ctx.n.url, 'record_listByPatient', { patient: id }, bearer(t));
+      if (id === patient) assert.ok(r.result !== undefined, JSON.stringify(r.error));
+      else assert.equal(r.error, OUT_OF_SCOPE);
+    }
+});
+
 test('audit_organization: the organization itself only; it lists the staff and patients it registered', async (ctx) => {
   const { n } = ctx;
   await expectScope(ctx, 'audit_organization', { org: hex(n.orgA.id) }, ['operator', 'orgA']);
