@@ -57,7 +57,7 @@ type Params = Readonly<Record<string, unknown>>;
 
 /**
  * The calls of one method: their params as they came (handlers do not change them), read when the
- * line is written. One push per read: picking the ids out at add() cost twice as much per read.
+ * line is written. One push per read; the ids are picked out once per line.
  */
 interface Gathered {
   rows: Params[];
