@@ -10,6 +10,8 @@
  *   rpc.scope.audit_query    audit_query batches of 10 (a practitioner's trail, 5 entries each) the same way
  * Figures: batches per CPU-second with scope rules (ops_per_s) and without (limit_ops_per_s), and their ratio.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { nodeMethods, registerNodeApi } from '../rpc/api/index.js';
 import { type Caller, OPERATOR } from '../rpc/auth/caller.js';
 import { Scope } from '../rpc/context.js';
@@ -101,12 +103,17 @@ const SLICE_MS = 25;
  * short slices, the order rotating each turn, so a change in the machine's load (other jobs,
  * frequency, caches) falls on all of them alike rather than on whichever ran in a bad second.
  */
-async function interleaved(runs: readonly [RpcServer, Caller][], body: Buffer, ms: number): Promise<Tally[]> {
+async function interleaved(
+  runs: readonly [RpcServer, Caller][],
+  body: Buffer,
+  ms: number,
+  first = 0,
+): Promise<Tally[]> {
   const t: Tally[] = runs.map(() => ({ n: 0, cpuUs: 0 }));
   const turns = Math.max(1, Math.round(ms / SLICE_MS));
   for (let k = 0; k < turns; k++)
     for (let j = 0; j < runs.length; j++) {
-      const i = (j + k) % runs.length;
+      const i = (j + k + first) % runs.length;
       const [server, caller] = runs[i] as [RpcServer, Caller];
       await dispatchFor(server, caller, body, SLICE_MS, t[i] as Tally);
     }
@@ -114,6 +121,17 @@ async function interleaved(runs: readonly [RpcServer, Caller][], body: Buffer, m
 }
 
 const rate = (t: Tally): number => (t.n * 1e6) / t.cpuUs;
+
+let gc: (() => void) | undefined;
+
+/** A full collection, as with --expose-gc (the flag set at run time, as state-apply.bench.ts does). */
+function fullGc(): void {
+  if (gc === undefined) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
+}
 
 /**
  * The same batch through a server without scope rules and one with them (a signed-in hospital
@@ -154,21 +172,27 @@ async function scopeBench(id: string, ctx: BenchContext, body: string, f: Fixtur
   const refused = first.filter((r) => r.error !== undefined);
   if (refused.length > 0) throw new Error(`${id}: ${refused.length} members refused: ${JSON.stringify(refused[0])}`);
   const sliceMs = Math.max(200, fl.durationMs / 2);
-  // Totals over all rounds: a full garbage collection (tens of ms with the fixture's heap) falls
-  // in whichever slice triggers it, which moves one round's ratio by 10-20 %; over the whole run
-  // each server pays for the collections in proportion to what it allocates.
+  // Totals over all rounds: a collection falls in whichever slice triggers it (a full one, tens of
+  // ms with the fixture's heap, moves one round's ratio by 10-20 %); over the whole run each server
+  // pays for the collections in proportion to what it allocates.
   const total: Tally[] = [0, 1, 2].map(() => ({ n: 0, cpuUs: 0 }));
   const roundRatios: number[] = [];
+  const runs: [RpcServer, Caller][] = [
+    [plain, OPERATOR],
+    [scoped, caller],
+    [quiet, qcaller],
+  ];
+  // A round not counted: each server's first slices compile its path and fill its caches.
+  await interleaved(runs, buf, sliceMs);
   for (let i = 0; i < 2 * fl.rounds; i++) {
-    const t = await interleaved(
-      [
-        [plain, OPERATOR],
-        [scoped, caller],
-        [quiet, qcaller],
-      ],
-      buf,
-      sliceMs,
-    );
+    // Each round starts from a collected heap (not timed), so a full collection brought about by
+    // what ran before (the fixture, the last bench) does not land on one server of a short run;
+    // those the servers' own allocation brings about within the round still count. The collector's
+    // threads sweep on after it on this process's CPU time: an untimed slice each takes that, and
+    // the server that goes first rotates.
+    fullGc();
+    await interleaved(runs, buf, SLICE_MS);
+    const t = await interleaved(runs, buf, sliceMs, i);
     const [b, r, q] = t.map(rate) as [number, number, number];
     t.forEach((x, j) => {
       const to = total[j] as Tally;

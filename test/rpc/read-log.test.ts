@@ -3,11 +3,13 @@
  * subject ids, one line per caller per job; a long synchronous loop cannot hold reads back.
  */
 import { Type } from '@sinclair/typebox';
+import fc from 'fast-check';
+import pino from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { eachRead, idParamsOf, type MethodReads, ReadLog } from '../../rpc/api/read-log.js';
 import { type Caller, OPERATOR, type Session } from '../../rpc/auth/caller.js';
-import { infoLineWriter, type RpcLogger } from '../../rpc/logger.js';
+import { infoLineWriter, isoTimeField, type RpcLogger } from '../../rpc/logger.js';
 import { Bytes0x, Hash32 } from '../../rpc/schema.js';
 import { createLogger } from '../../src/node/logger.js';
 
@@ -157,7 +159,7 @@ test('on the node logger, a hand-written line parses to what pino writes, hex co
     log.add(OPERATOR, 'audit_query', { patient: hex(3) }, idParamsOf([{ name: 'patient', schema: Hash32() }]));
   };
   const byHand = pinoSink();
-  assert.ok(infoLineWriter(byHand.logger) !== undefined, 'the node logger takes hand-written lines');
+  assert.ok(infoLineWriter(byHand.logger, 'm') !== undefined, 'the node logger takes hand-written lines');
   const hand = new ReadLog(byHand.logger, () => 77);
   fill(hand);
   await Promise.resolve();
@@ -187,6 +189,35 @@ test('on the node logger, a hand-written line parses to what pino writes, hex co
   assert.is(records[50], null);
 });
 
+test("a method's reads added with and without its id params: every row escaped, none lost", async () => {
+  const ids = idParamsOf([{ name: 'record', schema: Hash32() }]);
+  const byHand = pinoSink();
+  const log = new ReadLog(byHand.logger, () => 1);
+  const alice = patient(hex(0xa1));
+  log.add(alice, 'record_get', { record: hex(1) }, ids);
+  log.add(alice, 'record_get', { record: '0x"2' });
+  log.add(alice, 'record_get', { record: hex(3) }, ids);
+  await Promise.resolve();
+  assert.equal((byHand.lines[0] as { reads: unknown }).reads, {
+    record_get: { calls: 3, record: [hex(1), '0x"2', hex(3)] },
+  });
+});
+
+test("isoTimeField writes pino's isoTime field, across second and millisecond boundaries", () => {
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 0, max: 4102444800000 }), { minLength: 1, maxLength: 20 }), (times) => {
+      let now = 0;
+      const field = isoTimeField(() => now);
+      // Sorted and not: the cached second must never leak into another second.
+      for (const t of [...times, ...times.map((x) => x + 999), ...times.map((x) => x + 1)]) {
+        now = t;
+        assert.is(field(), `,"time":"${new Date(t).toISOString()}"`);
+      }
+    }),
+  );
+  assert.is(pino.stdTimeFunctions.isoTime().slice(0, 9), ',"time":"', 'the field pino writes');
+});
+
 test('idParamsOf: only the 0x-hex id schemas are written unescaped', () => {
   assert.equal(
     idParamsOf([
@@ -206,8 +237,8 @@ test('idParamsOf: only the 0x-hex id schemas are written unescaped', () => {
 });
 
 test('no hand-written lines where pino would write none, or is not the logger', () => {
-  assert.is(infoLineWriter(pinoSink('warn').logger), undefined);
-  assert.is(infoLineWriter(sink().logger), undefined);
+  assert.is(infoLineWriter(pinoSink('warn').logger, 'm'), undefined);
+  assert.is(infoLineWriter(sink().logger, 'm'), undefined);
 });
 
 test.run();
