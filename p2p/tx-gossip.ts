@@ -83,7 +83,9 @@ export class TxGossipValidator {
     if (fresh.length === 0 && waits.length === 0) return GossipReason.DUPLICATE;
     // Stateless → stateful → signatures: the mempool's admission pipeline.
     const batch = fresh.length === 0 ? Promise.resolve([]) : this.deps.admit(fresh);
-    for (let i = 0; i < keys.length; i++) this.judging.set(keys[i] as string, { batch, i });
+    // The first index of an item the bundle repeats: the later ones are the mempool's TX_DUPLICATE.
+    for (let i = 0; i < keys.length; i++)
+      if (!this.judging.has(keys[i] as string)) this.judging.set(keys[i] as string, { batch, i });
     let results: AdmitResult[];
     let others: AdmitResult[][];
     try {

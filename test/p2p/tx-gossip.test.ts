@@ -164,4 +164,14 @@ test('tx gossip: an admission failure reaches every bundle waiting on it, none u
   }
 });
 
+test('tx gossip: a forged tx repeated in a bundle: a copy waiting on it elsewhere is rejected too, not ignored', async () => {
+  const { genesis: g, mempool, verified } = countingKvMempool('gossip-test');
+  const v = new TxGossipValidator(defaultTxBundlerOptions, { admit: (xs) => mempool.addMany(xs) });
+  const forged = Uint8Array.from(kvTx(g.chainId, utf8('k'), utf8('v'), g.time + 60_000).bytes);
+  forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1;
+  const both = [v.validate(encodeBundle([forged, forged])), v.validate(encodeBundle([forged]))];
+  assert.equal(await Promise.all(both), [GossipReason.INVALID_TX, GossipReason.INVALID_TX]);
+  assert.is(verified(), 1);
+});
+
 test.run();
