@@ -119,6 +119,8 @@ export class ChainExecutor implements Executor {
             if (h === undefined) throw new TxError(TxErrorCode.UNKNOWN_KIND, { kind: tx.kind });
             h.decodeBody(tx.body, tx);
           },
+      // Pooled txs were decoded, body-checked and verified at admission: only identical bytes reuse them.
+      (leaf, b) => this.d.mempool.known(leaf, b),
     );
     if (this.checked.size >= MAX_PREPARED) this.checked.clear();
     this.checked.set(k, { bytes, txs });

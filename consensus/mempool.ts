@@ -1,3 +1,4 @@
+import { leafHash } from '../src/chain/merkle.js';
 import { decodeTx, type Tx, TxError, TxErrorCode } from '../src/chain/tx.js';
 import { equal } from '../src/codec/bytes.js';
 import type { VerifyItem } from '../src/crypto/pool/index.js';
@@ -46,6 +47,8 @@ interface Entry {
   tx: Tx;
   /** The signing key (authenticated once the signature verified), never the claimed `signer`. */
   senderKey: string;
+  /** Its RFC 6962 leaf hash (mapKey), the key under which a block body finds it. */
+  leaf: string;
 }
 
 /**
@@ -57,11 +60,20 @@ interface Entry {
  */
 export class Mempool {
   private readonly txs = new Map<string, Entry>();
+  /** The same entries by leaf hash: a proposal's body reuses their decode (`known`). */
+  private readonly byLeaf = new Map<string, Tx>();
   private readonly perSender = new Map<string, number>();
   private bytes = 0;
   private readonly listeners: Array<() => void> = [];
   /** Admission results since start (`admitted` or the coded reason), read by metrics at scrape time. */
   private readonly outcomes = new Map<string, number>();
+  /**
+   * Signatures being verified, by hash + signature: a copy arriving meanwhile (RPC, other peers)
+   * waits for that verdict instead of a second verify. Keyed with the signature, so a copy that
+   * signs the same payload differently is verified on its own and cannot stand in for the real one.
+   * Entries live while their batch verifies: bounded by the admissions in flight.
+   */
+  private readonly verifying = new Map<string, { batch: Promise<boolean[]>; j: number }>();
 
   constructor(
     private readonly opts: MempoolOptions,
@@ -94,7 +106,8 @@ export class Mempool {
   /** Admits a bundle; one result per item, in order. */
   async addMany(items: readonly Uint8Array[]): Promise<AddResult[]> {
     const results: AddResult[] = new Array(items.length);
-    const pending: Array<{ i: number; tx: Tx }> = [];
+    const pending: Array<{ i: number; tx: Tx; k: string }> = [];
+    const waiting: Array<{ i: number; tx: Tx; batch: Promise<boolean[]>; j: number }> = [];
     const inBatch = new Set<string>();
     const now = this.deps.now();
     const skew = this.deps.clockSkewMs ?? 30_000;
@@ -107,26 +120,45 @@ export class Mempool {
         const body = handler.decodeBody(tx.body, tx);
         if (tx.expiresAt < now - skew) throw new TxError(TxErrorCode.EXPIRED);
         if (tx.expiresAt > now + this.deps.maxTxLifetimeMs + skew) throw new TxError(TxErrorCode.EXPIRY_TOO_FAR);
-        const k = mapKey(tx.hash);
-        if (this.txs.has(k) || inBatch.has(k) || this.deps.isIncluded(tx.hash))
+        const h = mapKey(tx.hash);
+        // The same signed bytes twice in one bundle; a differently signed copy is verified on its own.
+        const k = h + mapKey(tx.signature);
+        if (this.txs.has(h) || inBatch.has(k) || this.deps.isIncluded(tx.hash))
           throw new TxError(TxErrorCode.DUPLICATE);
         // Stateful, before the signature: a throwaway key or someone else's id costs no verify.
         const refused = this.deps.senderError?.(tx, body) ?? null;
         if (refused !== null) throw new TxError(TxErrorCode.BAD_SENDER, { reason: refused });
         inBatch.add(k);
-        pending.push({ i, tx });
+        const shared = this.verifying.get(k);
+        if (shared !== undefined) waiting.push({ i, tx, ...shared });
+        else pending.push({ i, tx, k });
       } catch (err) {
         results[i] = { ok: false, code: isCoded(err) ? err.code : TxErrorCode.MALFORMED };
       }
     }
-    if (pending.length === 0) return this.counted(results);
-    const valid = await this.deps.verifyMany(
-      pending.map(({ tx }) => ({ msg: txSigningMessage(tx), sig: tx.signature, pk: tx.pubkey })),
-    );
+    if (pending.length === 0 && waiting.length === 0) return this.counted(results);
+    const batch =
+      pending.length === 0
+        ? Promise.resolve([])
+        : this.deps.verifyMany(
+            pending.map(({ tx }) => ({ msg: txSigningMessage(tx), sig: tx.signature, pk: tx.pubkey })),
+          );
+    for (let j = 0; j < pending.length; j++) this.verifying.set((pending[j] as { k: string }).k, { batch, j });
+    let valid: boolean[];
+    let shared: boolean[][];
+    try {
+      // Every batch awaited here is awaited by its own caller too: a rejection is never unhandled.
+      [valid, ...shared] = await Promise.all([batch, ...waiting.map((w) => w.batch)]);
+    } finally {
+      for (const { k } of pending) if (this.verifying.get(k)?.batch === batch) this.verifying.delete(k);
+    }
+    const verdicts = [
+      ...pending.map(({ i, tx }, j) => ({ i, tx, ok: valid[j] === true })),
+      ...waiting.map(({ i, tx, j }, n) => ({ i, tx, ok: shared[n]?.[j] === true })),
+    ];
     const added: Tx[] = [];
-    for (let j = 0; j < pending.length; j++) {
-      const { i, tx } = pending[j] as { i: number; tx: Tx };
-      if (!valid[j]) {
+    for (const { i, tx, ok } of verdicts) {
+      if (!ok) {
         results[i] = { ok: false, code: TxErrorCode.BAD_SIGNATURE };
         continue;
       }
@@ -164,6 +196,15 @@ export class Mempool {
     return e !== undefined && equal(e.tx.signature, tx.signature) && equal(e.tx.pubkey, tx.pubkey);
   }
 
+  /**
+   * The pooled tx with these exact bytes (its leaf hash is `leaf`): decoded, its body accepted by
+   * its kind and its signature verified here, so a block body carrying it need not decode it again.
+   */
+  known(leaf: Uint8Array, bytes: Uint8Array): Tx | undefined {
+    const tx = this.byLeaf.get(mapKey(leaf));
+    return tx !== undefined && equal(tx.bytes, bytes) ? tx : undefined;
+  }
+
   /** Drops transactions that may no longer be included (the builder found their sender refused). */
   evict(txs: readonly Tx[]): void {
     for (const tx of txs) this.remove(mapKey(tx.hash));
@@ -185,7 +226,9 @@ export class Mempool {
     const n = this.perSender.get(senderKey) ?? 0;
     if (n >= this.opts.maxPerSender) return { ok: false, code: TxErrorCode.SENDER_LIMIT };
     this.perSender.set(senderKey, n + 1);
-    this.txs.set(k, { tx, senderKey });
+    const leaf = mapKey(leafHash(tx.bytes));
+    this.txs.set(k, { tx, senderKey, leaf });
+    this.byLeaf.set(leaf, tx);
     this.bytes += tx.bytes.length;
     return { ok: true, hash: tx.hash };
   }
@@ -194,6 +237,7 @@ export class Mempool {
     const e = this.txs.get(k);
     if (e === undefined) return;
     this.txs.delete(k);
+    this.byLeaf.delete(e.leaf);
     this.bytes -= e.tx.bytes.length;
     const n = (this.perSender.get(e.senderKey) ?? 1) - 1;
     if (n <= 0) this.perSender.delete(e.senderKey);

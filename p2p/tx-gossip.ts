@@ -38,6 +38,8 @@ export class TxGossipValidator {
   }
 
   private validating = 0;
+  /** sha256(item) → the admission batch judging it now and its index there (bounded by maxValidating bundles). */
+  private readonly judging = new Map<string, { batch: Promise<AdmitResult[]>; i: number }>();
 
   async validate(bytes: Uint8Array): Promise<Validation> {
     // [IGNORE] a bounded amount of work in flight: beyond it, drop (no penalty: it may be load, not malice).
@@ -59,22 +61,39 @@ export class TxGossipValidator {
     } catch {
       return GossipReason.MALFORMED;
     }
-    // Seen-cache: a tx judged before is not decoded or verified again.
+    // Seen-cache: a tx judged before is not decoded or verified again; one being judged (a copy
+    // from another peer) waits for that judgement, the same bytes get the same answer.
     const fresh: Uint8Array[] = [];
     const keys: string[] = [];
+    const waits: Array<{ batch: Promise<AdmitResult[]>; i: number }> = [];
     for (const item of items) {
       const k = toHex(sha256(item));
       const known = this.seen.get(k);
       // [REJECT] a tx already found invalid (bad signature, malformed, other chain).
       if (known === true) return GossipReason.INVALID_TX;
       if (known === false) continue;
-      fresh.push(item);
-      keys.push(k);
+      const judging = this.judging.get(k);
+      if (judging !== undefined) waits.push(judging);
+      else {
+        fresh.push(item);
+        keys.push(k);
+      }
     }
     // [IGNORE] nothing new in it.
-    if (fresh.length === 0) return GossipReason.DUPLICATE;
+    if (fresh.length === 0 && waits.length === 0) return GossipReason.DUPLICATE;
     // Stateless → stateful → signatures: the mempool's admission pipeline.
-    const results = await this.deps.admit(fresh);
+    const batch = fresh.length === 0 ? Promise.resolve([]) : this.deps.admit(fresh);
+    // The first index of an item the bundle repeats: the later ones are the mempool's TX_DUPLICATE.
+    for (let i = 0; i < keys.length; i++)
+      if (!this.judging.has(keys[i] as string)) this.judging.set(keys[i] as string, { batch, i });
+    let results: AdmitResult[];
+    let others: AdmitResult[][];
+    try {
+      // Each batch is awaited by the bundle that started it too: no rejection goes unhandled.
+      [results, ...others] = await Promise.all([batch, ...waits.map((w) => w.batch)]);
+    } finally {
+      for (const k of keys) if (this.judging.get(k)?.batch === batch) this.judging.delete(k);
+    }
     let admitted = false;
     let invalid = false;
     for (let i = 0; i < results.length; i++) {
@@ -84,9 +103,15 @@ export class TxGossipValidator {
       else if (INVALID.has(r.code)) invalid = true;
       if (r.ok || FINAL.has(r.code)) this.seen.add(k, !r.ok && INVALID.has(r.code));
     }
+    // A copy judged by another bundle brings nothing new here, but an invalid one is still invalid.
+    for (const [n, w] of waits.entries()) {
+      const r = others[n]?.[w.i];
+      if (r !== undefined && !r.ok && INVALID.has(r.code)) invalid = true;
+    }
     // [REJECT] any tx no honest node admits.
     if (invalid) return GossipReason.INVALID_TX;
     // [ACCEPT] forward what brought something new; [IGNORE] otherwise (pool full, expiry by our clock, ...).
-    return admitted ? 'accept' : GossipReason.NOT_ADMITTED;
+    if (admitted) return 'accept';
+    return fresh.length === 0 ? GossipReason.DUPLICATE : GossipReason.NOT_ADMITTED;
   }
 }

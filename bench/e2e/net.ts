@@ -35,6 +35,8 @@ export interface NetNode {
   home: string;
   rpc: string;
   orgSecretKey: string;
+  /** Its /metrics URL (work counters). */
+  metrics?: string;
   proc?: ChildProcess;
   /** The last lines of its output, for errors. */
   tail: string[];
@@ -68,13 +70,14 @@ export class E2eNet {
 
   static async create(o: NetOptions): Promise<E2eNet> {
     const net = new E2eNet(o);
-    const [p2p, rpcPort] = await freeBlock(o.validators);
+    const [p2p, rpcPort, opsPort] = await freeBlock(o.validators);
     const m = await createDevnet({
       home: net.dir,
       validators: o.validators,
       fresh: false,
       basePort: p2p,
       rpcPort,
+      opsPort,
       chainId: 'medchain-e2e',
       heartbeatMs: o.heartbeatMs,
     });
@@ -182,12 +185,13 @@ const isFree = (p: number): Promise<boolean> =>
   });
 
 /** Two runs of n consecutive free ports (p2p, then RPC). */
-async function freeBlock(n: number): Promise<[number, number]> {
+/** p2p, RPC and operations (metrics) ports: n each, in one free block. */
+async function freeBlock(n: number): Promise<[number, number, number]> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + (((await freePort()) * 7) % 20_000);
     let ok = true;
-    for (let i = 0; i < 2 * n && ok; i++) ok = await isFree(base + i);
-    if (ok) return [base, base + n];
+    for (let i = 0; i < 3 * n && ok; i++) ok = await isFree(base + i);
+    if (ok) return [base, base + n, base + 2 * n];
   }
   throw new Error('no free port block');
 }

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { round } from '../measure.js';
 import type { BenchContext, BenchResult } from '../types.js';
 import { call } from './client.js';
+import { perTx as countsPerTx, readCounts, type WorkCounts } from './counts.js';
 import { type CpuSample, cpuPercent, cpuSample, machine, memory, verifyAllCores } from './limits.js';
 import type { LoadgenConfig, LoadgenResult, ToParent } from './loadgen.js';
 import { E2eNet, track } from './net.js';
@@ -124,6 +125,9 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
     let last: Extract<ToParent, { type: 'tick' }> | undefined;
     let cpuStart: (CpuSample | undefined)[] = [];
     let cpuEnd: (CpuSample | undefined)[] = [];
+    const readAll = (): Promise<(WorkCounts | undefined)[]> => Promise.all(net.nodes.map((n) => readCounts(n.metrics)));
+    let countsStart: Promise<(WorkCounts | undefined)[]> = Promise.resolve([]);
+    let countsEnd: Promise<(WorkCounts | undefined)[]> = Promise.resolve([]);
     const allPids = (): number[] => [...pids, g.pid ?? -1];
     const started = performance.now();
 
@@ -148,9 +152,11 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
           case 'window':
             if (m.phase === 'start') {
               cpuStart = allPids().map(cpuSample);
+              countsStart = readAll();
               windowAt = [performance.now(), 0];
             } else {
               cpuEnd = allPids().map(cpuSample);
+              countsEnd = readAll();
               windowAt[1] = performance.now();
             }
             break;
@@ -213,6 +219,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
     // CPU ms each process spent per finalized tx: robust on a shared machine, unlike tx/s. Divided by
     // the ms one raw verify costs one core, it is the tx's cost in signature verifications.
     const verifyMs = 1000 / (verify.total / verify.perThread.length);
+    const [c0, c1] = await Promise.all([countsStart, countsEnd]);
     const procs = [...names, 'loadgen'].map((name, i) => {
       const cpu = cpuPercent(cpuStart[i], cpuEnd[i]);
       const perTx =
@@ -223,6 +230,8 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
         name,
         cpu_pct: cpu,
         ...(perTx !== undefined ? { cpu_ms_per_tx: round(perTx, 3), verifies_per_tx: round(perTx / verifyMs, 1) } : {}),
+        // Counted, not estimated: signatures verified and txs offered to (decoded by) the mempool.
+        ...countsPerTx(c0[i], c1[i], run.finalized_in_window),
         ...mem[i],
       };
     });

@@ -31,6 +31,8 @@ interface Node {
   mempool: Mempool;
   executor: ChainExecutor;
   verified: { n: number };
+  /** Txs the body check decoded (its kind's decodeBody runs once per decoded tx). */
+  bodyDecodes: { n: number };
   invalid: string[];
 }
 
@@ -65,15 +67,26 @@ async function node(
     },
   );
   const invalid: string[] = [];
+  const bodyDecodes = { n: 0 };
   const executor = new ChainExecutor({
     chain,
     mempool,
     verifyMany,
+    kind: (k) => {
+      const h = medicalStateMachine.kind(k);
+      if (h === undefined) return undefined;
+      return Object.assign(Object.create(h), {
+        decodeBody: (body: unknown, tx: Tx) => {
+          bodyDecodes.n++;
+          return h.decodeBody(body, tx);
+        },
+      });
+    },
     proposerId: () => chain.validators[0]?.id,
     ...(budget ? { budget } : {}),
     onInvalidBlock: (_h, reason) => invalid.push(reason),
   });
-  return { chain, mempool, executor, verified, invalid };
+  return { chain, mempool, executor, verified, bodyDecodes, invalid };
 }
 
 let nonce = 0;
@@ -239,4 +252,24 @@ test('a proposal whose height is committed while its signatures are checked is n
   assert.equal(validator.invalid, [], 'nothing reported invalid');
   for (const n of [proposer, validator]) await n.chain.close();
 });
+test('the body check of a proposal reuses the pooled txs (byte-identical) and decodes only the others', async () => {
+  const proposer = await node();
+  const validator = await node();
+  for (const n of [proposer, validator]) await registered(n.chain, 'alice');
+  const alice = actor('alice');
+  const txs = [0, 1, 2].map(() => grant(proposer.chain, alice));
+  assert.equal((await proposer.mempool.addMany(txs.map((t) => t.bytes))).map(code), ['OK', 'OK', 'OK']);
+  // the validator has two of them in its pool (gossip), not the third
+  assert.equal((await validator.mempool.addMany([txs[0], txs[1]].map((t) => (t as Tx).bytes))).map(code), ['OK', 'OK']);
+  const height = proposer.chain.head.height + 1;
+  const { block } = await proposer.executor.buildBlock(height, 0, proposer.chain.head.time + 1000);
+  assert.is(decodeBlock(block).txs.length, 3);
+  validator.bodyDecodes.n = 0;
+  validator.verified.n = 0;
+  assert.ok((await validator.executor.validateBlock(height, block)).valid);
+  assert.is(validator.bodyDecodes.n, 1, 'only the tx the pool did not hold');
+  assert.is(validator.verified.n, 1);
+  for (const n of [proposer, validator]) await n.chain.close();
+});
+
 test.run();

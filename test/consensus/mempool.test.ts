@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type AddResult, defaultMempoolOptions, Mempool, type MempoolOptions } from '../../consensus/mempool.js';
+import { leafHash } from '../../src/chain/merkle.js';
 import { assembleTx, TX_MAX_BYTES, TxErrorCode } from '../../src/chain/tx.js';
 import { toHex, utf8 } from '../../src/codec/bytes.js';
 import { encode } from '../../src/codec/cbor.js';
@@ -137,6 +138,118 @@ test('notifies listeners when transactions are added', async () => {
   await m.addMany([tx(1).bytes]);
   await m.addMany([tx(1).bytes]);
   assert.is(calls, 1);
+});
+
+/** A pool whose verifier counts items and answers once `release` is called (admissions stay in flight till then). */
+function held(fail = false) {
+  let verified = 0;
+  let release = (): void => {};
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const m = new Mempool(defaultMempoolOptions, {
+    chainId: CHAIN,
+    maxTxLifetimeMs: 600_000,
+    clockSkewMs: 0,
+    kind: (k) => kvMachine.kind(k),
+    isIncluded: () => false,
+    verifyMany: async (items) => {
+      verified += items.length;
+      await gate;
+      if (fail) throw new Error('verifier closed');
+      return items.map((it) => verify(it.sig, it.msg, it.pk));
+    },
+    now: () => NOW,
+  });
+  return { m, verified: () => verified, release };
+}
+
+const forge = (t: ReturnType<typeof tx>, at = 0) => {
+  const sig = t.signature.slice();
+  sig[at] = (sig[at] as number) ^ 1;
+  return assembleTx(t, t.payload, sig);
+};
+
+test('a copy arriving while the first is verified waits for its verdict: one verify, then TX_DUPLICATE', async () => {
+  const { m, verified, release } = held();
+  const t = tx(1);
+  const first = m.addMany([t.bytes]);
+  const second = m.addMany([t.bytes, tx(2).bytes]);
+  release();
+  assert.equal((await first).map(code), ['OK']);
+  assert.equal((await second).map(code), [TxErrorCode.DUPLICATE, 'OK']);
+  assert.is(verified(), 2, 'tx 1 verified once, tx 2 once');
+  assert.is(m.size, 2);
+});
+
+test('a differently signed copy in flight does not stand in for the real tx: each is verified on its own', async () => {
+  const { m, verified, release } = held();
+  const t = tx(1);
+  const forged = m.addMany([forge(t).bytes]);
+  const real = m.addMany([t.bytes]);
+  release();
+  assert.equal((await forged).map(code), [TxErrorCode.BAD_SIGNATURE]);
+  assert.equal((await real).map(code), ['OK']);
+  assert.is(verified(), 2);
+  assert.ok(m.hasVerified(t));
+});
+
+test('both copies in one bundle, the forged one first: the real one is verified and admitted', async () => {
+  const t = tx(1);
+  const res = await pool().addMany([forge(t).bytes, t.bytes]);
+  assert.equal(res.map(code), [TxErrorCode.BAD_SIGNATURE, 'OK']);
+});
+
+test('an identical copy of a tx whose verify fails gets the verdict TX_BAD_SIGNATURE, not TX_DUPLICATE', async () => {
+  const { m, verified, release } = held();
+  const bad = forge(tx(1)).bytes;
+  const first = m.addMany([bad]);
+  const second = m.addMany([bad]);
+  release();
+  assert.equal((await first).map(code), [TxErrorCode.BAD_SIGNATURE]);
+  assert.equal((await second).map(code), [TxErrorCode.BAD_SIGNATURE]);
+  assert.is(verified(), 1);
+  assert.is(m.size, 0);
+});
+
+test('a verifier failure reaches every caller sharing the batch, unhandled by none; the next copy is verified again', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const { m, verified, release } = held(true);
+    const t = tx(1);
+    const first = m.addMany([t.bytes]).then(
+      () => 'resolved',
+      (e: Error) => e.message,
+    );
+    const second = m.addMany([t.bytes]).then(
+      () => 'resolved',
+      (e: Error) => e.message,
+    );
+    release();
+    assert.equal(await Promise.all([first, second]), ['verifier closed', 'verifier closed']);
+    const third = m.addMany([t.bytes]).catch((e: Error) => e.message);
+    release();
+    assert.is(await third, 'verifier closed');
+    assert.is(verified(), 2, 'the failed verdict is not kept: the third copy is verified');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
+test('known returns a pooled tx only for its exact bytes and leaf hash, and forgets it when it leaves', async () => {
+  const m = pool();
+  const t = tx(1);
+  await m.add(t.bytes);
+  assert.is(m.known(leafHash(t.bytes), t.bytes.slice())?.bytes, t.bytes);
+  const f = forge(t, 3);
+  assert.is(m.known(leafHash(t.bytes), f.bytes), undefined, 'same leaf claimed, other bytes');
+  assert.is(m.known(leafHash(f.bytes), f.bytes), undefined);
+  m.update([t], NOW);
+  assert.is(m.known(leafHash(t.bytes), t.bytes), undefined);
 });
 
 test.run();

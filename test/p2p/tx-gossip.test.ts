@@ -5,7 +5,7 @@ import { defaultTxBundlerOptions } from '../../p2p/options.js';
 import { type AdmitResult, TxGossipValidator } from '../../p2p/tx-gossip.js';
 import { GossipReason, verdictOf } from '../../p2p/validation.js';
 import { TX_MAX_BYTES } from '../../src/chain/tx.js';
-import { utf8 } from '../../src/codec/bytes.js';
+import { toHex, utf8 } from '../../src/codec/bytes.js';
 import { countingKvMempool, kvTx } from '../helpers/kv-machine.js';
 
 /** A validator whose admission records what it is asked and answers `answer`. */
@@ -105,6 +105,73 @@ test('tx gossip: at most maxValidating bundles in validation at once; more are d
   assert.is(verdictOf(GossipReason.BUSY), 'ignore');
   assert.is(calls, 2);
   assert.is(await v.validate(encodeBundle([new Uint8Array(10).fill(4)])), 'accept', 'slots are given back');
+});
+
+/** Admission that records what it is asked and answers once released. */
+function gated(answer: (item: Uint8Array) => AdmitResult = () => ({ ok: true }), fail = false) {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => (release = r));
+  const admitted: Uint8Array[][] = [];
+  const v = new TxGossipValidator(defaultTxBundlerOptions, {
+    admit: async (xs) => {
+      admitted.push([...xs]);
+      await gate;
+      if (fail) throw new Error('pool closed');
+      return xs.map(answer);
+    },
+  });
+  return { v, admitted, release };
+}
+
+test('tx gossip: a tx being judged for another bundle is not admitted again; its bundle waits for that verdict', async () => {
+  const { v, admitted, release } = gated();
+  const [a, b] = items(2);
+  const first = v.validate(encodeBundle([a as Uint8Array]));
+  const copyOnly = v.validate(encodeBundle([a as Uint8Array]));
+  const mixed = v.validate(encodeBundle([a as Uint8Array, b as Uint8Array]));
+  release();
+  assert.equal(await Promise.all([first, copyOnly, mixed]), ['accept', GossipReason.DUPLICATE, 'accept']);
+  const hex = (xss: Uint8Array[][]) => xss.map((xs) => xs.map(toHex));
+  assert.equal(hex(admitted), hex([[a as Uint8Array], [b as Uint8Array]]), 'a was admitted once');
+});
+
+test('tx gossip: a copy of a tx found invalid while it waited is rejected like the first', async () => {
+  const { v, admitted, release } = gated(() => ({ ok: false, code: 'TX_BAD_SIGNATURE' }));
+  const bundle = encodeBundle(items(1));
+  const both = [v.validate(bundle), v.validate(encodeBundle([...items(1), new Uint8Array(3)]))];
+  release();
+  assert.equal(await Promise.all(both), [GossipReason.INVALID_TX, GossipReason.INVALID_TX]);
+  assert.is(admitted.length, 2, 'the second bundle admitted only its new item');
+  assert.is(admitted[1]?.length, 1);
+});
+
+test('tx gossip: an admission failure reaches every bundle waiting on it, none unhandled; the tx is judged again later', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const { v, admitted, release } = gated(undefined, true);
+    const bundle = encodeBundle(items(1));
+    const both = [v.validate(bundle), v.validate(bundle)].map((p) => p.catch((e: Error) => e.message));
+    release();
+    assert.equal(await Promise.all(both), ['pool closed', 'pool closed']);
+    assert.is(await v.validate(bundle).catch((e: Error) => e.message), 'pool closed');
+    assert.is(admitted.length, 2, 'nothing remembered from the failure');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
+test('tx gossip: a forged tx repeated in a bundle: a copy waiting on it elsewhere is rejected too, not ignored', async () => {
+  const { genesis: g, mempool, verified } = countingKvMempool('gossip-test');
+  const v = new TxGossipValidator(defaultTxBundlerOptions, { admit: (xs) => mempool.addMany(xs) });
+  const forged = Uint8Array.from(kvTx(g.chainId, utf8('k'), utf8('v'), g.time + 60_000).bytes);
+  forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1;
+  const both = [v.validate(encodeBundle([forged, forged])), v.validate(encodeBundle([forged]))];
+  assert.equal(await Promise.all(both), [GossipReason.INVALID_TX, GossipReason.INVALID_TX]);
+  assert.is(verified(), 1);
 });
 
 test.run();
