@@ -24,6 +24,7 @@ import { defaultConsensusOptions } from './engine/options.js';
 import type { CommitCertificate } from './engine/types.js';
 import { ValidatorSet } from './engine/validator-set.js';
 import type { Mempool } from './mempool.js';
+import type { VerifiedTxs } from './verified-txs.js';
 
 export interface ChainExecutorDeps {
   chain: ChainState;
@@ -38,6 +39,8 @@ export interface ChainExecutorDeps {
    * Default: a quarter of the default propose timeout per block execution.
    */
   budget?: BlockBudget;
+  /** Signatures verified in proposals' bodies, shared with admission (see VerifiedTxs). */
+  verified?: VerifiedTxs;
   /** Tx kinds, so the body check also refuses bodies no kind decodes. */
   kind?(kind: number): TxKindHandler | undefined;
   /** After a block is durably committed: RPC subscribers, custodians, metrics. */
@@ -223,10 +226,12 @@ export class ChainExecutor implements Executor {
   }
 
   private async verifySignatures(txs: readonly Tx[]): Promise<void> {
-    const unchecked = txs.filter((tx) => !this.d.mempool.hasVerified(tx));
+    const { mempool, verified } = this.d;
+    const unchecked = txs.filter((tx) => !mempool.hasVerified(tx) && verified?.has(tx) !== true);
     if (unchecked.length === 0) return;
     const items = unchecked.map((tx) => ({ msg: txSigningMessage(tx), sig: tx.signature, pk: tx.pubkey }));
     const ok = await this.d.verifyMany(items);
+    if (verified !== undefined) for (let i = 0; i < ok.length; i++) if (ok[i]) verified.add(unchecked[i] as Tx);
     const bad = ok.indexOf(false);
     if (bad >= 0)
       throw new BlockError(BlockErrorCode.BAD_TX, {

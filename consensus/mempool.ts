@@ -35,6 +35,8 @@ export interface MempoolDeps {
    * not suspended, or the kind's own proof): the reason a tx is refused, or null.
    */
   senderError?(tx: Tx, body: unknown): string | null;
+  /** True if this node already verified this exact signed tx elsewhere (a proposal's body): no second verify. */
+  preverified?(tx: Tx): boolean;
   /** Warms state for admitted transactions (their blocks then execute without cache misses). */
   prefetch?(txs: readonly Tx[]): void;
   /** Local clock (ms): only for the expiry window at admission; blocks judge by block time. */
@@ -108,6 +110,7 @@ export class Mempool {
     const results: AddResult[] = new Array(items.length);
     const pending: Array<{ i: number; tx: Tx; k: string }> = [];
     const waiting: Array<{ i: number; tx: Tx; batch: Promise<boolean[]>; j: number }> = [];
+    const known: Array<{ i: number; tx: Tx }> = [];
     const inBatch = new Set<string>();
     const now = this.deps.now();
     const skew = this.deps.clockSkewMs ?? 30_000;
@@ -131,12 +134,13 @@ export class Mempool {
         inBatch.add(k);
         const shared = this.verifying.get(k);
         if (shared !== undefined) waiting.push({ i, tx, ...shared });
+        else if (this.deps.preverified?.(tx) === true) known.push({ i, tx });
         else pending.push({ i, tx, k });
       } catch (err) {
         results[i] = { ok: false, code: isCoded(err) ? err.code : TxErrorCode.MALFORMED };
       }
     }
-    if (pending.length === 0 && waiting.length === 0) return this.counted(results);
+    if (pending.length === 0 && waiting.length === 0 && known.length === 0) return this.counted(results);
     const batch =
       pending.length === 0
         ? Promise.resolve([])
@@ -153,6 +157,7 @@ export class Mempool {
       for (const { k } of pending) if (this.verifying.get(k)?.batch === batch) this.verifying.delete(k);
     }
     const verdicts = [
+      ...known.map(({ i, tx }) => ({ i, tx, ok: true })),
       ...pending.map(({ i, tx }, j) => ({ i, tx, ok: valid[j] === true })),
       ...waiting.map(({ i, tx, j }, n) => ({ i, tx, ok: shared[n]?.[j] === true })),
     ];

@@ -3,6 +3,7 @@ import { ChainExecutor, toValidatorSet } from '../../consensus/chain-executor.js
 import { type Clock, ConsensusDriver } from '../../consensus/engine/driver.js';
 import { ConsensusEngine } from '../../consensus/engine/engine.js';
 import { Mempool } from '../../consensus/mempool.js';
+import type { VerifiedTxs } from '../../consensus/verified-txs.js';
 import { FileStore } from '../../consensus/wal/file-wal.js';
 import { ConsensusWal } from '../../consensus/wal/wal.js';
 import { TxBundler } from '../../p2p/bundle.js';
@@ -77,7 +78,7 @@ export async function openChain(w: Wiring, indexer?: Indexer): Promise<{ chain: 
   return { chain, pool };
 }
 
-export function createMempool(w: Wiring, chain: ChainState, pool: VerifierPool): Mempool {
+export function createMempool(w: Wiring, chain: ChainState, pool: VerifierPool, verified?: VerifiedTxs): Mempool {
   const log = w.log.child({ module: 'mempool' });
   const { machine } = w;
   const chainId = w.genesis.chainId;
@@ -88,6 +89,7 @@ export function createMempool(w: Wiring, chain: ChainState, pool: VerifierPool):
     isIncluded: (h) => chain.isIncluded(h),
     senderError: (tx, body) => machine.senderError?.(chain.store, chainId, tx, body) ?? null,
     verifyMany: (items) => pool.verifyMany(items),
+    ...(verified ? { preverified: (tx) => verified.has(tx) } : {}),
     prefetch: (txs) => {
       const keys: Uint8Array[] = [];
       for (const tx of txs) machine.readKeys?.(tx, keys);
@@ -135,6 +137,7 @@ export function createExecutor(
     pool: VerifierPool;
     events: NodeEvents;
     validatorId: () => Uint8Array | undefined;
+    verified?: VerifiedTxs;
   },
 ): ChainExecutor {
   const prune = createPruner(w, d.chain);
@@ -143,6 +146,7 @@ export function createExecutor(
     chain: d.chain,
     mempool: d.mempool,
     verifyMany: (items) => d.pool.verifyMany(items),
+    ...(d.verified ? { verified: d.verified } : {}),
     kind: (k) => w.machine.kind(k),
     // A block the proposer builds always fits in one proposal gossip message.
     maxBlockBytes: maxProposalBlockBytes(w.opts.p2p.maxGossipBytes),

@@ -1,3 +1,4 @@
+import { VerifiedTxs } from '../../consensus/verified-txs.js';
 import '../polyfill.js';
 import { randomBytes } from 'node:crypto';
 import { toValidatorSet } from '../../consensus/chain-executor.js';
@@ -261,10 +262,12 @@ async function build(
   // Snapshot join (a fresh node, config.snapshot.join): runs before the chain opens.
   await joinBySnapshotIfFresh({ home: w.home, config: w.cfg, genesis: w.genesis, machine: w.machine, log: w.log });
   const { chain, pool } = await openChain(w, indexer);
-  const mempool = createMempool(w, chain, pool);
+  // Signatures verified in proposals' bodies, so their gossip copies and re-proposals are not verified again.
+  const verified = new VerifiedTxs(2 * w.genesis.params.maxBlockTxs);
+  const mempool = createMempool(w, chain, pool, verified);
   const events = new NodeEvents();
   const validatorId = ownValidatorId(chain, key?.pubkey);
-  const executor = createExecutor(w, { chain, mempool, pool, events, validatorId });
+  const executor = createExecutor(w, { chain, mempool, pool, events, validatorId, verified });
   const host = await startHost(w, chain);
   // Permissioned: the allowlist follows the chain's validator nodes, updated at every commit.
   if (!w.cfg.p2p.open) events.on('committed', followChainPeers(w.cfg.p2p.allowedPeers, chain, host));

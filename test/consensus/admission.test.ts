@@ -6,10 +6,10 @@ import * as assert from 'uvu/assert';
 import { BlockBudget, defaultBlockBudgetOptions } from '../../consensus/block-budget.js';
 import { ChainExecutor } from '../../consensus/chain-executor.js';
 import { type AddResult, defaultMempoolOptions, Mempool, type MempoolOptions } from '../../consensus/mempool.js';
+import { VerifiedTxs } from '../../consensus/verified-txs.js';
 import { type Block, decodeBlock, encodeBlock } from '../../src/chain/block.js';
 import { merkleRoot } from '../../src/chain/merkle.js';
-import type { Tx } from '../../src/chain/tx.js';
-import { TxErrorCode } from '../../src/chain/tx.js';
+import { assembleTx, type Tx, TxErrorCode } from '../../src/chain/tx.js';
 import { u32be } from '../../src/codec/bytes.js';
 import { signFast, verify } from '../../src/crypto/ed25519.js';
 import { buildTx, registerPatient, rotateKey } from '../../src/tx/builders.js';
@@ -52,6 +52,7 @@ async function node(
     await gate?.();
     return items.map((it) => verify(it.sig, it.msg, it.pk));
   };
+  const seen = new VerifiedTxs(1000);
   const mempool = new Mempool(
     { ...defaultMempoolOptions, ...opts },
     {
@@ -63,6 +64,7 @@ async function node(
         ? { senderError: (tx, body) => medicalStateMachine.senderError?.(chain.store, CHAIN, tx, body) ?? null }
         : {}),
       verifyMany,
+      preverified: (tx) => seen.has(tx),
       now: () => chain.head.time,
     },
   );
@@ -72,6 +74,7 @@ async function node(
     chain,
     mempool,
     verifyMany,
+    verified: seen,
     kind: (k) => {
       const h = medicalStateMachine.kind(k);
       if (h === undefined) return undefined;
@@ -269,6 +272,46 @@ test('the body check of a proposal reuses the pooled txs (byte-identical) and de
   assert.ok((await validator.executor.validateBlock(height, block)).valid);
   assert.is(validator.bodyDecodes.n, 1, 'only the tx the pool did not hold');
   assert.is(validator.verified.n, 1);
+  for (const n of [proposer, validator]) await n.chain.close();
+});
+
+test("a proposal's tx verified by a validator is not verified again: not in another round's proposal, not when its gossip copy arrives", async () => {
+  const proposer = await node();
+  const validator = await node();
+  for (const n of [proposer, validator]) await registered(n.chain, 'alice');
+  const alice = actor('alice');
+  const tx = grant(proposer.chain, alice);
+  assert.equal((await proposer.mempool.addMany([tx.bytes])).map(code), ['OK']);
+  const height = proposer.chain.head.height + 1;
+  const time = proposer.chain.head.time + 1000;
+  const r0 = await proposer.executor.buildBlock(height, 0, time);
+  const r1 = await proposer.executor.buildBlock(height, 1, time + 1); // another round: another block, the same tx
+  const before = validator.verified.n;
+  assert.ok((await validator.executor.validateBlock(height, r0.block)).valid);
+  assert.is(validator.verified.n, before + 1, 'verified once while judging the proposal');
+  assert.ok((await validator.executor.validateBlock(height, r1.block)).valid);
+  assert.is(validator.verified.n, before + 1, 'not again for the next round');
+  assert.equal((await validator.mempool.addMany([tx.bytes])).map(code), ['OK']);
+  assert.is(validator.verified.n, before + 1, 'nor when its gossip copy arrives');
+  for (const n of [proposer, validator]) await n.chain.close();
+});
+
+test('a copy signed differently from the verified one is verified on its own (and a forged signature refused)', async () => {
+  const proposer = await node();
+  const validator = await node();
+  for (const n of [proposer, validator]) await registered(n.chain, 'alice');
+  const alice = actor('alice');
+  const tx = grant(proposer.chain, alice);
+  await proposer.mempool.addMany([tx.bytes]);
+  const height = proposer.chain.head.height + 1;
+  const r0 = await proposer.executor.buildBlock(height, 0, proposer.chain.head.time + 1000);
+  assert.ok((await validator.executor.validateBlock(height, r0.block)).valid);
+  const before = validator.verified.n;
+  const sig = new Uint8Array(tx.signature);
+  sig[0] = (sig[0] ?? 0) ^ 1;
+  const forged = assembleTx(tx, tx.payload, sig).bytes;
+  assert.equal((await validator.mempool.addMany([forged])).map(code), [TxErrorCode.BAD_SIGNATURE]);
+  assert.is(validator.verified.n, before + 1);
   for (const n of [proposer, validator]) await n.chain.close();
 });
 
