@@ -6,12 +6,19 @@
 export interface WorkCounts {
   verifies: number;
   offered: Record<string, number>;
+  /** medchain_consensus_height_phase_seconds by phase: [sum s, count]. */
+  phases: Record<string, [number, number]>;
 }
 
 /** The counters in a Prometheus text page (absent counters are 0). */
 export function parseCounts(text: string): WorkCounts {
-  const c: WorkCounts = { verifies: 0, offered: {} };
+  const c: WorkCounts = { verifies: 0, offered: {}, phases: {} };
   for (const line of text.split('\n')) {
+    const p = /^medchain_consensus_height_phase_seconds_(sum|count)\{phase="([a-z]+)"\} ([0-9.e+-]+)/.exec(line);
+    if (p) {
+      const ph = (c.phases[p[2] as string] ??= [0, 0]);
+      ph[p[1] === 'sum' ? 0 : 1] = Number(p[3]);
+    }
     const v = /^medchain_verifier_items_total (\d+)/.exec(line);
     if (v) c.verifies = Number(v[1]);
     const a = /^medchain_mempool_admissions_total\{result="([A-Za-z_]+)"\} (\d+)/.exec(line);
@@ -47,4 +54,18 @@ export function perTx(
   }
   offered.all = r(all);
   return { verifies_per_tx_count: r(b.verifies - a.verifies), offered_per_tx: offered };
+}
+
+/**
+ * Mean ms from the previous commit to each phase of the heights in the window (first proposal,
+ * own prevote, own precommit, decision, commit): where a height's time goes.
+ */
+export function phaseMeans(a: WorkCounts | undefined, b: WorkCounts | undefined): Record<string, number> | undefined {
+  if (a === undefined || b === undefined) return undefined;
+  const out: Record<string, number> = {};
+  for (const [k, [sum, n]] of Object.entries(b.phases)) {
+    const [sum0, n0] = a.phases[k] ?? [0, 0];
+    if (n > n0) out[k] = Math.round(((sum - sum0) / (n - n0)) * 1000);
+  }
+  return out;
 }

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { round } from '../measure.js';
 import type { BenchContext, BenchResult } from '../types.js';
 import { call } from './client.js';
-import { perTx as countsPerTx, readCounts, type WorkCounts } from './counts.js';
+import { perTx as countsPerTx, phaseMeans, readCounts, type WorkCounts } from './counts.js';
 import { type CpuSample, cpuPercent, cpuSample, machine, memory, verifyAllCores } from './limits.js';
 import type { LoadgenConfig, LoadgenResult, ToParent } from './loadgen.js';
 import { E2eNet, track } from './net.js';
@@ -232,6 +232,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
         ...(perTx !== undefined ? { cpu_ms_per_tx: round(perTx, 3), verifies_per_tx: round(perTx / verifyMs, 1) } : {}),
         // Counted, not estimated: signatures verified and txs offered to (decoded by) the mempool.
         ...countsPerTx(c0[i], c1[i], run.finalized_in_window),
+        ...(i < names.length ? { height_phase_ms: phaseMeans(c0[i], c1[i]) } : {}),
         ...mem[i],
       };
     });
