@@ -142,7 +142,9 @@ export function createExecutor(
   return new ChainExecutor({
     chain: d.chain,
     mempool: d.mempool,
-    verifyMany: (items) => d.pool.verifyMany(items),
+    // Proposals' signatures go ahead of tx admission's (votes' already do): a backlog of
+    // submissions never delays judging a proposal.
+    verifyMany: (items) => d.pool.verifyMany(items, { priority: true }),
     kind: (k) => w.machine.kind(k),
     // A block the proposer builds always fits in one proposal gossip message.
     maxBlockBytes: maxProposalBlockBytes(w.opts.p2p.maxGossipBytes),

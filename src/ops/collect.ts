@@ -20,7 +20,7 @@ export interface ScrapeSources {
   admissions?: CountSource;
   /** Gossip validation verdicts by topic kind, result and reason. */
   gossip?: CountSource;
-  verifier?(): { queued: number; jobs: number; items: number };
+  verifier?(): { queued: number; backlog: number; jobs: number; items: number };
   wsConnections?(): number;
   /** The filesystem holding the database (bytes). */
   disk?(): { free: number; total: number };
@@ -102,6 +102,12 @@ export function registerCollectors(reg: Registry, s: ScrapeSources, m: { lastPro
   const verifier = s.verifier;
   if (verifier !== undefined) {
     gauge(reg, 'medchain_verifier_queue_depth', 'Signature-verify jobs waiting for a worker', () => verifier().queued);
+    gauge(
+      reg,
+      'medchain_verifier_backlog_signatures',
+      'Signatures waiting for a worker (admission refuses TX_NODE_BUSY beyond mempool.maxVerifyBacklog)',
+      () => verifier().backlog,
+    );
     mirrored(reg, 'medchain_verifier_jobs_total', 'Signature-verify jobs sent to workers', [], () => [
       [{}, verifier().jobs],
     ]);

@@ -6,8 +6,11 @@ import type { JobReply, JobRequest } from './worker.js';
 
 /**
  * Ed25519 verification on worker_threads, after lodestar's chain/bls/multithread:
- * `batchable` requests are buffered by count and time into one job, `priority`
- * requests jump the queue, `verifyMany` splits large inputs across all workers.
+ * `batchable` requests are buffered by count and time into one job, `verifyMany`
+ * splits large inputs across all workers. Two classes of work: `priority` jobs
+ * (consensus: votes, proposals' signatures) go ahead of the rest (tx admission),
+ * with one queued job of the rest sent after every `priorityBurst` priority jobs
+ * so that neither class starves. `backlog()` is what admission bounds itself by.
  * Every worker runs the same `verify` from ed25519.ts, so the rule is the one
  * of the main thread. Results are per item (see job.ts): no batch retry.
  */
@@ -28,6 +31,8 @@ export interface VerifierPoolOptions {
    * natural batching). maxBatch still caps a batch; maxWaitMs still bounds the wait.
    */
   flushWhenIdle: boolean;
+  /** Priority jobs sent in a row while other jobs wait; then one of those goes (no starvation). */
+  priorityBurst: number;
 }
 
 export const defaultVerifierPoolOptions: VerifierPoolOptions = {
@@ -37,17 +42,19 @@ export const defaultVerifierPoolOptions: VerifierPoolOptions = {
   maxJobsPerWorker: 2,
   maxJobItems: 1024,
   flushWhenIdle: false,
+  priorityBurst: 4,
 };
 
 export interface VerifyOptions {
   /** May wait up to maxWaitMs to share a job with other requests. */
   batchable?: boolean;
-  /** Sent at once, ahead of queued jobs (bypasses the batch buffer). */
+  /** Sent ahead of queued non-priority jobs (bypasses the batch buffer). */
   priority?: boolean;
 }
 
 interface Job {
   buf: ArrayBuffer;
+  items: number;
   done(bits: Uint8Array): void;
   fail(err: Error): void;
 }
@@ -73,7 +80,13 @@ const MIN_JOB_ITEMS = 32;
 export class VerifierPool {
   private readonly opts: VerifierPoolOptions;
   private readonly slots: Slot[] = [];
+  /** Priority jobs: single `verify` calls at the front (a vote never waits for a proposal's chunks). */
+  private readonly urgent: Job[] = [];
   private readonly queue: Job[] = [];
+  /** Signatures in `urgent` and `queue`. */
+  private queuedItems = 0;
+  /** Priority jobs sent since the last other job while others waited. */
+  private urgentRun = 0;
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private nextId = 1;
@@ -84,7 +97,16 @@ export class VerifierPool {
   constructor(opts: Partial<VerifierPoolOptions> = {}) {
     this.opts = { ...defaultVerifierPoolOptions, ...opts };
     const o = this.opts;
-    if (!(o.workers >= 1 && o.maxBatch >= 1 && o.maxWaitMs >= 0 && o.maxJobsPerWorker >= 1 && o.maxJobItems >= 1))
+    if (
+      !(
+        o.workers >= 1 &&
+        o.maxBatch >= 1 &&
+        o.maxWaitMs >= 0 &&
+        o.maxJobsPerWorker >= 1 &&
+        o.maxJobItems >= 1 &&
+        o.priorityBurst >= 1
+      )
+    )
       throw new RangeError('invalid VerifierPool options');
     for (let i = 0; i < o.workers; i++) this.slots.push(this.spawn());
   }
@@ -93,9 +115,18 @@ export class VerifierPool {
     return this.slots.length;
   }
 
-  /** Requests waiting (buffered or queued for a worker) and cumulative jobs/items sent. */
-  stats(): { queued: number; jobs: number; items: number } {
-    return { queued: this.pending.length + this.queue.length, ...this.sent };
+  /** Requests waiting (buffered or queued for a worker), signatures waiting, and cumulative jobs/items sent. */
+  stats(): { queued: number; backlog: number; jobs: number; items: number } {
+    return {
+      queued: this.pending.length + this.urgent.length + this.queue.length,
+      backlog: this.backlog(),
+      ...this.sent,
+    };
+  }
+
+  /** Signatures waiting for a worker, of either class (in flight excluded: at most workers × maxJobsPerWorker jobs). */
+  backlog(): number {
+    return this.pending.length + this.queuedItems;
   }
 
   verify(msg: Uint8Array, sig: Uint8Array, pk: Uint8Array, opts: VerifyOptions = {}): Promise<boolean> {
@@ -111,12 +142,16 @@ export class VerifierPool {
         return;
       }
       const buf = packJob([item], [0], 0, 1);
-      this.enqueue({ buf, done: (bits) => resolve(bitAt(bits, 0)), fail: reject }, opts.priority === true, 1);
+      const job: Job = { buf, items: 1, done: (bits) => resolve(bitAt(bits, 0)), fail: reject };
+      this.enqueue(job, opts.priority === true ? 'front' : 'normal');
     });
   }
 
-  /** One result per item, in order; malformed items are false, never thrown. */
-  async verifyMany(items: readonly VerifyItem[]): Promise<boolean[]> {
+  /**
+   * One result per item, in order; malformed items are false, never thrown. `priority`: its jobs go
+   * after queued priority jobs but ahead of all others.
+   */
+  async verifyMany(items: readonly VerifyItem[], opts: { priority?: boolean } = {}): Promise<boolean[]> {
     const refused = this.refusal();
     if (refused !== undefined) throw refused;
     const out = new Array<boolean>(items.length).fill(false);
@@ -135,7 +170,7 @@ export class VerifierPool {
             for (let j = from; j < to; j++) out[idx[j] as number] = bitAt(bits, j - from);
             resolve();
           };
-          this.enqueue({ buf, done, fail: reject }, false, to - from);
+          this.enqueue({ buf, items: to - from, done, fail: reject }, opts.priority === true ? 'priority' : 'normal');
         }),
       );
     }
@@ -151,7 +186,7 @@ export class VerifierPool {
     this.timer = undefined;
     const err = (): CryptoError => new CryptoError(CryptoErrorCode.POOL_CLOSED);
     for (const p of this.pending.splice(0)) p.reject(err());
-    for (const job of this.queue.splice(0)) job.fail(err());
+    for (const job of this.takeQueued()) job.fail(err());
     for (const s of this.slots) {
       s.down = true;
       for (const job of s.inFlight.values()) job.fail(err());
@@ -168,7 +203,12 @@ export class VerifierPool {
 
   /** flushWhenIdle and a worker has nothing to do. */
   private idleNow(): boolean {
-    return this.opts.flushWhenIdle && this.queue.length === 0 && this.slots.some((s) => s.inFlight.size === 0);
+    return (
+      this.opts.flushWhenIdle &&
+      this.queue.length === 0 &&
+      this.urgent.length === 0 &&
+      this.slots.some((s) => s.inFlight.size === 0)
+    );
   }
 
   private flush(): void {
@@ -190,19 +230,42 @@ export class VerifierPool {
     const fail = (e: Error): void => {
       for (const p of batch) p.reject(e);
     };
-    this.enqueue({ buf, done, fail }, false, items.length);
+    this.enqueue({ buf, items: items.length, done, fail }, 'normal');
   }
 
-  private enqueue(job: Job, priority: boolean, items: number): void {
+  private enqueue(job: Job, where: 'front' | 'priority' | 'normal'): void {
     this.sent.jobs++;
-    this.sent.items += items;
-    if (priority) this.queue.unshift(job);
+    this.sent.items += job.items;
+    this.queuedItems += job.items;
+    if (where === 'front') this.urgent.unshift(job);
+    else if (where === 'priority') this.urgent.push(job);
     else this.queue.push(job);
     this.dispatch();
   }
 
+  /** The next job to send: priority first, but one other job after every `priorityBurst` of them. */
+  private next(): Job | undefined {
+    let job: Job | undefined;
+    if (this.urgent.length > 0 && (this.queue.length === 0 || this.urgentRun < this.opts.priorityBurst)) {
+      if (this.queue.length > 0) this.urgentRun++;
+      job = this.urgent.shift();
+    } else {
+      this.urgentRun = 0;
+      job = this.queue.shift();
+    }
+    if (job !== undefined) this.queuedItems -= job.items;
+    return job;
+  }
+
+  /** Empties both queues (close, or no worker left). */
+  private takeQueued(): Job[] {
+    this.queuedItems = 0;
+    this.urgentRun = 0;
+    return [...this.urgent.splice(0), ...this.queue.splice(0)];
+  }
+
   private dispatch(): void {
-    while (this.queue.length > 0) {
+    while (this.urgent.length > 0 || this.queue.length > 0) {
       let best: Slot | undefined;
       for (const s of this.slots)
         if (
@@ -211,7 +274,7 @@ export class VerifierPool {
         )
           best = s;
       if (best === undefined) return;
-      const job = this.queue.shift() as Job;
+      const job = this.next() as Job;
       const id = this.nextId++;
       if (best.inFlight.size === 0) best.worker.ref();
       best.inFlight.set(id, job);
@@ -252,7 +315,7 @@ export class VerifierPool {
     else this.slots.splice(i, 1);
     if (this.slots.length === 0) {
       for (const p of this.pending.splice(0)) p.reject(err);
-      for (const job of this.queue.splice(0)) job.fail(err);
+      for (const job of this.takeQueued()) job.fail(err);
     } else this.dispatch();
   }
 }
