@@ -11,12 +11,19 @@ export interface MempoolOptions {
   maxBytes: number;
   /** One key cannot fill the pool (a hospital's many terminals share one org identity: keep it generous). */
   maxPerSender: number;
+  /**
+   * Signatures waiting for the verifier from which on admission refuses bundles whole (TX_NODE_BUSY,
+   * retryable) instead of queueing more: about a second of one node's verify throughput on a small machine, well inside
+   * the RPC handler timeout, so clients get an answer and back off rather than time out.
+   */
+  maxVerifyBacklog: number;
 }
 
 export const defaultMempoolOptions: MempoolOptions = {
   maxTxs: 100_000,
   maxBytes: 128 * 1024 * 1024,
   maxPerSender: 20_000,
+  maxVerifyBacklog: 4096,
 };
 
 /** What admission needs from the rest of the node: narrow, so tests pass fakes. */
@@ -29,6 +36,8 @@ export interface MempoolDeps {
   /** Included and not yet expired: may never be included again. */
   isIncluded(hash: Uint8Array): boolean;
   verifyMany(items: VerifyItem[]): Promise<boolean[]>;
+  /** Signatures waiting for the verifier (its backlog), checked against maxVerifyBacklog. */
+  verifyBacklog?(): number;
   /**
    * The state layer's sender rule against committed state (registered identity, current key,
    * not suspended, or the kind's own proof): the reason a tx is refused, or null.
@@ -93,6 +102,9 @@ export class Mempool {
 
   /** Admits a bundle; one result per item, in order. */
   async addMany(items: readonly Uint8Array[]): Promise<AddResult[]> {
+    // Push back before any work: queueing more verifies only delays consensus and every client.
+    if ((this.deps.verifyBacklog?.() ?? 0) >= this.opts.maxVerifyBacklog)
+      return this.counted(items.map(() => ({ ok: false, code: TxErrorCode.NODE_BUSY })));
     const results: AddResult[] = new Array(items.length);
     const pending: Array<{ i: number; tx: Tx }> = [];
     const inBatch = new Set<string>();
