@@ -12,11 +12,13 @@ export interface MempoolOptions {
   /** One key cannot fill the pool (a hospital's many terminals share one org identity: keep it generous). */
   maxPerSender: number;
   /**
-   * Signatures waiting for the verifier from which on admission refuses bundles whole (TX_NODE_BUSY,
-   * retryable) instead of queueing more: about a second of one node's verify throughput on a small machine, well inside
-   * the RPC handler timeout, so clients get an answer and back off rather than time out.
+   * Admission refuses bundles whole (TX_NODE_BUSY, retryable) instead of queueing more checks once
+   * this many signatures wait for the verifier, or once the oldest has waited maxVerifyWaitMs: well
+   * inside the RPC handler timeout, so clients get an answer and back off rather than time out.
+   * The wait bound is the one that holds on a shared machine, where verify speed varies tenfold.
    */
   maxVerifyBacklog: number;
+  maxVerifyWaitMs: number;
 }
 
 export const defaultMempoolOptions: MempoolOptions = {
@@ -24,6 +26,7 @@ export const defaultMempoolOptions: MempoolOptions = {
   maxBytes: 128 * 1024 * 1024,
   maxPerSender: 20_000,
   maxVerifyBacklog: 4096,
+  maxVerifyWaitMs: 1000,
 };
 
 /** What admission needs from the rest of the node: narrow, so tests pass fakes. */
@@ -36,8 +39,8 @@ export interface MempoolDeps {
   /** Included and not yet expired: may never be included again. */
   isIncluded(hash: Uint8Array): boolean;
   verifyMany(items: VerifyItem[]): Promise<boolean[]>;
-  /** Signatures waiting for the verifier (its backlog), checked against maxVerifyBacklog. */
-  verifyBacklog?(): number;
+  /** The verifier's backlog: signatures waiting and how long the oldest has waited (ms). */
+  verifyBacklog?(): { signatures: number; waitMs: number };
   /**
    * The state layer's sender rule against committed state (registered identity, current key,
    * not suspended, or the kind's own proof): the reason a tx is refused, or null.
@@ -103,7 +106,11 @@ export class Mempool {
   /** Admits a bundle; one result per item, in order. */
   async addMany(items: readonly Uint8Array[]): Promise<AddResult[]> {
     // Push back before any work: queueing more verifies only delays consensus and every client.
-    if ((this.deps.verifyBacklog?.() ?? 0) >= this.opts.maxVerifyBacklog)
+    const backlog = this.deps.verifyBacklog?.();
+    if (
+      backlog !== undefined &&
+      (backlog.signatures >= this.opts.maxVerifyBacklog || backlog.waitMs >= this.opts.maxVerifyWaitMs)
+    )
       return this.counted(items.map(() => ({ ok: false, code: TxErrorCode.NODE_BUSY })));
     const results: AddResult[] = new Array(items.length);
     const pending: Array<{ i: number; tx: Tx }> = [];

@@ -88,7 +88,7 @@ export function createMempool(w: Wiring, chain: ChainState, pool: VerifierPool):
     isIncluded: (h) => chain.isIncluded(h),
     senderError: (tx, body) => machine.senderError?.(chain.store, chainId, tx, body) ?? null,
     verifyMany: (items) => pool.verifyMany(items),
-    verifyBacklog: () => pool.backlog(),
+    verifyBacklog: () => ({ signatures: pool.backlog(), waitMs: pool.waitMs() }),
     prefetch: (txs) => {
       const keys: Uint8Array[] = [];
       for (const tx of txs) machine.readKeys?.(tx, keys);

@@ -20,7 +20,7 @@ export interface ScrapeSources {
   admissions?: CountSource;
   /** Gossip validation verdicts by topic kind, result and reason. */
   gossip?: CountSource;
-  verifier?(): { queued: number; backlog: number; jobs: number; items: number };
+  verifier?(): { queued: number; backlog: number; waitMs: number; jobs: number; items: number };
   wsConnections?(): number;
   /** The filesystem holding the database (bytes). */
   disk?(): { free: number; total: number };
@@ -107,6 +107,12 @@ export function registerCollectors(reg: Registry, s: ScrapeSources, m: { lastPro
       'medchain_verifier_backlog_signatures',
       'Signatures waiting for a worker (admission refuses TX_NODE_BUSY beyond mempool.maxVerifyBacklog)',
       () => verifier().backlog,
+    );
+    gauge(
+      reg,
+      'medchain_verifier_wait_seconds',
+      'How long the oldest waiting signature has waited (admission refuses TX_NODE_BUSY beyond mempool.maxVerifyWaitMs)',
+      () => verifier().waitMs / 1000,
     );
     mirrored(reg, 'medchain_verifier_jobs_total', 'Signature-verify jobs sent to workers', [], () => [
       [{}, verifier().jobs],

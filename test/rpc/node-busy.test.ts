@@ -19,7 +19,7 @@ import { call } from './helpers.js';
 const CHAIN = 'busy-test';
 const TOKEN = 'busy-test-token';
 
-async function busyNode(backlog: () => number) {
+async function busyNode(backlog: () => { signatures: number; waitMs: number }) {
   const mempool = new Mempool(
     { ...defaultMempoolOptions, maxVerifyBacklog: 100 },
     {
@@ -50,7 +50,7 @@ async function busyNode(backlog: () => number) {
 const tx = (i: number) => kvTx(CHAIN, utf8(`k${i}`), utf8(`v${i}`), Date.now() + 60_000);
 
 test('tx_submit on a node at its verify backlog bound fails with 2022 TX_NODE_BUSY, nothing admitted', async () => {
-  const n = await busyNode(() => 100);
+  const n = await busyNode(() => ({ signatures: 100, waitMs: 0 }));
   try {
     const r = await call(n.url, 'tx_submit', [`0x${toHex(tx(1).bytes)}`], {
       headers: { authorization: `Bearer ${TOKEN}` },
@@ -65,8 +65,8 @@ test('tx_submit on a node at its verify backlog bound fails with 2022 TX_NODE_BU
 
 test('the SDK submit retries TX_NODE_BUSY and resolves once the node has room', async () => {
   let asked = 0;
-  // Busy for the first two submissions, then drained.
-  const n = await busyNode(() => (++asked <= 2 ? 100 : 0));
+  // The oldest check waited 5 s at the first two submissions, then the verifier caught up.
+  const n = await busyNode(() => ({ signatures: 0, waitMs: ++asked <= 2 ? 5_000 : 0 }));
   const client = MedchainClient.http(n.url, { token: TOKEN });
   try {
     const t = tx(2);

@@ -55,6 +55,8 @@ export interface VerifyOptions {
 interface Job {
   buf: ArrayBuffer;
   items: number;
+  /** performance.now() when queued (waitMs). */
+  at?: number;
   done(bits: Uint8Array): void;
   fail(err: Error): void;
 }
@@ -88,6 +90,8 @@ export class VerifierPool {
   /** Priority jobs sent since the last other job while others waited. */
   private urgentRun = 0;
   private pending: Pending[] = [];
+  /** performance.now() when the batch buffer's oldest request arrived. */
+  private pendingSince = 0;
   private timer: NodeJS.Timeout | undefined;
   private nextId = 1;
   private closed = false;
@@ -116,10 +120,11 @@ export class VerifierPool {
   }
 
   /** Requests waiting (buffered or queued for a worker), signatures waiting, and cumulative jobs/items sent. */
-  stats(): { queued: number; backlog: number; jobs: number; items: number } {
+  stats(): { queued: number; backlog: number; waitMs: number; jobs: number; items: number } {
     return {
       queued: this.pending.length + this.urgent.length + this.queue.length,
       backlog: this.backlog(),
+      waitMs: this.waitMs(),
       ...this.sent,
     };
   }
@@ -129,6 +134,19 @@ export class VerifierPool {
     return this.pending.length + this.queuedItems;
   }
 
+  /**
+   * How long (ms) the oldest request not yet sent to a worker has waited; 0 when none waits. The
+   * backlog in time rather than count: what a new request will wait at least, however fast the
+   * workers are at the moment (on a shared machine they slow down tenfold).
+   */
+  waitMs(): number {
+    let oldest = this.pending.length > 0 ? this.pendingSince : Number.POSITIVE_INFINITY;
+    const head = this.queue[0]?.at;
+    if (head !== undefined && head < oldest) oldest = head;
+    for (const j of this.urgent) if (j.at !== undefined && j.at < oldest) oldest = j.at;
+    return oldest === Number.POSITIVE_INFINITY ? 0 : Math.max(0, performance.now() - oldest);
+  }
+
   verify(msg: Uint8Array, sig: Uint8Array, pk: Uint8Array, opts: VerifyOptions = {}): Promise<boolean> {
     const refused = this.refusal();
     if (refused !== undefined) return Promise.reject(refused);
@@ -136,6 +154,7 @@ export class VerifierPool {
     if (!isPackable(item)) return Promise.resolve(false);
     return new Promise<boolean>((resolve, reject) => {
       if (opts.batchable === true && opts.priority !== true) {
+        if (this.pending.length === 0) this.pendingSince = performance.now();
         this.pending.push({ item, resolve, reject });
         if (this.pending.length >= this.opts.maxBatch || this.idleNow()) this.flush();
         else this.timer ??= setTimeout(() => this.flush(), this.opts.maxWaitMs);
@@ -237,6 +256,7 @@ export class VerifierPool {
     this.sent.jobs++;
     this.sent.items += job.items;
     this.queuedItems += job.items;
+    job.at = performance.now();
     if (where === 'front') this.urgent.unshift(job);
     else if (where === 'priority') this.urgent.push(job);
     else this.queue.push(job);

@@ -201,7 +201,7 @@ test('priority work does not starve admission: one queued job goes after every p
   }
 });
 
-test('backlog() counts the signatures waiting for a worker, of both classes and the batch buffer', async () => {
+test('backlog() counts the signatures waiting for a worker, of both classes and the batch buffer; waitMs() their age', async () => {
   const pool = new VerifierPool({ workers: 1, maxJobsPerWorker: 1, maxJobItems: 32, maxWaitMs: 5 });
   try {
     assert.is(pool.backlog(), 0);
@@ -212,8 +212,14 @@ test('backlog() counts the signatures waiting for a worker, of both classes and 
     const buffered = pool.verify(one.msg, one.sig, one.pk, { batchable: true });
     assert.is(pool.backlog(), 64 + 32 + 1);
     assert.is(pool.stats().backlog, 97);
+    // ...and waitMs how long the oldest of them has waited: it grows while they wait.
+    const w0 = pool.waitMs();
+    const t = performance.now();
+    while (performance.now() - t < 2);
+    assert.ok(pool.waitMs() > w0);
     await Promise.all([many, urgent, buffered]);
     assert.is(pool.backlog(), 0);
+    assert.is(pool.waitMs(), 0);
   } finally {
     await pool.close();
   }
