@@ -55,13 +55,14 @@ test('a proposal is judged ahead of a flood of admission checks, which refuses s
     assert.ok(added.every((r) => r.ok));
     const { block } = await proposer.executor.buildBlock(1, 0, Date.now());
 
-    // Admission work queued at the validator: every worker's slots full and more than the bound waiting.
     const sk = randomSecretKey();
     const msg = utf8('flood');
     const one: VerifyItem = { msg, sig: signFast(msg, sk), pk: publicKeyOf(sk) };
+    // Every worker's two slots full (jobs of 1024), and three more jobs queued: the proposal's
+    // checks must overtake them, whatever the number of workers.
     const inFlight = validator.pool.workers * 2 * 1024;
     const order: string[] = [];
-    const flood = validator.pool.verifyMany(new Array(inFlight + 4 * MAX_BACKLOG).fill(one)).then((rs) => {
+    const flood = validator.pool.verifyMany(new Array(inFlight + 3 * 1024).fill(one)).then((rs) => {
       order.push('admission flood');
       return rs;
     });

@@ -8,9 +8,11 @@ import type { JobReply, JobRequest } from './worker.js';
  * Ed25519 verification on worker_threads, after lodestar's chain/bls/multithread:
  * `batchable` requests are buffered by count and time into one job, `verifyMany`
  * splits large inputs across all workers. Two classes of work: `priority` jobs
- * (consensus: votes, proposals' signatures) go ahead of the rest (tx admission),
- * with one queued job of the rest sent after every `priorityBurst` priority jobs
- * so that neither class starves. `backlog()` is what admission bounds itself by.
+ * (consensus: votes, proposals' signatures) go ahead of the rest (tx admission).
+ * A single priority `verify` (a vote: a few per validator and round) goes first;
+ * while priority `verifyMany` work and other work both wait, they share the
+ * workers `priorityWeight` to 1 in signatures, so that neither starves.
+ * `backlog()` and `waitMs()` are what admission bounds itself by.
  * Every worker runs the same `verify` from ed25519.ts, so the rule is the one
  * of the main thread. Results are per item (see job.ts): no batch retry.
  */
@@ -31,8 +33,8 @@ export interface VerifierPoolOptions {
    * natural batching). maxBatch still caps a batch; maxWaitMs still bounds the wait.
    */
   flushWhenIdle: boolean;
-  /** Priority jobs sent in a row while other jobs wait; then one of those goes (no starvation). */
-  priorityBurst: number;
+  /** While both wait, priority verifyMany signatures sent per other signature sent (no starvation). */
+  priorityWeight: number;
 }
 
 export const defaultVerifierPoolOptions: VerifierPoolOptions = {
@@ -42,7 +44,7 @@ export const defaultVerifierPoolOptions: VerifierPoolOptions = {
   maxJobsPerWorker: 2,
   maxJobItems: 1024,
   flushWhenIdle: false,
-  priorityBurst: 4,
+  priorityWeight: 4,
 };
 
 export interface VerifyOptions {
@@ -82,13 +84,15 @@ const MIN_JOB_ITEMS = 32;
 export class VerifierPool {
   private readonly opts: VerifierPoolOptions;
   private readonly slots: Slot[] = [];
-  /** Priority jobs: single `verify` calls at the front (a vote never waits for a proposal's chunks). */
+  /** Single priority `verify` calls (votes): first of all, newest first (bounded by the validator set). */
+  private readonly first: Job[] = [];
+  /** Priority `verifyMany` jobs (a proposal's signatures). */
   private readonly urgent: Job[] = [];
   private readonly queue: Job[] = [];
-  /** Signatures in `urgent` and `queue`. */
+  /** Signatures in the three queues. */
   private queuedItems = 0;
-  /** Priority jobs sent since the last other job while others waited. */
-  private urgentRun = 0;
+  /** Signatures sent from `urgent` and from `queue` since both began to wait (the weighted share). */
+  private readonly share = { urgent: 0, queue: 0 };
   private pending: Pending[] = [];
   /** performance.now() when the batch buffer's oldest request arrived. */
   private pendingSince = 0;
@@ -108,7 +112,7 @@ export class VerifierPool {
         o.maxWaitMs >= 0 &&
         o.maxJobsPerWorker >= 1 &&
         o.maxJobItems >= 1 &&
-        o.priorityBurst >= 1
+        o.priorityWeight > 0
       )
     )
       throw new RangeError('invalid VerifierPool options');
@@ -122,7 +126,7 @@ export class VerifierPool {
   /** Requests waiting (buffered or queued for a worker), signatures waiting, and cumulative jobs/items sent. */
   stats(): { queued: number; backlog: number; waitMs: number; jobs: number; items: number } {
     return {
-      queued: this.pending.length + this.urgent.length + this.queue.length,
+      queued: this.pending.length + this.first.length + this.urgent.length + this.queue.length,
       backlog: this.backlog(),
       waitMs: this.waitMs(),
       ...this.sent,
@@ -143,7 +147,8 @@ export class VerifierPool {
     let oldest = this.pending.length > 0 ? this.pendingSince : Number.POSITIVE_INFINITY;
     const head = this.queue[0]?.at;
     if (head !== undefined && head < oldest) oldest = head;
-    for (const j of this.urgent) if (j.at !== undefined && j.at < oldest) oldest = j.at;
+    for (const q of [this.first, this.urgent.slice(0, 1)])
+      for (const j of q) if (j.at !== undefined && j.at < oldest) oldest = j.at;
     return oldest === Number.POSITIVE_INFINITY ? 0 : Math.max(0, performance.now() - oldest);
   }
 
@@ -226,6 +231,7 @@ export class VerifierPool {
       this.opts.flushWhenIdle &&
       this.queue.length === 0 &&
       this.urgent.length === 0 &&
+      this.first.length === 0 &&
       this.slots.some((s) => s.inFlight.size === 0)
     );
   }
@@ -257,35 +263,43 @@ export class VerifierPool {
     this.sent.items += job.items;
     this.queuedItems += job.items;
     job.at = performance.now();
-    if (where === 'front') this.urgent.unshift(job);
+    if (where === 'front') this.first.unshift(job);
     else if (where === 'priority') this.urgent.push(job);
     else this.queue.push(job);
     this.dispatch();
   }
 
-  /** The next job to send: priority first, but one other job after every `priorityBurst` of them. */
+  /** The next job to send: votes, then priority and other work in a priorityWeight : 1 share of signatures. */
   private next(): Job | undefined {
-    let job: Job | undefined;
-    if (this.urgent.length > 0 && (this.queue.length === 0 || this.urgentRun < this.opts.priorityBurst)) {
-      if (this.queue.length > 0) this.urgentRun++;
-      job = this.urgent.shift();
-    } else {
-      this.urgentRun = 0;
-      job = this.queue.shift();
+    let job = this.first.shift();
+    if (job === undefined) {
+      const sh = this.share;
+      if (this.urgent.length === 0 || this.queue.length === 0) {
+        sh.urgent = 0;
+        sh.queue = 0;
+        job = this.urgent.shift() ?? this.queue.shift();
+      } else if (sh.urgent <= this.opts.priorityWeight * sh.queue) {
+        job = this.urgent.shift() as Job;
+        sh.urgent += job.items;
+      } else {
+        job = this.queue.shift() as Job;
+        sh.queue += job.items;
+      }
     }
     if (job !== undefined) this.queuedItems -= job.items;
     return job;
   }
 
-  /** Empties both queues (close, or no worker left). */
+  /** Empties the queues (close, or no worker left). */
   private takeQueued(): Job[] {
     this.queuedItems = 0;
-    this.urgentRun = 0;
-    return [...this.urgent.splice(0), ...this.queue.splice(0)];
+    this.share.urgent = 0;
+    this.share.queue = 0;
+    return [...this.first.splice(0), ...this.urgent.splice(0), ...this.queue.splice(0)];
   }
 
   private dispatch(): void {
-    while (this.urgent.length > 0 || this.queue.length > 0) {
+    while (this.first.length > 0 || this.urgent.length > 0 || this.queue.length > 0) {
       let best: Slot | undefined;
       for (const s of this.slots)
         if (

@@ -186,13 +186,13 @@ test('a priority verifyMany overtakes queued admission jobs: only the job alread
   }
 });
 
-test('priority work does not starve admission: one queued job goes after every priorityBurst priority jobs', async () => {
-  const pool = new VerifierPool({ workers: 1, maxJobsPerWorker: 1, maxJobItems: 32, priorityBurst: 2 });
+test('priority work does not starve admission: while both wait they share the worker priorityWeight : 1', async () => {
+  const pool = new VerifierPool({ workers: 1, maxJobsPerWorker: 1, maxJobItems: 32, priorityWeight: 1 });
   try {
     const order: string[] = [];
     const inFlight = pool.verifyMany(mixed(32, 1000).items).then(() => order.push('admission 0'));
     const queued = pool.verifyMany(mixed(32, 1000).items).then(() => order.push('admission 1'));
-    // Six priority jobs of 32: two go, then the waiting admission job, then the other four.
+    // Six priority jobs of 32: one goes, then the waiting admission job (32 for 32), then the other five.
     const consensus = pool.verifyMany(mixed(192, 1000).items, { priority: true }).then(() => order.push('consensus'));
     await Promise.all([inFlight, queued, consensus]);
     assert.equal(order, ['admission 0', 'admission 1', 'consensus']);
