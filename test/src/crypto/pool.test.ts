@@ -201,6 +201,21 @@ test('priority work does not starve admission: while both wait they share the wo
   }
 });
 
+test("a vote's priority verify() goes ahead of a proposal's queued priority verifyMany chunks", async () => {
+  const pool = new VerifierPool({ workers: 1, maxJobsPerWorker: 1, maxJobItems: 32 });
+  try {
+    const order: string[] = [];
+    const inFlight = pool.verifyMany(mixed(32, 1000).items).then(() => order.push('admission'));
+    const proposal = pool.verifyMany(mixed(96, 1000).items, { priority: true }).then(() => order.push('proposal'));
+    const v = validItem(3);
+    const vote = pool.verify(v.msg, v.sig, v.pk, { priority: true }).then((ok) => order.push(`vote ${ok}`));
+    await Promise.all([inFlight, proposal, vote]);
+    assert.equal(order, ['admission', 'vote true', 'proposal']);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('backlog() counts the signatures waiting for a worker, of both classes and the batch buffer; waitMs() their age', async () => {
   const pool = new VerifierPool({ workers: 1, maxJobsPerWorker: 1, maxJobItems: 32, maxWaitMs: 5 });
   try {
