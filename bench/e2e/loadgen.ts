@@ -82,6 +82,8 @@ export interface LoadgenResult {
   resent_batches: number;
   /** Txs a node refused with TX_NODE_BUSY (its verifier backlog full) and this generator sent again after a pause. */
   busy_retries: number;
+  /** Txs whose tx_submit handler timed out (-32004) and that were sent again after a pause. */
+  timeout_retries: number;
   /** Finalized-feed drops by the node and the blocks read back after them (0, 0 in a clean run). */
   feed: { drops: number; backfilled_blocks: number; closes: string[] };
   /** Blocks finalized on validator 0 since `go`: [height, ms since go, txs]. */
@@ -102,10 +104,14 @@ interface Item {
   kind: Kind;
   /** First sent (performance.now): a tx sent again after TX_NODE_BUSY is timed from its first try. */
   firstAt?: number;
+  /** Sent again after its handler timed out: the first call may have admitted it (TX_DUPLICATE is then success). */
+  afterTimeout?: boolean;
 }
 
 /** The node's push-back: nothing was judged, the same tx may be sent again later. */
 const BUSY = 'TX_NODE_BUSY';
+/** The handler ran out of time (an overloaded node): no verdict either, so the tx goes again too. */
+const TIMEOUT = 'TIMEOUT';
 const BUSY_PAUSE_MS = 50;
 const BUSY_PAUSE_MAX_MS = 1000;
 
@@ -143,6 +149,8 @@ class Generator {
   resent = 0;
   /** Txs sent again after TX_NODE_BUSY. */
   busyRetries = 0;
+  /** Txs sent again after their tx_submit handler timed out. */
+  timeoutRetries = 0;
   perSecond: number[] = [];
   latencies: number[] = [];
   private rr = 0;
@@ -221,8 +229,8 @@ class Generator {
 
   /**
    * Sends `items` on one connection until the node has judged them all (admitted or rejected): those
-   * it refuses as busy (TX_NODE_BUSY) go again after a pause that doubles while it stays busy. Past
-   * `until`, what is still refused counts as rejected.
+   * it refuses as busy (TX_NODE_BUSY) or whose handler timed out go again after a pause that doubles
+   * while it stays so. Past `until`, what is still refused counts as rejected.
    */
   async submit(conn: Conn, items: Item[], until: number): Promise<void> {
     let pause = BUSY_PAUSE_MS;
@@ -230,10 +238,20 @@ class Generator {
       const busy = await this.submitOnce(conn, items);
       if (busy.length === 0) return;
       if (performance.now() + pause >= until) {
-        this.errors[BUSY] = (this.errors[BUSY] ?? 0) + busy.length;
+        for (const it of busy) {
+          const code = it.afterTimeout === true ? TIMEOUT : BUSY;
+          this.errors[code] = (this.errors[code] ?? 0) + 1;
+          if (it.afterTimeout === true) {
+            if (this.pending.get(it.hash)?.measured === true) this.submittedInWindow--;
+            this.pending.delete(it.hash);
+          }
+        }
         return;
       }
-      this.busyRetries += busy.length;
+      for (const it of busy) {
+        if (it.afterTimeout === true) this.timeoutRetries++;
+        else this.busyRetries++;
+      }
       await sleep(pause);
       pause = Math.min(BUSY_PAUSE_MAX_MS, 2 * pause);
       items = busy;
@@ -241,12 +259,16 @@ class Generator {
   }
 
   /** Sends one batch; resolves when the node has answered, to the items it refused as busy. */
-  private async submitOnce(conn: Conn, items: Item[]): Promise<Item[]> {
+  private async submitOnce(conn: Conn, all: Item[]): Promise<Item[]> {
     const t = performance.now();
+    // A tx whose call timed out stays awaited (that call may have admitted it); once final, it is not sent again.
+    const items = all.filter((it) => it.afterTimeout !== true || this.pending.has(it.hash));
+    if (items.length === 0) return [];
     let body = '[';
     for (let k = 0; k < items.length; k++) {
       const it = items[k] as Item;
       body += `${k === 0 ? '' : ','}{"jsonrpc":"2.0","id":${k},"method":"tx_submit","params":["0x${it.hex}"]}`;
+      if (it.afterTimeout === true) continue;
       it.firstAt ??= t;
       const measured = it.firstAt >= this.windowStart && it.firstAt < this.windowEnd;
       this.pending.set(it.hash, { t: it.firstAt, node: conn.node, measured, kind: it.kind });
@@ -288,8 +310,15 @@ class Generator {
         const it = items[r.id ?? -1];
         const code = (r.error.data as { code?: string } | undefined)?.code ?? r.error.message;
         if (it === undefined) fail(code);
-        else if (code === BUSY) {
+        else if (code === 'TX_DUPLICATE' && it.afterTimeout === true) {
+          // Admitted by the call that timed out: awaited as submitted.
+        } else if (code === TIMEOUT) {
+          it.afterTimeout = true;
+          busy.push(it);
+        } else if (code === BUSY && it.afterTimeout !== true) {
           unsend(it);
+          busy.push(it);
+        } else if (code === BUSY) {
           busy.push(it);
         } else {
           fail(code);
@@ -560,6 +589,7 @@ async function drive(g: Generator, pool: Item[]): Promise<void> {
         signed_on_the_fly: onTheFly,
         resent_batches: g.resent,
         busy_retries: g.busyRetries,
+        timeout_retries: g.timeoutRetries,
         feed: g.feedStats(),
         blocks: g.blocks,
       },

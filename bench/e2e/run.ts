@@ -274,6 +274,7 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       signed_on_the_fly: run.signed_on_the_fly,
       resent_batches: run.resent_batches,
       busy_retries: run.busy_retries,
+      timeout_retries: run.timeout_retries,
       feed: { ...run.feed, node_slow_consumer_drops: net.nodes.map((n) => n.wsSlowDrops) },
       state: out.load,
       verify_all_cores: round(verify.total),
