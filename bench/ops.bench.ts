@@ -47,7 +47,7 @@ function busyMetrics(rng: Prng): { m: NodeMetrics; validators: { id: Uint8Array 
     mempool: () => ({ txs: 5000, bytes: 5_000_000 }),
     admissions: () => counts,
     gossip: () => gossip,
-    verifier: () => ({ queued: 3, jobs: 10_000, items: 640_000 }),
+    verifier: () => ({ queued: 3, backlog: 200, waitMs: 40, jobs: 10_000, items: 640_000 }),
     wsConnections: () => 12,
     disk: () => ({ free: 1e11, total: 5e11 }),
   });

@@ -12,12 +12,22 @@ export interface MempoolOptions {
   maxBytes: number;
   /** One key cannot fill the pool (a hospital's many terminals share one org identity: keep it generous). */
   maxPerSender: number;
+  /**
+   * Admission refuses bundles whole (TX_NODE_BUSY, retryable) instead of queueing more checks once
+   * this many signatures wait for the verifier, or once the oldest has waited maxVerifyWaitMs: well
+   * inside the RPC handler timeout, so clients get an answer and back off rather than time out.
+   * The wait bound is the one that holds on a shared machine, where verify speed varies tenfold.
+   */
+  maxVerifyBacklog: number;
+  maxVerifyWaitMs: number;
 }
 
 export const defaultMempoolOptions: MempoolOptions = {
   maxTxs: 100_000,
   maxBytes: 128 * 1024 * 1024,
   maxPerSender: 20_000,
+  maxVerifyBacklog: 4096,
+  maxVerifyWaitMs: 1000,
 };
 
 /** What admission needs from the rest of the node: narrow, so tests pass fakes. */
@@ -30,6 +40,8 @@ export interface MempoolDeps {
   /** Included and not yet expired: may never be included again. */
   isIncluded(hash: Uint8Array): boolean;
   verifyMany(items: VerifyItem[]): Promise<boolean[]>;
+  /** The verifier's backlog: signatures waiting and how long the oldest has waited (ms). */
+  verifyBacklog?(): { signatures: number; waitMs: number };
   /**
    * The state layer's sender rule against committed state (registered identity, current key,
    * not suspended, or the kind's own proof): the reason a tx is refused, or null.
@@ -107,6 +119,13 @@ export class Mempool {
 
   /** Admits a bundle; one result per item, in order. */
   async addMany(items: readonly Uint8Array[]): Promise<AddResult[]> {
+    // Push back before any work: queueing more verifies only delays consensus and every client.
+    const backlog = this.deps.verifyBacklog?.();
+    if (
+      backlog !== undefined &&
+      (backlog.signatures >= this.opts.maxVerifyBacklog || backlog.waitMs >= this.opts.maxVerifyWaitMs)
+    )
+      return this.counted(items.map(() => ({ ok: false, code: TxErrorCode.NODE_BUSY })));
     const results: AddResult[] = new Array(items.length);
     const pending: Array<{ i: number; tx: Tx; k: string }> = [];
     const waiting: Array<{ i: number; tx: Tx; batch: Promise<boolean[]>; j: number }> = [];

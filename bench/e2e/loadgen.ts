@@ -80,6 +80,10 @@ export interface LoadgenResult {
   presigned: number;
   signed_on_the_fly: number;
   resent_batches: number;
+  /** Txs a node refused with TX_NODE_BUSY (its verifier backlog full) and this generator sent again after a pause. */
+  busy_retries: number;
+  /** Txs whose tx_submit handler timed out (-32004) and that were sent again after a pause. */
+  timeout_retries: number;
   /** Finalized-feed drops by the node and the blocks read back after them (0, 0 in a clean run). */
   feed: { drops: number; backfilled_blocks: number; closes: string[] };
   /** Blocks finalized on validator 0 since `go`: [height, ms since go, txs]. */
@@ -98,7 +102,18 @@ interface Item {
   hex: string;
   hash: string;
   kind: Kind;
+  /** First sent (performance.now): a tx sent again after TX_NODE_BUSY is timed from its first try. */
+  firstAt?: number;
+  /** Sent again after its handler timed out: the first call may have admitted it (TX_DUPLICATE is then success). */
+  afterTimeout?: boolean;
 }
+
+/** The node's push-back: nothing was judged, the same tx may be sent again later. */
+const BUSY = 'TX_NODE_BUSY';
+/** The handler ran out of time (an overloaded node): no verdict either, so the tx goes again too. */
+const TIMEOUT = 'TIMEOUT';
+const BUSY_PAUSE_MS = 50;
+const BUSY_PAUSE_MAX_MS = 1000;
 
 const toItem = (tx: Tx, kind: Kind): Item => ({
   hex: Buffer.from(tx.bytes.buffer, tx.bytes.byteOffset, tx.bytes.byteLength).toString('hex'),
@@ -132,6 +147,10 @@ class Generator {
   submittedInWindow = 0;
   /** Batches sent again after the server closed an idle keep-alive socket under them. */
   resent = 0;
+  /** Txs sent again after TX_NODE_BUSY. */
+  busyRetries = 0;
+  /** Txs sent again after their tx_submit handler timed out. */
+  timeoutRetries = 0;
   perSecond: number[] = [];
   latencies: number[] = [];
   private rr = 0;
@@ -208,22 +227,67 @@ class Generator {
     }
   }
 
-  /** Sends one batch on one connection; resolves when the node has answered (admitted or rejected). */
-  async submit(conn: Conn, items: Item[]): Promise<void> {
+  /**
+   * Sends `items` on one connection until the node has judged them all (admitted or rejected): those
+   * it refuses as busy (TX_NODE_BUSY) or whose handler timed out go again after a pause that doubles
+   * while it stays so. Past `until`, what is still refused counts as rejected.
+   */
+  async submit(conn: Conn, items: Item[], until: number): Promise<void> {
+    let pause = BUSY_PAUSE_MS;
+    for (;;) {
+      const busy = await this.submitOnce(conn, items);
+      if (busy.length === 0) return;
+      if (performance.now() + pause >= until) {
+        for (const it of busy) {
+          const code = it.afterTimeout === true ? TIMEOUT : BUSY;
+          this.errors[code] = (this.errors[code] ?? 0) + 1;
+          if (it.afterTimeout === true) {
+            if (this.pending.get(it.hash)?.measured === true) this.submittedInWindow--;
+            this.pending.delete(it.hash);
+          }
+        }
+        return;
+      }
+      for (const it of busy) {
+        if (it.afterTimeout === true) this.timeoutRetries++;
+        else this.busyRetries++;
+      }
+      await sleep(pause);
+      pause = Math.min(BUSY_PAUSE_MAX_MS, 2 * pause);
+      items = busy;
+    }
+  }
+
+  /** Sends one batch; resolves when the node has answered, to the items it refused as busy. */
+  private async submitOnce(conn: Conn, all: Item[]): Promise<Item[]> {
     const t = performance.now();
-    const measured = t >= this.windowStart && t < this.windowEnd;
+    // A tx whose call timed out stays awaited (that call may have admitted it); once final, it is not sent again.
+    const items = all.filter((it) => it.afterTimeout !== true || this.pending.has(it.hash));
+    if (items.length === 0) return [];
     let body = '[';
     for (let k = 0; k < items.length; k++) {
       const it = items[k] as Item;
       body += `${k === 0 ? '' : ','}{"jsonrpc":"2.0","id":${k},"method":"tx_submit","params":["0x${it.hex}"]}`;
-      this.pending.set(it.hash, { t, node: conn.node, measured, kind: it.kind });
+      if (it.afterTimeout === true) continue;
+      it.firstAt ??= t;
+      const measured = it.firstAt >= this.windowStart && it.firstAt < this.windowEnd;
+      this.pending.set(it.hash, { t: it.firstAt, node: conn.node, measured, kind: it.kind });
       this.kinds[it.kind] = (this.kinds[it.kind] ?? 0) + 1;
+      this.submitted++;
+      if (measured) this.submittedInWindow++;
     }
     body += ']';
-    this.submitted += items.length;
-    if (measured) this.submittedInWindow += items.length;
+    const busy: Item[] = [];
     const fail = (code: string, n = 1): void => {
       this.errors[code] = (this.errors[code] ?? 0) + n;
+    };
+    /** Not submitted after all: not counted, no longer awaited. */
+    const unsend = (it: Item): void => {
+      const p = this.pending.get(it.hash);
+      this.pending.delete(it.hash);
+      this.kinds[it.kind] = (this.kinds[it.kind] ?? 1) - 1;
+      this.submitted--;
+      if (p?.measured === true) this.submittedInWindow--;
     };
     try {
       let res: Awaited<ReturnType<Conn['post']>>;
@@ -239,22 +303,34 @@ class Generator {
       if (res.status !== 200 || !Array.isArray(res.body)) {
         fail(`HTTP_${res.status}`, items.length);
         for (const it of items) this.pending.delete(it.hash);
-        return;
+        return busy;
       }
       for (const r of res.body as RpcReply[]) {
         if (r.error === undefined) continue;
         const it = items[r.id ?? -1];
-        const data = r.error.data as { code?: string } | undefined;
-        fail(data?.code ?? r.error.message);
-        if (it) {
+        const code = (r.error.data as { code?: string } | undefined)?.code ?? r.error.message;
+        if (it === undefined) fail(code);
+        else if (code === 'TX_DUPLICATE' && it.afterTimeout === true) {
+          // Admitted by the call that timed out: awaited as submitted.
+        } else if (code === TIMEOUT) {
+          it.afterTimeout = true;
+          busy.push(it);
+        } else if (code === BUSY && it.afterTimeout !== true) {
+          unsend(it);
+          busy.push(it);
+        } else if (code === BUSY) {
+          busy.push(it);
+        } else {
+          fail(code);
+          if (this.pending.get(it.hash)?.measured === true) this.submittedInWindow--;
           this.pending.delete(it.hash);
-          if (measured) this.submittedInWindow--;
         }
       }
     } catch (err) {
       fail(err instanceof Error ? err.message : String(err), items.length);
       for (const it of items) this.pending.delete(it.hash);
     }
+    return busy;
   }
 
   /** Round-robin over validators (then over each validator's connections). */
@@ -293,7 +369,7 @@ class Generator {
             }
             const chunk = items.slice(next, next + this.c.batch);
             next += chunk.length;
-            await this.submit(conn, chunk);
+            await this.submit(conn, chunk, deadline);
           }
         }),
       );
@@ -447,7 +523,7 @@ async function drive(g: Generator, pool: Item[]): Promise<void> {
             }
             const items: Item[] = [];
             for (let k = 0; k < c.batch; k++) items.push(take());
-            await g.submit(conn, items);
+            await g.submit(conn, items, stopAt);
           }
         }),
       );
@@ -473,7 +549,7 @@ async function drive(g: Generator, pool: Item[]): Promise<void> {
             for (let k = 0; k < n; k++) items.push(take());
             sent += n;
             due -= n;
-            void g.submit(conn, items);
+            void g.submit(conn, items, stopAt);
           }
         }, 5);
       });
@@ -512,6 +588,8 @@ async function drive(g: Generator, pool: Item[]): Promise<void> {
         presigned: pool.length,
         signed_on_the_fly: onTheFly,
         resent_batches: g.resent,
+        busy_retries: g.busyRetries,
+        timeout_retries: g.timeoutRetries,
         feed: g.feedStats(),
         blocks: g.blocks,
       },

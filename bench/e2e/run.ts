@@ -283,6 +283,8 @@ export async function runE2e(ctx: BenchContext, o: E2eOptions): Promise<BenchRes
       receipts: run.receipts,
       signed_on_the_fly: run.signed_on_the_fly,
       resent_batches: run.resent_batches,
+      busy_retries: run.busy_retries,
+      timeout_retries: run.timeout_retries,
       feed: { ...run.feed, node_slow_consumer_drops: net.nodes.map((n) => n.wsSlowDrops) },
       state: out.load,
       verify_all_cores: round(verify.total),

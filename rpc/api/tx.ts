@@ -76,6 +76,7 @@ export function txMethods(api: NodeApi) {
         'TX_MEMPOOL_FULL',
         'TX_SENDER_LIMIT',
         'TX_BAD_SENDER',
+        'TX_NODE_BUSY',
       ],
       handler: async (p) => to0x(await api.submitTx(from0x(p.tx))),
     }),

@@ -16,6 +16,8 @@ export const TxErrorCode = {
   SENDER_LIMIT: 'TX_SENDER_LIMIT',
   /** The sender rule refused it (meta.reason: UNKNOWN_IDENTITY, KEY_MISMATCH, SUSPENDED, BAD_PROOF, ...). */
   BAD_SENDER: 'TX_BAD_SENDER',
+  /** The node's signature checks are backed up: nothing was judged; retry later (not a fact about the tx). */
+  NODE_BUSY: 'TX_NODE_BUSY',
 } as const;
 export type TxErrorCode = (typeof TxErrorCode)[keyof typeof TxErrorCode];
 export class TxError extends MedchainError<TxErrorCode> {}

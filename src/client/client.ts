@@ -494,13 +494,26 @@ export class MedchainClient {
     return this.call('chain_getStatus');
   }
 
-  /** Submits signed tx bytes (or a Tx with `bytes`); resolves to the tx hash once in the mempool. */
+  /**
+   * Submits signed tx bytes (or a Tx with `bytes`); resolves to the tx hash once in the mempool.
+   * A node too busy to check signatures (TX_NODE_BUSY) is asked again after a growing, jittered
+   * pause, BUSY_ATTEMPTS times in all; then its refusal is thrown.
+   */
   async submit(tx: Uint8Array | { bytes: Uint8Array }): Promise<string> {
     const params = { tx: hex(tx instanceof Uint8Array ? tx : tx.bytes) };
-    // A signed tx speaks for itself (tx_submit is public): an account submits without a session,
-    // so one that is not on chain yet (a patient registering herself) can submit.
-    if (this.keeper !== null) return (await this.plain('tx_submit', params)) as string;
-    return this.call('tx_submit', params);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // A signed tx speaks for itself (tx_submit is public): an account submits without a session,
+        // so one that is not on chain yet (a patient registering herself) can submit.
+        if (this.keeper !== null) return (await this.plain('tx_submit', params)) as string;
+        return await this.call('tx_submit', params);
+      } catch (err) {
+        if (!(err instanceof RpcClientError && err.reason === 'TX_NODE_BUSY') || attempt >= BUSY_ATTEMPTS) throw err;
+        const pause = Math.min(BUSY_BACKOFF_MAX_MS, BUSY_BACKOFF_MS * 2 ** (attempt - 1));
+        // Jitter: clients refused together do not all come back together.
+        await new Promise<void>((r) => this.timers.setTimeout(r, pause * (0.5 + Math.random() / 2)));
+      }
+    }
   }
 
   /**
@@ -555,6 +568,10 @@ const SIGN_IN_RETRY_MS = 500;
 const RENEW_BACKOFF_MS = 1_000;
 const RENEW_BACKOFF_MAX_MS = 30_000;
 const RENEW_ATTEMPTS = 8;
+/** tx_submit refused TX_NODE_BUSY: first pause, cap, and attempts in all (about 6 s of retries). */
+const BUSY_BACKOFF_MS = 200;
+const BUSY_BACKOFF_MAX_MS = 3_200;
+const BUSY_ATTEMPTS = 6;
 /** Refusals that a renewal retry cannot change. */
 const FINAL_REFUSALS: ReadonlySet<string> = new Set(['AUTH_KEY_NOT_CURRENT', 'AUTH_SUSPENDED', 'AUTH_BAD_SIGNATURE']);
 /** Topics any caller may subscribe to; the others need a signed-in identity. */

@@ -90,6 +90,7 @@ export function createMempool(w: Wiring, chain: ChainState, pool: VerifierPool, 
     senderError: (tx, body) => machine.senderError?.(chain.store, chainId, tx, body) ?? null,
     verifyMany: (items) => pool.verifyMany(items),
     ...(verified ? { preverified: (tx) => verified.has(tx) } : {}),
+    verifyBacklog: () => ({ signatures: pool.backlog(), waitMs: pool.waitMs() }),
     prefetch: (txs) => {
       const keys: Uint8Array[] = [];
       for (const tx of txs) machine.readKeys?.(tx, keys);
@@ -145,7 +146,9 @@ export function createExecutor(
   return new ChainExecutor({
     chain: d.chain,
     mempool: d.mempool,
-    verifyMany: (items) => d.pool.verifyMany(items),
+    // Proposals' signatures go ahead of tx admission's (votes' already do): a backlog of
+    // submissions never delays judging a proposal.
+    verifyMany: (items) => d.pool.verifyMany(items, { priority: true }),
     ...(d.verified ? { verified: d.verified } : {}),
     kind: (k) => w.machine.kind(k),
     // A block the proposer builds always fits in one proposal gossip message.

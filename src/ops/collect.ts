@@ -20,7 +20,7 @@ export interface ScrapeSources {
   admissions?: CountSource;
   /** Gossip validation verdicts by topic kind, result and reason. */
   gossip?: CountSource;
-  verifier?(): { queued: number; jobs: number; items: number };
+  verifier?(): { queued: number; backlog: number; waitMs: number; jobs: number; items: number };
   wsConnections?(): number;
   /** The filesystem holding the database (bytes). */
   disk?(): { free: number; total: number };
@@ -102,6 +102,18 @@ export function registerCollectors(reg: Registry, s: ScrapeSources, m: { lastPro
   const verifier = s.verifier;
   if (verifier !== undefined) {
     gauge(reg, 'medchain_verifier_queue_depth', 'Signature-verify jobs waiting for a worker', () => verifier().queued);
+    gauge(
+      reg,
+      'medchain_verifier_backlog_signatures',
+      'Signatures waiting for a worker (admission refuses TX_NODE_BUSY beyond mempool.maxVerifyBacklog)',
+      () => verifier().backlog,
+    );
+    gauge(
+      reg,
+      'medchain_verifier_wait_seconds',
+      'How long the oldest waiting signature has waited (admission refuses TX_NODE_BUSY beyond mempool.maxVerifyWaitMs)',
+      () => verifier().waitMs / 1000,
+    );
     mirrored(reg, 'medchain_verifier_jobs_total', 'Signature-verify jobs sent to workers', [], () => [
       [{}, verifier().jobs],
     ]);

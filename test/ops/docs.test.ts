@@ -20,7 +20,7 @@ async function families(): Promise<Set<string>> {
     mempool: () => ({ txs: 0, bytes: 0 }),
     admissions: none,
     gossip: none,
-    verifier: () => ({ queued: 0, jobs: 0, items: 0 }),
+    verifier: () => ({ queued: 0, backlog: 0, waitMs: 0, jobs: 0, items: 0 }),
     wsConnections: () => 0,
     disk: () => ({ free: 1, total: 2 }),
   });

@@ -29,7 +29,7 @@ function attached(): NodeMetrics {
       [{ result: 'TX_BAD_SIGNATURE' }, 2],
     ],
     gossip: () => [[{ topic: 'vote', result: 'accept', reason: 'validator' }, 42]],
-    verifier: () => ({ queued: 1, jobs: 3, items: 96 }),
+    verifier: () => ({ queued: 1, backlog: 40, waitMs: 250, jobs: 3, items: 96 }),
     wsConnections: () => 2,
   });
   return m;
@@ -58,6 +58,8 @@ test('scrape parses as Prometheus exposition with the scrape-time series', async
   assert.is(value(e, 'medchain_mempool_admissions_total', { result: 'TX_BAD_SIGNATURE' }), 2);
   assert.is(value(e, 'medchain_p2p_gossip_messages_total', { topic: 'vote', result: 'accept' }), 42);
   assert.is(value(e, 'medchain_verifier_items_total'), 96);
+  assert.is(value(e, 'medchain_verifier_backlog_signatures'), 40);
+  assert.is(value(e, 'medchain_verifier_wait_seconds'), 0.25);
   assert.is(value(e, 'medchain_rpc_ws_connections'), 2);
   assert.is(value(e, 'medchain_node_info'), 1);
   assert.is(e.types.get('medchain_block_interval_seconds'), 'histogram');

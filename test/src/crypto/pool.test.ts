@@ -166,4 +166,78 @@ test('close() rejects buffered and in-flight requests with CRYPTO_POOL_CLOSED', 
   }
 });
 
+test('a priority verifyMany overtakes queued admission jobs: only the job already in flight goes first', async () => {
+  const pool = new VerifierPool({ workers: 1, maxJobsPerWorker: 1, maxJobItems: 32 });
+  try {
+    const order: string[] = [];
+    const admission = Array.from({ length: 8 }, (_, k) =>
+      pool.verifyMany(mixed(32, 1000).items).then(() => order.push(`admission ${k}`)),
+    );
+    const { items, bad } = mixed(32, 5);
+    const consensus = pool.verifyMany(items, { priority: true }).then((rs) => {
+      order.push('consensus');
+      return rs;
+    });
+    await Promise.all(admission);
+    assert.equal(falseIndices(await consensus), bad);
+    assert.equal(order.slice(0, 2), ['admission 0', 'consensus']);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('priority work does not starve admission: while both wait they share the worker priorityWeight : 1', async () => {
+  const pool = new VerifierPool({ workers: 1, maxJobsPerWorker: 1, maxJobItems: 32, priorityWeight: 1 });
+  try {
+    const order: string[] = [];
+    const inFlight = pool.verifyMany(mixed(32, 1000).items).then(() => order.push('admission 0'));
+    const queued = pool.verifyMany(mixed(32, 1000).items).then(() => order.push('admission 1'));
+    // Six priority jobs of 32: one goes, then the waiting admission job (32 for 32), then the other five.
+    const consensus = pool.verifyMany(mixed(192, 1000).items, { priority: true }).then(() => order.push('consensus'));
+    await Promise.all([inFlight, queued, consensus]);
+    assert.equal(order, ['admission 0', 'admission 1', 'consensus']);
+  } finally {
+    await pool.close();
+  }
+});
+
+test("a vote's priority verify() goes ahead of a proposal's queued priority verifyMany chunks", async () => {
+  const pool = new VerifierPool({ workers: 1, maxJobsPerWorker: 1, maxJobItems: 32 });
+  try {
+    const order: string[] = [];
+    const inFlight = pool.verifyMany(mixed(32, 1000).items).then(() => order.push('admission'));
+    const proposal = pool.verifyMany(mixed(96, 1000).items, { priority: true }).then(() => order.push('proposal'));
+    const v = validItem(3);
+    const vote = pool.verify(v.msg, v.sig, v.pk, { priority: true }).then((ok) => order.push(`vote ${ok}`));
+    await Promise.all([inFlight, proposal, vote]);
+    assert.equal(order, ['admission', 'vote true', 'proposal']);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('backlog() counts the signatures waiting for a worker, of both classes and the batch buffer; waitMs() their age', async () => {
+  const pool = new VerifierPool({ workers: 1, maxJobsPerWorker: 1, maxJobItems: 32, maxWaitMs: 5 });
+  try {
+    assert.is(pool.backlog(), 0);
+    // Three jobs of 32: the first goes to the worker at once, two wait.
+    const many = pool.verifyMany(mixed(96, 1000).items);
+    const urgent = pool.verifyMany(mixed(32, 1000).items, { priority: true });
+    const one = validItem(7);
+    const buffered = pool.verify(one.msg, one.sig, one.pk, { batchable: true });
+    assert.is(pool.backlog(), 64 + 32 + 1);
+    assert.is(pool.stats().backlog, 97);
+    // ...and waitMs how long the oldest of them has waited: it grows while they wait.
+    const w0 = pool.waitMs();
+    const t = performance.now();
+    while (performance.now() - t < 2);
+    assert.ok(pool.waitMs() > w0);
+    await Promise.all([many, urgent, buffered]);
+    assert.is(pool.backlog(), 0);
+    assert.is(pool.waitMs(), 0);
+  } finally {
+    await pool.close();
+  }
+});
+
 test.run();
