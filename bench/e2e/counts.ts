@@ -16,8 +16,9 @@ export function parseCounts(text: string): WorkCounts {
   for (const line of text.split('\n')) {
     const p = /^medchain_consensus_height_phase_seconds_(sum|count)\{phase="([a-z]+)"\} ([0-9.e+-]+)/.exec(line);
     if (p) {
-      const ph = (c.phases[p[2] as string] ??= [0, 0]);
+      const ph = c.phases[p[2] as string] ?? [0, 0];
       ph[p[1] === 'sum' ? 0 : 1] = Number(p[3]);
+      c.phases[p[2] as string] = ph;
     }
     const v = /^medchain_verifier_items_total (\d+)/.exec(line);
     if (v) c.verifies = Number(v[1]);
