@@ -111,11 +111,37 @@ export class Mempool {
     this.listeners.push(fn);
   }
 
+  /**
+   * Admits one tx. Single submissions of one event-loop turn (a JSON-RPC batch of tx_submit calls,
+   * many clients at once) are admitted as one bundle: one verifier job instead of one per tx.
+   */
   async add(bytes: Uint8Array): Promise<Uint8Array> {
-    const [r] = await this.addMany([bytes]);
+    const r = await new Promise<AddResult | undefined>((resolve, reject) => {
+      this.singles.push({ bytes, resolve, reject });
+      if (this.singles.length === 1) setImmediate(this.flushSingles);
+    });
     if (r === undefined || !r.ok) throw new TxError((r?.code ?? TxErrorCode.MALFORMED) as TxErrorCode);
     return r.hash;
   }
+
+  private singles: Array<{
+    bytes: Uint8Array;
+    resolve(r: AddResult | undefined): void;
+    reject(err: unknown): void;
+  }> = [];
+
+  private readonly flushSingles = (): void => {
+    const batch = this.singles;
+    this.singles = [];
+    this.addMany(batch.map((s) => s.bytes)).then(
+      (rs) => {
+        for (let i = 0; i < batch.length; i++) batch[i]?.resolve(rs[i]);
+      },
+      (err: unknown) => {
+        for (const s of batch) s.reject(err);
+      },
+    );
+  };
 
   /** Admits a bundle; one result per item, in order. */
   async addMany(items: readonly Uint8Array[]): Promise<AddResult[]> {

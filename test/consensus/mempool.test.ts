@@ -252,4 +252,31 @@ test('known returns a pooled tx only for its exact bytes and leaf hash, and forg
   assert.is(m.known(leafHash(t.bytes), t.bytes), undefined);
 });
 
+test('single submissions of one event-loop turn are verified as one job, each with its own answer', async () => {
+  const jobs: number[] = [];
+  const m = new Mempool(defaultMempoolOptions, {
+    chainId: CHAIN,
+    maxTxLifetimeMs: 600_000,
+    clockSkewMs: 0,
+    kind: (k) => kvMachine.kind(k),
+    isIncluded: () => false,
+    verifyMany: async (items) => {
+      jobs.push(items.length);
+      return items.map((it) => verify(it.sig, it.msg, it.pk));
+    },
+    now: () => NOW,
+  });
+  const [a, b, c] = [tx(1), tx(2), tx(3)];
+  const bad = new Uint8Array(c.bytes);
+  (bad[bad.length - 1] as number) ^= 1; // the signature's last byte
+  const answers = await Promise.allSettled([a, b, a].map((t) => m.add(t.bytes)).concat(m.add(bad)));
+  assert.equal(jobs, [3], 'one verify job for the turn (the repeated tx is not verified twice)');
+  assert.equal(
+    answers.map((r) => (r.status === 'fulfilled' ? toHex(r.value) : (r.reason as { code: string }).code)),
+    [toHex(a.hash), toHex(b.hash), TxErrorCode.DUPLICATE, TxErrorCode.BAD_SIGNATURE],
+  );
+  await m.add(tx(4).bytes); // a later turn: its own job
+  assert.equal(jobs, [3, 1]);
+});
+
 test.run();
