@@ -114,7 +114,10 @@ test('the doctor sees the records her consent lets him read, checks access from 
   if (fx === null) return;
   doctorPage = await f().pageAs(doctor, 'dr-grey', 'My patients');
   const item = doctorPage.locator(`[data-patient="${hex(alice.id)}"] li[data-record="${hex(record)}"]`);
-  await item.waitFor();
+  // The custodian's name arrives after the list (a lookup of its own): wait for it, not just the row.
+  await doctorPage
+    .locator(`[data-patient="${hex(alice.id)}"] li[data-record="${hex(record)}"]`, { hasText: 'Kept by Hospital A' })
+    .waitFor();
   const text = (await item.textContent()) ?? '';
   assert.match(text, 'Observation');
   assert.match(text, 'Kept by Hospital A');
