@@ -103,6 +103,14 @@ const env = (chain: ChainState, a: Actor, over: Partial<{ signer: Uint8Array }> 
 });
 const org = actor('org-0');
 
+/** Two nodes of one chain, both with alice registered: one proposes, the other judges (its signature checks may be held). */
+async function proposerAndValidator(hold?: () => Promise<void>) {
+  const proposer = await node();
+  const validator = await node({}, true, undefined, hold);
+  for (const n of [proposer, validator]) await registered(n.chain, 'alice');
+  return { proposer, validator, alice: actor('alice') };
+}
+
 /** Commits a block of `txs` as the proposer would, bypassing the mempool (setup only). */
 async function commit(chain: ChainState, txs: Tx[]): Promise<void> {
   const time = chain.head.time + 1000;
@@ -238,10 +246,7 @@ test('a proposal whose height is committed while its signatures are checked is n
     release = r;
   });
   let holding = false;
-  const proposer = await node();
-  const validator = await node({}, true, undefined, () => (holding ? held : Promise.resolve()));
-  for (const n of [proposer, validator]) await registered(n.chain, 'alice');
-  const alice = actor('alice');
+  const { proposer, validator, alice } = await proposerAndValidator(() => (holding ? held : Promise.resolve()));
   assert.equal((await proposer.mempool.addMany([grant(proposer.chain, alice).bytes])).map(code), ['OK']);
   const height = proposer.chain.head.height + 1;
   const { block, hash } = await proposer.executor.buildBlock(height, 0, proposer.chain.head.time + 1000);
@@ -255,11 +260,9 @@ test('a proposal whose height is committed while its signatures are checked is n
   assert.equal(validator.invalid, [], 'nothing reported invalid');
   for (const n of [proposer, validator]) await n.chain.close();
 });
+
 test('the body check of a proposal reuses the pooled txs (byte-identical) and decodes only the others', async () => {
-  const proposer = await node();
-  const validator = await node();
-  for (const n of [proposer, validator]) await registered(n.chain, 'alice');
-  const alice = actor('alice');
+  const { proposer, validator, alice } = await proposerAndValidator();
   const txs = [0, 1, 2].map(() => grant(proposer.chain, alice));
   assert.equal((await proposer.mempool.addMany(txs.map((t) => t.bytes))).map(code), ['OK', 'OK', 'OK']);
   // the validator has two of them in its pool (gossip), not the third
@@ -276,10 +279,7 @@ test('the body check of a proposal reuses the pooled txs (byte-identical) and de
 });
 
 test("a proposal's tx verified by a validator is not verified again (another round's proposal, its gossip copy); a differently signed copy is", async () => {
-  const proposer = await node();
-  const validator = await node();
-  for (const n of [proposer, validator]) await registered(n.chain, 'alice');
-  const alice = actor('alice');
+  const { proposer, validator, alice } = await proposerAndValidator();
   const tx = grant(proposer.chain, alice);
   assert.equal((await proposer.mempool.addMany([tx.bytes])).map(code), ['OK']);
   const height = proposer.chain.head.height + 1;

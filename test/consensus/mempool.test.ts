@@ -1,6 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type AddResult, defaultMempoolOptions, Mempool, type MempoolOptions } from '../../consensus/mempool.js';
+import {
+  type AddResult,
+  defaultMempoolOptions,
+  Mempool,
+  type MempoolDeps,
+  type MempoolOptions,
+} from '../../consensus/mempool.js';
 import { leafHash } from '../../src/chain/merkle.js';
 import { assembleTx, TX_MAX_BYTES, TxErrorCode } from '../../src/chain/tx.js';
 import { toHex, utf8 } from '../../src/codec/bytes.js';
@@ -11,7 +17,9 @@ import { kvMachine, kvTx } from '../helpers/kv-machine.js';
 const CHAIN = 'test-chain';
 const NOW = 1_700_000_000_000;
 
-function pool(opts: Partial<MempoolOptions> = {}, included = new Set<string>()) {
+const verifyAll: MempoolDeps['verifyMany'] = async (items) => items.map((it) => verify(it.sig, it.msg, it.pk));
+
+function pool(opts: Partial<MempoolOptions> = {}, included = new Set<string>(), verifyMany = verifyAll) {
   return new Mempool(
     { ...defaultMempoolOptions, ...opts },
     {
@@ -20,7 +28,7 @@ function pool(opts: Partial<MempoolOptions> = {}, included = new Set<string>()) 
       clockSkewMs: 0,
       kind: (k) => kvMachine.kind(k),
       isIncluded: (h) => included.has(toHex(h)),
-      verifyMany: async (items) => items.map((it) => verify(it.sig, it.msg, it.pk)),
+      verifyMany,
       now: () => NOW,
     },
   );
@@ -147,19 +155,11 @@ function held(fail = false) {
   const gate = new Promise<void>((r) => {
     release = r;
   });
-  const m = new Mempool(defaultMempoolOptions, {
-    chainId: CHAIN,
-    maxTxLifetimeMs: 600_000,
-    clockSkewMs: 0,
-    kind: (k) => kvMachine.kind(k),
-    isIncluded: () => false,
-    verifyMany: async (items) => {
-      verified += items.length;
-      await gate;
-      if (fail) throw new Error('verifier closed');
-      return items.map((it) => verify(it.sig, it.msg, it.pk));
-    },
-    now: () => NOW,
+  const m = pool({}, new Set(), async (items) => {
+    verified += items.length;
+    await gate;
+    if (fail) throw new Error('verifier closed');
+    return verifyAll(items);
   });
   return { m, verified: () => verified, release };
 }
@@ -254,17 +254,9 @@ test('known returns a pooled tx only for its exact bytes and leaf hash, and forg
 
 test('single submissions of one event-loop turn are verified as one job, each with its own answer', async () => {
   const jobs: number[] = [];
-  const m = new Mempool(defaultMempoolOptions, {
-    chainId: CHAIN,
-    maxTxLifetimeMs: 600_000,
-    clockSkewMs: 0,
-    kind: (k) => kvMachine.kind(k),
-    isIncluded: () => false,
-    verifyMany: async (items) => {
-      jobs.push(items.length);
-      return items.map((it) => verify(it.sig, it.msg, it.pk));
-    },
-    now: () => NOW,
+  const m = pool({}, new Set(), async (items) => {
+    jobs.push(items.length);
+    return verifyAll(items);
   });
   const [a, b, c] = [tx(1), tx(2), tx(3)];
   const bad = new Uint8Array(c.bytes);
