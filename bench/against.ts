@@ -8,9 +8,12 @@
  * so neither build's modules, JIT state or heap leak into the other's.
  * The ref is built once per commit in the temp dir (git archive + tsc, with
  * this checkout's node_modules symlinked) and reused by later comparisons.
+ * `--keep <file>` writes every run's whole results (JSON lines, with the build,
+ * round and load), so a note can quote limits, blocks and latencies, not only
+ * the compared figures.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchResult } from './types.js';
@@ -24,6 +27,8 @@ export interface AgainstOptions {
   fields: string[];
   /** The arguments every child run gets: the ids and the other flags, plus --json. */
   childArgs: string[];
+  /** A file to receive every run's whole results, one JSON line per run. */
+  keep?: string;
 }
 
 const MAX_ROUNDS = 50;
@@ -55,6 +60,13 @@ export function parseAgainst(argv: string[]): AgainstOptions | undefined {
     fields = v.split(',');
     rest.splice(f, 2);
   }
+  let keep: string | undefined;
+  const k = rest.indexOf('--keep');
+  if (k >= 0) {
+    keep = rest[k + 1];
+    if (keep === undefined || keep.startsWith('--')) throw new Error('--keep needs a file');
+    rest.splice(k, 2);
+  }
   for (const f of REFUSED) if (rest.includes(f)) throw new Error(`${f} cannot be combined with --against`);
   if (rest.includes('--against')) throw new Error('--against may be given once');
   // An id is a bare word that is not the value of the flag before it.
@@ -62,7 +74,7 @@ export function parseAgainst(argv: string[]): AgainstOptions | undefined {
   if (ids.length === 0) throw new Error('--against needs at least one benchmark id');
   const childArgs = rest.filter((a) => a !== '--json');
   childArgs.push('--json');
-  return { ref, rounds, fields, childArgs };
+  return { ref, rounds, fields, childArgs, ...(keep !== undefined ? { keep } : {}) };
 }
 
 /** The run order: round k runs old then new when k is even, new then old when odd. */
@@ -148,10 +160,16 @@ const load = (): string =>
 export async function runAgainst(opts: AgainstOptions, run: Runner, log: (l: string) => void): Promise<Comparison[]> {
   const runs: { build: Build; results: BenchResult[] }[] = [];
   log(`# --against ${opts.ref}: ${opts.rounds} rounds, load ${load()}`);
-  for (const build of schedule(opts.rounds)) {
+  if (opts.keep !== undefined) writeFileSync(opts.keep, '');
+  for (const [i, build] of schedule(opts.rounds).entries()) {
+    const loadStart = load();
     const results = await run(build, opts.childArgs);
     if (results.length === 0) throw new Error(`the ${build} build printed no result`);
     runs.push({ build, results });
+    if (opts.keep !== undefined) {
+      const line = { ref: opts.ref, build, round: i >> 1, load_start: loadStart, load_end: load(), results };
+      appendFileSync(opts.keep, `${JSON.stringify(line)}\n`);
+    }
     for (const r of results) log(`  ${build} ${r.id}: ${fmt(r.ops_per_s)} ops/s`);
   }
   const out = compare(runs, opts.fields);

@@ -2,6 +2,9 @@
  * `bench --against <ref>`: argument handling and the alternation of the two
  * builds, with a fake runner (no timings, no builds).
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type Build, compare, median, parseAgainst, parseResults, runAgainst, schedule } from '../../bench/against.js';
@@ -126,6 +129,34 @@ test('runAgainst calls the runner in schedule order with the same args, and fail
 test('parseResults keeps the JSON result lines and skips progress', () => {
   const out = parseResults('# x\n{"id":"x","ops_per_s":5}\nnoise\n{"other":1}\n');
   assert.equal(out, [{ id: 'x', ops_per_s: 5 }]);
+});
+
+test('--keep <file> is taken out of the child args and receives every run whole, with build, round and load', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'medchain-keep-')), 'runs.jsonl');
+  const o = parseAgainst(['x', '--against', 'main', '--rounds', '2', '--keep', file]);
+  assert.is(o?.keep, file);
+  assert.not.ok(o?.childArgs.includes('--keep'));
+  assert.throws(() => parseAgainst(['x', '--against', 'main', '--keep']), /--keep needs a file/);
+  writeFileSync(file, 'stale\n');
+  await runAgainst(
+    o as NonNullable<typeof o>,
+    async (build) => [{ id: 'x', ops_per_s: build === 'new' ? 2 : 1, limit_ops_per_s: 9 }],
+    () => {},
+  );
+  const lines = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.equal(
+    lines.map((l) => [l.build, l.round, l.results[0].ops_per_s, l.results[0].limit_ops_per_s]),
+    [
+      ['old', 0, 1, 9],
+      ['new', 0, 2, 9],
+      ['new', 1, 2, 9],
+      ['old', 1, 1, 9],
+    ],
+  );
+  for (const l of lines) assert.match(l.load_start, /^\d+\.\d\d \d+\.\d\d \d+\.\d\d$/);
 });
 
 test.run();
