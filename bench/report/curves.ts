@@ -7,7 +7,7 @@
  */
 import type { BenchResult } from '../types.js';
 import { baselineKey, type Saved, sizeValue } from './baseline.js';
-import { at } from './goals.js';
+import { at, validatorProcs } from './goals.js';
 import { xyChart } from './svg.js';
 
 /** What bounds each curve: the README's sentences (test/bench/report.test.ts keeps them equal). */
@@ -20,14 +20,15 @@ export const BOUNDS = {
     'What bounds it here: every validator re-executes every block on the same two cores, so each gets 12–30 % of a core and a proposal of thousands of txs outlasts the round timeouts (rounds 1–2, intervals of 14–19 s); at 10 validators no block was committed once load began.',
 } as const;
 
-/** The runs that save each curve's points, one fresh process per size. */
-export const CURVE_RUNS = {
-  consensus: ['npm run bench -- consensus.scale --validators 4,10,25,50,100 --save'],
-  state: [100_000, 300_000, 1_000_000, 3_000_000, 10_000_000].map(
-    (k) => `npm run bench -- state.smt.update state.smt.prove --keys ${k} --save`,
-  ),
-  devnet: [4, 7, 10].map((v) => `npm run bench -- e2e.devnet --validators ${v} --seconds 60 --save`),
-} as const;
+/** The runs that save each curve's points, one fresh process per size (size → command). */
+export const CURVE_RUNS: Record<'consensus' | 'state' | 'devnet', Array<[number, string]>> = {
+  consensus: [[0, 'npm run bench -- consensus.scale --validators 4,10,25,50,100 --save']],
+  state: [100_000, 300_000, 1_000_000, 3_000_000, 10_000_000].map((k) => [
+    k,
+    `npm run bench -- state.smt.update state.smt.prove --keys ${k} --save`,
+  ]),
+  devnet: [4, 7, 10].map((v) => [v, `npm run bench -- e2e.devnet --validators ${v} --seconds 60 --save`]),
+};
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const num = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
@@ -39,11 +40,13 @@ const f = (x: unknown, d = 0): string => {
 /** When and where a point was measured, as far as the result says. */
 export function provenance(r: Saved): string {
   const m = r.machine as { cpu?: string; cores?: number; loadavg?: number[] } | undefined;
-  const load = m?.loadavg ?? r.saved_load;
+  const nums = (x: unknown): number[] | undefined =>
+    Array.isArray(x) && x.every((v) => typeof v === 'number') ? (x as number[]) : undefined;
+  const load = nums(m?.loadavg) ?? nums(r.saved_load);
   const cpu = m?.cpu ?? r.saved_machine?.cpu;
   const cores = m?.cores ?? r.saved_machine?.cores;
   const parts = [
-    r.saved_at === undefined ? 'this run (not saved)' : r.saved_at.slice(0, 16).replace('T', ' '),
+    typeof r.saved_at !== 'string' ? 'this run (not saved)' : r.saved_at.slice(0, 16).replace('T', ' '),
     r.commit === undefined ? '' : `@ ${r.commit}`,
     load === undefined ? '' : `load ${load.map((x) => x.toFixed(1)).join(' ')}`,
     cpu === undefined && cores === undefined ? '' : `${cpu ?? '?'}, ${cores ?? '?'} cores`,
@@ -57,8 +60,10 @@ function table(head: string[], body: string[][]): string {
   return `<table class="curve">${tr(head, 'th')}${body.map((b) => tr(b, 'td')).join('')}</table>`;
 }
 
-function missing(have: number, runs: readonly string[]): string {
-  return `<p class="na">${have === 0 ? 'No saved point' : 'One saved point'}: a curve needs two or more. Runs that save its points:</p><pre>${esc(runs.join('\n'))}</pre>`;
+/** A curve short of points: the runs of the sizes it lacks. */
+function missing(have: Array<number | undefined>, runs: Array<[number, string]>): string {
+  const todo = runs.filter(([size]) => !have.includes(size)).map(([, cmd]) => cmd);
+  return `<p class="na">${have.length === 0 ? 'No saved point' : 'One saved point'}: a curve needs two or more. Runs that save its points:</p><pre>${esc(todo.join('\n'))}</pre>`;
 }
 
 const section = (title: string, body: string, bounds: string): string =>
@@ -66,12 +71,19 @@ const section = (title: string, body: string, bounds: string): string =>
 
 function consensusCurve(list: Saved[]): string {
   const r = list.find((x) => baselineKey(x) === 'consensus.scale');
-  const curve = ((r?.curve as Array<Record<string, unknown>> | undefined) ?? [])
-    .filter((p) => num(p.validators) !== undefined)
+  const curve = (Array.isArray(r?.curve) ? (r.curve as Array<Record<string, unknown> | null>) : [])
+    .filter((p): p is Record<string, unknown> => typeof p === 'object' && p !== null && num(p.validators) !== undefined)
     .sort((a, b) => (a.validators as number) - (b.validators as number));
   const title = 'consensus.scale: messages, bytes and verifies per finalized block as the validator set grows';
   if (r === undefined || curve.length < 2)
-    return section(title, missing(curve.length, CURVE_RUNS.consensus), BOUNDS.consensus);
+    return section(
+      title,
+      missing(
+        curve.map(() => undefined),
+        CURVE_RUNS.consensus,
+      ),
+      BOUNDS.consensus,
+    );
   const pts = (field: string): Array<[number, number]> =>
     curve.filter((p) => num(p[field]) !== undefined).map((p) => [p.validators as number, p[field] as number]);
   const chart = xyChart({
@@ -118,7 +130,7 @@ function stateCurve(list: Saved[]): string {
   const updates = points(list, 'state.smt.update');
   const proves = points(list, 'state.smt.prove');
   const title = 'state.smt.update --keys N: cost per committed update as state grows';
-  if (updates.length < 2) return section(title, missing(updates.length, CURVE_RUNS.state), BOUNDS.state);
+  if (updates.length < 2) return section(title, missing(updates.map(sizeValue), CURVE_RUNS.state), BOUNDS.state);
   const xy = (field: string): Array<[number, number]> =>
     updates.filter((r) => num(r[field]) !== undefined).map((r) => [sizeValue(r) as number, r[field] as number]);
   const chart = xyChart({
@@ -164,7 +176,7 @@ function stateCurve(list: Saved[]): string {
 function devnetCurve(list: Saved[]): string {
   const runs = points(list, 'e2e.devnet');
   const title = 'e2e.devnet --validators N: finalized tx/s as the network grows (saturation)';
-  if (runs.length < 2) return section(title, missing(runs.length, CURVE_RUNS.devnet), BOUNDS.devnet);
+  if (runs.length < 2) return section(title, missing(runs.map(sizeValue), CURVE_RUNS.devnet), BOUNDS.devnet);
   const xy = (field: string): Array<[number, number]> =>
     runs.filter((r) => num(r[field]) !== undefined).map((r) => [sizeValue(r) as number, r[field] as number]);
   const chart = xyChart({
@@ -177,7 +189,7 @@ function devnetCurve(list: Saved[]): string {
     ],
   });
   const cpu = (r: BenchResult): string => {
-    const v = ((r.processes as Array<{ name?: string; cpu_ms_per_tx?: unknown }> | undefined) ?? [])
+    const v = validatorProcs(r)
       .filter((p) => p.name !== 'loadgen')
       .map((p) => num(p.cpu_ms_per_tx))
       .filter((x): x is number => x !== undefined);

@@ -80,13 +80,20 @@ function figure(
   return { label, ok: cmp === 'min' ? v >= goal : v <= goal, detail: detail(v, found.r) };
 }
 
+/** An e2e result's validator processes: every process but the load generator. */
+export function validatorProcs(r: BenchResult): Array<{ name?: unknown; cpu_ms_per_tx?: unknown }> {
+  const ps = Array.isArray(r.processes) ? (r.processes as unknown[]) : [];
+  return ps.filter(
+    (p): p is { name?: unknown; cpu_ms_per_tx?: unknown } =>
+      typeof p === 'object' && p !== null && (p as { name?: unknown }).name !== 'loadgen',
+  );
+}
+
 /** The worst validator's CPU per finalized tx: every process but the load generator. */
 function validatorCpu(found: Found, label: string): Goal {
   if ('missing' in found) return { label, ok: null, detail: found.missing };
-  const procs = (found.r.processes as Array<{ name?: string; cpu_ms_per_tx?: unknown }> | undefined) ?? [];
-  const vals = procs
-    .filter((p) => p.name !== 'loadgen')
-    .map((p) => ({ name: p.name ?? '?', v: fin(p.cpu_ms_per_tx) }))
+  const vals = validatorProcs(found.r)
+    .map((p) => ({ name: typeof p.name === 'string' ? p.name : '?', v: fin(p.cpu_ms_per_tx) }))
     .filter((p): p is { name: string; v: number } => p.v !== undefined);
   if (vals.length === 0)
     return { label, ok: null, detail: 'no processes[].cpu_ms_per_tx of a validator in the result' };
@@ -137,7 +144,7 @@ export function judgeGoals(list: BenchResult[]): Goal[] {
       'blocks.max_round',
       'max',
       GOALS.maxRound,
-      (v, r) => `max round ${v}, ${n0(at(r, 'blocks.committed_after_round_0') ?? 0)} blocks after round 0`,
+      (v, r) => `max round ${v}; blocks committed after round 0: ${n0(at(r, 'blocks.committed_after_round_0') ?? 0)}`,
     ),
     validatorCpu(devnet, `e2e.devnet, 4 validators: validator CPU per finalized tx ≤ ${GOALS.validatorCpuMsPerTx} ms`),
     figure(

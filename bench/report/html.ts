@@ -16,6 +16,8 @@ import { CHART_CSS, histogram, lineChart, ratioBars } from './svg.js';
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const n0 = (x: unknown): string =>
   typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: 0 }) : '—';
+/** A field that should be an array, as one (a hand-edited result must not break the report). */
+const arr = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
 const n2 = (x: unknown): string => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(2) : '—');
 
 interface Entry {
@@ -42,7 +44,7 @@ function e2eSection(e: Entry): string {
   const r = e.r;
   const name = `${r.id}${typeof r.validators === 'number' ? `, ${r.validators} validator${r.validators === 1 ? '' : 's'}` : ''}`;
   const series = r.series as { finalized_per_s?: number[]; warmup_s?: number } | undefined;
-  const per = series?.finalized_per_s ?? [];
+  const per = arr(series?.finalized_per_s) as number[];
   const hlines = [];
   if (typeof r.limit_ops_per_s === 'number')
     hlines.push({ y: r.limit_ops_per_s, label: `verify limit ${n0(r.limit_ops_per_s)}`, color: '#7d3c98' });
@@ -74,10 +76,12 @@ function e2eSection(e: Entry): string {
   } else if (r.id === 'e2e.single') markers.push({ x: GOALS.singleP99Ms, label: 'goal p99', color: '#888' });
   const hist = histogram({
     title: `${name}: submit → finality latency (WS finalized events)`,
-    buckets: (r.latency_hist as Array<[number, number]>) ?? [],
+    buckets: arr(r.latency_hist) as Array<[number, number]>,
     markers,
   });
-  const procs = (r.processes as Array<{ name: string; cpu_pct?: number; rss_mb?: number }> | undefined) ?? [];
+  const procs = arr(r.processes).filter(
+    (p): p is { name?: string; cpu_pct?: number; rss_mb?: number } => typeof p === 'object' && p !== null,
+  );
   const m = r.machine as { cpu?: string; cores?: number; loadavg?: number[] } | undefined;
   const facts = [
     ['finalized tx/s', n0(r.ops_per_s)],
@@ -90,7 +94,7 @@ function e2eSection(e: Entry): string {
     ],
     ['height', n0(r.height)],
     ['per process CPU % / RSS MB', procs.map((p) => `${p.name} ${n0(p.cpu_pct)}% / ${n0(p.rss_mb)}`).join(', ')],
-    ['load average (end)', (m?.loadavg ?? []).join(' ')],
+    ['load average (end)', arr(m?.loadavg).join(' ')],
     ['receipts sampled', JSON.stringify(r.receipts ?? {})],
     ['saved', `${r.saved_at ?? (e.fresh ? 'this run' : '')}${r.commit ? ` @ ${r.commit}` : ''}`],
   ];

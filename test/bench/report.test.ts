@@ -228,7 +228,9 @@ test('a curve with fewer than two saved points prints the runs that save them, n
     assert.is((html.match(/class="cv"/g) ?? []).length, 0);
     assert.match(html, /One saved point/);
     assert.match(html, /No saved point/);
-    for (const cmd of [...CURVE_RUNS.consensus, ...CURVE_RUNS.state, ...CURVE_RUNS.devnet])
+    // Only the sizes not saved yet: the 4-validator run is there.
+    assert.not.ok(html.includes('e2e.devnet --validators 4 --seconds 60 --save'));
+    for (const [, cmd] of [...CURVE_RUNS.consensus, ...CURVE_RUNS.state, ...CURVE_RUNS.devnet.slice(1)])
       assert.ok(html.includes(cmd), cmd);
   });
 });
@@ -245,6 +247,18 @@ test('a fresh run counts as a point beside the saved ones', () => {
     );
     assert.match(e2e[2]?.[8] ?? '', /this run \(not saved\)/);
   });
+});
+
+test('a hand-edited result of the wrong shape is no result, not a crash', () => {
+  const odd = [
+    devnet(4, 600, { processes: { node0: 1 }, blocks: 'fast', machine: { loadavg: 'high' } }),
+    devnet(7, 300, { processes: [null, 3, { name: 'node0', cpu_ms_per_tx: 'x' }], saved_at: 5, saved_load: 'x' }),
+    { id: 'consensus.scale', ops_per_s: 1, curve: { validators: 4 } },
+  ];
+  assert.is(goal(odd, 'e2e.devnet, 4 validators: validator CPU').ok, null);
+  assert.is(goal(odd, 'e2e.devnet, 4 validators: no round').ok, null);
+  const html = buildReport(new Map(odd.map((r, i) => [`k${i}`, r])), new Map());
+  assert.match(html, /How cost grows/);
 });
 
 test("the bounds sentences are the README's", () => {
