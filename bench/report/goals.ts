@@ -118,8 +118,20 @@ export function judgeGoals(list: BenchResult[]): Goal[] {
   const access = find(all, 'state.apply.access');
   const mixed = find(all, 'state.apply.mixed');
   const sat = 'r' in devnet ? fin(devnet.r.ops_per_s) : undefined;
-  const atRate = (v: number, r: BenchResult): string =>
-    `${n0(v)} ms at ${n0(fin(r.rate) ?? 0)} tx/s${sat === undefined ? '' : ` (half the saturation figure: ${n0(sat / 2)})`}`;
+  // The latency goal holds at half the saturation rate: a run well below it says so.
+  const atRate = (v: number, r: BenchResult): string => {
+    const offered = fin(r.rate) ?? 0;
+    const low = sat !== undefined && offered < 0.4 * sat ? '; offered well below half: rerun at half' : '';
+    return `${n0(v)} ms at ${n0(offered)} tx/s${sat === undefined ? '' : ` (half the saturation figure: ${n0(sat / 2)}${low})`}`;
+  };
+  const sync = find(all, 'p2p.sync');
+  // p2p.sync's goal is at its default chain (10 blocks of 5,000 txs): a smaller sync says little.
+  const syncSize =
+    'r' in sync && (fin(sync.r.blocks) ?? 10) * (fin(sync.r.block_txs) ?? 5000) !== 10 * 5000
+      ? {
+          missing: `no result at 10 blocks of 5,000 txs (measured at ${n0(fin(sync.r.blocks) ?? 10)} of ${n0(fin(sync.r.block_txs) ?? 5000)})`,
+        }
+      : sync;
   const tps = (v: number): string => `${n0(v)}/s`;
   return [
     figure(
@@ -221,6 +233,6 @@ export function judgeGoals(list: BenchResult[]): Goal[] {
       GOALS.smtVerify,
       tps,
     ),
-    figure(find(all, 'p2p.sync'), `p2p.sync ≥ ${n0(GOALS.sync)} tx/s`, 'ops_per_s', 'min', GOALS.sync, tps),
+    figure(syncSize, `p2p.sync ≥ ${n0(GOALS.sync)} tx/s (10 blocks of 5,000 txs)`, 'ops_per_s', 'min', GOALS.sync, tps),
   ];
 }

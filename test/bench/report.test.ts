@@ -118,7 +118,7 @@ test('goals: latency at half rate, e2e.single, state and sync at their sizes', (
     { id: 'state.apply.mixed', ops_per_s: 29_000, patients: 1_000_000, rss_mb: 900 },
     smt('state.smt.update', 1_000_000, 6000),
     smt('state.smt.prove', 1_000_000, 41_000),
-    { id: 'p2p.sync', ops_per_s: 25_000 },
+    { id: 'p2p.sync', ops_per_s: 25_000, blocks: 10, block_txs: 5000 },
   ];
   const p50 = goal(list, 'e2e.devnet at half the saturation rate: p50');
   assert.is(p50.ok, true);
@@ -136,6 +136,11 @@ test('goals: latency at half rate, e2e.single, state and sync at their sizes', (
   assert.is(goal(list, 'state.smt.prove').ok, true);
   assert.is(goal(list, 'state.smt.verify').ok, null);
   assert.is(goal(list, 'p2p.sync').ok, true);
+  const smallSync = goal([{ id: 'p2p.sync', ops_per_s: 90_000, blocks: 2, block_txs: 5000 }], 'p2p.sync');
+  assert.is(smallSync.ok, null);
+  assert.is(smallSync.detail, 'no result at 10 blocks of 5,000 txs (measured at 2 of 5,000)');
+  const slow = goal([devnet(4, 1000), devnet(4, 100, { mode: 'rate', rate: 100, p50_ms: 300 })], 'e2e.devnet at half');
+  assert.match(slow.detail, /offered well below half/);
 });
 
 /** The cells of the table that follows `heading` in the html, row by row. */
