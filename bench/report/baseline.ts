@@ -51,7 +51,8 @@ export const sizeOf = (id: string): Size | undefined =>
 export function sizeValue(r: BenchResult): number | undefined {
   const s = sizeOf(r.id);
   const v = s === undefined ? undefined : r[s.field];
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+  // Sizes are counts: anything else is no size (and never part of a file name).
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
 }
 
 export function baselineKey(r: BenchResult): string {

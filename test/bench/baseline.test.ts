@@ -44,9 +44,11 @@ test('another size gets its own key: v<validators>, k<keys loaded>, p<patients>;
   assert.is(baselineKey({ id: 'state.apply.access', ops_per_s: 1, patients: 200_000 }), 'state.apply.access.p200000');
 });
 
-test('a result that does not say its size keeps the plain key', () => {
+test('a result that does not say its size (or says a size that is no count) keeps the plain key', () => {
   assert.is(baselineKey({ id: 'state.smt.update', ops_per_s: 1, keys: 120_000 }), 'state.smt.update');
   assert.is(sizeValue({ id: 'e2e.devnet', ops_per_s: 1, validators: 'seven' }), undefined);
+  assert.is(baselineKey({ id: 'state.apply.access', ops_per_s: 1, patients: 1.5e3 + 0.5 }), 'state.apply.access');
+  assert.is(baselineKey({ id: 'e2e.devnet', ops_per_s: 1, validators: -3 }), 'e2e.devnet');
 });
 
 test('saving a 7-validator run leaves the 4-validator baseline; each run compares with its own size', () => {
