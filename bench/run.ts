@@ -4,7 +4,9 @@
  * Benchmarks live in bench/*.bench.ts, each exporting `benchmarks: Benchmark[]`.
  * An id selects exact matches or a prefix ("state." runs all state benchmarks).
  * Every run ends with a table against the baselines in bench/results/ (stderr);
- * --save makes this run's results the baselines; --report writes an HTML
+ * --save makes this run's results the baselines (bench/results/<key>.json, the
+ * key carrying the size when it is not the default: report/baseline.ts);
+ * --report writes an HTML
  * report (default bench/results/report.html) from this run over the baselines
  * (--report without ids runs nothing and renders the baselines).
  * --against <git ref> [--rounds n] alternates this build and <ref>'s in one
@@ -17,10 +19,9 @@ import { buildRef, childRunner, parseAgainst, runAgainst } from './against.js';
 import {
   baselineKey,
   loadAllBaselines,
-  loadBaseline,
   repoRoot,
   resultsDir,
-  rows,
+  runRows,
   saveBaseline,
   table,
 } from './report/baseline.js';
@@ -107,7 +108,7 @@ async function main(): Promise<void> {
         `${r.id}: ${Math.round(r.ops_per_s).toLocaleString('en-US')} ops/s${r.ratio !== undefined ? ` (ratio ${r.ratio})` : ''}`,
       );
   }
-  if (results.length > 0) log(`\n${table(results.flatMap((r) => rows(r, loadBaseline(baselineKey(r)))))}`);
+  if (results.length > 0) log(`\n${table(runRows(results))}`);
   if (flags.save) for (const r of results) log(`saved baseline ${saveBaseline(r)}`);
   if (flags.report !== undefined) {
     const file = typeof flags.report === 'string' ? flags.report : join(resultsDir(), 'report.html');

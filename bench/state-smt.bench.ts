@@ -41,6 +41,8 @@ interface Fixture {
   store: StateStore;
   keys: KeyList;
   prng: Prng;
+  /** Keys loaded before any benchmark ran (--keys): the size a result is saved under. */
+  loaded: number;
 }
 
 let fixture: Promise<Fixture> | undefined;
@@ -78,7 +80,7 @@ function load(log: BenchContext['log'], size: number): Promise<Fixture> {
         rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
       } catch {}
     });
-    return { db, store, keys, prng };
+    return { db, store, keys, prng, loaded: size };
   })();
   return fixture;
 }
@@ -151,6 +153,7 @@ export const benchmarks: Benchmark[] = [
         cpu_us_per_update: round((cpu.user + cpu.system) / updates, 1),
         main_thread_cpu_us_per_update: perOp(m0, m1, updates),
         keys: f.keys.length,
+        loaded_keys: f.loaded,
         block: BLOCK,
         rss_mb: rssMb(),
         depth: meanDepth(f),
@@ -177,6 +180,7 @@ export const benchmarks: Benchmark[] = [
         cpu_us_per_proof: round((cpu.user + cpu.system) / n, 1),
         main_thread_cpu_us_per_proof: perOp(m0, mainThreadCpuUs(), n),
         keys: f.keys.length,
+        loaded_keys: f.loaded,
         node_cache_hit_rate: hitRate(s0, f.store.nodeCacheStats()),
       };
     },
@@ -202,6 +206,7 @@ export const benchmarks: Benchmark[] = [
         id: 'state.smt.verify',
         ops_per_s: round((cases.length * reps) / s),
         keys: f.keys.length,
+        loaded_keys: f.loaded,
         sha_probe: sha256.length,
       };
     },

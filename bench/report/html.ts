@@ -1,26 +1,23 @@
 /**
  * `npm run bench -- --report [file]`: one self-contained HTML file (inline
- * SVG, no scripts) with the e2e throughput over time, the latency
- * distributions, the benchmarks against their limits, and the goals.
+ * SVG, no scripts) with issue 18's goals (goals.ts), how cost grows with
+ * validators and state (curves.ts), the e2e throughput over time, the
+ * latency distributions and the benchmarks against their limits.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import type { BenchResult } from '../types.js';
 import { type Row, rows, type Saved } from './baseline.js';
+import { curvesSection } from './curves.js';
+import { GOALS, judgeGoals } from './goals.js';
 import { CHART_CSS, histogram, lineChart, ratioBars } from './svg.js';
-
-/** The issue's goals on the 2-core machine (issue 7). */
-export const GOALS = {
-  devnetOps: 2500,
-  ratio: 0.7,
-  p50Ms: 1000,
-  p99Ms: 3000,
-} as const;
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const n0 = (x: unknown): string =>
   typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: 0 }) : '—';
+/** A field that should be an array, as one (a hand-edited result must not break the report). */
+const arr = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
 const n2 = (x: unknown): string => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(2) : '—');
 
 interface Entry {
@@ -30,79 +27,39 @@ interface Entry {
   fresh: boolean;
 }
 
-function goalLine(label: string, ok: boolean | null, detail: string): string {
-  const mark =
+function goalsTable(list: BenchResult[]): string {
+  const mark = (ok: boolean | null): string =>
     ok === null
       ? '<span class="na">no result</span>'
       : ok
         ? '<span class="ok">met</span>'
         : '<span class="bad">not met</span>';
-  return `<tr><td>${esc(label)}</td><td>${mark}</td><td>${esc(detail)}</td></tr>`;
-}
-
-function goals(by: Map<string, Entry>): string {
-  const dev = by.get('e2e.devnet')?.r;
-  const rate = by.get('e2e.devnet.rate')?.r;
-  const single = by.get('e2e.single')?.r;
-  const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
-  const lines: string[] = [];
-  const ops = num(dev?.ops_per_s);
-  lines.push(
-    goalLine(
-      `≥ ${GOALS.devnetOps.toLocaleString('en-US')} finalized tx/s with 4 validators`,
-      ops === null ? null : ops >= GOALS.devnetOps,
-      ops === null ? '' : `${n0(ops)} tx/s (${((ops / GOALS.devnetOps) * 100).toFixed(0)} % of the goal)`,
-    ),
-  );
-  const ratio = num(dev?.ratio);
-  lines.push(
-    goalLine(
-      `4 validators: ratio to the verify limit ≥ ${GOALS.ratio}`,
-      ratio === null ? null : ratio >= GOALS.ratio,
-      ratio === null ? '' : `${n2(ratio)} of ${n0(dev?.limit_ops_per_s)} tx/s`,
-    ),
-  );
-  const p50 = rate === undefined ? null : num(rate.p50_ms);
-  const p99 = rate === undefined ? null : num(rate.p99_ms);
-  lines.push(
-    goalLine(
-      `p50 ≤ ${GOALS.p50Ms} ms at half load`,
-      rate === undefined ? null : p50 !== null && p50 <= GOALS.p50Ms,
-      rate === undefined ? '' : `${n0(p50)} ms at ${n0(rate.rate)} tx/s`,
-    ),
-  );
-  lines.push(
-    goalLine(
-      `p99 ≤ ${GOALS.p99Ms} ms at half load`,
-      rate === undefined ? null : p99 !== null && p99 <= GOALS.p99Ms,
-      rate === undefined ? '' : `${n0(p99)} ms at ${n0(rate.rate)} tx/s`,
-    ),
-  );
-  const sr = num(single?.ratio);
-  lines.push(
-    goalLine(
-      `1 validator: ratio to the all-core verify limit ≥ ${GOALS.ratio}`,
-      sr === null ? null : sr >= GOALS.ratio,
-      sr === null ? '' : `${n2(sr)}: ${n0(single?.ops_per_s)} of ${n0(single?.limit_ops_per_s)} tx/s`,
-    ),
+  const lines = judgeGoals(list).map(
+    (g) => `<tr><td>${esc(g.label)}</td><td>${mark(g.ok)}</td><td>${esc(g.detail)}</td></tr>`,
   );
   return `<table class="goals"><tr><th>goal</th><th></th><th>measured</th></tr>${lines.join('')}</table>`;
 }
 
 function e2eSection(e: Entry): string {
   const r = e.r;
+  const name = `${r.id}${typeof r.validators === 'number' ? `, ${r.validators} validator${r.validators === 1 ? '' : 's'}` : ''}`;
   const series = r.series as { finalized_per_s?: number[]; warmup_s?: number } | undefined;
-  const per = series?.finalized_per_s ?? [];
+  const per = arr(series?.finalized_per_s) as number[];
   const hlines = [];
   if (typeof r.limit_ops_per_s === 'number')
     hlines.push({ y: r.limit_ops_per_s, label: `verify limit ${n0(r.limit_ops_per_s)}`, color: '#7d3c98' });
-  if (r.id === 'e2e.devnet' && r.mode !== 'rate')
-    hlines.push({ y: GOALS.devnetOps, label: `goal ${n0(GOALS.devnetOps)}`, color: '#c0392b' });
+  const goalRatio = r.id === 'e2e.single' ? GOALS.singleRatio : GOALS.devnetRatio;
+  if (r.mode !== 'rate' && typeof r.limit_ops_per_s === 'number')
+    hlines.push({
+      y: goalRatio * r.limit_ops_per_s,
+      label: `goal ${goalRatio} × limit`,
+      color: '#c0392b',
+    });
   if (r.mode === 'rate' && typeof r.rate === 'number')
     hlines.push({ y: r.rate, label: `offered ${n0(r.rate)}/s`, color: '#27ae60' });
   const warm = series?.warmup_s ?? 0;
   const line = lineChart({
-    title: `${r.id}${r.mode === 'rate' ? ` at ${n0(r.rate)} tx/s` : ' (saturation)'}: finalized tx/s over time`,
+    title: `${name}${r.mode === 'rate' ? ` at ${n0(r.rate)} tx/s` : ' (saturation)'}: finalized tx/s over time`,
     values: per,
     shadeUntil: warm,
     shadeFrom: warm + (typeof r.seconds === 'number' ? r.seconds : per.length),
@@ -114,15 +71,17 @@ function e2eSection(e: Entry): string {
     { x: Number(r.p99_ms ?? 0), label: `p99 ${n0(r.p99_ms)} ms`, color: '#c0392b' },
   ].filter((m) => m.x > 0);
   if (r.mode === 'rate') {
-    markers.push({ x: GOALS.p50Ms, label: 'goal p50', color: '#888' });
-    markers.push({ x: GOALS.p99Ms, label: 'goal p99', color: '#888' });
-  }
+    markers.push({ x: GOALS.rateP50Ms, label: 'goal p50', color: '#888' });
+    markers.push({ x: GOALS.rateP99Ms, label: 'goal p99', color: '#888' });
+  } else if (r.id === 'e2e.single') markers.push({ x: GOALS.singleP99Ms, label: 'goal p99', color: '#888' });
   const hist = histogram({
-    title: `${r.id}: submit → finality latency (WS finalized events)`,
-    buckets: (r.latency_hist as Array<[number, number]>) ?? [],
+    title: `${name}: submit → finality latency (WS finalized events)`,
+    buckets: arr(r.latency_hist) as Array<[number, number]>,
     markers,
   });
-  const procs = (r.processes as Array<{ name: string; cpu_pct?: number; rss_mb?: number }> | undefined) ?? [];
+  const procs = arr(r.processes).filter(
+    (p): p is { name?: string; cpu_pct?: number; rss_mb?: number } => typeof p === 'object' && p !== null,
+  );
   const m = r.machine as { cpu?: string; cores?: number; loadavg?: number[] } | undefined;
   const facts = [
     ['finalized tx/s', n0(r.ops_per_s)],
@@ -135,11 +94,11 @@ function e2eSection(e: Entry): string {
     ],
     ['height', n0(r.height)],
     ['per process CPU % / RSS MB', procs.map((p) => `${p.name} ${n0(p.cpu_pct)}% / ${n0(p.rss_mb)}`).join(', ')],
-    ['load average (end)', (m?.loadavg ?? []).join(' ')],
+    ['load average (end)', arr(m?.loadavg).join(' ')],
     ['receipts sampled', JSON.stringify(r.receipts ?? {})],
     ['saved', `${r.saved_at ?? (e.fresh ? 'this run' : '')}${r.commit ? ` @ ${r.commit}` : ''}`],
   ];
-  return `<section><h2>${esc(r.id)}${r.mode === 'rate' ? ` at ${n0(r.rate)} tx/s` : ' (saturation)'}${e.fresh ? ' <small>this run</small>' : ''}</h2>
+  return `<section><h2>${esc(name)}${r.mode === 'rate' ? ` at ${n0(r.rate)} tx/s` : ' (saturation)'}${e.fresh ? ' <small>this run</small>' : ''}</h2>
 <div class="charts">${line}${hist}</div>
 <table class="facts">${facts.map(([k, v]) => `<tr><th>${esc(k as string)}</th><td>${esc(v as string)}</td></tr>`).join('')}</table></section>`;
 }
@@ -180,7 +139,6 @@ export function buildReport(fresh: Map<string, BenchResult>, baselines: Map<stri
     const base = baselines.get(key);
     return { key, r: (f ?? base) as Saved, base: f ? base : undefined, fresh: f !== undefined };
   });
-  const by = new Map(entries.map((e) => [e.key, e]));
   const e2e = entries.filter((e) => e.r.id.startsWith('e2e.'));
   const limited = entries.filter((e) => typeof e.r.ratio === 'number');
   const bars = ratioBars({
@@ -190,7 +148,7 @@ export function buildReport(fresh: Map<string, BenchResult>, baselines: Map<stri
       ratio: e.r.ratio as number,
       note: `${n2(e.r.ratio)} · ${n0(e.r.ops_per_s)} of ${n0(e.r.limit_ops_per_s)}/s`,
     })),
-    goal: GOALS.ratio,
+    goal: GOALS.devnetRatio,
   });
   const allRows = entries.flatMap((e) => rows(e.r, e.base));
   const m = e2e[0]?.r.machine as { cpu?: string; cores?: number; node?: string } | undefined;
@@ -204,12 +162,16 @@ table.runs td:nth-child(n+3) { text-align: right; font-variant-numeric: tabular-
 tr.reg td { background: #fdecea; }
 .ok { color: #1e8449; font-weight: 600; } .bad { color: #c0392b; font-weight: 600; } .na { color: #888; }
 .charts { display: flex; flex-wrap: wrap; } table.facts th { font-weight: normal; color: #555; }
+h3 { font-size: 15px; margin: 18px 0 4px; } p.bounds { max-width: 900px; color: #333; }
+pre { background: #fff; border: 1px solid #e3e3e3; padding: 6px 10px; font-size: 12px; }
+table.curve td:nth-child(n+2) { font-variant-numeric: tabular-nums; }
 ${CHART_CSS}</style></head><body>
 <h1>MedChain benchmarks</h1>
 <div>${esc(machine)} · generated ${esc(new Date().toISOString())} · load average now ${loadavg()
     .map((x) => x.toFixed(2))
     .join(' ')}</div>
-<h2>Goals (issue 7, this 2-core machine)</h2>${goals(by)}
+<h2>Goals (issue 18, this 2-core machine)</h2>${goalsTable(entries.map((e) => e.r))}
+${curvesSection(entries.map((e) => e.r))}
 ${e2e.map(e2eSection).join('\n')}
 <section><h2>Against the limits</h2>${bars}</section>
 ${profileSection(entries)}

@@ -4,11 +4,13 @@ const esc = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const fmt = (x: number): string =>
-  Math.abs(x) >= 10_000
-    ? `${Math.round(x / 1000)}k`
-    : Math.abs(x) >= 1000
-      ? `${(x / 1000).toFixed(1)}k`
-      : `${+x.toFixed(2)}`;
+  Math.abs(x) >= 1_000_000
+    ? `${+(x / 1_000_000).toFixed(2)}M`
+    : Math.abs(x) >= 10_000
+      ? `${Math.round(x / 1000)}k`
+      : Math.abs(x) >= 1000
+        ? `${(x / 1000).toFixed(1)}k`
+        : `${+x.toFixed(2)}`;
 
 /** 1, 2, 5 × 10^k ticks covering [0, max]. */
 function ticks(max: number, n = 5): number[] {
@@ -94,6 +96,56 @@ export function lineChart(o: {
   return wrap(f, s);
 }
 
+export interface Series {
+  label: string;
+  points: Array<[number, number]>;
+  color: string;
+}
+
+/**
+ * A cost curve: y against a size x (validators, keys) for one or more series,
+ * each point marked and the x ticks at the points' own sizes; logX for sizes
+ * that span decades (100k to 10M keys).
+ */
+export function xyChart(o: {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: Series[];
+  logX?: boolean;
+  w?: number;
+  h?: number;
+}): string {
+  const f = frame(o.w ?? 540, o.h ?? 250);
+  const iw = f.w - f.left - f.right;
+  const ih = f.h - f.top - f.bottom;
+  const series = o.series.filter((s) => s.points.length > 0);
+  const pts = series.flatMap((s) => s.points);
+  const xs = [...new Set(pts.map((p) => p[0]))].sort((a, b) => a - b);
+  const tx = (v: number): number => (o.logX ? Math.log10(Math.max(v, 1e-9)) : v);
+  const lo = o.logX ? tx((xs[0] ?? 1) / 1.5) : 0;
+  const hi = Math.max(lo + 1e-9, o.logX ? tx((xs[xs.length - 1] ?? 1) * 1.5) : (xs[xs.length - 1] ?? 1) * 1.05);
+  const yMax = Math.max(1e-9, ...pts.map((p) => p[1])) * 1.1;
+  const x = (v: number): number => f.left + ((tx(v) - lo) / (hi - lo)) * iw;
+  const y = (v: number): number => f.top + ih - (v / yMax) * ih;
+  let s = axes(
+    f,
+    o.title,
+    xs.map((v) => [x(v), fmt(v)]),
+    yMax,
+    o.xLabel,
+    o.yLabel,
+  );
+  for (const [k, se] of series.entries()) {
+    const line = se.points.map(([a, b]) => `${x(a).toFixed(1)},${y(b).toFixed(1)}`).join(' ');
+    s += `<polyline points="${line}" stroke="${se.color}" class="cv"/>`;
+    for (const [a, b] of se.points)
+      s += `<circle cx="${x(a).toFixed(1)}" cy="${y(b).toFixed(1)}" r="3" fill="${se.color}"/>`;
+    s += `<text x="${f.left + 8}" y="${f.top + 12 + 13 * k}" fill="${se.color}" class="lg">${esc(se.label)}</text>`;
+  }
+  return wrap(f, s);
+}
+
 /** A latency histogram (count per ms of bucket, so uneven buckets compare) with percentile and goal markers. */
 export function histogram(o: {
   title: string;
@@ -162,8 +214,10 @@ svg .sm { font: 11px system-ui, sans-serif; fill: #333; }
 svg .g { stroke: #eee; }
 svg .a { stroke: #999; }
 svg .ln { fill: none; stroke: #2471a3; stroke-width: 2; }
+svg .cv { fill: none; stroke-width: 2; }
 svg .hl { stroke-width: 1.5; stroke-dasharray: 5 4; }
 svg .hlt { font: 11px system-ui, sans-serif; text-anchor: end; }
+svg .lg { font: 600 11px system-ui, sans-serif; }
 svg .sh { fill: #f4f4f4; }
 svg .bar { fill: #5499c7; }
 svg .bar.bad { fill: #e59866; }
