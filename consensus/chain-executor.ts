@@ -83,6 +83,8 @@ export class ChainExecutor implements Executor {
   /** Bodies that passed the body check, by header hash. */
   private readonly checked = new Map<string, { bytes: Uint8Array; txs: Tx[] }>();
   private readonly budget: BlockBudget;
+  /** When the last commit finished, if txs were waiting then (the next height starts busy). */
+  private busySince: number | undefined;
 
   constructor(private readonly d: ChainExecutorDeps) {
     this.budget =
@@ -96,6 +98,13 @@ export class ChainExecutor implements Executor {
     const exec = this.d.chain.execute(time, proposer, txs, opts);
     this.budget.observe(txs.length, performance.now() - t0);
     return exec;
+  }
+
+  /** Commit-to-commit time of a height that started with txs waiting, for the block budget. */
+  private timeHeight(txs: number): void {
+    const now = performance.now();
+    if (this.busySince !== undefined) this.budget.observeInterval(txs, now - this.busySince);
+    this.busySince = this.d.mempool.size > 0 ? now : undefined;
   }
 
   /** Header hash after the body check (see Executor.hashBlock); keeps the decoded txs for execution. */
@@ -194,6 +203,7 @@ export class ChainExecutor implements Executor {
     this.prepared.clear();
     this.checked.clear();
     mempool.update(p.exec.txs, p.block.header.time);
+    this.timeHeight(p.exec.txs.length);
     this.d.onCommitted?.({ block: p.block, exec: p.exec, cert });
     return { nextValidatorSet: toValidatorSet(chain.validators), blockTime: p.block.header.time };
   }

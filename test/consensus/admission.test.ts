@@ -301,4 +301,23 @@ test("a proposal's tx verified by a validator is not verified again (another rou
   for (const n of [proposer, validator]) await n.chain.close();
 });
 
+test('a height is timed for the block budget only when txs were already waiting at the previous commit', async () => {
+  const budget = new BlockBudget({ ...defaultBlockBudgetOptions, initialTxs: 2, minTxs: 1, minSampleTxs: 1 });
+  const n = await node({}, true, budget);
+  const alice = await registered(n.chain, 'alice');
+  const next = async (): Promise<void> => {
+    const height = n.chain.head.height + 1;
+    const { block, hash } = await n.executor.buildBlock(height, 0, n.chain.head.time + 1000);
+    await n.executor.commit(height, block, { height, round: 0, blockHash: hash, signatures: [] });
+  };
+  await n.mempool.addMany([grant(n.chain, alice).bytes]);
+  await next(); // the pool is empty after it: the next height starts idle
+  await n.mempool.addMany([grant(n.chain, alice).bytes, grant(n.chain, alice).bytes, grant(n.chain, alice).bytes]);
+  await next(); // its height began idle (waiting for txs): not a cost; 1 tx still waits after it
+  assert.is(budget.intervalMsPerTxEstimate, undefined);
+  await next(); // began with txs waiting: timed
+  assert.ok(budget.intervalMsPerTxEstimate !== undefined);
+  await n.chain.close();
+});
+
 test.run();

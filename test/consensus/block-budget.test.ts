@@ -64,4 +64,44 @@ test('property: the cap is always an integer within [min(minTxs, max), max]', ()
   );
 });
 
+test('a height that takes longer than targetIntervalMs commit to commit caps blocks below what execution alone allows', () => {
+  const b = new BlockBudget({ ...opts, targetIntervalMs: 1000 });
+  b.observe(1000, 100); // 0.1 ms per tx executed: 10,000 would fit targetMs
+  b.observe(2000, 200);
+  b.observe(4000, 400);
+  assert.is(b.cap(100_000), 8000);
+  b.observeInterval(4000, 8000); // but a height of 4,000 took 8 s: 2 ms per tx
+  assert.is(b.cap(100_000), 500);
+  assert.is(b.intervalMsPerTxEstimate, 2);
+});
+
+test('heights costing F + n·c ms converge to blocks whose height lasts about targetIntervalMs', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 600 }), // fixed cost of a height (votes, commit), ms
+      fc.double({ min: 0.05, max: 5, noNaN: true }), // cost per tx, ms
+      (fixed, perTx) => {
+        const b = new BlockBudget({ ...opts, targetMs: 1e9, targetIntervalMs: 1000, minTxs: 50, minSampleTxs: 1 });
+        let n = 0;
+        for (let i = 0; i < 60; i++) {
+          n = b.cap(1_000_000);
+          b.observe(n, n * 0.01);
+          b.observeInterval(n, fixed + n * perTx);
+        }
+        const took = fixed + n * perTx;
+        // At the floor (minTxs) a slow machine may exceed the target; otherwise within 10 % of it.
+        return n === 50 ? fixed + 50 * perTx >= 900 : took >= 900 && took <= 1100;
+      },
+    ),
+  );
+});
+
+test('interval samples of tiny heights or bad durations are ignored', () => {
+  const b = new BlockBudget(opts);
+  b.observeInterval(10, 1000);
+  b.observeInterval(1000, -1);
+  b.observeInterval(1000, Number.NaN);
+  assert.is(b.intervalMsPerTxEstimate, undefined);
+});
+
 test.run();
