@@ -21,21 +21,10 @@ export class MerkleError extends MedchainError<MerkleErrorCode> {}
 const H = 32;
 export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array(0));
 
-// A reused buffer for 0x00 || d: a fresh one per leaf (txs ~200 B, receipts) is an off-heap
-// allocation for the GC to track and sweep, two per tx in every block (issue 18).
-const LEAF_SCRATCH_MAX = 64 * 1024;
-let leafScratch = new Uint8Array(512);
-
 export function leafHash(data: Uint8Array): Uint8Array {
-  const n = 1 + data.length;
-  if (n > LEAF_SCRATCH_MAX) {
-    const buf = new Uint8Array(n);
-    buf.set(data, 1); // buf[0] = 0x00
-    return sha256(buf);
-  }
-  if (n > leafScratch.length) leafScratch = new Uint8Array(Math.min(LEAF_SCRATCH_MAX, 2 * n));
-  leafScratch.set(data, 1); // leafScratch[0] stays 0x00; hashing is synchronous
-  return sha256(leafScratch.subarray(0, n));
+  const buf = new Uint8Array(1 + data.length);
+  buf.set(data, 1); // buf[0] = 0x00
+  return sha256(buf);
 }
 
 // Hashing is synchronous, so one scratch buffer serves every node hash.

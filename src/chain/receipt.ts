@@ -61,32 +61,11 @@ const encodeGeneric = (r: Receipt): Uint8Array =>
 const byLengthThenBytes = (a: string, b: string): number =>
   a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
 
-/**
- * In place, allocating nothing (Array.prototype.sort takes a work copy on every call: a
- * per-event allocation on the block execution path). Event attrs have a handful of keys;
- * insertion sort gives the same order as any sort, the keys being distinct.
- */
-function sortKeys(keys: string[]): void {
-  if (keys.length > 16) {
-    keys.sort(byLengthThenBytes);
-    return;
-  }
-  for (let i = 1; i < keys.length; i++) {
-    const k = keys[i] as string;
-    let j = i - 1;
-    while (j >= 0 && byLengthThenBytes(keys[j] as string, k) > 0) {
-      keys[j + 1] = keys[j] as string;
-      j--;
-    }
-    keys[j + 1] = k;
-  }
-}
-
 /** Writes attrs as a canonical CBOR map; false (nothing usable written) when it needs the generic encoder. */
 function writeAttrs(attrs: Record<string, EventValue>): boolean {
   const keys = Object.keys(attrs);
   for (const k of keys) if (!isAscii(k)) return false;
-  sortKeys(keys);
+  keys.sort(byLengthThenBytes);
   head(5, keys.length);
   for (const k of keys) {
     text(k);

@@ -41,7 +41,7 @@ const key = fc.oneof(
 );
 const event: fc.Arbitrary<ChainEvent> = fc.record({
   type: fc.oneof(fc.constantFrom('access', 'consent.granted'), fc.string({ maxLength: 30 })),
-  // up to 24 keys: the small-map sort (up to 16) and the general one
+  // up to 24 keys: bigger maps than events carry today
   attrs: fc.dictionary(key, value, { maxKeys: 24 }),
 });
 const receipt: fc.Arbitrary<Receipt> = fc.record({
