@@ -1,3 +1,4 @@
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 /** Runs `fn` (which does `batch` operations per call) until `ms` elapse; returns ops/s. */
 export async function opsPerSecond(fn: () => unknown | Promise<unknown>, batch: number, ms = 1000): Promise<number> {
   const start = process.hrtime.bigint();
@@ -32,3 +33,47 @@ export const round = (x: number, digits = 0): number => {
 };
 
 export const rssMb = (): number => round(process.memoryUsage().rss / 1048576, 1);
+
+/**
+ * Main-thread GC pauses (PerformanceObserver 'gc' entries) that start inside
+ * the intervals passed to `count`: scavenges (minor) and the rest (mark-compact,
+ * incremental steps, weak callbacks). Entries arrive asynchronously, so `stop`
+ * waits a turn and takes what is still buffered.
+ */
+export function gcMeter(): {
+  count(from: number, to: number): void;
+  stop(): Promise<{ minorMs: number; otherMs: number; minor: number; other: number }>;
+} {
+  const entries: { start: number; ms: number; minor: boolean }[] = [];
+  const take = (list: PerformanceEntry[]): void => {
+    for (const e of list) {
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      entries.push({ start: e.startTime, ms: e.duration, minor: kind === constants.NODE_PERFORMANCE_GC_MINOR });
+    }
+  };
+  const obs = new PerformanceObserver((list) => take(list.getEntries()));
+  obs.observe({ entryTypes: ['gc'] });
+  const spans: [number, number][] = [];
+  return {
+    count(from, to) {
+      spans.push([from, to]);
+    },
+    async stop() {
+      await new Promise((r) => setTimeout(r, 0));
+      take(obs.takeRecords());
+      obs.disconnect();
+      const out = { minorMs: 0, otherMs: 0, minor: 0, other: 0 };
+      for (const e of entries) {
+        if (!spans.some(([a, b]) => e.start >= a && e.start < b)) continue;
+        if (e.minor) {
+          out.minorMs += e.ms;
+          out.minor++;
+        } else {
+          out.otherMs += e.ms;
+          out.other++;
+        }
+      }
+      return out;
+    },
+  };
+}

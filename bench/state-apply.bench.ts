@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { defaultChainParams, type Genesis, identityId } from '../src/chain/genesis.js';
 import { assembleTx, encodeTxPayload, type Tx, type TxFields } from '../src/chain/tx.js';
@@ -21,7 +21,7 @@ import { EMPTY_ROOT } from '../state/smt/node.js';
 import { type StagedState, type StateChange, StateStore } from '../state/state-store.js';
 import { type BatchOp, type Db, openDb } from '../state/store/db.js';
 import { Prng, tempDir } from './fixtures.js';
-import { round, rssMb } from './measure.js';
+import { gcMeter, round, rssMb } from './measure.js';
 import type { BenchContext, Benchmark, BenchResult } from './types.js';
 
 /**
@@ -425,6 +425,7 @@ async function run(ctx: BenchContext, id: string, make: (f: Fixture) => Tx): Pro
   let warm = prefetch(txs);
   // Process CPU (all threads: LevelDB's included) is robust where wall time is not, on a shared machine.
   let cpuUs = 0;
+  const gcm = gcMeter();
   const cpuNow = (): number => {
     const u = process.cpuUsage();
     return u.user + u.system;
@@ -458,6 +459,8 @@ async function run(ctx: BenchContext, id: string, make: (f: Fixture) => Tx): Pro
     await write;
     f.store.advance(exec.staged);
     const t3 = performance.now();
+    gcm.count(t0, t1);
+    gcm.count(t1b, t3);
     cpuUs += cpuNow() - c0 - (c1b - c1);
     if (digest !== undefined) digest = chainDigest(digest, exec.stateRoot, exec.txRoot, exec.eventsRoot, ops);
     // Building the next block's txs is load generation, not apply: not counted.
@@ -478,6 +481,8 @@ async function run(ctx: BenchContext, id: string, make: (f: Fixture) => Tx): Pro
     f.height++;
     f.time += 1000;
   }
+  const gcs = await gcm.stop();
+  const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
   return {
     id,
     ops_per_s: round(n / (ms / 1000)),
@@ -491,6 +496,12 @@ async function run(ctx: BenchContext, id: string, make: (f: Fixture) => Tx): Pro
     exec_ms_per_block: round(phase.exec / blocks, 1),
     ops_ms_per_block: round(phase.ops / blocks, 1),
     commit_ms_per_block: round(phase.commit / blocks, 1),
+    // Main-thread GC pauses in the measured time (block building excluded), and the young generation's size.
+    gc_pct: round((100 * (gcs.minorMs + gcs.otherMs)) / ms, 1),
+    gc_minor_ms_per_block: round(gcs.minorMs / blocks, 1),
+    gc_other_ms_per_block: round(gcs.otherMs / blocks, 1),
+    scavenges_per_block: round(gcs.minor / blocks, 1),
+    new_space_mb: round((newSpace?.space_size ?? 0) / 1048576, 1),
     load_ms: f.loadMs,
     ...(digest === undefined ? {} : { digest: toHex(digest) }),
     ...memory(),

@@ -210,6 +210,21 @@ test('property: root and every proof equal the reference model for 0..300 leaves
   );
 });
 
+test('leafHash is sha256(0x00 || d) for leaves of any size, in any order, up to past 64 KiB', () => {
+  const sizes = [0, 1, 511, 512, 2000, 3, 70_000, 5, 65_535, 65_536, 1, 40_000, 7];
+  for (const [k, n] of sizes.entries()) {
+    const d = new Uint8Array(n).map((_, i) => (i * 31 + k) & 0xff);
+    assert.is(toHex(leafHash(d)), toHex(h(Uint8Array.of(0), d)), `leaf of ${n} bytes`);
+  }
+  fc.assert(
+    fc.property(fc.array(fc.uint8Array({ maxLength: 3000 }), { maxLength: 20 }), (leaves) => {
+      for (const d of leaves) assert.is(toHex(leafHash(d)), toHex(h(Uint8Array.of(0), d)));
+      assert.is(toHex(merkleRoot(leaves)), toHex(refMth(leaves)));
+    }),
+    { numRuns: 100 },
+  );
+});
+
 test('10,000 leaves: tree root equals merkleRoot and sampled proofs verify', () => {
   const leaves = Array.from({ length: 10_000 }, (_, i) => Uint8Array.of(i & 0xff, i >> 8, 7));
   const tree = MerkleTree.fromLeaves(leaves);

@@ -41,7 +41,8 @@ const key = fc.oneof(
 );
 const event: fc.Arbitrary<ChainEvent> = fc.record({
   type: fc.oneof(fc.constantFrom('access', 'consent.granted'), fc.string({ maxLength: 30 })),
-  attrs: fc.dictionary(key, value, { maxKeys: 8 }),
+  // up to 24 keys: bigger maps than events carry today
+  attrs: fc.dictionary(key, value, { maxKeys: 24 }),
 });
 const receipt: fc.Arbitrary<Receipt> = fc.record({
   txHash: fc.uint8Array({ minLength: 32, maxLength: 32 }),
