@@ -1,5 +1,5 @@
 /**
- * "How cost grows": issue 18's three scaling curves drawn from the saved
+ * "How cost grows": the three scaling curves drawn from the saved
  * results. consensus.scale carries its whole curve in one result; the state
  * and e2e curves are the saved results of one id at several sizes (keys
  * e2e.devnet.v7, state.smt.update.k3000000: see baseline.ts). A curve with

@@ -109,7 +109,7 @@ function validatorCpu(found: Found, label: string): Goal {
 const rss = (v: number, r: BenchResult): string =>
   `${n0(v)} MB after a full GC (peak ${at(r, 'rss_peak_mb') === undefined ? '—' : n0(at(r, 'rss_peak_mb') as number)} MB)`;
 
-/** Judges every goal of issue 18 from results by baseline key (fresh results over saved ones). */
+/** Judges every performance goal from results by baseline key (fresh results over saved ones). */
 export function judgeGoals(list: BenchResult[]): Goal[] {
   const all = new Map(list.map((r) => [baselineKey(r), r]));
   const devnet = find(all, 'e2e.devnet');

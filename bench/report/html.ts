@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --report [file]`: one self-contained HTML file (inline
- * SVG, no scripts) with issue 18's goals (goals.ts), how cost grows with
+ * SVG, no scripts) with the performance goals (goals.ts), how cost grows with
  * validators and state (curves.ts), the e2e throughput over time, the
  * latency distributions and the benchmarks against their limits.
  */
@@ -170,7 +170,7 @@ ${CHART_CSS}</style></head><body>
 <div>${esc(machine)} · generated ${esc(new Date().toISOString())} · load average now ${loadavg()
     .map((x) => x.toFixed(2))
     .join(' ')}</div>
-<h2>Goals (issue 18, this 2-core machine)</h2>${goalsTable(entries.map((e) => e.r))}
+<h2>Performance goals (this 2-core machine)</h2>${goalsTable(entries.map((e) => e.r))}
 ${curvesSection(entries.map((e) => e.r))}
 ${e2e.map(e2eSection).join('\n')}
 <section><h2>Against the limits</h2>${bars}</section>

@@ -209,7 +209,7 @@ test('report from a temporary results dir: the curves with their points in order
     assert.is((html.match(/<polyline[^>]*class="cv"/g) ?? []).length, 4);
     for (const b of Object.values(BOUNDS)) assert.ok(html.includes(b), b.slice(0, 40));
     // Goals: issue 18's, judged from these results.
-    const goals = tableAfter(html, 'Goals (issue 18');
+    const goals = tableAfter(html, 'Performance goals (');
     assert.ok(
       goals.some(
         (r) => r[0]?.startsWith('e2e.devnet, 4 validators, saturation: ratio') && /class="ok">met</.test(r[1] ?? ''),
