@@ -16,6 +16,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fieldAt } from './measure.js';
 import type { BenchResult } from './types.js';
 
 export type Build = 'old' | 'new';
@@ -102,16 +103,8 @@ export interface Comparison {
   median_ratio: number;
 }
 
-/** The figure at a dotted path (blocks.max_interval_ms), when it is a finite number. */
-function at(r: BenchResult, path: string): number | undefined {
-  let v: unknown = r;
-  for (const p of path.split('.'))
-    v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[p] : undefined;
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
 const numbers = (rs: BenchResult[], f: string): number[] =>
-  rs.map((r) => at(r, f)).filter((v): v is number => v !== undefined);
+  rs.map((r) => fieldAt(r, f)).filter((v): v is number => v !== undefined);
 
 /** Pairs the runs of each benchmark round by round (one result per id per run). */
 export function compare(runs: { build: Build; results: BenchResult[] }[], fields: string[] = []): Comparison[] {

@@ -77,3 +77,11 @@ export function gcMeter(): {
     },
   };
 }
+
+/** The figure at a dotted path of a result (blocks.max_interval_ms), when it is a finite number. */
+export function fieldAt(r: object, path: string): number | undefined {
+  let v: unknown = r;
+  for (const p of path.split('.'))
+    v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[p] : undefined;
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}

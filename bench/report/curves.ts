@@ -5,9 +5,11 @@
  * e2e.devnet.v7, state.smt.update.k3000000: see baseline.ts). A curve with
  * fewer than two points prints the runs that would draw it.
  */
+
+import { fieldAt as at } from '../measure.js';
 import type { BenchResult } from '../types.js';
 import { baselineKey, type Saved, sizeValue } from './baseline.js';
-import { at, validatorProcs } from './goals.js';
+import { validatorProcs } from './goals.js';
 import { xyChart } from './svg.js';
 
 /** What bounds each curve: the README's sentences (test/bench/report.test.ts keeps them equal). */

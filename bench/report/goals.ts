@@ -3,6 +3,8 @@
  * saved (or fresh) results. A goal whose result is missing, lacks the
  * figure, or was measured at another size is "no result" (null), never met.
  */
+
+import { fieldAt as at } from '../measure.js';
 import type { BenchResult } from '../types.js';
 import { baselineKey, sizeOf, sizeValue } from './baseline.js';
 
@@ -36,14 +38,6 @@ export interface Goal {
 const fin = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
 const n0 = (x: number): string => x.toLocaleString('en-US', { maximumFractionDigits: 0 });
 const n2 = (x: number): string => x.toLocaleString('en-US', { maximumFractionDigits: 2 });
-
-/** The figure at a dotted path (blocks.max_interval_ms). */
-export function at(r: BenchResult, path: string): number | undefined {
-  let v: unknown = r;
-  for (const p of path.split('.'))
-    v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[p] : undefined;
-  return fin(v);
-}
 
 type Found = { r: BenchResult } | { missing: string };
 
