@@ -19,7 +19,7 @@ export const BOUNDS = {
   state:
     'What bounds it: up to about 1M keys the whole tree fits the 256 MiB node cache, and the cost per update grows with depth and with the work off the main thread (LevelDB compaction, GC helpers); beyond about 2M keys the tree outgrows the cache and every miss is a synchronous LevelDB read, so the cost grows with the miss rate.',
   devnet:
-    'What bounds it here: every validator re-executes every block on the same two cores, so each gets 12–30 % of a core and a proposal of thousands of txs outlasts the round timeouts (rounds 1–2, intervals of 14–19 s); at 10 validators no block was committed once load began.',
+    'What bounds it here: every validator re-executes every block and judges every tx on the same two cores, so CPU per tx rises with the number of validators (each gets 2/n of a core) and the finalized rate falls about as 1/n; blocks sized by time keep heights near 2 s, and what is left is the fixed cost of a height (proposal gossip, vote round trips on busy event loops, the commit), which grows with n.',
 } as const;
 
 /** The runs that save each curve's points, one fresh process per size (size → command). */
