@@ -19,7 +19,7 @@ import type { BlockContext } from '../state/exec/machine.js';
 import { indexOps } from '../state/index/writer.js';
 import { EMPTY_ROOT } from '../state/smt/node.js';
 import { type StagedState, type StateChange, StateStore } from '../state/state-store.js';
-import { type BatchOp, type Db, openDb } from '../state/store/db.js';
+import { type BatchOp, type Db, openDb, writeBatch } from '../state/store/db.js';
 import { Prng, tempDir } from './fixtures.js';
 import { gcMeter, round, rssMb } from './measure.js';
 import type { BenchContext, Benchmark, BenchResult } from './types.js';
@@ -454,7 +454,7 @@ async function run(ctx: BenchContext, id: string, make: (f: Fixture) => Tx): Pro
     const read = (k: Uint8Array) => f.store.get(k);
     indexOps({ height: f.height, time: f.time, txs: exec.txs, receipts: exec.receipts, read }, ops);
     const t2 = performance.now();
-    const write = f.db.batch(ops);
+    const write = writeBatch(f.db, ops, false);
     warm = prefetch(next);
     await write;
     f.store.advance(exec.staged);

@@ -3,7 +3,7 @@ import { sha256 } from '../src/crypto/hash.js';
 import { EMPTY_ROOT } from '../state/smt/node.js';
 import { type SmtProof, verifyStateProof } from '../state/smt/proof.js';
 import { type StateChange, StateStore } from '../state/state-store.js';
-import { type BatchOp, type Db, openDb } from '../state/store/db.js';
+import { type BatchOp, type Db, openDb, writeBatch } from '../state/store/db.js';
 import type { NodeCacheStats } from '../state/store/node-cache.js';
 import { Prng, tempDir } from './fixtures.js';
 import { round, rssMb } from './measure.js';
@@ -52,7 +52,7 @@ async function commit(db: Db, store: StateStore, changes: StateChange[]): Promis
   const staged = store.stage(changes);
   const ops: BatchOp[] = [];
   store.writeOps(staged, ops);
-  await db.batch(ops);
+  await writeBatch(db, ops, false);
   store.advance(staged);
   return staged.smt.writes.map(([, bytes]) => bytes.length);
 }

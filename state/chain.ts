@@ -23,7 +23,7 @@ import { EMPTY_ROOT } from './smt/node.js';
 import { SnapshotErrorCode } from './snapshot/chunk.js';
 import { EARLIEST_KEY, SnapshotWriter } from './snapshot/writer.js';
 import { defaultStateStoreOptions, StateStore, type StateStoreOptions } from './state-store.js';
-import { type BatchOp, type Db, dbKey, openDb, Prefix } from './store/db.js';
+import { type BatchOp, type Db, dbKey, openDb, Prefix, writeBatch } from './store/db.js';
 import { hasValidatorSet, readValidatorSet, validatorSetOp } from './validator-history.js';
 
 export const ChainErrorCode = {
@@ -261,7 +261,7 @@ export class ChainState {
     this.replay.commitOps(ops, exec.txs, h.time);
     this.indexer?.(ops, h.height, h.time, exec.txs, exec.receipts, (k) => this.store.get(k));
     if (!equal(exec.nextValidatorsHash, h.validatorsHash)) ops.push(validatorSetOp(exec.nextValidators));
-    await this.db.batch(ops, { sync: this.syncWrites });
+    await writeBatch(this.db, ops, this.syncWrites);
     this.pruner.noteWritten(exec.staged.smt.writes.map(([h]) => h));
     this.store.advance(exec.staged);
     this.replay.advance(exec.txs, h.time);
